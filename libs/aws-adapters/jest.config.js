@@ -1,0 +1,9 @@
+// Integration tests: run against real AWS-protocol servers started once by the global setup.
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'aws-adapters',
+  rootDir: __dirname,
+  globalSetup: '<rootDir>/../local-aws/src/jest/global-setup.ts',
+  globalTeardown: '<rootDir>/../local-aws/src/jest/global-teardown.ts',
+  testTimeout: 60000,
+};

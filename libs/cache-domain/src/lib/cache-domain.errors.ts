@@ -1,0 +1,35 @@
+/**
+ * An Alma event that can never be applied, however often it is retried.
+ *
+ * Handlers log it with the Alma event id and let it fail, so that it ends in the
+ * service's failure queue with `reason` as its error message.
+ */
+export class InvalidEventError extends Error {
+  public constructor(
+    public readonly reason: string,
+    public readonly almaEventId?: string,
+  ) {
+    super(almaEventId ? `Alma event ${almaEventId}: ${reason}` : reason);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** The message is not JSON, or not shaped like the Alma webhook it claims to be. */
+export class MalformedEventError extends InvalidEventError {
+  public constructor(reason: string, almaEventId?: string) {
+    super(reason, almaEventId);
+    this.name = 'MalformedEventError';
+  }
+}
+
+/** A well-formed Alma event that this function does not handle (its topic subscription is wrong). */
+export class UnsupportedEventTypeError extends InvalidEventError {
+  public constructor(
+    public readonly eventType: string,
+    public readonly accepted: readonly string[],
+    almaEventId?: string,
+  ) {
+    super(`event type ${eventType} is not handled here (accepted: ${accepted.join(', ')})`, almaEventId);
+    this.name = 'UnsupportedEventTypeError';
+  }
+}

@@ -1,0 +1,53 @@
+import type { ItemKind } from './alma-event';
+
+/** One version of a loan or request, as the cache stores it. */
+export interface ItemRecord {
+  readonly kind: ItemKind;
+  readonly itemId: string;
+  readonly userPrimaryId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  /** ISO-8601 (`toISOString()` form) time of the Alma event this version reflects. */
+  readonly eventTime: string;
+  /** A removed item is kept as a tombstone until `expiresAt`, so that older events cannot bring it back. */
+  readonly tombstone: boolean;
+  /** Epoch seconds after which the store may drop the record. */
+  readonly expiresAt: number;
+  /** The Alma object, every field as sent. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** `written`: the store now holds this version. `stale`: it already held a newer one and kept it. */
+export type WriteResult = 'written' | 'stale';
+
+/** `updated`: the patron's id set changed (or already was right). `user-not-cached`: no such patron is cached. */
+export type LinkResult = 'updated' | 'user-not-cached';
+
+export interface RefreshClaim {
+  readonly userKey: string;
+  /** Who claims: the Alma event id, so that a retry of the same event may claim again. */
+  readonly claimant: string;
+  readonly nowSeconds: number;
+  readonly untilSeconds: number;
+}
+
+/**
+ * The patron cache. Every method is one atomic, conditional write: no method reads then writes, so concurrent
+ * events for one patron never lose each other's updates.
+ */
+export interface CacheStore {
+  /**
+   * Stores `record` unless the cache holds a newer version of the item. Ties: the same event may be written
+   * again (replays are harmless); otherwise a tombstone beats a live record and the first live record stays.
+   */
+  writeItem(record: ItemRecord): Promise<WriteResult>;
+  /** Adds the item's id to the patron's `loan_ids` / `request_ids`, only if the patron is cached. */
+  linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult>;
+  /** Removes the item's id from the patron's id set, only if the patron is cached. */
+  unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult>;
+  /**
+   * Takes the right to request a refresh of an unknown patron until `untilSeconds`. True when no one else holds
+   * it (or the same claimant does, so a retried event can re-send a request that failed).
+   */
+  claimUserRefresh(claim: RefreshClaim): Promise<boolean>;
+}

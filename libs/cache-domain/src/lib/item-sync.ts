@@ -1,0 +1,64 @@
+import { type ItemEvent, userCacheKey } from './alma-event';
+import type { CacheStore } from './cache-store.port';
+import type { Clock } from './clock.port';
+import type { ExpiryPolicy } from './expiry-policy';
+import type { UserRefreshQueue } from './user-refresh-queue.port';
+
+/** What every item use case needs; the composition root provides it. */
+export interface ItemSyncDeps {
+  readonly store: CacheStore;
+  readonly refreshQueue: UserRefreshQueue;
+  readonly clock: Clock;
+  readonly expiry: ExpiryPolicy;
+}
+
+export type UserOutcome = 'linked' | 'unlinked' | 'refresh-requested' | 'refresh-already-requested' | 'untouched';
+
+/** What one event did to the cache, for the handler's log line. */
+export interface SyncOutcome {
+  readonly event: ItemEvent;
+  readonly item: 'written' | 'stale';
+  readonly user: UserOutcome;
+}
+
+/**
+ * Applies one item event: the item first (written even when the patron is not cached), then the patron's id set,
+ * or a coalesced refresh request when the patron is unknown. A stale event touches nothing else, so an old retry
+ * can neither re-link a removed item nor unlink a newer one.
+ *
+ * Common path: two conditional writes, no reads.
+ */
+export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'upsert' | 'remove'): Promise<SyncOutcome> => {
+  const { store, refreshQueue, clock, expiry } = deps;
+  const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+  const removal = change === 'remove';
+
+  const item = await store.writeItem({
+    kind: event.kind,
+    itemId: event.itemId,
+    userPrimaryId: event.userPrimaryId,
+    eventId: event.eventId,
+    eventType: event.eventType,
+    eventTime: event.eventTime,
+    tombstone: removal,
+    expiresAt: nowSeconds + (removal ? expiry.tombstoneSeconds : expiry.itemSeconds),
+    fields: event.item,
+  });
+  if (item === 'stale') return { event, item, user: 'untouched' };
+
+  const userKey = userCacheKey(event.userPrimaryId);
+  const link = removal
+    ? await store.unlinkItem(userKey, event.kind, event.itemId)
+    : await store.linkItem(userKey, event.kind, event.itemId);
+  if (link === 'updated') return { event, item, user: removal ? 'unlinked' : 'linked' };
+
+  const claimed = await store.claimUserRefresh({
+    userKey,
+    claimant: event.eventId,
+    nowSeconds,
+    untilSeconds: nowSeconds + expiry.refreshWindowSeconds,
+  });
+  if (!claimed) return { event, item, user: 'refresh-already-requested' };
+  await refreshQueue.requestRefresh(event.userPrimaryId);
+  return { event, item, user: 'refresh-requested' };
+};

@@ -1,0 +1,5 @@
+// Fakes of the domain's ports, for tests of the domain and of anything built on it.
+export * from './testing/in-memory-cache-store';
+export * from './testing/in-memory-user-refresh-queue';
+export * from './testing/manual-clock';
+export * from './testing/alma-webhooks';

@@ -1,0 +1,52 @@
+import { AlmaEventType, ITEM_SHAPES, type ItemKind } from '../lib/alma-event';
+import loanCreated from './alma-webhooks/loan_created.json';
+import loanDueDate from './alma-webhooks/loan_due_date.json';
+import loanRenewed from './alma-webhooks/loan_renewed.json';
+import loanReturned from './alma-webhooks/loan_returned.json';
+import requestCanceled from './alma-webhooks/request_canceled.json';
+import requestClosed from './alma-webhooks/request_closed.json';
+import requestCreated from './alma-webhooks/request_created.json';
+import requestPlacedOnShelf from './alma-webhooks/request_placed_on_shelf.json';
+
+/** Realistic Alma webhook bodies, one per event type, all for patron `PAT0042X` (see alma-webhooks/README.md). */
+export const almaWebhooks: Readonly<Record<AlmaEventType, Readonly<Record<string, unknown>>>> = {
+  LOAN_CREATED: loanCreated,
+  LOAN_RENEWED: loanRenewed,
+  LOAN_DUE_DATE: loanDueDate,
+  LOAN_RETURNED: loanReturned,
+  REQUEST_CREATED: requestCreated,
+  REQUEST_PLACED_ON_SHELF: requestPlacedOnShelf,
+  REQUEST_CANCELED: requestCanceled,
+  REQUEST_CLOSED: requestClosed,
+};
+
+/** The order in which the fixtures happened, oldest first. */
+export const almaWebhooksInTimeOrder: readonly AlmaEventType[] = (Object.keys(almaWebhooks) as AlmaEventType[]).sort(
+  (a, b) => String(almaWebhooks[a]['time']).localeCompare(String(almaWebhooks[b]['time'])),
+);
+
+export interface WebhookVariation {
+  eventId?: string;
+  time?: string;
+  itemId?: string;
+  userPrimaryId?: string;
+}
+
+const kindOf = (type: AlmaEventType): ItemKind => (type.startsWith('LOAN_') ? 'loan' : 'request');
+
+/**
+ * A fixture body, varied for a test, as the SNS message string a handler receives.
+ *
+ * @example
+ * const message = almaWebhookMessage('LOAN_CREATED', { itemId: 'loan-7', time: '2026-11-21T12:00:00.000Z' });
+ */
+export const almaWebhookMessage = (type: AlmaEventType, variation: WebhookVariation = {}): string => {
+  const body = structuredClone(almaWebhooks[AlmaEventType[type]]) as Record<string, unknown>;
+  const shape = ITEM_SHAPES[kindOf(type)];
+  const item = body[shape.bodyKey] as Record<string, unknown>;
+  if (variation.eventId !== undefined) body['id'] = variation.eventId;
+  if (variation.time !== undefined) body['time'] = variation.time;
+  if (variation.itemId !== undefined) item[shape.idField] = variation.itemId;
+  if (variation.userPrimaryId !== undefined) item[shape.userField] = variation.userPrimaryId;
+  return JSON.stringify(body);
+};
