@@ -1,0 +1,67 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type CacheStore,
+  type Clock,
+  CloseRequest,
+  type ItemSyncDeps,
+  RecordLoan,
+  RecordRequest,
+  RemoveLoan,
+  systemClock,
+  type UserRefreshQueue,
+} from '@alma-cache/cache-domain';
+import { createDocumentClient, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue } from '@alma-cache/aws-adapters';
+import { Container } from 'inversify';
+import { loadConfig, type SnsLambdasConfig } from './config';
+import { TOKENS } from './tokens';
+
+/**
+ * Wires the four functions. The domain stays decorator-free: its classes are bound with factories
+ * (`toResolvedValue`), and everything is a singleton so SDK clients and their connections are reused across
+ * invocations of a warm container.
+ *
+ * @example
+ * const recordLoan = buildContainer(process.env).get<RecordLoan>(TOKENS.RecordLoan);
+ */
+export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
+  const container = new Container({ defaultScope: 'Singleton' });
+
+  container.bind<SnsLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
+  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-sns' }));
+  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
+  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
+
+  container
+    .bind<CacheStore>(TOKENS.CacheStore)
+    .toResolvedValue(
+      (client: DynamoDBDocumentClient, config: SnsLambdasConfig) => new DynamoDbCacheStore(client, config.tables),
+      [TOKENS.DocumentClient, TOKENS.Config],
+    );
+  container
+    .bind<UserRefreshQueue>(TOKENS.UserRefreshQueue)
+    .toResolvedValue(
+      (client: SQSClient, config: SnsLambdasConfig) => new SqsUserRefreshQueue(client, config.userQueueUrl),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
+  container
+    .bind<ItemSyncDeps>(TOKENS.ItemSyncDeps)
+    .toResolvedValue(
+      (store: CacheStore, refreshQueue: UserRefreshQueue, clock: Clock, config: SnsLambdasConfig) => ({
+        store,
+        refreshQueue,
+        clock,
+        expiry: config.expiry,
+      }),
+      [TOKENS.CacheStore, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.Config],
+    );
+
+  container.bind(TOKENS.RecordLoan).toResolvedValue((deps: ItemSyncDeps) => new RecordLoan(deps), [TOKENS.ItemSyncDeps]);
+  container.bind(TOKENS.RemoveLoan).toResolvedValue((deps: ItemSyncDeps) => new RemoveLoan(deps), [TOKENS.ItemSyncDeps]);
+  container.bind(TOKENS.RecordRequest).toResolvedValue((deps: ItemSyncDeps) => new RecordRequest(deps), [TOKENS.ItemSyncDeps]);
+  container.bind(TOKENS.CloseRequest).toResolvedValue((deps: ItemSyncDeps) => new CloseRequest(deps), [TOKENS.ItemSyncDeps]);
+
+  return container;
+};

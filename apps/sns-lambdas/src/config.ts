@@ -1,0 +1,47 @@
+import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+import type { CacheTableNames } from '@alma-cache/aws-adapters';
+
+/** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
+export const ENV = {
+  usersTable: 'USER_CACHE_TABLE_NAME',
+  loansTable: 'LOAN_CACHE_TABLE_NAME',
+  requestsTable: 'REQUEST_CACHE_TABLE_NAME',
+  refreshClaimsTable: 'USER_REFRESH_CLAIM_TABLE_NAME',
+  userQueueUrl: 'USER_QUEUE_URL',
+} as const;
+
+export interface SnsLambdasConfig {
+  readonly tables: CacheTableNames;
+  readonly userQueueUrl: string;
+  readonly expiry: ExpiryPolicy;
+}
+
+/** Thrown at cold start, so a misconfigured deploy fails on its first event with the names to set. */
+export class ConfigurationError extends Error {
+  public constructor(public readonly missing: readonly string[]) {
+    super(`Missing environment variables: ${missing.join(', ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * Reads the functions' configuration from the environment, reporting every missing variable at once.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): SnsLambdasConfig => {
+  const missing = Object.values(ENV).filter((name) => !env[name]);
+  if (missing.length > 0) throw new ConfigurationError(missing);
+  const read = (name: string) => env[name] as string;
+  return {
+    tables: {
+      users: read(ENV.usersTable),
+      loans: read(ENV.loansTable),
+      requests: read(ENV.requestsTable),
+      refreshClaims: read(ENV.refreshClaimsTable),
+    },
+    userQueueUrl: read(ENV.userQueueUrl),
+    expiry: resolveExpiryPolicy(env),
+  };
+};

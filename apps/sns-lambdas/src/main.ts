@@ -1,0 +1,11 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { buildContainer } from './composition-root';
+import { createSnsHandler, type ItemUseCase } from './sns-handler';
+import { TOKENS } from './tokens';
+
+// Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
+export const container = buildContainer(process.env);
+
+/** The handler for one use case, resolved from the container. */
+export const snsHandlerFor = (token: symbol) =>
+  createSnsHandler(container.get<ItemUseCase>(token), container.get<Logger>(TOKENS.Logger));

@@ -1,0 +1,15 @@
+/** Service identifiers for the composition root: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('SnsLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  CacheStore: Symbol.for('CacheStore'),
+  UserRefreshQueue: Symbol.for('UserRefreshQueue'),
+  Clock: Symbol.for('Clock'),
+  ItemSyncDeps: Symbol.for('ItemSyncDeps'),
+  RecordLoan: Symbol.for('RecordLoan'),
+  RemoveLoan: Symbol.for('RemoveLoan'),
+  RecordRequest: Symbol.for('RecordRequest'),
+  CloseRequest: Symbol.for('CloseRequest'),
+} as const;

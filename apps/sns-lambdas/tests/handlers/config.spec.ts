@@ -1,0 +1,30 @@
+import { ConfigurationError, loadConfig } from '../../src/config';
+
+describe('Function: loadConfig', () => {
+  it('names every missing variable at once', () => {
+    // Act
+    const act = () => loadConfig({ USER_CACHE_TABLE_NAME: 'users' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL',
+    );
+  });
+
+  it('reads tables, queue and expiry overrides', () => {
+    // Act
+    const config = loadConfig({
+      USER_CACHE_TABLE_NAME: 'u',
+      LOAN_CACHE_TABLE_NAME: 'l',
+      REQUEST_CACHE_TABLE_NAME: 'r',
+      USER_REFRESH_CLAIM_TABLE_NAME: 'c',
+      USER_QUEUE_URL: 'http://queue',
+      USER_REFRESH_WINDOW_SECONDS: '120',
+    });
+
+    // Assess
+    expect(config.tables).toEqual({ users: 'u', loans: 'l', requests: 'r', refreshClaims: 'c' });
+    expect(config.expiry.refreshWindowSeconds).toBe(120);
+  });
+});

@@ -1,0 +1,144 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SNSEvent } from 'aws-lambda';
+import { type AlmaEventType, MalformedEventError, UnsupportedEventTypeError } from '@alma-cache/cache-domain';
+import { almaWebhookMessage, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
+import { type CacheTableNames, createDocumentClient, createSqsClient } from '@alma-cache/aws-adapters';
+import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
+import { snsEvent } from '@alma-cache/local-aws';
+import { ENV } from '../../src/config';
+import { TOKENS } from '../../src/tokens';
+
+type Handler = (event: SNSEvent) => Promise<void>;
+
+const HANDLER_OF: Record<AlmaEventType, string> = {
+  LOAN_CREATED: 'loan-updated',
+  LOAN_RENEWED: 'loan-updated',
+  LOAN_DUE_DATE: 'loan-updated',
+  LOAN_RETURNED: 'loan-returned',
+  REQUEST_CREATED: 'request-updated',
+  REQUEST_PLACED_ON_SHELF: 'request-updated',
+  REQUEST_CANCELED: 'request-closed',
+  REQUEST_CLOSED: 'request-closed',
+};
+
+const toSns = (type: string, message: string) => snsEvent(`arn:aws:sns:eu-west-1:000000000000:${type}`, message) as unknown as SNSEvent;
+
+// The real handlers and composition root against the emulator: only the invocation is simulated.
+describe('Handlers: sns-lambdas', () => {
+  const client = createDocumentClient();
+  const sqs = createSqsClient();
+  let tables: CacheTableNames;
+  let queueUrl: string;
+  let handlers: Record<string, Handler>;
+  let logger: Logger;
+
+  const scan = async (table: string) => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
+  const run = (type: AlmaEventType, message = almaWebhookMessage(type)) => handlers[HANDLER_OF[type]](toSns(type, message));
+
+  beforeAll(async () => {
+    tables = await createCacheTables();
+    queueUrl = await createQueue();
+    Object.assign(process.env, {
+      [ENV.usersTable]: tables.users,
+      [ENV.loansTable]: tables.loans,
+      [ENV.requestsTable]: tables.requests,
+      [ENV.refreshClaimsTable]: tables.refreshClaims,
+      [ENV.userQueueUrl]: queueUrl,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    handlers = {};
+    for (const name of new Set(Object.values(HANDLER_OF))) {
+      handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;
+    }
+    logger = (await import('../../src/main')).container.get<Logger>(TOKENS.Logger);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => {
+    client.destroy();
+    sqs.destroy();
+  });
+
+  it('plays every sample webhook through its function and leaves the patron right', async () => {
+    // Prepare
+    await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', fee_ids: new Set(['fee-1']) } }));
+    const seen: Record<string, unknown>[] = [];
+
+    // Act
+    for (const type of almaWebhooksInTimeOrder) {
+      await run(type);
+      seen.push({ type, user: await getUser() });
+    }
+
+    // Assess
+    const loanIdsAfter = (type: string) => (seen.find((entry) => entry['type'] === type)!['user'] as Record<string, Set<string>>)['loan_ids'];
+    expect(loanIdsAfter('LOAN_DUE_DATE')).toEqual(new Set(['7391500230004561']));
+    expect(await getUser()).toEqual({ primary_id: 'pat0042x', fee_ids: new Set(['fee-1']) });
+    expect(await scan(tables.loans)).toEqual([
+      expect.objectContaining({ loan_id: '7391500230004561', tombstone: true, loan_status: 'COMPLETE', alma_event_type: 'LOAN_RETURNED' }),
+    ]);
+    expect((await scan(tables.requests)).map((r) => [r['request_id'], r['alma_event_type'], r['tombstone']]).sort()).toEqual([
+      ['8812300040004561', 'REQUEST_CLOSED', true],
+      ['8812300050004561', 'REQUEST_CANCELED', true],
+    ]);
+  });
+
+  it('rejects a malformed message, logging both ids, and writes nothing', async () => {
+    // Prepare
+    const before = (await scan(tables.loans)).length;
+    const errors = jest.spyOn(logger, 'error');
+    const event = toSns('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED').replace('"loan_id":"7391500230004561"', '"loan_id":""'));
+
+    // Act
+    const act = handlers['loan-updated'](event);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(MalformedEventError);
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('rejected'), {
+      errorType: 'MalformedEventError',
+      reason: '"item_loan.loan_id" is missing or empty',
+      almaEventId: '5500110001',
+      snsMessageId: event.Records[0].Sns.MessageId,
+    });
+    expect(await scan(tables.loans)).toHaveLength(before);
+  });
+
+  it('rejects non-JSON and an event type the function does not handle', async () => {
+    // Act
+    const notJson = handlers['request-updated'](toSns('REQUEST_CREATED', '<xml/>'));
+    const wrongType = handlers['request-updated'](toSns('REQUEST_CLOSED', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
+
+    // Assess
+    await expect(notJson).rejects.toThrow(/message is not JSON/);
+    await expect(wrongType).rejects.toBeInstanceOf(UnsupportedEventTypeError);
+    expect((await scan(tables.requests)).some((request) => request['request_id'] === 'req-x')).toBe(false);
+  });
+
+  it('queues an unknown patron once and still caches the loan', async () => {
+    // Act
+    await run('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n1', eventId: 'n1' }));
+    await run('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n2', eventId: 'n2' }));
+
+    // Assess
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(Messages.map((message) => message.Body)).toEqual(['NEW-PATRON']);
+    expect((await scan(tables.loans)).filter((loan) => loan['user_id'] === 'NEW-PATRON')).toHaveLength(2);
+  });
+
+  it('logs an AWS failure as retryable and rethrows it', async () => {
+    // Prepare
+    const errors = jest.spyOn(logger, 'error');
+    const { DynamoDbCacheStore } = await import('@alma-cache/aws-adapters');
+    jest.spyOn(DynamoDbCacheStore.prototype, 'writeItem').mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
+
+    // Act
+    const act = run('LOAN_RENEWED', almaWebhookMessage('LOAN_RENEWED', { eventId: 'throttled' }));
+
+    // Assess
+    await expect(act).rejects.toThrow('Throughput exceeds');
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('Lambda will retry'), expect.objectContaining({ almaEventId: 'throttled' }));
+  });
+});

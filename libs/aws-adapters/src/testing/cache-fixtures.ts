@@ -1,0 +1,81 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
+import { type CacheTableNames, createDocumentClient, createSqsClient } from '../index';
+
+/**
+ * Fresh, uniquely named cache tables (for tests), keyed as the deploy declares them (the template test in
+ * apps/sns-lambdas checks the deploy side of the same keys).
+ */
+export const createCacheTables = async (): Promise<CacheTableNames> => {
+  const suffix = randomUUID().slice(0, 8);
+  const tables: CacheTableNames = {
+    users: `users-${suffix}`,
+    loans: `loans-${suffix}`,
+    requests: `requests-${suffix}`,
+    refreshClaims: `refresh-claims-${suffix}`,
+  };
+  const keys: Record<keyof CacheTableNames, string> = {
+    users: 'primary_id',
+    loans: 'loan_id',
+    requests: 'request_id',
+    refreshClaims: 'primary_id',
+  };
+  const client = new DynamoDBClient({});
+  for (const role of Object.keys(tables) as (keyof CacheTableNames)[]) {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tables[role],
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: keys[role], KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: keys[role], AttributeType: 'S' }],
+      }),
+    );
+  }
+  client.destroy();
+  return tables;
+};
+
+export const createQueue = async (name = `users-${randomUUID().slice(0, 8)}`): Promise<string> => {
+  const sqs = createSqsClient();
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  sqs.destroy();
+  return QueueUrl!;
+};
+
+export interface CountedRequest {
+  command: string;
+  table?: string;
+  writeUnits?: number;
+  readUnits?: number;
+}
+
+/**
+ * A document client that records every request it sends and the capacity DynamoDB says each consumed
+ * (it asks for ReturnConsumedCapacity on every call; production code does not).
+ */
+export const countingDocumentClient = () => {
+  const requests: CountedRequest[] = [];
+  const client = createDocumentClient();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      input['ReturnConsumedCapacity'] = 'TOTAL';
+      const entry: CountedRequest = { command: context.commandName ?? 'unknown', table: input['TableName'] as string };
+      requests.push(entry);
+      try {
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: { WriteCapacityUnits?: number; ReadCapacityUnits?: number; CapacityUnits?: number } }).ConsumedCapacity;
+        entry.writeUnits = consumed?.WriteCapacityUnits ?? consumed?.CapacityUnits;
+        entry.readUnits = consumed?.ReadCapacityUnits;
+        return result;
+      } catch (error) {
+        const consumed = (error as { ConsumedCapacity?: { CapacityUnits?: number; WriteCapacityUnits?: number } }).ConsumedCapacity;
+        entry.writeUnits = consumed?.WriteCapacityUnits ?? consumed?.CapacityUnits;
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return { client, requests };
+};

@@ -1,0 +1,111 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_EXPIRY_POLICY, type ItemSyncDeps, RecordLoan, RemoveLoan, systemClock } from '@alma-cache/cache-domain';
+import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
+import { type CacheTableNames, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue } from '../src';
+import { countingDocumentClient, createCacheTables, createQueue } from '../src/testing';
+
+// The domain's use cases over the real adapters, against DynamoDB Local / moto (or LocalStack).
+describe('Integration: item use cases on DynamoDB and SQS', () => {
+  const { client, requests } = countingDocumentClient();
+  const sqs = createSqsClient();
+  let tables: CacheTableNames;
+  let queueUrl: string;
+  let deps: ItemSyncDeps;
+
+  const seedUser = (key = 'pat0042x') => client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: key } }));
+  const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
+  const drainQueue = async (): Promise<string[]> => {
+    const bodies: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (Messages.length === 0) return bodies;
+      bodies.push(...Messages.map((message) => message.Body ?? ''));
+    }
+  };
+  const report = (line: string) => process.stderr.write(`[measured] ${line}\n`);
+
+  beforeEach(async () => {
+    tables = await createCacheTables();
+    queueUrl = await createQueue();
+    deps = {
+      store: new DynamoDbCacheStore(client, tables),
+      refreshQueue: new SqsUserRefreshQueue(sqs, queueUrl),
+      clock: systemClock,
+      expiry: DEFAULT_EXPIRY_POLICY,
+    };
+    requests.length = 0;
+  });
+
+  afterAll(() => {
+    client.destroy();
+    sqs.destroy();
+  });
+
+  it('keeps all 200 ids when 200 loan events for one patron run at once', async () => {
+    // Prepare
+    await seedUser();
+    const useCase = new RecordLoan(deps);
+
+    // Act
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => useCase.execute(almaWebhookMessage('LOAN_CREATED', { eventId: `c${i}`, itemId: `loan-${i}` }))),
+    );
+    const afterCreates = (await getUser())?.['loan_ids'] as Set<string>;
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        new RemoveLoan(deps).execute(almaWebhookMessage('LOAN_RETURNED', { eventId: `r${i}`, itemId: `loan-${i * 2}` })),
+      ),
+    );
+    const afterReturns = (await getUser())?.['loan_ids'] as Set<string>;
+
+    // Assess
+    report(`concurrency: 200 concurrent LOAN_CREATED for one patron -> ${afterCreates.size} loan_ids; then 100 concurrent LOAN_RETURNED -> ${afterReturns.size} left`);
+    expect(afterCreates.size).toBe(200);
+    expect(afterReturns.size).toBe(100);
+    expect([...afterReturns].every((id) => Number(id.split('-')[1]) % 2 === 1)).toBe(true);
+  });
+
+  it('costs two write requests, no reads and at most 2 WCU per event on the common path', async () => {
+    // Prepare
+    await seedUser();
+    const events = [
+      ['LOAN_CREATED', RecordLoan],
+      ['LOAN_RENEWED', RecordLoan],
+      ['LOAN_DUE_DATE', RecordLoan],
+      ['LOAN_RETURNED', RemoveLoan],
+    ] as const;
+
+    for (const [type, UseCase] of events) {
+      requests.length = 0;
+
+      // Act
+      await new UseCase(deps).execute(almaWebhookMessage(type));
+
+      // Assess
+      const units = requests.reduce((sum, request) => sum + (request.writeUnits ?? 0), 0);
+      report(`${type} on a cached patron: ${requests.length} DynamoDB requests (${requests.map((r) => r.command).join(', ')}), ${units} WCU`);
+      expect(requests.map((request) => request.command)).toEqual(['PutCommand', 'UpdateCommand']);
+      expect(requests.every((request) => request.readUnits === undefined || request.readUnits === 0)).toBe(true);
+      expect(units).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('queues one refresh for a burst of events about an unknown patron, and writes every loan', async () => {
+    // Prepare
+    const useCase = new RecordLoan(deps);
+
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => useCase.execute(almaWebhookMessage('LOAN_CREATED', { eventId: `u${i}`, itemId: `loan-u${i}` }))),
+    );
+
+    // Assess
+    const perEvent = requests.length / 30;
+    report(`unknown patron: 30 concurrent events -> ${requests.length} DynamoDB requests (${perEvent} per event), users-queue messages follow`);
+    expect(outcomes.filter((outcome) => outcome.user === 'refresh-requested')).toHaveLength(1);
+    expect(await drainQueue()).toEqual(['PAT0042X']);
+    expect(requests.filter((request) => request.command === 'PutCommand' && request.table === tables.loans)).toHaveLength(30);
+    expect(await getUser()).toBeUndefined();
+  });
+});

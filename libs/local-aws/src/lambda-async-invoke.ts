@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+
+/** A Lambda handler as a bundle exports it. */
+export type LambdaHandler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+
+/** The record Lambda sends to an on-failure destination after an asynchronous invocation's last retry. */
+export interface DestinationRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: { requestId: string; functionArn: string; condition: 'RetriesExhausted'; approximateInvokeCount: number };
+  requestPayload: unknown;
+  responseContext: { statusCode: 200; executedVersion: '$LATEST'; functionError: 'Unhandled' };
+  responsePayload: { errorType: string; errorMessage: string; trace: string[] };
+}
+
+export interface AsyncInvokeOptions {
+  functionArn: string;
+  /** Lambda's default and this stack's setting: 2. */
+  maximumRetryAttempts?: number;
+  /** Where the failure record goes (the stack's failure queue). */
+  onFailure: (record: DestinationRecord) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface AsyncInvokeResult {
+  succeeded: boolean;
+  attempts: number;
+  error?: Error;
+}
+
+/**
+ * Runs a handler the way Lambda runs an asynchronous (SNS) invocation: an error is retried, and after the last
+ * retry the event goes to the on-failure destination with the error as its reason. Lambda waits a minute or two
+ * between attempts; this retries at once, because only the outcome matters locally.
+ *
+ * @example
+ * await invokeAsync(handler, snsEvent, { functionArn, onFailure: (record) => sendToQueue(failureQueueUrl, record) });
+ */
+export const invokeAsync = async (handler: LambdaHandler, event: unknown, options: AsyncInvokeOptions): Promise<AsyncInvokeResult> => {
+  const maxAttempts = (options.maximumRetryAttempts ?? 2) + 1;
+  const requestId = randomUUID();
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    try {
+      await handler(event, { awsRequestId: requestId, functionName: options.functionArn.split(':').pop(), invokedFunctionArn: options.functionArn });
+      return { succeeded: true, attempts: attempt };
+    } catch (error) {
+      lastError = error instanceof Error ? error : new Error(String(error));
+      options.log?.(`attempt ${attempt}/${maxAttempts} failed: ${lastError.name}: ${lastError.message}`);
+    }
+  }
+  const failure = lastError as Error;
+  await options.onFailure({
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: { requestId, functionArn: options.functionArn, condition: 'RetriesExhausted', approximateInvokeCount: maxAttempts },
+    requestPayload: event,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: { errorType: failure.name, errorMessage: failure.message, trace: (failure.stack ?? '').split('\n') },
+  });
+  return { succeeded: false, attempts: maxAttempts, error: failure };
+};
+
+/**
+ * An SNS notification event carrying `message`, shaped as SNS hands it to Lambda.
+ *
+ * @example
+ * const event = snsEvent('arn:aws:sns:eu-west-1:000000000000:LOAN_CREATED', JSON.stringify(webhookBody));
+ */
+export const snsEvent = (topicArn: string, message: string) => ({
+  Records: [
+    {
+      EventSource: 'aws:sns',
+      EventVersion: '1.0',
+      EventSubscriptionArn: `${topicArn}:${randomUUID()}`,
+      Sns: {
+        Type: 'Notification',
+        MessageId: randomUUID(),
+        TopicArn: topicArn,
+        Subject: null,
+        Message: message,
+        Timestamp: new Date().toISOString(),
+        SignatureVersion: '1',
+        Signature: 'local',
+        SigningCertUrl: 'local',
+        UnsubscribeUrl: 'local',
+        MessageAttributes: {},
+      },
+    },
+  ],
+});
