@@ -85,7 +85,7 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
       // Assess
       const units = requests.reduce((sum, request) => sum + (request.writeUnits ?? 0), 0);
       report(`${type} on a cached patron: ${requests.length} DynamoDB requests (${requests.map((r) => r.command).join(', ')}), ${units} WCU`);
-      expect(requests.map((request) => request.command)).toEqual(['PutCommand', 'UpdateCommand']);
+      expect(requests.map((request) => request.command)).toEqual(['PutItemCommand', 'UpdateItemCommand']);
       expect(requests.every((request) => request.readUnits === undefined || request.readUnits === 0)).toBe(true);
       expect(units).toBeLessThanOrEqual(2);
     }
@@ -105,7 +105,7 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     report(`unknown patron: 30 concurrent events -> ${requests.length} DynamoDB requests (${perEvent} per event), users-queue messages follow`);
     expect(outcomes.filter((outcome) => outcome.user === 'refresh-requested')).toHaveLength(1);
     expect(await drainQueue()).toEqual(['PAT0042X']);
-    expect(requests.filter((request) => request.command === 'PutCommand' && request.table === tables.loans)).toHaveLength(30);
+    expect(requests.filter((request) => request.command === 'PutItemCommand' && request.table === tables.loans)).toHaveLength(30);
     expect(await getUser()).toBeUndefined();
   });
 });
