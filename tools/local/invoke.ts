@@ -1,0 +1,74 @@
+// `npm run invoke -- path/to/webhook.json [--cached-patron]`: one Alma webhook body of your own through the built
+// function subscribed to its event type, on a fresh local stack; prints what the function did to the cache.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createDocumentClient } from '@alma-cache/aws-adapters';
+import { describeLoan, describeRequest, getRecord, peekQueue } from './cache-view';
+import { startLocalStack } from './stack';
+
+const usage = 'usage: npm run invoke -- <webhook.json> [--cached-patron] [--verbose]';
+
+const main = async () => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { 'cached-patron': { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw new Error(usage);
+  const body = readFileSync(positionals[0], 'utf8');
+  let parsed: Record<string, any>;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new Error(`${positionals[0]} is not JSON (${(error as Error).message}); the function would reject it the same way`);
+  }
+  const eventType = parsed?.['event']?.['value'];
+  if (typeof eventType !== 'string') throw new Error(`${positionals[0]} has no event.value: no topic, so no function, would receive it`);
+
+  process.env['POWERTOOLS_LOG_LEVEL'] = values.verbose ? 'INFO' : 'WARN';
+  const stack = await startLocalStack({ log: (line) => process.stderr.write(`${line}\n`) });
+  const client = createDocumentClient();
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  try {
+    const patron = parsed['item_loan']?.['user_id'] ?? parsed['user_request']?.['user_primary_id'];
+    if (values['cached-patron'] && typeof patron === 'string') {
+      await client.send(new PutCommand({ TableName: stack.tables['UsersTable'], Item: { primary_id: patron.toLowerCase() } }));
+      process.stdout.write(`patron ${patron.toLowerCase()} cached first (as the bulk refresh would)\n`);
+    }
+
+    const result = await stack.publish(eventType, body);
+    process.stdout.write(`${eventType} → ${result.functionName}: ${result.succeeded ? 'ok' : `failed after ${result.attempts} attempts: ${result.error?.message}`}\n`);
+
+    const loanId = parsed['item_loan']?.['loan_id'];
+    const requestId = parsed['user_request']?.['request_id'];
+    if (typeof loanId === 'string') {
+      const loan = await getRecord(client, stack.tables['LoansTable'], { loan_id: loanId });
+      process.stdout.write(`Loans table: ${loan ? describeLoan(loan) : 'no record'}\n`);
+    }
+    if (typeof requestId === 'string') {
+      const request = await getRecord(client, stack.tables['RequestsTable'], { request_id: requestId });
+      process.stdout.write(`Requests table: ${request ? describeRequest(request) : 'no record'}\n`);
+    }
+    if (typeof patron === 'string') {
+      const user = await getRecord(client, stack.tables['UsersTable'], { primary_id: patron.toLowerCase() });
+      process.stdout.write(`Users table: ${user ? JSON.stringify(user, (_key, value) => (value instanceof Set ? [...value] : value)) : 'patron not cached'}\n`);
+    }
+    process.stdout.write(`Users queue: ${JSON.stringify(await peekQueue(sqs, stack.queues['UsersQueue']))}\n`);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['FailureQueue'], MaxNumberOfMessages: 10 }));
+    for (const message of Messages) {
+      const record = JSON.parse(message.Body ?? '{}');
+      process.stdout.write(`Failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage}\n`);
+    }
+    if (!result.succeeded) process.exitCode = 2;
+  } finally {
+    client.destroy();
+    sqs.destroy();
+    await stack.stop();
+  }
+};
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+});
