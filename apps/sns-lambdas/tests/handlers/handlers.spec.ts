@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
 import { type AlmaEventType, MalformedEventError, UnsupportedEventTypeError } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
-import { type CacheTableNames, createDocumentClient, createSqsClient } from '@alma-cache/aws-adapters';
+import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { snsEvent } from '@alma-cache/local-aws';
 import { ENV } from '../../src/config';
@@ -74,7 +74,7 @@ describe('Handlers: sns-lambdas', () => {
     }
 
     // Assess
-    const loanIdsAfter = (type: string) => (seen.find((entry) => entry['type'] === type)!['user'] as Record<string, Set<string>>)['loan_ids'];
+    const loanIdsAfter = (type: string) => (seen.find((entry) => entry['type'] === type)?.['user'] as Record<string, Set<string>>)['loan_ids'];
     expect(loanIdsAfter('LOAN_DUE_DATE')).toEqual(new Set(['7391500230004561']));
     expect(await getUser()).toEqual({ primary_id: 'pat0042x', fee_ids: new Set(['fee-1']) });
     expect(await scan(tables.loans)).toEqual([
@@ -131,7 +131,6 @@ describe('Handlers: sns-lambdas', () => {
   it('logs an AWS failure as retryable and rethrows it', async () => {
     // Prepare
     const errors = jest.spyOn(logger, 'error');
-    const { DynamoDbCacheStore } = await import('@alma-cache/aws-adapters');
     jest.spyOn(DynamoDbCacheStore.prototype, 'writeItem').mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
 
     // Act

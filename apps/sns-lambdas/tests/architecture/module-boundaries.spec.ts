@@ -1,0 +1,59 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const WORKSPACE = join(__dirname, '..', '..', '..', '..');
+
+interface LintMessage {
+  ruleId: string | null;
+  severity: number;
+  message: string;
+}
+
+/** Lints `code` as if it were a file at `path`, with the workspace's own ESLint CLI and config. */
+const lintAs = async (path: string, code: string): Promise<string[]> => {
+  const { stdout } = spawnSync(join(WORKSPACE, 'node_modules', '.bin', 'eslint'), ['--stdin', '--stdin-filename', path, '--format', 'json'], {
+    cwd: WORKSPACE,
+    input: code,
+    encoding: 'utf8',
+  });
+  const [result] = JSON.parse(stdout) as { messages: LintMessage[] }[];
+  return result.messages.filter((message) => message.severity === 2).map((message) => `${message.ruleId}: ${message.message}`);
+};
+
+// The hexagon as a build error: `nx run-many -t lint` (part of `npm test`) fails on any of these imports.
+describe('Architecture: module boundaries', () => {
+  beforeAll(() => {
+    // The Nx rule reads the cached project graph; computing it once here makes the test independent of run order.
+    execFileSync(join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['show', 'projects'], {
+      cwd: WORKSPACE,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      stdio: 'ignore',
+    });
+  }, 60_000);
+
+  it.each([
+    ['the adapters library', "import { DynamoDbCacheStore } from '@alma-cache/aws-adapters';", /enforce-module-boundaries/],
+    ['the AWS SDK', "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';", /aws-sdk/],
+    ['the DI container', "import { Container } from 'inversify';", /inversify/],
+    ['Node file I/O', "import { readFileSync } from 'node:fs';", /cache-domain is pure/],
+    ['an app', "import { TOKENS } from '../../../../apps/sns-lambdas/src/tokens';", /enforce-module-boundaries/],
+  ])('refuses %s in cache-domain', async (_what, code, rule) => {
+    // Act
+    const errors = await lintAs('libs/cache-domain/src/lib/probe.ts', `${code}\nexport const probe = 1;\n`);
+
+    // Assess
+    expect(errors.join('\n')).toMatch(rule);
+  });
+
+  it('refuses the testing library in the adapters', async () => {
+    const errors = await lintAs('libs/aws-adapters/src/lib/probe.ts', "import { TOKENS } from '@alma-cache/local-aws';\nexport const probe = TOKENS;\n");
+    expect(errors.join('\n')).toMatch(/enforce-module-boundaries/);
+  });
+
+  it('accepts the domain importing itself and the app importing everything it wires', async () => {
+    expect(await lintAs('libs/cache-domain/src/lib/probe.ts', "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n")).toEqual([]);
+    expect(
+      await lintAs('apps/sns-lambdas/src/probe.ts', "import { RecordLoan } from '@alma-cache/cache-domain';\nimport { DynamoDbCacheStore } from '@alma-cache/aws-adapters';\nexport const probe = [RecordLoan, DynamoDbCacheStore];\n"),
+    ).toEqual([]);
+  });
+});

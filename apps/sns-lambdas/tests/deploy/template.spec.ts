@@ -1,0 +1,351 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  APP,
+  APP_DIR,
+  DIST,
+  dummyTopicArn,
+  EVENTS,
+  FUNCTIONS,
+  type FunctionKey,
+  ITEM_TABLE_OF,
+  childEnv,
+  namesFor,
+  runNode,
+  tail,
+  topicEnv,
+  topicEnvName,
+  TOPICS_OF,
+  WORKSPACE_ROOT,
+} from './support';
+
+// The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  DependsOn?: string | string[];
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+}
+
+const BUILD_TIMEOUT_MS = 120_000;
+const PACKAGE_TIMEOUT_MS = 120_000;
+const names = namesFor('stg');
+const LOG_GROUP_ARN = (fn: FunctionKey) =>
+  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function(fn)}:*`;
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('Template: sns-lambdas', () => {
+  let template: Template;
+  let workDir: string;
+  let packageDir: string;
+
+  const resourcesOfType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+  const logicalIdWhere = (type: string, property: string, value: string) => {
+    const found = resourcesOfType(type).filter(([, r]) => r.Properties?.[property] === value);
+    expect(found.map(([id]) => id)).toHaveLength(1);
+    return found[0][0];
+  };
+  const tableId = (name: keyof typeof names.tables) => logicalIdWhere('AWS::DynamoDB::Table', 'TableName', names.tables[name]);
+  const queueId = (name: keyof typeof names.queues) => logicalIdWhere('AWS::SQS::Queue', 'QueueName', names.queues[name]);
+  const functionId = (fn: FunctionKey) => logicalIdWhere('AWS::Lambda::Function', 'FunctionName', names.function(fn));
+  const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+  const pointsAtFunction = (value: Json, fnId: string) => JSON.stringify(value) === JSON.stringify(getAttArn(fnId));
+
+  /** The role a function runs with, from its Role property (Fn::GetAtt or Fn::Sub of `${Role.Arn}`). */
+  const roleIdOf = (fnId: string): string => {
+    const role = template.Resources[fnId].Properties?.['Role'] as Record<string, Json>;
+    if (role['Fn::GetAtt']) return (role['Fn::GetAtt'] as string[])[0];
+    const sub = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(String(role['Fn::Sub']));
+    if (!sub) throw new Error(`unexpected Role on ${fnId}: ${JSON.stringify(role)}`);
+    return sub[1];
+  };
+
+  /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
+  const grantsOf = (roleId: string): string[] => {
+    const role = template.Resources[roleId];
+    const policies = (role.Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+    return policies
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .flatMap((statement) => {
+        expect(statement.Effect).toBe('Allow');
+        return asArray(statement.Action).flatMap((action) =>
+          asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`),
+        );
+      })
+      .sort();
+  };
+
+  beforeAll(async () => {
+    // Prepare: bundle the real handlers and package offline, both into folders of our own: a deploy spec
+    // may be building dist/ and packaging into .serverless at the same time.
+    workDir = mkdtempSync(join(tmpdir(), 'sns-lambdas-template-'));
+    const bundleDir = join(workDir, 'bundles');
+    packageDir = join(workDir, 'package');
+    const env = childEnv({ ...topicEnv('stg', dummyTopicArn), SNS_LAMBDAS_ARTIFACT_DIR: bundleDir });
+    const build = await runNode(
+      ['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS],
+      env,
+      BUILD_TIMEOUT_MS,
+    );
+    if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
+
+    // Act
+    const packaged = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
+      env,
+      PACKAGE_TIMEOUT_MS,
+    );
+    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
+    template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, BUILD_TIMEOUT_MS + PACKAGE_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('looks for the bundles where the Nx build target writes them, unless told otherwise', () => {
+    // Prepare
+    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
+      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
+    };
+    const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
+
+    // Assess
+    expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
+    expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTIONS.join(' ')}`);
+    expect(serverlessYml).toContain(`artifactDir: \${env:SNS_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
+  });
+
+  it('subscribes each function to exactly its topics, with an invoke permission per topic', () => {
+    // Assess
+    const subscriptions = resourcesOfType('AWS::SNS::Subscription');
+    const permissions = resourcesOfType('AWS::Lambda::Permission');
+    expect(subscriptions).toHaveLength(EVENTS.length);
+    expect(permissions).toHaveLength(EVENTS.length);
+    for (const fn of FUNCTIONS) {
+      const fnId = functionId(fn);
+      const expected = TOPICS_OF[fn].map(dummyTopicArn).sort();
+      const subscribed = subscriptions
+        .filter(([, r]) => pointsAtFunction(r.Properties?.['Endpoint'], fnId))
+        .map(([, r]) => {
+          expect(r.Properties?.['Protocol']).toBe('lambda');
+          return r.Properties?.['TopicArn'];
+        });
+      const permitted = permissions
+        .filter(([, r]) => pointsAtFunction(r.Properties?.['FunctionName'], fnId))
+        .map(([, r]) => {
+          expect(r.Properties?.['Principal']).toBe('sns.amazonaws.com');
+          expect(r.Properties?.['Action']).toBe('lambda:InvokeFunction');
+          return r.Properties?.['SourceArn'];
+        });
+      expect({ fn, topics: subscribed.sort() }).toEqual({ fn, topics: expected });
+      expect({ fn, topics: permitted.sort() }).toEqual({ fn, topics: expected });
+    }
+  });
+
+  it('defines the four cache tables: on demand, one string hash key, TTL on expires_at', () => {
+    // Assess
+    const keys: Record<keyof typeof names.tables, string> = {
+      users: 'primary_id',
+      loans: 'loan_id',
+      requests: 'request_id',
+      userRefreshClaims: 'primary_id',
+    };
+    expect(resourcesOfType('AWS::DynamoDB::Table')).toHaveLength(4);
+    for (const [table, key] of Object.entries(keys) as [keyof typeof names.tables, string][]) {
+      const properties = template.Resources[tableId(table)].Properties;
+      expect({ table, properties }).toEqual({
+        table,
+        properties: {
+          TableName: names.tables[table],
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+          TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+        },
+      });
+    }
+  });
+
+  it('redrives the Users queue to its DLQ after 3 receives; the DLQ and the failure queue keep messages 14 days', () => {
+    // Assess
+    expect(resourcesOfType('AWS::SQS::Queue')).toHaveLength(3);
+    const users = template.Resources[queueId('users')].Properties;
+    expect(users?.['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAttArn(queueId('usersDlq')), maxReceiveCount: 3 });
+    expect(template.Resources[queueId('usersDlq')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
+    expect(template.Resources[queueId('failures')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
+  });
+
+  it('retries each function twice within 6 hours, then sends the event to the failure queue', () => {
+    // Assess
+    const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(FUNCTIONS.length);
+    for (const fn of FUNCTIONS) {
+      const mine = configs.filter(([, r]) => JSON.stringify(r.Properties?.['FunctionName']) === JSON.stringify({ Ref: functionId(fn) }));
+      expect(mine).toHaveLength(1);
+      expect({ fn, properties: mine[0][1].Properties }).toEqual({
+        fn,
+        properties: {
+          FunctionName: { Ref: functionId(fn) },
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: 21600,
+          DestinationConfig: { OnFailure: { Destination: getAttArn(queueId('failures')) } },
+        },
+      });
+    }
+  });
+
+  it('runs each function on nodejs22.x from its own bundle, with its own log group', () => {
+    // Assess
+    expect(resourcesOfType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+    for (const fn of FUNCTIONS) {
+      const properties = template.Resources[functionId(fn)].Properties ?? {};
+      expect({ fn, runtime: properties['Runtime'], handler: properties['Handler'] }).toEqual({
+        fn,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+      });
+      expect(properties['MemorySize']).toBe(256);
+      expect(properties['Timeout']).toBe(10);
+      expect(properties['Architectures']).toEqual(['arm64']);
+      expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${fn}\\.zip$`));
+      const logGroups = resourcesOfType('AWS::Logs::LogGroup').filter(
+        ([, r]) => r.Properties?.['LogGroupName'] === `/aws/lambda/${names.function(fn)}`,
+      );
+      expect(logGroups).toHaveLength(1);
+      expect(logGroups[0][1].Properties?.['RetentionInDays']).toBe(30);
+    }
+  });
+
+  it("gives each function the cache's table names, the Users queue URL and its runtime settings", () => {
+    // Assess
+    for (const fn of FUNCTIONS) {
+      const properties = template.Resources[functionId(fn)].Properties ?? {};
+      expect({ fn, env: (properties['Environment'] as { Variables: Json }).Variables }).toEqual({
+        fn,
+        env: {
+          USER_CACHE_TABLE_NAME: { Ref: tableId('users') },
+          LOAN_CACHE_TABLE_NAME: { Ref: tableId('loans') },
+          REQUEST_CACHE_TABLE_NAME: { Ref: tableId('requests') },
+          USER_REFRESH_CLAIM_TABLE_NAME: { Ref: tableId('userRefreshClaims') },
+          USER_QUEUE_URL: { Ref: queueId('users') },
+          POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      });
+    }
+  });
+
+  it('gives each function its own role with exactly the grants its handler needs', () => {
+    // Assess
+    const roles = resourcesOfType('AWS::IAM::Role');
+    expect(roles).toHaveLength(FUNCTIONS.length);
+    expect(resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
+    expect(resourcesOfType('AWS::IAM::ManagedPolicy')).toHaveLength(0);
+    const roleIds = FUNCTIONS.map((fn) => roleIdOf(functionId(fn)));
+    expect(new Set(roleIds).size).toBe(FUNCTIONS.length);
+
+    for (const fn of FUNCTIONS) {
+      const roleId = roleIdOf(functionId(fn));
+      const role = template.Resources[roleId].Properties ?? {};
+      expect(role['ManagedPolicyArns']).toBeUndefined();
+      expect(role['AssumeRolePolicyDocument']).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      const itemTable = ITEM_TABLE_OF[fn];
+      const expected = [
+        `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN(fn) })}`,
+        `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN(fn) })}`,
+        `dynamodb:PutItem ${JSON.stringify(getAttArn(tableId(itemTable)))}`,
+        `dynamodb:UpdateItem ${JSON.stringify(getAttArn(tableId('users')))}`,
+        `dynamodb:PutItem ${JSON.stringify(getAttArn(tableId('userRefreshClaims')))}`,
+        `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('users')))}`,
+        `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('failures')))}`,
+      ].sort();
+      const grants = grantsOf(roleId);
+      expect({ fn, grants }).toEqual({ fn, grants: expected });
+      // No wildcard anywhere but the trailing `:*` of its own log group (its log streams).
+      for (const grant of grants) {
+        const [action, resource] = [grant.slice(0, grant.indexOf(' ')), grant.slice(grant.indexOf(' ') + 1)];
+        expect(action).not.toContain('*');
+        expect(resource.replace(LOG_GROUP_ARN(fn), '')).not.toContain('*');
+      }
+    }
+  });
+
+  it('outputs the table names and the queue URLs and ARNs for later stacks', () => {
+    // Assess
+    expect(template.Outputs).toMatchObject({
+      UsersTableName: { Value: { Ref: tableId('users') } },
+      LoansTableName: { Value: { Ref: tableId('loans') } },
+      RequestsTableName: { Value: { Ref: tableId('requests') } },
+      UserRefreshClaimsTableName: { Value: { Ref: tableId('userRefreshClaims') } },
+      UsersQueueUrl: { Value: { Ref: queueId('users') } },
+      UsersQueueArn: { Value: getAttArn(queueId('users')) },
+      FailureQueueUrl: { Value: { Ref: queueId('failures') } },
+      FailureQueueArn: { Value: getAttArn(queueId('failures')) },
+    });
+  });
+
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', packageDir],
+      childEnv(topicEnv('stg', dummyTopicArn)),
+      PACKAGE_TIMEOUT_MS,
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('stage "dev" is not allowed: the only stages are stg and prod');
+    expect(result.output).not.toContain('Packaging');
+  });
+
+  it('fails to resolve serverless.yml for another stage when osls is called directly', async () => {
+    // Act: osls itself, bypassing the wrapper (cwd is the app)
+    const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+    const result = await runNode(
+      [osls, 'print', '--stage', 'dev'],
+      childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }),
+      PACKAGE_TIMEOUT_MS,
+      APP_DIR,
+    );
+
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
+  }, PACKAGE_TIMEOUT_MS);
+
+  it('names the missing topic variable before osls runs', async () => {
+    // Prepare
+    const env = childEnv(topicEnv('prod', dummyTopicArn));
+    delete env[topicEnvName('REQUEST_PLACED_ON_SHELF', 'prod')];
+
+    // Act
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'prod', '--package-dir', packageDir],
+      env,
+      PACKAGE_TIMEOUT_MS,
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('missing environment variable for stage prod: REQUEST_PLACED_ON_SHELF_TOPIC_ARN_PROD.');
+    expect(result.output).not.toContain('Packaging');
+  });
+});
