@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_EXPIRY_POLICY, type ItemSyncDeps, RecordLoan, RemoveLoan, systemClock } from '@alma-cache/cache-domain';
+import { CloseRequest, DEFAULT_EXPIRY_POLICY, type ItemSyncDeps, RecordLoan, RecordRequest, RemoveLoan, systemClock } from '@alma-cache/cache-domain';
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue } from '../src';
 import { countingDocumentClient, createCacheTables, createQueue } from '../src/testing';
@@ -66,7 +66,7 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     expect([...afterReturns].every((id) => Number(id.split('-')[1]) % 2 === 1)).toBe(true);
   });
 
-  it('costs two write requests, no reads and at most 2 WCU per event on the common path', async () => {
+  it('costs two write requests, no reads and at most 2 WCU for every sample event on the common path', async () => {
     // Prepare
     await seedUser();
     const events = [
@@ -74,6 +74,10 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
       ['LOAN_RENEWED', RecordLoan],
       ['LOAN_DUE_DATE', RecordLoan],
       ['LOAN_RETURNED', RemoveLoan],
+      ['REQUEST_CREATED', RecordRequest],
+      ['REQUEST_PLACED_ON_SHELF', RecordRequest],
+      ['REQUEST_CLOSED', CloseRequest],
+      ['REQUEST_CANCELED', CloseRequest],
     ] as const;
 
     for (const [type, UseCase] of events) {
