@@ -155,6 +155,31 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
+  it('redrives every subscription to the failure queue, which only the eight topics may write to', () => {
+    // Prepare
+    const failureQueueArn = getAttArn(queueId('failures'));
+    const policies = resourcesOfType('AWS::SQS::QueuePolicy');
+
+    // Assess
+    for (const [id, subscription] of resourcesOfType('AWS::SNS::Subscription')) {
+      expect({ id, redrive: subscription.Properties?.['RedrivePolicy'] }).toEqual({ id, redrive: { deadLetterTargetArn: failureQueueArn } });
+    }
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0];
+    expect(policy.Properties?.['Queues']).toEqual([{ Ref: queueId('failures') }]);
+    const statements = (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, Json>[] }).Statement;
+    expect(statements).toEqual([
+      {
+        Sid: 'SnsDeliveryFailures',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: failureQueueArn,
+        Condition: { ArnEquals: { 'aws:SourceArn': EVENTS.map(dummyTopicArn) } },
+      },
+    ]);
+  });
+
   it('defines the four cache tables: on demand, one string hash key, TTL on expires_at', () => {
     // Assess
     const keys: Record<keyof typeof names.tables, string> = {
