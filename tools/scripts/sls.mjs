@@ -112,7 +112,7 @@ function requiredEnvNames(config, stage) {
 
 function resolveOsls() {
   const bin = path.join(workspaceRoot, 'node_modules', '.bin', 'serverless');
-  if (!existsSync(bin)) fail(`no ${path.relative(workspaceRoot, bin)}: run \`npm ci\` at the workspace root first.`);
+  if (!existsSync(bin)) fail(`no ${path.relative(workspaceRoot, bin)}: run \`npm install\` at the workspace root first.`);
   // .bin/serverless links to osls's bin/serverless.js; run it with this Node, whatever the shell's PATH.
   return realpathSync(bin);
 }

