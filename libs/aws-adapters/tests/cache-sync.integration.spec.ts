@@ -66,6 +66,28 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     expect([...afterReturns].every((id) => Number(id.split('-')[1]) % 2 === 1)).toBe(true);
   });
 
+  it('leaves no returned loan linked when its return races an older renewal', async () => {
+    // Prepare
+    await seedUser();
+    const ids = Array.from({ length: 100 }, (_, i) => `race-${i}`);
+
+    // Act: every loan's older renewal and newer return run at once, in both start orders
+    await Promise.all(
+      ids.flatMap((itemId, i) => {
+        const renew = () => new RecordLoan(deps).execute(almaWebhookMessage('LOAN_RENEWED', { itemId, eventId: `n${i}` }));
+        const ret = () => new RemoveLoan(deps).execute(almaWebhookMessage('LOAN_RETURNED', { itemId, eventId: `r${i}` }));
+        return i % 2 === 0 ? [renew(), ret()] : [ret(), renew()];
+      }),
+    );
+
+    // Assess
+    const user = await getUser();
+    const linked = (user?.['loan_ids'] as Set<string> | undefined) ?? new Set<string>();
+    report(`race: 100 loans with concurrent LOAN_RENEWED (older) + LOAN_RETURNED (newer) -> ${linked.size} still linked`);
+    expect([...linked]).toEqual([]);
+    expect(user?.['removed_loan_ids']).toEqual(new Set(ids));
+  });
+
   it('costs two write requests, no reads and at most 2 WCU for every sample event on the common path', async () => {
     // Prepare
     await seedUser();

@@ -106,7 +106,31 @@ describe('Class: DynamoDbCacheStore', () => {
 
     // Assess
     expect([...linked, unlinked]).toEqual(['updated', 'updated', 'updated']);
-    expect(await getUser()).toEqual({ primary_id: 'pat0042x', loan_ids: new Set(['b']), request_ids: new Set(['r1']) });
+    expect(await getUser()).toEqual({
+      primary_id: 'pat0042x',
+      loan_ids: new Set(['b']),
+      request_ids: new Set(['r1']),
+      removed_loan_ids: new Set(['a']),
+    });
+  });
+
+  it('never links an id the patron has seen removed: Alma does not reuse loan ids', async () => {
+    // Prepare
+    await seedUser();
+    await store.linkItem('pat0042x', 'loan', 'a');
+    await store.unlinkItem('pat0042x', 'loan', 'a');
+
+    // Act
+    const relinked = await store.linkItem('pat0042x', 'loan', 'a');
+    const otherKind = await store.linkItem('pat0042x', 'request', 'a');
+
+    // Assess
+    expect([relinked, otherKind]).toEqual(['item-removed', 'updated']);
+    expect(await getUser()).toEqual({
+      primary_id: 'pat0042x',
+      request_ids: new Set(['a']),
+      removed_loan_ids: new Set(['a']),
+    });
   });
 
   it('reports an unknown patron and does not create one', async () => {

@@ -48,6 +48,31 @@ describe('Class: RemoveLoan', () => {
     expect(snapshot(store)).toMatchObject({ loan: { tombstone: true }, loanIds: [] });
   });
 
+  it('does not re-link a loan when its return lands between an older update\'s two writes', async () => {
+    // Prepare: hold the renewal after its item write, as a slow concurrent invocation would be held
+    const { store, deps } = makeDeps();
+    store.seedUser('pat0042x');
+    let releaseLink!: () => void;
+    const linkReleased = new Promise<void>((resolve) => (releaseLink = resolve));
+    const link = store.linkItem.bind(store);
+    store.linkItem = async (...args) => {
+      await linkReleased;
+      return link(...args);
+    };
+
+    // Act
+    const renewal = new RecordLoan(deps).execute(almaWebhookMessage('LOAN_RENEWED'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const returned = await new RemoveLoan(deps).execute(almaWebhookMessage('LOAN_RETURNED'));
+    releaseLink();
+    const renewed = await renewal;
+
+    // Assess
+    expect(returned).toMatchObject({ item: 'written', user: 'unlinked' });
+    expect(renewed).toMatchObject({ item: 'written', user: 'already-removed' });
+    expect(snapshot(store)).toMatchObject({ loan: { tombstone: true }, loanIds: [] });
+  });
+
   it('lets a removal win a tie with an update stamped with the same time, in either order', async () => {
     for (const order of [['update', 'remove'], ['remove', 'update']]) {
       // Prepare

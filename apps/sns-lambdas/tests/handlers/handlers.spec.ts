@@ -76,7 +76,12 @@ describe('Handlers: sns-lambdas', () => {
     // Assess
     const loanIdsAfter = (type: string) => (seen.find((entry) => entry['type'] === type)?.['user'] as Record<string, Set<string>>)['loan_ids'];
     expect(loanIdsAfter('LOAN_DUE_DATE')).toEqual(new Set(['7391500230004561']));
-    expect(await getUser()).toEqual({ primary_id: 'pat0042x', fee_ids: new Set(['fee-1']) });
+    expect(await getUser()).toEqual({
+      primary_id: 'pat0042x',
+      fee_ids: new Set(['fee-1']),
+      removed_loan_ids: new Set(['7391500230004561']),
+      removed_request_ids: new Set(['8812300040004561', '8812300050004561']),
+    });
     expect(await scan(tables.loans)).toEqual([
       expect.objectContaining({ loan_id: '7391500230004561', tombstone: true, loan_status: 'COMPLETE', alma_event_type: 'LOAN_RETURNED' }),
     ]);

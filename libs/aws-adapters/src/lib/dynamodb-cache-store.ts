@@ -34,7 +34,8 @@ const A = CACHE_ATTRIBUTES;
 
 /**
  * The CacheStore on DynamoDB. Every method is a single conditional PutItem or UpdateItem: no reads, no
- * transactions, so an event on the common path costs two write requests.
+ * transactions, so an event on the common path costs two write requests. Patron id sets are string sets changed
+ * with ADD/DELETE, atomic on the server, so concurrent events for one patron never lose each other's ids.
  *
  * @example
  * const store = new DynamoDbCacheStore(createDocumentClient(), { users: 'Users', loans: 'Loans', … });
@@ -74,12 +75,41 @@ export class DynamoDbCacheStore implements CacheStore {
     return written ? 'written' : 'stale';
   }
 
-  public linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
-    return this.updateUserIds('ADD', userKey, kind, itemId);
+  public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
+    const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.users,
+          Key: { primary_id: userKey },
+          UpdateExpression: 'ADD #ids :ids',
+          ConditionExpression: 'attribute_exists(primary_id) AND NOT contains(#removed, :id)',
+          ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
+          ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId },
+          // Tells the two reasons apart on the rare failure path without a read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'updated';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'item-removed' : 'user-not-cached';
+      throw error;
+    }
   }
 
-  public unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
-    return this.updateUserIds('DELETE', userKey, kind, itemId);
+  public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>> {
+    const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+    const updated = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tables.users,
+        Key: { primary_id: userKey },
+        UpdateExpression: 'DELETE #ids :ids ADD #removed :ids',
+        ConditionExpression: 'attribute_exists(primary_id)',
+        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
+        ExpressionAttributeValues: { ':ids': new Set([itemId]) },
+      }),
+    );
+    return updated ? 'updated' : 'user-not-cached';
   }
 
   public claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
@@ -93,21 +123,6 @@ export class DynamoDbCacheStore implements CacheStore {
         ExpressionAttributeValues: { ':now': claim.nowSeconds, ':claimant': claim.claimant },
       }),
     );
-  }
-
-  /** String-set ADD/DELETE is atomic on the server, so concurrent events for one patron never lose an id. */
-  private async updateUserIds(action: 'ADD' | 'DELETE', userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
-    const updated = await this.conditionally(
-      new UpdateCommand({
-        TableName: this.tables.users,
-        Key: { primary_id: userKey },
-        UpdateExpression: `${action} #ids :ids`,
-        ConditionExpression: 'attribute_exists(primary_id)',
-        ExpressionAttributeNames: { '#ids': ITEM_SHAPES[kind].userIdsAttribute },
-        ExpressionAttributeValues: { ':ids': new Set([itemId]) },
-      }),
-    );
-    return updated ? 'updated' : 'user-not-cached';
   }
 
   private itemTable(kind: ItemKind): string {

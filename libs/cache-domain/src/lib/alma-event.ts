@@ -18,14 +18,24 @@ export type ItemKind = 'loan' | 'request';
 
 /** Where each kind lives in the webhook body, and what identifies it and its patron. */
 export const ITEM_SHAPES = {
-  loan: { bodyKey: 'item_loan', idField: 'loan_id', userField: 'user_id', userIdsAttribute: 'loan_ids' },
+  loan: {
+    bodyKey: 'item_loan',
+    idField: 'loan_id',
+    userField: 'user_id',
+    userIdsAttribute: 'loan_ids',
+    removedIdsAttribute: 'removed_loan_ids',
+  },
   request: {
     bodyKey: 'user_request',
     idField: 'request_id',
     userField: 'user_primary_id',
     userIdsAttribute: 'request_ids',
+    removedIdsAttribute: 'removed_request_ids',
   },
-} as const satisfies Record<ItemKind, { bodyKey: string; idField: string; userField: string; userIdsAttribute: string }>;
+} as const satisfies Record<
+  ItemKind,
+  { bodyKey: string; idField: string; userField: string; userIdsAttribute: string; removedIdsAttribute: string }
+>;
 
 /** What one validated webhook says about one loan or request. */
 export interface ItemEvent {

@@ -20,8 +20,11 @@ export interface ItemRecord {
 /** `written`: the store now holds this version. `stale`: it already held a newer one and kept it. */
 export type WriteResult = 'written' | 'stale';
 
-/** `updated`: the patron's id set changed (or already was right). `user-not-cached`: no such patron is cached. */
-export type LinkResult = 'updated' | 'user-not-cached';
+/**
+ * `updated`: the patron's id set changed (or already was right). `user-not-cached`: no such patron is cached.
+ * `item-removed`: the patron's record says this item was removed, so it is not linked again.
+ */
+export type LinkResult = 'updated' | 'user-not-cached' | 'item-removed';
 
 export interface RefreshClaim {
   readonly userKey: string;
@@ -41,10 +44,17 @@ export interface CacheStore {
    * again (replays are harmless); otherwise a tombstone beats a live record and the first live record stays.
    */
   writeItem(record: ItemRecord): Promise<WriteResult>;
-  /** Adds the item's id to the patron's `loan_ids` / `request_ids`, only if the patron is cached. */
+  /**
+   * Adds the item's id to the patron's `loan_ids` / `request_ids`, only if the patron is cached and has not seen
+   * the item removed. Alma never reuses a loan or request id, so a removal is final: an older event whose link
+   * lands after a concurrent removal must not bring the id back.
+   */
   linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult>;
-  /** Removes the item's id from the patron's id set, only if the patron is cached. */
-  unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult>;
+  /**
+   * Moves the item's id from the patron's id set to its `removed_loan_ids` / `removed_request_ids`, only if the
+   * patron is cached.
+   */
+  unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>>;
   /**
    * Takes the right to request a refresh of an unknown patron until `untilSeconds`. True when no one else holds
    * it (or the same claimant does, so a retried event can re-send a request that failed).

@@ -12,7 +12,13 @@ export interface ItemSyncDeps {
   readonly expiry: ExpiryPolicy;
 }
 
-export type UserOutcome = 'linked' | 'unlinked' | 'refresh-requested' | 'refresh-already-requested' | 'untouched';
+export type UserOutcome =
+  | 'linked'
+  | 'unlinked'
+  | 'already-removed'
+  | 'refresh-requested'
+  | 'refresh-already-requested'
+  | 'untouched';
 
 /** What one event did to the cache, for the handler's log line. */
 export interface SyncOutcome {
@@ -51,6 +57,7 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
     ? await store.unlinkItem(userKey, event.kind, event.itemId)
     : await store.linkItem(userKey, event.kind, event.itemId);
   if (link === 'updated') return { event, item, user: removal ? 'unlinked' : 'linked' };
+  if (link === 'item-removed') return { event, item, user: 'already-removed' };
 
   const claimed = await store.claimUserRefresh({
     userKey,

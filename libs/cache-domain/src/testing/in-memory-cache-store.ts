@@ -5,7 +5,8 @@ interface CachedUser {
   primary_id: string;
   loan_ids: Set<string>;
   request_ids: Set<string>;
-  [attribute: string]: unknown;
+  removed_loan_ids: Set<string>;
+  removed_request_ids: Set<string>;
 }
 
 type Operation = keyof CacheStore;
@@ -32,6 +33,8 @@ export class InMemoryCacheStore implements CacheStore {
       primary_id: userKey,
       loan_ids: new Set(ids.loan_ids ?? []),
       request_ids: new Set(ids.request_ids ?? []),
+      removed_loan_ids: new Set(),
+      removed_request_ids: new Set(),
     });
   }
 
@@ -52,15 +55,17 @@ export class InMemoryCacheStore implements CacheStore {
     this.enter('linkItem');
     const user = this.users.get(userKey);
     if (!user) return 'user-not-cached';
+    if (user[ITEM_SHAPES[kind].removedIdsAttribute].has(itemId)) return 'item-removed';
     user[ITEM_SHAPES[kind].userIdsAttribute].add(itemId);
     return 'updated';
   }
 
-  public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
+  public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>> {
     this.enter('unlinkItem');
     const user = this.users.get(userKey);
     if (!user) return 'user-not-cached';
     user[ITEM_SHAPES[kind].userIdsAttribute].delete(itemId);
+    user[ITEM_SHAPES[kind].removedIdsAttribute].add(itemId);
     return 'updated';
   }
 
