@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AlmaEventType } from '@alma-cache/cache-domain';
 import { invokeAsync, type LambdaHandler, type LocalAws, provisionFromTemplate, snsEvent, startLocalAws } from '@alma-cache/local-aws';
 import { readPackagedTemplate, type TemplateFunction, templateFunctions } from './template';
 
@@ -9,12 +10,6 @@ export const WORKSPACE = resolve(__dirname, '..', '..');
 export const APP_DIR = join(WORKSPACE, 'apps', 'sns-lambdas');
 const BUNDLE_DIR = join(WORKSPACE, 'dist', 'apps', 'sns-lambdas');
 const PACKAGE_DIR = join(WORKSPACE, 'tmp', 'local-stack', 'package');
-/** Where a running local stack writes its endpoints, for `npm run invoke`. */
-export const STATE_FILE = join(WORKSPACE, 'tmp', 'local-stack', 'state.json');
-export const EVENT_TYPES = [
-  'LOAN_CREATED', 'LOAN_RENEWED', 'LOAN_DUE_DATE', 'LOAN_RETURNED',
-  'REQUEST_CREATED', 'REQUEST_PLACED_ON_SHELF', 'REQUEST_CANCELED', 'REQUEST_CLOSED',
-] as const;
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
 const topicArn = (event: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${event}`;
@@ -53,7 +48,7 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
   const { log } = opts;
   // The bundles run on Lambda's Node 22; the SDK's warning about this machine's Node 20 would repeat per bundle.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  const topicEnv = Object.fromEntries(EVENT_TYPES.map((event) => [`${event}_TOPIC_ARN_STG`, topicArn(event)]));
+  const topicEnv = Object.fromEntries(Object.values(AlmaEventType).map((event) => [`${event}_TOPIC_ARN_STG`, topicArn(event)]));
   const env = { ...process.env, ...topicEnv, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' };
   run('building the four function bundles (nx run sns-lambdas:build)', join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run', 'sns-lambdas:build', '--outputStyle=static'], env, log);
   mkdirSync(PACKAGE_DIR, { recursive: true });
@@ -73,7 +68,6 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
     if (loaded) return loaded;
     // Each bundle reads its environment at cold start, as in Lambda: give it the template's variables first.
     Object.assign(process.env, fn.environment);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const handler = require(join(BUNDLE_DIR, fn.name, 'index.js')).handler as LambdaHandler;
     handlers.set(fn.name, handler);
     return handler;
@@ -103,7 +97,5 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
       await aws.stop();
     },
   };
-  mkdirSync(join(WORKSPACE, 'tmp', 'local-stack'), { recursive: true });
-  writeFileSync(STATE_FILE, JSON.stringify({ pid: process.pid, env: aws.env, tables: provisioned.tables, queues: provisioned.queues }, null, 2));
   return stack;
 };

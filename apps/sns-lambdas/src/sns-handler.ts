@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSEvent } from 'aws-lambda';
+import type { Context, SNSEvent } from 'aws-lambda';
 import { InvalidEventError, type SyncOutcome } from '@alma-cache/cache-domain';
 
 /** Any of the four item use cases. */
@@ -29,7 +29,8 @@ const peekAlmaEventId = (message: string): string | undefined => {
  */
 export const createSnsHandler =
   (useCase: ItemUseCase, logger: Logger) =>
-  async (event: SNSEvent): Promise<void> => {
+  async (event: SNSEvent, context?: Context): Promise<void> => {
+    if (context) logger.addContext(context);
     for (const record of event.Records) {
       const snsMessageId = record.Sns.MessageId;
       try {
