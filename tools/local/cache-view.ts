@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { userCacheKey } from '@alma-cache/cache-domain';
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 
 type Item = Record<string, any>;
@@ -11,7 +12,7 @@ export interface CacheTables {
 
 /** A patron's cache as the query side would see it: the User and the records its id sets point at. */
 export const readPatron = async (client: DynamoDBDocumentClient, tables: CacheTables, primaryId: string) => {
-  const key = primaryId.toLowerCase();
+  const key = userCacheKey(primaryId);
   const user = (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: key } }))).Item;
   const fetch = async (table: string, keyName: string, ids: Set<string> | undefined): Promise<Item[]> => {
     if (!ids || ids.size === 0) return [];

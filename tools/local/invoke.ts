@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { userCacheKey } from '@alma-cache/cache-domain';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { describeLoan, describeRequest, getRecord, peekQueue } from './cache-view';
 import { startLocalStack } from './stack';
@@ -32,9 +33,10 @@ const main = async () => {
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   try {
     const patron = parsed['item_loan']?.['user_id'] ?? parsed['user_request']?.['user_primary_id'];
-    if (values['cached-patron'] && typeof patron === 'string') {
-      await client.send(new PutCommand({ TableName: stack.tables['UsersTable'], Item: { primary_id: patron.toLowerCase() } }));
-      process.stdout.write(`patron ${patron.toLowerCase()} cached first (as the bulk refresh would)\n`);
+    const userKey = typeof patron === 'string' ? userCacheKey(patron) : undefined;
+    if (values['cached-patron'] && userKey) {
+      await client.send(new PutCommand({ TableName: stack.tables['UsersTable'], Item: { primary_id: userKey } }));
+      process.stdout.write(`patron ${userKey} cached first (as the bulk refresh would)\n`);
     }
 
     const result = await stack.publish(eventType, body);
@@ -50,8 +52,8 @@ const main = async () => {
       const request = await getRecord(client, stack.tables['RequestsTable'], { request_id: requestId });
       process.stdout.write(`Requests table: ${request ? describeRequest(request) : 'no record'}\n`);
     }
-    if (typeof patron === 'string') {
-      const user = await getRecord(client, stack.tables['UsersTable'], { primary_id: patron.toLowerCase() });
+    if (userKey) {
+      const user = await getRecord(client, stack.tables['UsersTable'], { primary_id: userKey });
       process.stdout.write(`Users table: ${user ? JSON.stringify(user, (_key, value) => (value instanceof Set ? [...value] : value)) : 'patron not cached'}\n`);
     }
     process.stdout.write(`Users queue: ${JSON.stringify(await peekQueue(sqs, stack.queues['UsersQueue']))}\n`);

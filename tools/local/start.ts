@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { userCacheKey } from '@alma-cache/cache-domain';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { describeLoan, describeRequest, getRecord, peekQueue, readPatron } from './cache-view';
 import { startLocalStack, WORKSPACE } from './stack';
@@ -64,7 +65,7 @@ const main = async () => {
 
   say();
   say('2. Stand-in for the bulk refresh (a later service rebuilds the patron from the Alma API): caching the patron');
-  await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: PATRON.toLowerCase(), loan_ids: new Set([JSON.parse(first.body).item_loan.loan_id]) } }));
+  await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: userCacheKey(PATRON), loan_ids: new Set([JSON.parse(first.body).item_loan.loan_id]) } }));
   await showPatron();
 
   say();

@@ -1,7 +1,7 @@
 import { startDynamoDbLocal } from './dynamodb-local';
 import { LOCALSTACK_IMAGE, startLocalStack } from './localstack';
 import { startMoto } from './moto';
-import type { LocalServer, LogLine } from './server-process';
+import { type LocalServer, type LogLine, withinTimeout } from './server-process';
 
 /** 'localstack': one LocalStack container for everything. 'local': DynamoDB Local + moto as plain processes. */
 export type AwsBackend = 'localstack' | 'local';
@@ -59,21 +59,10 @@ export async function resolveBackend(requested: string | undefined, runtimeAvail
  * milliseconds; the timeout only guards against a runtime socket that accepts but never answers.
  */
 export async function containerRuntimeAvailable(): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), RUNTIME_PROBE_TIMEOUT_MS);
-  });
   const probed = import('testcontainers')
     .then(({ getContainerRuntimeClient }) => getContainerRuntimeClient())
-    .then(
-      () => true,
-      () => false,
-    );
-  try {
-    return await Promise.race([probed, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
+    .then(() => true);
+  return withinTimeout(probed, RUNTIME_PROBE_TIMEOUT_MS);
 }
 
 /**

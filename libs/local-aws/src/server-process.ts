@@ -133,7 +133,7 @@ export async function waitUntilReady(
 }
 
 /** The probe's answer, false when it throws or hangs: one stuck probe must not stall the whole wait. */
-async function withinTimeout(probe: Promise<boolean>, timeoutMs: number): Promise<boolean> {
+export async function withinTimeout(probe: Promise<boolean>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

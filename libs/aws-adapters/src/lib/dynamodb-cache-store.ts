@@ -51,7 +51,7 @@ export class DynamoDbCacheStore implements CacheStore {
     // Newer time wins; the same event may land again; on a tie a tombstone beats a live record. A record
     // without an event time (written by an older stack) is always superseded.
     const tieBreak = record.tombstone ? '(#id = :id OR attribute_not_exists(#tombstone))' : '#id = :id';
-    const written = await this.conditionally(
+    const failure = await this.conditionally(
       new PutCommand({
         TableName: this.itemTable(record.kind),
         Item: {
@@ -72,34 +72,30 @@ export class DynamoDbCacheStore implements CacheStore {
         ExpressionAttributeValues: { ':time': record.eventTime, ':id': record.eventId },
       }),
     );
-    return written ? 'written' : 'stale';
+    return failure ? 'stale' : 'written';
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
     const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.users,
-          Key: { primary_id: userKey },
-          UpdateExpression: 'ADD #ids :ids',
-          ConditionExpression: 'attribute_exists(primary_id) AND NOT contains(#removed, :id)',
-          ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
-          ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId },
-          // Tells the two reasons apart on the rare failure path without a read.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'updated';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return error.Item ? 'item-removed' : 'user-not-cached';
-      throw error;
-    }
+    const failure = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.tables.users,
+        Key: { primary_id: userKey },
+        UpdateExpression: 'ADD #ids :ids',
+        ConditionExpression: 'attribute_exists(primary_id) AND NOT contains(#removed, :id)',
+        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
+        ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId },
+        // Tells the two reasons apart on the rare failure path without a read.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    if (!failure) return 'updated';
+    return failure.Item ? 'item-removed' : 'user-not-cached';
   }
 
   public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>> {
     const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
-    const updated = await this.conditionally(
+    const failure = await this.conditionally(
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { primary_id: userKey },
@@ -109,11 +105,11 @@ export class DynamoDbCacheStore implements CacheStore {
         ExpressionAttributeValues: { ':ids': new Set([itemId]) },
       }),
     );
-    return updated ? 'updated' : 'user-not-cached';
+    return failure ? 'user-not-cached' : 'updated';
   }
 
-  public claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
-    return this.conditionally(
+  public async claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
+    const failure = await this.conditionally(
       new PutCommand({
         TableName: this.tables.refreshClaims,
         Item: { primary_id: claim.userKey, claimant: claim.claimant, [A.expiresAt]: claim.untilSeconds },
@@ -123,19 +119,23 @@ export class DynamoDbCacheStore implements CacheStore {
         ExpressionAttributeValues: { ':now': claim.nowSeconds, ':claimant': claim.claimant },
       }),
     );
+    return !failure;
   }
 
   private itemTable(kind: ItemKind): string {
     return kind === 'loan' ? this.tables.loans : this.tables.requests;
   }
 
-  /** Sends a conditional write; false when its condition did not hold. Every other error propagates (to be retried). */
-  private async conditionally(command: PutCommand | UpdateCommand): Promise<boolean> {
+  /**
+   * Sends a conditional write: undefined when it was applied, the condition failure when it was not. Every other
+   * error propagates (to be retried).
+   */
+  private async conditionally(command: PutCommand | UpdateCommand): Promise<ConditionalCheckFailedException | undefined> {
     try {
       await this.client.send(command as PutCommand);
-      return true;
+      return undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return error;
       throw error;
     }
   }
