@@ -5,5 +5,6 @@ module.exports = {
     '<rootDir>/libs/aws-adapters',
     '<rootDir>/libs/local-aws',
     '<rootDir>/apps/sns-lambdas',
+    '<rootDir>/apps/refresh-lambdas',
   ],
 };

@@ -1,0 +1,76 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  type AlmaApi,
+  type CacheStore,
+  type Clock,
+  RefreshItem,
+  type RefreshDeps,
+  RefreshUser,
+  systemClock,
+} from '@alma-cache/cache-domain';
+import { type CachedSecret, cachedSsmSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import { AlmaHttpApi } from '@alma-cache/alma-api';
+import { Container } from 'inversify';
+import { AlmaCallMeter } from './alma-call-meter';
+import { loadConfig, type RefreshLambdasConfig } from './config';
+import { TOKENS } from './tokens';
+
+/**
+ * Wires the four refresh functions. The domain stays decorator-free: its classes are bound with factories
+ * (`toResolvedValue`), and everything is a singleton, so that a warm container reuses its SDK clients, reads the API
+ * key from SSM once, and shares one Alma client, whose concurrency ceiling then holds for the whole container.
+ *
+ * @example
+ * const refreshUser = buildContainer(process.env).get<RefreshUser>(TOKENS.RefreshUser);
+ */
+export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
+  const container = new Container({ defaultScope: 'Singleton' });
+
+  container.bind<RefreshLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
+  container
+    .bind<Logger>(TOKENS.Logger)
+    .toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
+  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
+  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
+  container.bind<AlmaCallMeter>(TOKENS.AlmaCallMeter).toConstantValue(new AlmaCallMeter());
+
+  container
+    .bind<CachedSecret>(TOKENS.AlmaApiKey)
+    .toResolvedValue((ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName), [
+      TOKENS.SsmClient,
+      TOKENS.Config,
+    ]);
+  container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
+    (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger) =>
+      new AlmaHttpApi({
+        baseUrl: config.alma.baseUrl,
+        apiKey: meter.countingApiKey(apiKey),
+        maxConcurrentRequests: config.alma.maxConcurrentRequests,
+        onRetry: (info) => {
+          meter.retried();
+          logger.warn('Alma request retried', { ...info });
+        },
+      }),
+    [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger],
+  );
+  container
+    .bind<CacheStore>(TOKENS.CacheStore)
+    .toResolvedValue(
+      (client: DynamoDBDocumentClient, config: RefreshLambdasConfig) => new DynamoDbCacheStore(client, config.tables),
+      [TOKENS.DocumentClient, TOKENS.Config],
+    );
+  container
+    .bind<RefreshDeps>(TOKENS.RefreshDeps)
+    .toResolvedValue(
+      (store: CacheStore, alma: AlmaApi, clock: Clock, config: RefreshLambdasConfig) => ({ store, alma, clock, expiry: config.expiry }),
+      [TOKENS.CacheStore, TOKENS.AlmaApi, TOKENS.Clock, TOKENS.Config],
+    );
+
+  container.bind(TOKENS.RefreshUser).toResolvedValue((deps: RefreshDeps) => new RefreshUser(deps), [TOKENS.RefreshDeps]);
+  container.bind(TOKENS.RefreshItem).toResolvedValue((deps: RefreshDeps) => new RefreshItem(deps), [TOKENS.RefreshDeps]);
+
+  return container;
+};

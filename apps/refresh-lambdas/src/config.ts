@@ -1,0 +1,91 @@
+import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+
+/** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
+export const ENV = {
+  usersTable: 'USER_CACHE_TABLE_NAME',
+  loansTable: 'LOAN_CACHE_TABLE_NAME',
+  requestsTable: 'REQUEST_CACHE_TABLE_NAME',
+  feesTable: 'FEE_CACHE_TABLE_NAME',
+  almaApiBaseUrl: 'ALMA_API_BASE_URL',
+  almaApiKeyName: 'ALMA_API_KEY_NAME',
+} as const;
+
+/** Optional: Alma requests one container keeps in flight at once. */
+export const ALMA_MAX_CONCURRENT_REQUESTS_ENV = 'ALMA_MAX_CONCURRENT_REQUESTS';
+export const DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS = 4;
+
+export interface RefreshTableNames {
+  readonly users: string;
+  readonly loans: string;
+  readonly requests: string;
+  readonly fees: string;
+}
+
+export interface AlmaConfig {
+  /** Alma's regional API host, e.g. `https://api-eu.hosted.exlibrisgroup.com`. */
+  readonly baseUrl: string;
+  /** The SSM parameter (a SecureString) holding the API key: the name only, never the key. */
+  readonly apiKeyName: string;
+  readonly maxConcurrentRequests: number;
+}
+
+export interface RefreshLambdasConfig {
+  readonly tables: RefreshTableNames;
+  readonly alma: AlmaConfig;
+  readonly expiry: ExpiryPolicy;
+}
+
+/** Thrown at cold start, so a misconfigured deploy fails on its first message with every name to fix. */
+export class ConfigurationError extends Error {
+  public constructor(
+    public readonly missing: readonly string[],
+    public readonly invalid: readonly string[] = [],
+  ) {
+    const parts = [
+      ...(missing.length > 0 ? [`Missing environment variables: ${missing.join(', ')}`] : []),
+      ...(invalid.length > 0 ? [`Invalid environment variables: ${invalid.join('; ')}`] : []),
+    ];
+    super(parts.join('. '));
+    this.name = 'ConfigurationError';
+  }
+}
+
+const parseCeiling = (raw: string | undefined, invalid: string[]): number => {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1) return value;
+  invalid.push(`${ALMA_MAX_CONCURRENT_REQUESTS_ENV} must be a whole number of at least 1, got "${raw}"`);
+  return DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS;
+};
+
+/**
+ * Reads the functions' configuration from the environment, reporting every missing or invalid variable at once.
+ *
+ * The API key's parameter name must be a path (`/…`): the IAM grant in serverless.yml is built as
+ * `parameter${name}`, which only matches the parameter's ARN for a name that starts with a slash.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * config.alma.maxConcurrentRequests; // 4 unless ALMA_MAX_CONCURRENT_REQUESTS says otherwise
+ */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): RefreshLambdasConfig => {
+  const missing = Object.values(ENV).filter((name) => !env[name]?.trim());
+  const invalid: string[] = [];
+  const read = (name: string) => (env[name] ?? '').trim();
+  const apiKeyName = read(ENV.almaApiKeyName);
+  if (apiKeyName && !apiKeyName.startsWith('/')) {
+    invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
+  }
+  const maxConcurrentRequests = parseCeiling(env[ALMA_MAX_CONCURRENT_REQUESTS_ENV], invalid);
+  if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
+  return {
+    tables: {
+      users: read(ENV.usersTable),
+      loans: read(ENV.loansTable),
+      requests: read(ENV.requestsTable),
+      fees: read(ENV.feesTable),
+    },
+    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests },
+    expiry: resolveExpiryPolicy(env),
+  };
+};

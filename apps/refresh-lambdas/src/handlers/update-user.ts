@@ -1,0 +1,4 @@
+import { userRefreshHandler } from '../main';
+
+/** Users queue → RefreshUser. */
+export const handler = userRefreshHandler();

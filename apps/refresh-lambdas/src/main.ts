@@ -1,0 +1,21 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ItemKind, RefreshItem, RefreshUser } from '@alma-cache/cache-domain';
+import type { AlmaCallMeter } from './alma-call-meter';
+import { buildContainer } from './composition-root';
+import { itemRefreshProcessor, userRefreshProcessor } from './refresh-processors';
+import { createSqsBatchHandler } from './sqs-batch-handler';
+import { TOKENS } from './tokens';
+
+// Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
+export const container = buildContainer(process.env);
+
+const logger = () => container.get<Logger>(TOKENS.Logger);
+const meter = () => container.get<AlmaCallMeter>(TOKENS.AlmaCallMeter);
+
+/** The Users queue handler: one patron per message. */
+export const userRefreshHandler = () =>
+  createSqsBatchHandler(userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger()), logger());
+
+/** The Loans, Requests or Fees queue handler: one record per message. */
+export const itemRefreshHandler = (kind: ItemKind) =>
+  createSqsBatchHandler(itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger()), logger());

@@ -1,0 +1,62 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  type ItemKind,
+  parseItemRefreshMessage,
+  parseUserRefreshMessage,
+  type RefreshItem,
+  type RefreshUser,
+  userCacheKey,
+} from '@alma-cache/cache-domain';
+import type { AlmaCallMeter } from './alma-call-meter';
+import type { SqsRecordProcessor } from './sqs-batch-handler';
+
+/**
+ * A Users queue message (the bare primary id) → RefreshUser, logging one line with the outcome counts and the Alma
+ * requests it took.
+ *
+ * @example
+ * const process = userRefreshProcessor(container.get(TOKENS.RefreshUser), meter, logger);
+ */
+export const userRefreshProcessor =
+  (refreshUser: RefreshUser, meter: AlmaCallMeter, logger: Logger): SqsRecordProcessor =>
+  async (record) => {
+    // Parsed outside the meter: a poison message never reaches Alma.
+    const userPrimaryId = parseUserRefreshMessage(record.body);
+    const { value: outcome, calls, retries, ms } = await meter.measure(() => refreshUser.execute(userPrimaryId));
+    logger.info(outcome.result === 'refreshed' ? 'Patron refreshed from Alma' : 'Patron not in Alma: cached records removed', {
+      messageId: record.messageId,
+      userKey: outcome.userKey,
+      result: outcome.result,
+      counts: outcome.counts,
+      userWriteAttempts: outcome.attempts,
+      almaCalls: calls,
+      almaRetries: retries,
+      ms,
+    });
+  };
+
+/**
+ * A Loans, Requests or Fees queue message (`{"userID":"…","loanID":"…"}`) → RefreshItem, logging one line with
+ * the outcome and the Alma requests it took.
+ *
+ * @example
+ * const process = itemRefreshProcessor('loan', container.get(TOKENS.RefreshItem), meter, logger);
+ */
+export const itemRefreshProcessor =
+  (kind: ItemKind, refreshItem: RefreshItem, meter: AlmaCallMeter, logger: Logger): SqsRecordProcessor =>
+  async (record) => {
+    const request = parseItemRefreshMessage(record.body, kind);
+    const { value: outcome, calls, retries, ms } = await meter.measure(() => refreshItem.execute(request));
+    logger.info(outcome.found ? `Alma ${kind} refreshed` : `Alma ${kind} no longer exists: tombstone written`, {
+      messageId: record.messageId,
+      kind,
+      itemId: request.itemId,
+      userKey: userCacheKey(request.userPrimaryId),
+      found: outcome.found,
+      item: outcome.item,
+      user: outcome.user,
+      almaCalls: calls,
+      almaRetries: retries,
+      ms,
+    });
+  };

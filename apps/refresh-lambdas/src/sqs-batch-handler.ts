@@ -1,0 +1,75 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AlmaRequestError, AlmaUnavailableError, InvalidEventError } from '@alma-cache/cache-domain';
+import { tallyOf } from './alma-call-meter';
+
+/** Handles one queue message; resolves when it is done, throws when it should be received again. */
+export type SqsRecordProcessor = (record: SQSRecord) => Promise<void>;
+
+/** How the failure line reads: what went wrong and what happens to the message next. */
+const describeFailure = (error: unknown): { message: string; details: Record<string, unknown> } => {
+  if (error instanceof InvalidEventError) {
+    return {
+      message: 'Poison message: nothing written; receiving it again will not help, SQS moves it to the DLQ after the last receive',
+      details: { errorType: error.name, reason: error.reason, retryable: false },
+    };
+  }
+  if (error instanceof AlmaUnavailableError) {
+    return {
+      message: 'Alma unavailable: the message will be received again after its visibility timeout',
+      details: { errorType: error.name, reason: error.reason, retryAfterSeconds: error.retryAfterSeconds, retryable: true },
+    };
+  }
+  if (error instanceof AlmaRequestError) {
+    return {
+      message: 'Alma refused the request: check the API key and the ids; the message goes to the DLQ after the last receive',
+      details: { errorType: error.name, status: error.status, reason: error.reason, retryable: false },
+    };
+  }
+  return {
+    message: 'Refresh failed: the message will be received again after its visibility timeout',
+    details: { error: error as Error, retryable: true },
+  };
+};
+
+/**
+ * An SQS handler that reports partial batch failures (the event source needs
+ * `functionResponseType: ReportBatchItemFailures`): the messages that fail come back in `batchItemFailures` and only
+ * they are received again, so one bad message never makes the good ones run twice. Messages run in parallel; the
+ * Alma client's per-container ceiling keeps their requests in check.
+ *
+ * Each failure is logged once per receive with its reason, the SQS message id and the receive count, so a message
+ * that reaches the DLQ can be traced to why (the DLQ keeps the message id). Error messages never hold the API key.
+ *
+ * A batch that fails entirely is reported like any other rather than thrown: the outcome is the same (every message
+ * is received again) and the log stays one line per message.
+ *
+ * @example
+ * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger);
+ */
+export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger) => {
+  // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    try {
+      await process(record);
+    } catch (error) {
+      const { message, details } = describeFailure(error);
+      const alma = tallyOf(error);
+      logger.error(message, {
+        ...details,
+        messageId: record.messageId,
+        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+        ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
+      });
+      throw error;
+    }
+  };
+
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    if (context) logger.addContext(context);
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  };
+};

@@ -1,0 +1,15 @@
+/** Service identifiers for the composition root: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('RefreshLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SsmClient: Symbol.for('SSMClient'),
+  AlmaApiKey: Symbol.for('AlmaApiKey'),
+  AlmaCallMeter: Symbol.for('AlmaCallMeter'),
+  AlmaApi: Symbol.for('AlmaApi'),
+  Clock: Symbol.for('Clock'),
+  CacheStore: Symbol.for('CacheStore'),
+  RefreshDeps: Symbol.for('RefreshDeps'),
+  RefreshUser: Symbol.for('RefreshUser'),
+  RefreshItem: Symbol.for('RefreshItem'),
+} as const;
