@@ -9,3 +9,6 @@ export * from './lib/record-loan.use-case';
 export * from './lib/remove-loan.use-case';
 export * from './lib/record-request.use-case';
 export * from './lib/close-request.use-case';
+export * from './lib/cache-change';
+export * from './lib/change-publisher.port';
+export * from './lib/publish-cache-changes.use-case';

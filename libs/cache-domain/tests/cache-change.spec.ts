@@ -1,0 +1,422 @@
+import {
+  type AlmaEventType,
+  type CacheChange,
+  type CacheItemTransition,
+  type ChangePublisher,
+  changeAttributes,
+  detectCacheChanges,
+  InconsistentTransitionError,
+  type ItemRecord,
+  PublishCacheChanges,
+} from '../src';
+import { almaWebhooks, almaWebhooksInTimeOrder } from '../src/testing';
+
+const LOAN = '7391500230004561';
+const HOLD = '8812300040004561';
+const CANCELED_HOLD = '8812300050004561';
+const REMOVALS: readonly AlmaEventType[] = ['LOAN_RETURNED', 'REQUEST_CANCELED', 'REQUEST_CLOSED'];
+
+/** The version of the record a fixture webhook writes, as the item use cases store it, varied for a test (`set` overrides Alma fields). */
+const version = (type: AlmaEventType, { set, ...overrides }: Partial<ItemRecord> & { set?: Record<string, unknown> } = {}): ItemRecord => {
+  const body = almaWebhooks[type] as Record<string, unknown>;
+  const loan = type.startsWith('LOAN_');
+  const fields = { ...(body[loan ? 'item_loan' : 'user_request'] as Record<string, unknown>), ...set };
+  return {
+    kind: loan ? 'loan' : 'request',
+    itemId: String(fields[loan ? 'loan_id' : 'request_id']),
+    userPrimaryId: String(fields[loan ? 'user_id' : 'user_primary_id']),
+    eventId: String(body['id']),
+    eventType: type,
+    eventTime: new Date(String(body['time'])).toISOString(),
+    tombstone: REMOVALS.includes(type),
+    expiresAt: 1_800_000_000,
+    fields,
+    ...overrides,
+  };
+};
+
+/** A refresh's version of a record: same Alma fields, the refresh's own event id, type and time. */
+const refreshed = (from: ItemRecord, set: Record<string, unknown> = {}): ItemRecord => ({
+  ...from,
+  eventId: 'refresh:pat0042x:2026-12-20T08:00:00.000Z',
+  eventType: 'REFRESH',
+  eventTime: '2026-12-20T07:59:00.000Z',
+  expiresAt: from.expiresAt + 86_400,
+  fields: { ...from.fields, ...set },
+});
+
+const changesOf = (transition: CacheItemTransition) => detectCacheChanges(transition).map((change) => change.change);
+
+describe('Function: detectCacheChanges', () => {
+  describe('loans', () => {
+    it('publishes loan.created with the new values when a loan first appears', () => {
+      // Act
+      const changes = detectCacheChanges({ after: version('LOAN_CREATED') });
+
+      // Assess
+      expect(changes).toEqual([
+        {
+          eventId: `loan.created/${LOAN}/5500110001`,
+          entity: 'loan',
+          change: 'loan.created',
+          recordId: LOAN,
+          patron: 'pat0042x',
+          userPrimaryId: 'PAT0042X',
+          almaEventId: '5500110001',
+          almaEventType: 'LOAN_CREATED',
+          almaEventTime: '2026-11-21T10:15:03.120Z',
+          source: 'webhook',
+          title: 'Designing Data-Intensive Applications',
+          old: null,
+          new: { due_date: '2026-12-05T23:59:00Z', loan_status: 'ACTIVE', last_renew_date: null, return_date: null },
+        },
+      ]);
+    });
+
+    it('publishes loan.renewed with old and new due dates for LOAN_RENEWED', () => {
+      // Act
+      const [change] = detectCacheChanges({ before: version('LOAN_CREATED'), after: version('LOAN_RENEWED') });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `loan.renewed/${LOAN}/5500110002`,
+        change: 'loan.renewed',
+        almaEventType: 'LOAN_RENEWED',
+        almaEventTime: '2026-12-01T09:00:12.004Z',
+        old: { due_date: '2026-12-05T23:59:00Z', last_renew_date: null },
+        new: { due_date: '2026-12-19T23:59:00Z', last_renew_date: '2026-12-01T09:00:11Z' },
+      });
+    });
+
+    it('publishes loan.renewed for LOAN_RENEWED that moves only the due date', () => {
+      // Prepare
+      const before = version('LOAN_RENEWED');
+      const after = version('LOAN_RENEWED', { eventId: 'renewed-again', set: { due_date: '2027-01-02T23:59:00Z' } });
+
+      // Act / Assess
+      expect(changesOf({ before, after })).toEqual(['loan.renewed']);
+    });
+
+    it('publishes loan.due-date-changed when another event moves the due date, earlier or later', () => {
+      // Act
+      const [change] = detectCacheChanges({ before: version('LOAN_RENEWED'), after: version('LOAN_DUE_DATE') });
+
+      // Assess
+      expect(change).toMatchObject({
+        change: 'loan.due-date-changed',
+        old: { due_date: '2026-12-19T23:59:00Z' },
+        new: { due_date: '2026-12-12T23:59:00Z' },
+      });
+    });
+
+    it('publishes loan.removed when a tombstone replaces the live loan', () => {
+      // Act
+      const [change] = detectCacheChanges({ before: version('LOAN_DUE_DATE'), after: version('LOAN_RETURNED') });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `loan.removed/${LOAN}/5500110004`,
+        change: 'loan.removed',
+        almaEventType: 'LOAN_RETURNED',
+        old: { loan_status: 'ACTIVE', return_date: null },
+        new: { loan_status: 'COMPLETE', return_date: '2026-12-10T16:42:51Z' },
+      });
+    });
+
+    it('publishes nothing for a renewal that changed neither the due date nor the renewal date', () => {
+      // Prepare
+      const before = version('LOAN_RENEWED');
+      const after = version('LOAN_RENEWED', { eventId: 'duplicate-delivery', eventTime: '2026-12-01T09:00:13.000Z' });
+
+      // Act / Assess
+      expect(changesOf({ before, after })).toEqual([]);
+    });
+
+    it('publishes nothing when only fields without a change type move (status, title, barcode)', () => {
+      // Prepare
+      const after = version('LOAN_DUE_DATE', { set: { due_date: '2026-12-19T23:59:00Z', loan_status: 'CLAIMED_RETURNED', title: 'DDIA' } });
+
+      // Act / Assess
+      expect(changesOf({ before: version('LOAN_RENEWED'), after })).toEqual([]);
+    });
+
+    it('treats a last_renew_date that moved as a renewal, whoever wrote it', () => {
+      // Prepare
+      const before = version('LOAN_CREATED');
+      const after = refreshed(version('LOAN_RENEWED'));
+
+      // Act
+      const [change] = detectCacheChanges({ before, after });
+
+      // Assess
+      expect(change).toMatchObject({ change: 'loan.renewed', source: 'refresh', almaEventType: 'REFRESH' });
+    });
+  });
+
+  describe('requests', () => {
+    it('publishes request.created with the new status', () => {
+      // Act
+      const [change] = detectCacheChanges({ after: version('REQUEST_CREATED') });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `request.created/${HOLD}/5500120001`,
+        entity: 'request',
+        change: 'request.created',
+        patron: 'pat0042x',
+        old: null,
+        new: { request_status: 'NOT_STARTED', pickup_location: 'Main Library', place_in_queue: 2 },
+      });
+    });
+
+    it('publishes request.status-changed with old and new status when the hold reaches the shelf', () => {
+      // Act
+      const [change] = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF') });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `request.status-changed/${HOLD}/5500120002`,
+        change: 'request.status-changed',
+        almaEventTime: '2026-11-25T08:47:19.377Z',
+        old: { request_status: 'NOT_STARTED', place_in_queue: 2 },
+        new: { request_status: 'ON_HOLD_SHELF', place_in_queue: 1 },
+      });
+    });
+
+    it('publishes request.removed, not also a status change, when the request closes', () => {
+      // Act
+      const changes = detectCacheChanges({ before: version('REQUEST_PLACED_ON_SHELF'), after: version('REQUEST_CLOSED') });
+
+      // Assess
+      expect(changes.map((change) => [change.change, change.old?.['request_status'], change.new?.['request_status']])).toEqual([
+        ['request.removed', 'ON_HOLD_SHELF', 'HISTORY'],
+      ]);
+    });
+
+    it('publishes request.removed for a canceled request the cache held', () => {
+      // Prepare
+      const before = version('REQUEST_CREATED', { itemId: CANCELED_HOLD, set: { request_id: CANCELED_HOLD } });
+
+      // Act / Assess
+      expect(changesOf({ before, after: version('REQUEST_CANCELED') })).toEqual(['request.removed']);
+    });
+
+    it('publishes nothing when only the place in the queue moves', () => {
+      // Prepare
+      const after = version('REQUEST_CREATED', { eventId: 'queue-moved', set: { place_in_queue: 1 } });
+
+      // Act / Assess
+      expect(changesOf({ before: version('REQUEST_CREATED'), after })).toEqual([]);
+    });
+
+    it('publishes nothing when a second event repeats the status', () => {
+      // Prepare
+      const after = version('REQUEST_PLACED_ON_SHELF', { eventId: 'shelf-again', eventTime: '2026-11-26T08:00:00.000Z' });
+
+      // Act / Assess
+      expect(changesOf({ before: version('REQUEST_PLACED_ON_SHELF'), after })).toEqual([]);
+    });
+  });
+
+  describe('writes a patron would not notice', () => {
+    it.each([
+      ['a replayed loan event', version('LOAN_RENEWED'), version('LOAN_RENEWED')],
+      ['a replayed request event', version('REQUEST_PLACED_ON_SHELF'), version('REQUEST_PLACED_ON_SHELF')],
+      ['an expiry that moved', version('LOAN_CREATED'), version('LOAN_CREATED', { expiresAt: 1_900_000_000 })],
+      ['a refresh that wrote the same loan', version('LOAN_DUE_DATE'), refreshed(version('LOAN_DUE_DATE'))],
+      ['a refresh that wrote the same request', version('REQUEST_PLACED_ON_SHELF'), refreshed(version('REQUEST_PLACED_ON_SHELF'))],
+      [
+        'a refresh that wrote the same due date in another format',
+        version('LOAN_DUE_DATE'),
+        refreshed(version('LOAN_DUE_DATE'), { due_date: '2026-12-12T23:59:00.000Z', last_renew_date: '2026-12-01T09:00:11.000Z' }),
+      ],
+      ['a tombstone written over a tombstone', version('LOAN_RETURNED'), version('LOAN_RETURNED', { eventId: 'again' })],
+      ['a tombstone of a record the cache never held', undefined, version('REQUEST_CANCELED')],
+      ['a tombstone expiring', version('LOAN_RETURNED'), undefined],
+    ])('publishes nothing for %s', (_what, before, after) => {
+      // Act / Assess
+      expect(detectCacheChanges({ before, after })).toEqual([]);
+    });
+
+    it('publishes nothing when Time to Live deletes a live record', () => {
+      // Act / Assess
+      expect(detectCacheChanges({ before: version('LOAN_DUE_DATE'), expired: true })).toEqual([]);
+      expect(detectCacheChanges({ before: version('REQUEST_CREATED'), expired: true })).toEqual([]);
+    });
+
+    it('publishes nothing for an empty transition or a fee', () => {
+      // Prepare
+      const fee = { ...version('LOAN_CREATED'), kind: 'fee' } as unknown as ItemRecord;
+
+      // Act / Assess
+      expect(detectCacheChanges({})).toEqual([]);
+      expect(detectCacheChanges({ after: fee })).toEqual([]);
+    });
+  });
+
+  describe('other sources of change', () => {
+    it('publishes removed, naming the last version, when a writer deletes a live record outright', () => {
+      // Act
+      const [change] = detectCacheChanges({ before: version('REQUEST_PLACED_ON_SHELF') });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `request.removed/${HOLD}/5500120002/deleted`,
+        change: 'request.removed',
+        almaEventId: '5500120002',
+        old: { request_status: 'ON_HOLD_SHELF' },
+        new: null,
+      });
+    });
+
+    it('publishes a refresh that found Alma had moved on, marked as such', () => {
+      // Prepare
+      const before = version('LOAN_RENEWED');
+
+      // Act
+      const [change] = detectCacheChanges({ before, after: refreshed(before, { due_date: '2026-12-30T23:59:00Z' }) });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `loan.due-date-changed/${LOAN}/refresh:pat0042x:2026-12-20T08:00:00.000Z`,
+        change: 'loan.due-date-changed',
+        source: 'refresh',
+        almaEventTime: '2026-12-20T07:59:00.000Z',
+      });
+    });
+
+    it('publishes removed for a refresh tombstone that keeps only the patron id', () => {
+      // Prepare
+      const tombstone = { ...refreshed(version('LOAN_RENEWED')), tombstone: true, fields: { user_id: 'PAT0042X' } };
+
+      // Act
+      const [change] = detectCacheChanges({ before: version('LOAN_RENEWED'), after: tombstone });
+
+      // Assess
+      expect(change).toMatchObject({ change: 'loan.removed', source: 'refresh', title: null, new: { due_date: null, loan_status: null } });
+    });
+
+    it.each([
+      ['first cached by a refresh', undefined, refreshed(version('LOAN_CREATED'))],
+      ['live again after a tombstone', version('LOAN_RETURNED'), version('LOAN_RENEWED', { eventTime: '2026-12-11T00:00:00.000Z' })],
+    ])('publishes created for a loan %s', (_what, before, after) => {
+      // Act / Assess
+      expect(changesOf({ before, after })).toEqual(['loan.created']);
+    });
+  });
+
+  describe('event ids', () => {
+    it('gives a replayed transition the same id and different events different ids', () => {
+      // Prepare
+      const transition = { before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF') };
+      const other = { before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF', { eventId: '5500129999' }) };
+
+      // Act
+      const [first, replayed, different] = [transition, structuredClone(transition), other].map((t) => detectCacheChanges(t)[0].eventId);
+
+      // Assess
+      expect(replayed).toBe(first);
+      expect(different).not.toBe(first);
+    });
+  });
+
+  it('refuses two versions of different records', () => {
+    // Act / Assess
+    expect(() => detectCacheChanges({ before: version('LOAN_CREATED'), after: version('LOAN_RENEWED', { itemId: 'other' }) })).toThrow(
+      InconsistentTransitionError,
+    );
+    expect(() => detectCacheChanges({ before: version('LOAN_CREATED'), after: version('REQUEST_CREATED', { itemId: LOAN }) })).toThrow(
+      'Not one record\'s transition: a loan became a request',
+    );
+  });
+
+  it('yields the lives of the shared fixtures, one event per meaningful write', () => {
+    // Prepare
+    const cached = new Map<string, ItemRecord>();
+    const produced: string[] = [];
+
+    // Act: each webhook in time order replaces the record it names, as the item use cases do
+    for (const type of almaWebhooksInTimeOrder) {
+      const after = version(type);
+      const key = `${after.kind}/${after.itemId}`;
+      produced.push(...detectCacheChanges({ before: cached.get(key), after }).map((c) => `${c.recordId} ${c.change}`));
+      cached.set(key, after);
+    }
+
+    // Assess: the canceled request was never cached live, so its tombstone is not news
+    const lifeOf = (id: string) => produced.filter((line) => line.startsWith(`${id} `)).map((line) => line.split(' ')[1]);
+    expect(lifeOf(LOAN)).toEqual(['loan.created', 'loan.renewed', 'loan.due-date-changed', 'loan.removed']);
+    expect(lifeOf(HOLD)).toEqual(['request.created', 'request.status-changed', 'request.removed']);
+    expect(lifeOf(CANCELED_HOLD)).toEqual([]);
+    expect(produced).toHaveLength(7);
+  });
+});
+
+describe('Function: changeAttributes', () => {
+  it('gives a request the status after the change, for filtering on ON_HOLD_SHELF', () => {
+    // Prepare
+    const [change] = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF') });
+
+    // Act / Assess
+    expect(changeAttributes(change)).toEqual({
+      entity: 'request',
+      change: 'request.status-changed',
+      patron: 'pat0042x',
+      source: 'webhook',
+      status: 'ON_HOLD_SHELF',
+    });
+  });
+
+  it('gives a request deleted outright its last status, and a loan no status', () => {
+    // Prepare
+    const [deleted] = detectCacheChanges({ before: version('REQUEST_PLACED_ON_SHELF') });
+    const [loan] = detectCacheChanges({ after: version('LOAN_CREATED') });
+
+    // Act / Assess
+    expect(changeAttributes(deleted)['status']).toBe('ON_HOLD_SHELF');
+    expect(changeAttributes(loan)).toEqual({ entity: 'loan', change: 'loan.created', patron: 'pat0042x', source: 'webhook' });
+  });
+});
+
+describe('Class: PublishCacheChanges', () => {
+  const recordingPublisher = () => {
+    const published: CacheChange[] = [];
+    const publisher: ChangePublisher = { publish: async (change) => void published.push(change) };
+    return { published, publisher };
+  };
+
+  it('publishes the change a write calls for and returns it', async () => {
+    // Prepare
+    const { published, publisher } = recordingPublisher();
+
+    // Act
+    const result = await new PublishCacheChanges(publisher).execute({ before: version('LOAN_CREATED'), after: version('LOAN_RENEWED') });
+
+    // Assess
+    expect(published.map((change) => change.change)).toEqual(['loan.renewed']);
+    expect(result).toEqual(published);
+  });
+
+  it('publishes nothing for a write that changed nothing a patron sees', async () => {
+    // Prepare
+    const { published, publisher } = recordingPublisher();
+
+    // Act
+    const result = await new PublishCacheChanges(publisher).execute({ before: version('LOAN_CREATED'), after: version('LOAN_CREATED') });
+
+    // Assess
+    expect(result).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it('lets a publishing failure through, so that the record is retried', async () => {
+    // Prepare
+    const publisher: ChangePublisher = { publish: async () => Promise.reject(new Error('SNS is down')) };
+
+    // Act
+    const act = new PublishCacheChanges(publisher).execute({ after: version('REQUEST_CREATED') });
+
+    // Assess
+    await expect(act).rejects.toThrow('SNS is down');
+  });
+});
