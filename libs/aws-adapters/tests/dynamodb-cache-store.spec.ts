@@ -111,6 +111,8 @@ describe('Class: DynamoDbCacheStore', () => {
       loan_ids: new Set(['b']),
       request_ids: new Set(['r1']),
       removed_loan_ids: new Set(['a']),
+      // Every link and unlink counts, even the repeated one: a refresh only needs to know something happened.
+      user_version: 5,
     });
   });
 
@@ -130,6 +132,7 @@ describe('Class: DynamoDbCacheStore', () => {
       primary_id: 'pat0042x',
       request_ids: new Set(['a']),
       removed_loan_ids: new Set(['a']),
+      user_version: 3,
     });
   });
 
@@ -178,5 +181,104 @@ describe('Class: DynamoDbCacheStore', () => {
 
     // Act / Assess
     await expect(broken.writeItem(loanRecord())).rejects.toThrow(/non-existent table|ResourceNotFound/i);
+  });
+});
+
+describe('Class: DynamoDbCacheStore (refresh)', () => {
+  const client = createDocumentClient();
+  let tables: Required<CacheTableNames>;
+  let store: DynamoDbCacheStore;
+  const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
+  const sets = (loan: string[], request: string[] = [], fee: string[] = []) => ({ loan: new Set(loan), request: new Set(request), fee: new Set(fee) });
+  const snapshot = (loan: string[], fee: string[] = []) => ({
+    userKey: 'pat0042x',
+    ids: sets(loan, [], fee),
+    removedIds: sets(['old']),
+    refreshedAt: '2026-11-21T10:00:00.000Z',
+    expiresAt: 1_900_000_000,
+  });
+
+  beforeEach(async () => {
+    tables = await createCacheTables();
+    store = new DynamoDbCacheStore(client, tables);
+  });
+
+  afterAll(() => client.destroy());
+
+  it('starts a refresh with an empty, unrefreshed patron, and leaves a cached patron as it is', async () => {
+    // Act
+    await store.beginUserRefresh('pat0042x', 1_800_000_000);
+    await store.linkItem('pat0042x', 'loan', 'l1');
+    await store.beginUserRefresh('pat0042x', 1_900_000_000);
+
+    // Assess
+    expect(await store.readUser('pat0042x')).toEqual({ userKey: 'pat0042x', ids: sets(['l1']), removedIds: sets([]), version: 1 });
+    expect((await getUser())!['expires_at']).toBe(1_800_000_000);
+    expect(await store.readUser('nobody')).toBeUndefined();
+  });
+
+  it('replaces the patron only at the version it read, storing empty sets as absent attributes', async () => {
+    // Prepare
+    await store.beginUserRefresh('pat0042x', 1_800_000_000);
+
+    // Act
+    const first = await store.replaceUser(snapshot(['l1'], ['f1']), 0);
+    const outdated = await store.replaceUser(snapshot(['l2']), 0);
+    const next = await store.replaceUser(snapshot([]), 1);
+
+    // Assess
+    expect([first, outdated, next]).toEqual([true, false, true]);
+    expect(await getUser()).toEqual({
+      primary_id: 'pat0042x',
+      removed_loan_ids: new Set(['old']),
+      user_version: 2,
+      refreshed_at: '2026-11-21T10:00:00.000Z',
+      expires_at: 1_900_000_000,
+    });
+  });
+
+  it('sees a webhook link between read and replace as a conflict', async () => {
+    // Prepare
+    await store.beginUserRefresh('pat0042x', 1_800_000_000);
+    const read = await store.readUser('pat0042x');
+    await store.linkItem('pat0042x', 'fee', 'f9');
+
+    // Act
+    const replaced = await store.replaceUser(snapshot(['l1']), read!.version);
+
+    // Assess
+    expect(replaced).toBe(false);
+    expect((await store.readUser('pat0042x'))!.ids.fee).toEqual(new Set(['f9']));
+  });
+
+  it('treats a patron written before versions existed as version 0, and never replaces a deleted one', async () => {
+    // Prepare
+    await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', loan_ids: new Set(['l1']) } }));
+
+    // Act
+    const read = await store.readUser('pat0042x');
+    const deleted = await store.deleteUser('pat0042x', read!.version);
+    const replacedAfterDelete = await store.replaceUser(snapshot(['l1']), 0);
+
+    // Assess
+    expect(read!.version).toBe(0);
+    expect([deleted, replacedAfterDelete]).toEqual([true, false]);
+    expect(await getUser()).toBeUndefined();
+  });
+
+  it('writes fees to the Fees table under fee_id, and says which table is missing when a service has none', async () => {
+    // Prepare
+    const fee: ItemRecord = { ...loanRecord(), kind: 'fee', itemId: 'f1', fields: { id: 'f1', balance: 2.5 } };
+    const { fees: _fees, ...withoutFees } = tables;
+
+    // Act
+    await store.writeItem(fee);
+
+    // Assess
+    const stored = await client.send(new GetCommand({ TableName: tables.fees, Key: { fee_id: 'f1' } }));
+    expect(stored.Item).toMatchObject({ fee_id: 'f1', id: 'f1', balance: 2.5 });
+    await expect(new DynamoDbCacheStore(client, withoutFees).writeItem(fee)).rejects.toThrow(
+      'DynamoDbCacheStore was given no fees table name',
+    );
   });
 });

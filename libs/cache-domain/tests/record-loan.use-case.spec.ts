@@ -23,7 +23,7 @@ describe('Class: RecordLoan', () => {
       expiresAt: nowSeconds(clock) + DEFAULT_EXPIRY_POLICY.itemSeconds,
     });
     expect(loan?.fields).toEqual(almaWebhooks.LOAN_CREATED['item_loan']);
-    expect([...store.users.get('pat0042x')!.loan_ids]).toEqual(['7391500230004561']);
+    expect([...store.users.get('pat0042x')!.ids.loan]).toEqual(['7391500230004561']);
   });
 
   it('does not expire a loan at its due date: an overdue loan is still a loan', async () => {
@@ -104,7 +104,7 @@ describe('Class: RecordLoan', () => {
 
     // Assess
     expect(replay).toMatchObject({ item: 'written', user: 'linked' });
-    expect([...store.users.get('pat0042x')!.loan_ids].sort()).toEqual(['7391500230004561', 'other-loan']);
+    expect([...store.users.get('pat0042x')!.ids.loan].sort()).toEqual(['7391500230004561', 'other-loan']);
     expect(store.items.loan.get('7391500230004561')!.eventType).toBe('LOAN_RENEWED');
   });
 
@@ -121,7 +121,7 @@ describe('Class: RecordLoan', () => {
 
     // Assess
     expect(retried.user).toBe('linked');
-    expect(store.users.get('pat0042x')!.loan_ids.has('7391500230004561')).toBe(true);
+    expect(store.users.get('pat0042x')!.ids.loan.has('7391500230004561')).toBe(true);
   });
 
   it('never lets an older event overwrite newer state, and then touches nothing else', async () => {

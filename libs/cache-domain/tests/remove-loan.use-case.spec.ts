@@ -10,7 +10,7 @@ const permutations = <T>(items: T[]): T[][] =>
 
 const snapshot = (store: InMemoryCacheStore) => ({
   loan: store.items.loan.get(LOAN_ID),
-  loanIds: [...store.users.get('pat0042x')!.loan_ids].sort(),
+  loanIds: [...store.users.get('pat0042x')!.ids.loan].sort(),
 });
 
 describe('Class: RemoveLoan', () => {
@@ -30,7 +30,7 @@ describe('Class: RemoveLoan', () => {
       eventType: 'LOAN_RETURNED',
       expiresAt: nowSeconds(clock) + DEFAULT_EXPIRY_POLICY.tombstoneSeconds,
     });
-    expect([...store.users.get('pat0042x')!.loan_ids]).toEqual(['other-loan']);
+    expect([...store.users.get('pat0042x')!.ids.loan]).toEqual(['other-loan']);
   });
 
   it('does not let a late retry of LOAN_RENEWED bring a returned loan back', async () => {

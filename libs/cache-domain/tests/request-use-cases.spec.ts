@@ -17,7 +17,7 @@ describe('Class: RecordRequest', () => {
     // Assess
     expect(outcome).toMatchObject({ item: 'written', user: 'linked' });
     expect(store.items.request.get(HOLD)!.fields).toEqual(almaWebhooks.REQUEST_CREATED['user_request']);
-    expect([...store.users.get('pat0042x')!.request_ids]).toEqual([HOLD]);
+    expect([...store.users.get('pat0042x')!.ids.request]).toEqual([HOLD]);
   });
 
   it('keeps the on-shelf state when the older REQUEST_CREATED arrives late', async () => {
@@ -56,7 +56,7 @@ describe('Class: CloseRequest', () => {
 
     // Assess
     expect([closed.user, canceled.user]).toEqual(['unlinked', 'unlinked']);
-    expect(store.users.get('pat0042x')!.request_ids.size).toBe(0);
+    expect(store.users.get('pat0042x')!.ids.request.size).toBe(0);
     expect(store.items.request.get(HOLD)).toMatchObject({ tombstone: true, eventType: 'REQUEST_CLOSED' });
     expect(store.items.request.get(CANCELED_HOLD)).toMatchObject({ tombstone: true, eventType: 'REQUEST_CANCELED' });
   });
@@ -72,6 +72,6 @@ describe('Class: CloseRequest', () => {
 
     // Assess
     expect(late).toMatchObject({ item: 'stale', user: 'untouched' });
-    expect(store.users.get('pat0042x')!.request_ids.size).toBe(0);
+    expect(store.users.get('pat0042x')!.ids.request.size).toBe(0);
   });
 });

@@ -81,6 +81,7 @@ describe('Handlers: sns-lambdas', () => {
       fee_ids: new Set(['fee-1']),
       removed_loan_ids: new Set(['7391500230004561']),
       removed_request_ids: new Set(['8812300040004561', '8812300050004561']),
+      user_version: expect.any(Number),
     });
     expect(await scan(tables.loans)).toEqual([
       expect.objectContaining({ loan_id: '7391500230004561', tombstone: true, loan_status: 'COMPLETE', alma_event_type: 'LOAN_RETURNED' }),

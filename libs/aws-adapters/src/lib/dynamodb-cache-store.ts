@@ -1,21 +1,28 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type CacheStore,
+  type CachedUser,
+  ITEM_KINDS,
   ITEM_SHAPES,
   type ItemKind,
   type ItemRecord,
   type LinkResult,
   type RefreshClaim,
+  type UserSnapshot,
   type WriteResult,
 } from '@alma-cache/cache-domain';
 
-/** The DynamoDB tables behind the cache, by role. */
+/**
+ * The DynamoDB tables behind the cache, by role. A service names only the tables it uses: the webhook service
+ * has no Fees table, the refresh service takes no refresh claims.
+ */
 export interface CacheTableNames {
   readonly users: string;
   readonly loans: string;
   readonly requests: string;
-  readonly refreshClaims: string;
+  readonly fees?: string;
+  readonly refreshClaims?: string;
 }
 
 /**
@@ -28,6 +35,10 @@ export const CACHE_ATTRIBUTES = {
   eventTime: 'alma_event_time',
   expiresAt: 'expires_at',
   tombstone: 'tombstone',
+  /** On the User: bumped by every id-set change, for the refresh's optimistic write. */
+  userVersion: 'user_version',
+  /** On the User: when a refresh last completed; absent while the first one runs. */
+  refreshedAt: 'refreshed_at',
 } as const;
 
 const A = CACHE_ATTRIBUTES;
@@ -47,7 +58,7 @@ export class DynamoDbCacheStore implements CacheStore {
   ) {}
 
   public async writeItem(record: ItemRecord): Promise<WriteResult> {
-    const { idField } = ITEM_SHAPES[record.kind];
+    const { keyAttribute } = ITEM_SHAPES[record.kind];
     // Newer time wins; the same event may land again; on a tie a tombstone beats a live record. A record
     // without an event time (written by an older stack) is always superseded.
     const tieBreak = record.tombstone ? '(#id = :id OR attribute_not_exists(#tombstone))' : '#id = :id';
@@ -56,7 +67,7 @@ export class DynamoDbCacheStore implements CacheStore {
         TableName: this.itemTable(record.kind),
         Item: {
           ...record.fields,
-          [idField]: record.itemId,
+          [keyAttribute]: record.itemId,
           [A.eventId]: record.eventId,
           [A.eventType]: record.eventType,
           [A.eventTime]: record.eventTime,
@@ -81,10 +92,10 @@ export class DynamoDbCacheStore implements CacheStore {
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { primary_id: userKey },
-        UpdateExpression: 'ADD #ids :ids',
+        UpdateExpression: 'ADD #ids :ids, #version :one',
         ConditionExpression: 'attribute_exists(primary_id) AND NOT contains(#removed, :id)',
-        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
-        ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId },
+        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute, '#version': A.userVersion },
+        ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId, ':one': 1 },
         // Tells the two reasons apart on the rare failure path without a read.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -99,10 +110,10 @@ export class DynamoDbCacheStore implements CacheStore {
       new UpdateCommand({
         TableName: this.tables.users,
         Key: { primary_id: userKey },
-        UpdateExpression: 'DELETE #ids :ids ADD #removed :ids',
+        UpdateExpression: 'DELETE #ids :ids ADD #removed :ids, #version :one',
         ConditionExpression: 'attribute_exists(primary_id)',
-        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute },
-        ExpressionAttributeValues: { ':ids': new Set([itemId]) },
+        ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute, '#version': A.userVersion },
+        ExpressionAttributeValues: { ':ids': new Set([itemId]), ':one': 1 },
       }),
     );
     return failure ? 'user-not-cached' : 'updated';
@@ -111,7 +122,7 @@ export class DynamoDbCacheStore implements CacheStore {
   public async claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
     const failure = await this.conditionally(
       new PutCommand({
-        TableName: this.tables.refreshClaims,
+        TableName: this.table('refreshClaims'),
         Item: { primary_id: claim.userKey, claimant: claim.claimant, [A.expiresAt]: claim.untilSeconds },
         // TTL deletes lazily (hours late), so an expired claim is recognised by its time, not its absence.
         ConditionExpression: 'attribute_not_exists(primary_id) OR #expires <= :now OR claimant = :claimant',
@@ -122,15 +133,87 @@ export class DynamoDbCacheStore implements CacheStore {
     return !failure;
   }
 
+  public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {
+    await this.conditionally(
+      new PutCommand({
+        TableName: this.tables.users,
+        Item: { primary_id: userKey, [A.userVersion]: 0, [A.expiresAt]: expiresAt },
+        ConditionExpression: 'attribute_not_exists(primary_id)',
+      }),
+    );
+  }
+
+  public async readUser(userKey: string): Promise<CachedUser | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.users, Key: { primary_id: userKey }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    // Empty string sets cannot be stored, so an absent attribute is an empty set.
+    const set = (name: string): ReadonlySet<string> => (Item[name] as Set<string> | undefined) ?? new Set();
+    const bySet = (attribute: 'userIdsAttribute' | 'removedIdsAttribute') =>
+      Object.fromEntries(ITEM_KINDS.map((kind) => [kind, set(ITEM_SHAPES[kind][attribute])])) as Record<ItemKind, ReadonlySet<string>>;
+    return {
+      userKey,
+      ids: bySet('userIdsAttribute'),
+      removedIds: bySet('removedIdsAttribute'),
+      version: (Item[A.userVersion] as number | undefined) ?? 0,
+      ...(Item[A.refreshedAt] ? { refreshedAt: Item[A.refreshedAt] as string } : {}),
+    };
+  }
+
+  public async replaceUser(snapshot: UserSnapshot, expectedVersion: number): Promise<boolean> {
+    const item: Record<string, unknown> = {
+      primary_id: snapshot.userKey,
+      [A.userVersion]: expectedVersion + 1,
+      [A.refreshedAt]: snapshot.refreshedAt,
+      [A.expiresAt]: snapshot.expiresAt,
+    };
+    for (const kind of ITEM_KINDS) {
+      const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+      if (snapshot.ids[kind].size > 0) item[userIdsAttribute] = new Set(snapshot.ids[kind]);
+      if (snapshot.removedIds[kind].size > 0) item[removedIdsAttribute] = new Set(snapshot.removedIds[kind]);
+    }
+    const failure = await this.conditionally(
+      new PutCommand({ TableName: this.tables.users, Item: item, ...this.versionCondition(expectedVersion) }),
+    );
+    return !failure;
+  }
+
+  public async deleteUser(userKey: string, expectedVersion: number): Promise<boolean> {
+    const failure = await this.conditionally(
+      new DeleteCommand({ TableName: this.tables.users, Key: { primary_id: userKey }, ...this.versionCondition(expectedVersion) }),
+    );
+    return !failure;
+  }
+
+  /** The record still exists and nobody changed its id sets since it was read at `version`. */
+  private versionCondition(version: number) {
+    return {
+      // Records written before versions existed have none: that reads as 0.
+      ConditionExpression:
+        version === 0 ? 'attribute_exists(primary_id) AND (attribute_not_exists(#version) OR #version = :version)' : '#version = :version',
+      ExpressionAttributeNames: { '#version': A.userVersion },
+      ExpressionAttributeValues: { ':version': version },
+    };
+  }
+
   private itemTable(kind: ItemKind): string {
-    return kind === 'loan' ? this.tables.loans : this.tables.requests;
+    return this.table(kind === 'loan' ? 'loans' : kind === 'request' ? 'requests' : 'fees');
+  }
+
+  private table(role: keyof CacheTableNames): string {
+    const name = this.tables[role];
+    if (!name) throw new Error(`DynamoDbCacheStore was given no ${role} table name, but this service writes to it`);
+    return name;
   }
 
   /**
    * Sends a conditional write: undefined when it was applied, the condition failure when it was not. Every other
    * error propagates (to be retried).
    */
-  private async conditionally(command: PutCommand | UpdateCommand): Promise<ConditionalCheckFailedException | undefined> {
+  private async conditionally(
+    command: PutCommand | UpdateCommand | DeleteCommand,
+  ): Promise<ConditionalCheckFailedException | undefined> {
     try {
       await this.client.send(command as PutCommand);
       return undefined;

@@ -7,18 +7,20 @@ import { type CacheTableNames, createDocumentClient, createSqsClient } from '../
  * Fresh, uniquely named cache tables (for tests), keyed as the deploy declares them (the template test in
  * apps/sns-lambdas checks the deploy side of the same keys).
  */
-export const createCacheTables = async (): Promise<CacheTableNames> => {
+export const createCacheTables = async (): Promise<Required<CacheTableNames>> => {
   const suffix = randomUUID().slice(0, 8);
-  const tables: CacheTableNames = {
+  const tables: Required<CacheTableNames> = {
     users: `users-${suffix}`,
     loans: `loans-${suffix}`,
     requests: `requests-${suffix}`,
+    fees: `fees-${suffix}`,
     refreshClaims: `refresh-claims-${suffix}`,
   };
   const keys: Record<keyof CacheTableNames, string> = {
     users: 'primary_id',
     loans: 'loan_id',
     requests: 'request_id',
+    fees: 'fee_id',
     refreshClaims: 'primary_id',
   };
   const client = new DynamoDBClient({});

@@ -1,4 +1,5 @@
 import { MalformedEventError, UnsupportedEventTypeError } from './cache-domain.errors';
+import { ITEM_SHAPES, type ItemKind } from './cache-record';
 
 /** The Alma webhook event types this stack acts on (`event.value` in the webhook body). */
 export const AlmaEventType = {
@@ -13,29 +14,14 @@ export const AlmaEventType = {
 } as const;
 export type AlmaEventType = (typeof AlmaEventType)[keyof typeof AlmaEventType];
 
-/** The kinds of patron-owned record the webhooks keep fresh. */
-export type ItemKind = 'loan' | 'request';
+/** The kinds of record that webhooks carry. */
+export type WebhookItemKind = Extract<ItemKind, 'loan' | 'request'>;
 
-/** Where each kind lives in the webhook body, and what identifies it and its patron. */
-export const ITEM_SHAPES = {
-  loan: {
-    bodyKey: 'item_loan',
-    idField: 'loan_id',
-    userField: 'user_id',
-    userIdsAttribute: 'loan_ids',
-    removedIdsAttribute: 'removed_loan_ids',
-  },
-  request: {
-    bodyKey: 'user_request',
-    idField: 'request_id',
-    userField: 'user_primary_id',
-    userIdsAttribute: 'request_ids',
-    removedIdsAttribute: 'removed_request_ids',
-  },
-} as const satisfies Record<
-  ItemKind,
-  { bodyKey: string; idField: string; userField: string; userIdsAttribute: string; removedIdsAttribute: string }
->;
+/** Where each kind lives in the webhook body, and which field names its patron. */
+export const WEBHOOK_SHAPES = {
+  loan: { bodyKey: 'item_loan', userField: 'user_id' },
+  request: { bodyKey: 'user_request', userField: 'user_primary_id' },
+} as const satisfies Record<WebhookItemKind, { bodyKey: string; userField: string }>;
 
 /** What one validated webhook says about one loan or request. */
 export interface ItemEvent {
@@ -67,7 +53,7 @@ const nonEmptyString = (value: unknown): value is string => typeof value === 'st
  * @throws MalformedEventError when the body is not JSON or lacks what the cache needs
  * @throws UnsupportedEventTypeError when `event.value` is not one of `accepted`
  */
-export const parseItemEvent = (message: string, kind: ItemKind, accepted: readonly AlmaEventType[]): ItemEvent => {
+export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted: readonly AlmaEventType[]): ItemEvent => {
   let body: unknown;
   try {
     body = JSON.parse(message);
@@ -89,7 +75,7 @@ export const parseItemEvent = (message: string, kind: ItemKind, accepted: readon
   const millis = typeof time === 'string' ? Date.parse(time) : Number.NaN;
   if (Number.isNaN(millis)) throw new MalformedEventError(`"time" is missing or not an ISO-8601 date: ${JSON.stringify(time)}`, eventId);
 
-  const shape = ITEM_SHAPES[kind];
+  const shape = { ...WEBHOOK_SHAPES[kind], idField: ITEM_SHAPES[kind].idField };
   const item = body[shape.bodyKey];
   if (!isObject(item)) throw new MalformedEventError(`"${shape.bodyKey}" is missing or not an object`, eventId);
   const itemId = item[shape.idField];

@@ -33,3 +33,11 @@ export class UnsupportedEventTypeError extends InvalidEventError {
     this.name = 'UnsupportedEventTypeError';
   }
 }
+
+/** A refresh request (a Users, Loans, Requests or Fees queue message) that names no patron or record. */
+export class MalformedRefreshMessageError extends InvalidEventError {
+  public constructor(reason: string) {
+    super(reason);
+    this.name = 'MalformedRefreshMessageError';
+  }
+}

@@ -1,4 +1,4 @@
-import type { ItemKind } from './alma-event';
+import type { ItemKind } from './cache-record';
 
 /** One version of a loan or request, as the cache stores it. */
 export interface ItemRecord {
@@ -34,6 +34,31 @@ export interface RefreshClaim {
   readonly untilSeconds: number;
 }
 
+/** A cached patron as the bulk refresh reads it. */
+export interface CachedUser {
+  readonly userKey: string;
+  readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
+  readonly removedIds: Readonly<Record<ItemKind, ReadonlySet<string>>>;
+  /**
+   * Bumped by every change to the id sets, so that a refresh can replace the record without losing an id that a
+   * webhook linked or unlinked meanwhile. 0 for a record that has never changed.
+   */
+  readonly version: number;
+  /** When a refresh last completed; absent while the first refresh of the patron is under way. */
+  readonly refreshedAt?: string;
+}
+
+/** The patron record a refresh writes. */
+export interface UserSnapshot {
+  readonly userKey: string;
+  readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
+  readonly removedIds: Readonly<Record<ItemKind, ReadonlySet<string>>>;
+  /** ISO-8601 time the refresh started. */
+  readonly refreshedAt: string;
+  /** Epoch seconds after which the store may drop the record. */
+  readonly expiresAt: number;
+}
+
 /**
  * The patron cache. Every method is one atomic, conditional write: no method reads then writes, so concurrent
  * events for one patron never lose each other's updates.
@@ -60,4 +85,18 @@ export interface CacheStore {
    * it (or the same claimant does, so a retried event can re-send a request that failed).
    */
   claimUserRefresh(claim: RefreshClaim): Promise<boolean>;
+  /**
+   * Creates an empty patron record, without `refreshedAt`, unless the patron is cached. A refresh does this before
+   * it asks Alma, so that webhooks arriving during the refresh link their items instead of being lost.
+   */
+  beginUserRefresh(userKey: string, expiresAt: number): Promise<void>;
+  /** The patron's record, read strongly consistently; undefined when the patron is not cached. */
+  readUser(userKey: string): Promise<CachedUser | undefined>;
+  /**
+   * Replaces the patron's record with `snapshot`, only if its version is still `expectedVersion`. False when a
+   * concurrent change got there first (read again and retry) or the record is gone.
+   */
+  replaceUser(snapshot: UserSnapshot, expectedVersion: number): Promise<boolean>;
+  /** Deletes the patron's record, only if its version is still `expectedVersion`. False when it changed meanwhile. */
+  deleteUser(userKey: string, expectedVersion: number): Promise<boolean>;
 }

@@ -7,12 +7,15 @@
  * - `tombstone`: a removed loan or request is remembered just long enough to outlast every retry of an older
  *   event (Alma retries after 1, 3 and 6 hours; Lambda's async retries stop after 6 hours).
  * - `refreshWindow`: at most one refresh request per unknown patron per window.
+ * - `clockSkew`: a refresh dates its snapshot this much before it started, so that a webhook stamped by Alma's
+ *   clock just after the snapshot still wins over it even if Alma's clock runs behind ours.
  */
 export interface ExpiryPolicy {
   readonly userSeconds: number;
   readonly itemSeconds: number;
   readonly tombstoneSeconds: number;
   readonly refreshWindowSeconds: number;
+  readonly clockSkewSeconds: number;
 }
 
 const DAY = 24 * 60 * 60;
@@ -22,6 +25,7 @@ export const DEFAULT_EXPIRY_POLICY: ExpiryPolicy = {
   itemSeconds: 365 * DAY,
   tombstoneSeconds: 2 * DAY,
   refreshWindowSeconds: 5 * 60,
+  clockSkewSeconds: 60,
 };
 
 /** The environment variables that override {@link DEFAULT_EXPIRY_POLICY}, by field. */
@@ -30,6 +34,7 @@ export const EXPIRY_POLICY_ENV = {
   itemSeconds: 'CACHE_ITEM_TTL_SECONDS',
   tombstoneSeconds: 'CACHE_TOMBSTONE_TTL_SECONDS',
   refreshWindowSeconds: 'USER_REFRESH_WINDOW_SECONDS',
+  clockSkewSeconds: 'ALMA_CLOCK_SKEW_SECONDS',
 } as const satisfies Record<keyof ExpiryPolicy, string>;
 
 /**

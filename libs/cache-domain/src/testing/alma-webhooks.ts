@@ -1,4 +1,5 @@
-import { AlmaEventType, ITEM_SHAPES, type ItemKind } from '../lib/alma-event';
+import { AlmaEventType, WEBHOOK_SHAPES, type WebhookItemKind } from '../lib/alma-event';
+import { ITEM_SHAPES } from '../lib/cache-record';
 import loanCreated from './alma-webhooks/loan_created.json';
 import loanDueDate from './alma-webhooks/loan_due_date.json';
 import loanRenewed from './alma-webhooks/loan_renewed.json';
@@ -32,7 +33,7 @@ export interface WebhookVariation {
   userPrimaryId?: string;
 }
 
-const kindOf = (type: AlmaEventType): ItemKind => (type.startsWith('LOAN_') ? 'loan' : 'request');
+const kindOf = (type: AlmaEventType): WebhookItemKind => (type.startsWith('LOAN_') ? 'loan' : 'request');
 
 /**
  * A fixture body, varied for a test, as the SNS message string a handler receives.
@@ -42,7 +43,8 @@ const kindOf = (type: AlmaEventType): ItemKind => (type.startsWith('LOAN_') ? 'l
  */
 export const almaWebhookMessage = (type: AlmaEventType, variation: WebhookVariation = {}): string => {
   const body = structuredClone(almaWebhooks[AlmaEventType[type]]) as Record<string, unknown>;
-  const shape = ITEM_SHAPES[kindOf(type)];
+  const kind = kindOf(type);
+  const shape = { ...WEBHOOK_SHAPES[kind], idField: ITEM_SHAPES[kind].idField };
   const item = body[shape.bodyKey] as Record<string, unknown>;
   if (variation.eventId !== undefined) body['id'] = variation.eventId;
   if (variation.time !== undefined) body['time'] = variation.time;

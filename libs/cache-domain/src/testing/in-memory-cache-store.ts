@@ -1,12 +1,20 @@
-import { ITEM_SHAPES, type ItemKind } from '../lib/alma-event';
-import type { CacheStore, ItemRecord, LinkResult, RefreshClaim, WriteResult } from '../lib/cache-store.port';
+import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
+import type {
+  CacheStore,
+  CachedUser,
+  ItemRecord,
+  LinkResult,
+  RefreshClaim,
+  UserSnapshot,
+  WriteResult,
+} from '../lib/cache-store.port';
 
-interface CachedUser {
-  primary_id: string;
-  loan_ids: Set<string>;
-  request_ids: Set<string>;
-  removed_loan_ids: Set<string>;
-  removed_request_ids: Set<string>;
+interface StoredUser {
+  ids: Record<ItemKind, Set<string>>;
+  removedIds: Record<ItemKind, Set<string>>;
+  version: number;
+  refreshedAt?: string;
+  expiresAt?: number;
 }
 
 type Operation = keyof CacheStore;
@@ -20,22 +28,27 @@ type Operation = keyof CacheStore;
  * store.failNext('linkItem', new Error('throttled'));
  */
 export class InMemoryCacheStore implements CacheStore {
-  public readonly users = new Map<string, CachedUser>();
-  public readonly items: Record<ItemKind, Map<string, ItemRecord>> = { loan: new Map(), request: new Map() };
+  public readonly users = new Map<string, StoredUser>();
+  public readonly items: Record<ItemKind, Map<string, ItemRecord>> = { loan: new Map(), request: new Map(), fee: new Map() };
   public readonly claims = new Map<string, { claimant: string; untilSeconds: number }>();
   /** Every call, in order, so tests can count writes per event. */
   public readonly calls: Operation[] = [];
   private readonly failures: { operation: Operation; error: Error }[] = [];
+  private readonly interleaved: { operation: Operation; action: () => Promise<void> }[] = [];
 
   /** Caches a patron, as the bulk refresh would. */
-  public seedUser(userKey: string, ids: { loan_ids?: string[]; request_ids?: string[] } = {}): void {
+  public seedUser(userKey: string, ids: { loan_ids?: string[]; request_ids?: string[]; fee_ids?: string[] } = {}): void {
     this.users.set(userKey, {
-      primary_id: userKey,
-      loan_ids: new Set(ids.loan_ids ?? []),
-      request_ids: new Set(ids.request_ids ?? []),
-      removed_loan_ids: new Set(),
-      removed_request_ids: new Set(),
+      ids: { loan: new Set(ids.loan_ids ?? []), request: new Set(ids.request_ids ?? []), fee: new Set(ids.fee_ids ?? []) },
+      removedIds: { loan: new Set(), request: new Set(), fee: new Set() },
+      version: 0,
+      refreshedAt: '2026-01-01T00:00:00.000Z',
     });
+  }
+
+  /** Runs `action` just before the next call of `operation`, e.g. to land a webhook in the middle of a refresh. */
+  public beforeNext(operation: Operation, action: () => Promise<void>): void {
+    this.interleaved.push({ operation, action });
   }
 
   /** Makes the next call of `operation` fail with `error`, before it changes anything. */
@@ -44,7 +57,7 @@ export class InMemoryCacheStore implements CacheStore {
   }
 
   public async writeItem(record: ItemRecord): Promise<WriteResult> {
-    this.enter('writeItem');
+    await this.enter('writeItem');
     const current = this.items[record.kind].get(record.itemId);
     if (current && !supersedes(record, current)) return 'stale';
     this.items[record.kind].set(record.itemId, record);
@@ -52,33 +65,79 @@ export class InMemoryCacheStore implements CacheStore {
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
-    this.enter('linkItem');
+    await this.enter('linkItem');
     const user = this.users.get(userKey);
     if (!user) return 'user-not-cached';
-    if (user[ITEM_SHAPES[kind].removedIdsAttribute].has(itemId)) return 'item-removed';
-    user[ITEM_SHAPES[kind].userIdsAttribute].add(itemId);
+    if (user.removedIds[kind].has(itemId)) return 'item-removed';
+    user.ids[kind].add(itemId);
+    user.version += 1;
     return 'updated';
   }
 
   public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>> {
-    this.enter('unlinkItem');
+    await this.enter('unlinkItem');
     const user = this.users.get(userKey);
     if (!user) return 'user-not-cached';
-    user[ITEM_SHAPES[kind].userIdsAttribute].delete(itemId);
-    user[ITEM_SHAPES[kind].removedIdsAttribute].add(itemId);
+    user.ids[kind].delete(itemId);
+    user.removedIds[kind].add(itemId);
+    user.version += 1;
     return 'updated';
   }
 
   public async claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
-    this.enter('claimUserRefresh');
+    await this.enter('claimUserRefresh');
     const current = this.claims.get(claim.userKey);
     if (current && current.untilSeconds > claim.nowSeconds && current.claimant !== claim.claimant) return false;
     this.claims.set(claim.userKey, { claimant: claim.claimant, untilSeconds: claim.untilSeconds });
     return true;
   }
 
-  private enter(operation: Operation): void {
+  public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {
+    await this.enter('beginUserRefresh');
+    if (this.users.has(userKey)) return;
+    this.users.set(userKey, { ids: emptySets(), removedIds: emptySets(), version: 0, expiresAt });
+  }
+
+  public async readUser(userKey: string): Promise<CachedUser | undefined> {
+    await this.enter('readUser');
+    const user = this.users.get(userKey);
+    if (!user) return undefined;
+    // A copy, as a read from a database would be: later changes must not show through.
+    return {
+      userKey,
+      ids: copySets(user.ids),
+      removedIds: copySets(user.removedIds),
+      version: user.version,
+      ...(user.refreshedAt ? { refreshedAt: user.refreshedAt } : {}),
+    };
+  }
+
+  public async replaceUser(snapshot: UserSnapshot, expectedVersion: number): Promise<boolean> {
+    await this.enter('replaceUser');
+    const user = this.users.get(snapshot.userKey);
+    if (!user || user.version !== expectedVersion) return false;
+    this.users.set(snapshot.userKey, {
+      ids: copySets(snapshot.ids),
+      removedIds: copySets(snapshot.removedIds),
+      version: expectedVersion + 1,
+      refreshedAt: snapshot.refreshedAt,
+      expiresAt: snapshot.expiresAt,
+    });
+    return true;
+  }
+
+  public async deleteUser(userKey: string, expectedVersion: number): Promise<boolean> {
+    await this.enter('deleteUser');
+    const user = this.users.get(userKey);
+    if (!user || user.version !== expectedVersion) return false;
+    this.users.delete(userKey);
+    return true;
+  }
+
+  private async enter(operation: Operation): Promise<void> {
     this.calls.push(operation);
+    const hook = this.interleaved.findIndex((entry) => entry.operation === operation);
+    if (hook >= 0) await this.interleaved.splice(hook, 1)[0].action();
     const index = this.failures.findIndex((failure) => failure.operation === operation);
     if (index >= 0) throw this.failures.splice(index, 1)[0].error;
   }
@@ -90,3 +149,8 @@ const supersedes = (next: ItemRecord, current: ItemRecord): boolean => {
   if (next.eventId === current.eventId) return true;
   return next.tombstone && !current.tombstone;
 };
+
+const emptySets = (): Record<ItemKind, Set<string>> => ({ loan: new Set(), request: new Set(), fee: new Set() });
+
+const copySets = (sets: Readonly<Record<ItemKind, ReadonlySet<string>>>): Record<ItemKind, Set<string>> =>
+  Object.fromEntries(ITEM_KINDS.map((kind) => [kind, new Set(sets[kind])])) as Record<ItemKind, Set<string>>;

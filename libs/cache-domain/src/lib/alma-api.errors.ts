@@ -1,0 +1,32 @@
+/** Alma has no patron with this primary id: their cached records are removed rather than refreshed. */
+export class AlmaUserNotFoundError extends Error {
+  public constructor(public readonly userPrimaryId: string) {
+    super(`Alma has no user ${JSON.stringify(userPrimaryId)}`);
+    this.name = 'AlmaUserNotFoundError';
+  }
+}
+
+/**
+ * Alma throttled (HTTP 429), failed (5xx) or timed out on every attempt. Worth retrying later:
+ * `retryAfterSeconds` is Alma's hint when it gave one.
+ */
+export class AlmaUnavailableError extends Error {
+  public constructor(
+    public readonly reason: string,
+    public readonly retryAfterSeconds?: number,
+  ) {
+    super(`Alma API unavailable: ${reason}`);
+    this.name = 'AlmaUnavailableError';
+  }
+}
+
+/** Alma refused the request and retrying will not help (bad API key, malformed id, unexpected reply). */
+export class AlmaRequestError extends Error {
+  public constructor(
+    public readonly status: number,
+    public readonly reason: string,
+  ) {
+    super(`Alma API refused the request (HTTP ${status}): ${reason}`);
+    this.name = 'AlmaRequestError';
+  }
+}

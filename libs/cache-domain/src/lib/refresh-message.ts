@@ -1,0 +1,75 @@
+import { MalformedRefreshMessageError } from './cache-domain.errors';
+import type { ItemKind } from './cache-record';
+
+/** A targeted refresh: one record of one patron. */
+export interface ItemRefreshRequest {
+  readonly userPrimaryId: string;
+  readonly kind: ItemKind;
+  readonly itemId: string;
+}
+
+/** The field naming the record in a Loans, Requests or Fees queue message. */
+export const ITEM_REFRESH_ID_FIELDS = {
+  loan: 'loanID',
+  request: 'requestID',
+  fee: 'feeID',
+} as const satisfies Record<ItemKind, string>;
+
+const MAX_ID_LENGTH = 255;
+
+const checkedId = (value: unknown, what: string): string => {
+  if (typeof value !== 'string' || value.trim() === '') throw new MalformedRefreshMessageError(`${what} is missing or empty`);
+  if (value.length > MAX_ID_LENGTH) throw new MalformedRefreshMessageError(`${what} is longer than ${MAX_ID_LENGTH} characters`);
+  return value.trim();
+};
+
+/**
+ * Reads a Users queue message: the patron's primary id, bare, as the webhook handlers send it. A JSON string
+ * (`"PAT0042X"`) is accepted too, since hand-written messages often come quoted.
+ *
+ * @example
+ * parseUserRefreshMessage('PAT0042X'); // 'PAT0042X'
+ * @throws MalformedRefreshMessageError when the body names no patron
+ */
+export const parseUserRefreshMessage = (body: string): string => {
+  const text = body.trim();
+  if (text.startsWith('"')) {
+    try {
+      return checkedId(JSON.parse(text), 'the patron id');
+    } catch (error) {
+      if (error instanceof MalformedRefreshMessageError) throw error;
+      throw new MalformedRefreshMessageError(`the body starts with a quote but is not a JSON string: ${text.slice(0, 80)}`);
+    }
+  }
+  if (text.startsWith('{') || text.startsWith('[')) {
+    throw new MalformedRefreshMessageError('the body is JSON, but the Users queue takes a bare patron id');
+  }
+  return checkedId(text, 'the patron id');
+};
+
+/**
+ * Reads a Loans, Requests or Fees queue message: `{"userID":"…","loanID":"…"}` (`requestID`, `feeID`).
+ *
+ * @example
+ * parseItemRefreshMessage('{"userID":"PAT0042X","loanID":"7391500230004561"}', 'loan');
+ * // { userPrimaryId: 'PAT0042X', kind: 'loan', itemId: '7391500230004561' }
+ * @throws MalformedRefreshMessageError when the body is not such an object
+ */
+export const parseItemRefreshMessage = (body: string, kind: ItemKind): ItemRefreshRequest => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedRefreshMessageError(`the body is not JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MalformedRefreshMessageError('the body is JSON but not an object');
+  }
+  const fields = parsed as Record<string, unknown>;
+  const idField = ITEM_REFRESH_ID_FIELDS[kind];
+  return {
+    userPrimaryId: checkedId(fields['userID'], '"userID"'),
+    kind,
+    itemId: checkedId(fields[idField], `"${idField}"`),
+  };
+};
