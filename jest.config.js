@@ -3,6 +3,7 @@ module.exports = {
   projects: [
     '<rootDir>/libs/cache-domain',
     '<rootDir>/libs/aws-adapters',
+    '<rootDir>/libs/alma-api',
     '<rootDir>/libs/local-aws',
     '<rootDir>/apps/sns-lambdas',
     '<rootDir>/apps/refresh-lambdas',

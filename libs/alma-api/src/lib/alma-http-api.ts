@@ -1,0 +1,367 @@
+import {
+  AlmaRequestError,
+  AlmaUnavailableError,
+  AlmaUserNotFoundError,
+  ITEM_SHAPES,
+  type AlmaApi,
+  type AlmaRecord,
+  type ItemKind,
+} from '@alma-cache/cache-domain';
+import {
+  describeAlmaErrors,
+  describesMissingRecord,
+  LIST_USER_NOT_FOUND_CODES,
+  parseAlmaErrors,
+  RECORD_NOT_FOUND_CODES,
+  USER_NOT_FOUND_CODES,
+} from './alma-error-reply';
+import {
+  resolveAlmaHttpApiOptions,
+  type AlmaHttpApiOptions,
+  type AlmaRetryInfo,
+  type AlmaRetryReason,
+  type ResolvedAlmaHttpApiOptions,
+} from './alma-http-api.options';
+import { ALMA_MAX_PAGE_SIZE, ALMA_RESOURCES, almaUserPath } from './alma-resources';
+import { fullJitterDelayMs, parseRetryAfterSeconds } from './backoff';
+import { ConcurrencyLimiter } from './concurrency-limiter';
+
+/** Counters since the instance was created; diff two snapshots to report the Alma calls of one refresh. */
+export interface AlmaHttpApiStats {
+  /** HTTP requests sent to Alma, retries included: what Alma counts against the thresholds. */
+  readonly requestsSent: number;
+  /** Attempts that were followed by another one (429, 5xx, timeout, network). */
+  readonly retries: number;
+  /** Replies with HTTP 429, per-second and daily threshold alike. */
+  readonly throttled: number;
+}
+
+/**
+ * A bogus `total_record_count` must not turn into thousands of calls: no patron has this many active records.
+ * 100 pages of 100.
+ */
+const MAX_RECORDS_PER_LIST = 10_000;
+
+/** Where one HTTP request points, for building its URL and reading Alma's 4xx replies. */
+interface Target {
+  readonly userPrimaryId: string;
+  readonly kind: ItemKind;
+  readonly recordId?: string;
+  readonly path: string;
+}
+
+interface RetryOutcome {
+  readonly retry: AlmaRetryReason;
+  readonly description: string;
+  readonly retryAfterSeconds?: number;
+}
+
+type AttemptOutcome = { readonly value: unknown } | { readonly recordMissing: true } | RetryOutcome;
+
+/** What a single-record GET resolves to when Alma says the record does not exist. */
+const RECORD_MISSING = Symbol('record missing');
+
+interface RawReply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** Thrown inside sibling page requests once one page of the same list failed; never reaches the caller. */
+class ListAbandoned extends Error {}
+
+/**
+ * {@link AlmaApi} over Alma's REST API (`/almaws/v1/users/{user_id}/loans|requests|fees`).
+ *
+ * - **Paging**: lists ask for 100 per page (Alma's default is 10). The first page gives `total_record_count`; the
+ *   remaining pages are then fetched in parallel. A patron with up to 100 records of a kind costs one call.
+ * - **Retries**: 429 `PER_SECOND_THRESHOLD`, 5xx, timeouts and network errors are retried with full-jitter
+ *   backoff (or after the reply's `Retry-After`), and after `maxAttempts` attempts become `AlmaUnavailableError`.
+ *   A `Retry-After` longer than `backoffMaxMs` is not waited out in-process: it is thrown at once as
+ *   `AlmaUnavailableError` with `retryAfterSeconds`. 429 `DAILY_THRESHOLD` is not retried: nothing will succeed
+ *   before the quota resets.
+ * - **Ceiling**: at most `maxConcurrentRequests` requests in flight through one instance; the wait between retries
+ *   does not hold a slot.
+ * - **Not found**: a missing patron (400 with 401861/401890, or Alma's 404 on a list) is `AlmaUserNotFoundError`. A
+ *   missing single record (400/404 with a code from `RECORD_NOT_FOUND_CODES`, or whose message says the loan,
+ *   request or fee was not found / does not exist) is `undefined`. These codes are an assumption built from
+ *   Alma's published error tables; see `alma-error-reply.ts`.
+ * - **The key** is read from `apiKey()` per attempt, sent only in the `Authorization` header, and cut out of any
+ *   text of Alma's that ends up in an error message.
+ *
+ * @example
+ * const alma = new AlmaHttpApi({
+ *   baseUrl: 'https://api-eu.hosted.exlibrisgroup.com',
+ *   apiKey: () => cachedSecret('/alma/api-key'),
+ *   onRetry: (info) => logger.warn('Alma call retried', { ...info }),
+ * });
+ * const before = alma.stats.requestsSent;
+ * const loans = await alma.listRecords('PAT0042X', 'loan');
+ * logger.info('refreshed', { loans: loans.length, almaCalls: alma.stats.requestsSent - before });
+ */
+export class AlmaHttpApi implements AlmaApi {
+  private readonly options: ResolvedAlmaHttpApiOptions;
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly counters = { requestsSent: 0, retries: 0, throttled: 0 };
+
+  public constructor(options: AlmaHttpApiOptions) {
+    this.options = resolveAlmaHttpApiOptions(options);
+    this.limiter = new ConcurrencyLimiter(this.options.maxConcurrentRequests);
+  }
+
+  /** A snapshot of the counters. */
+  public get stats(): AlmaHttpApiStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Every record of `kind` Alma lists for the patron, all pages, without duplicates (a record that moved between
+   * pages while they were read is kept once).
+   *
+   * @example
+   * const fees = await alma.listRecords('PAT0042X', 'fee'); // [] when the patron owes nothing
+   */
+  public async listRecords(userPrimaryId: string, kind: ItemKind): Promise<readonly AlmaRecord[]> {
+    requireId('userPrimaryId', userPrimaryId);
+    const target: Target = { userPrimaryId, kind, path: almaUserPath(userPrimaryId, kind) };
+    // One failed page fails the list: the sibling pages stop instead of spending Alma calls on a lost cause.
+    const abandon = new AbortController();
+    const fetchPage = async (offset: number) => {
+      const query = { limit: String(ALMA_MAX_PAGE_SIZE), offset: String(offset) };
+      return readListPage(await this.request(target, query, abandon.signal), kind);
+    };
+    try {
+      const first = await fetchPage(0);
+      const records = [...first.records];
+      if (first.records.length > 0 && first.total > first.records.length) {
+        if (first.total > MAX_RECORDS_PER_LIST) {
+          throw new AlmaRequestError(200, `Alma reports ${first.total} ${kind} records for one patron; ` +
+            `more than ${MAX_RECORDS_PER_LIST} is not believed`);
+        }
+        // Step by what Alma actually served, in case it caps `limit` below what was asked.
+        const pageSize = first.records.length;
+        const offsets: number[] = [];
+        for (let offset = pageSize; offset < first.total; offset += pageSize) offsets.push(offset);
+        for (const page of await Promise.all(offsets.map(fetchPage))) records.push(...page.records);
+      }
+      return withoutDuplicates(records, ITEM_SHAPES[kind].idField);
+    } catch (error) {
+      abandon.abort();
+      throw error;
+    }
+  }
+
+  /**
+   * One record of the patron, or `undefined` when Alma says it does not exist.
+   *
+   * @example
+   * const loan = await alma.getRecord('PAT0042X', 'loan', '7391500230004561');
+   * if (loan === undefined) await cache.removeLoan('7391500230004561');
+   */
+  public async getRecord(userPrimaryId: string, kind: ItemKind, recordId: string): Promise<AlmaRecord | undefined> {
+    requireId('userPrimaryId', userPrimaryId);
+    requireId('recordId', recordId);
+    const target: Target = { userPrimaryId, kind, recordId, path: almaUserPath(userPrimaryId, kind, recordId) };
+    const body = await this.request(target, {});
+    if (body === RECORD_MISSING) return undefined;
+    if (!isRecord(body)) throw new AlmaRequestError(200, `Alma's ${kind} reply is not a JSON object`);
+    return body;
+  }
+
+  /** The parsed JSON body, or {@link RECORD_MISSING}; throws the domain's errors once retrying is over. */
+  private async request(
+    target: Target,
+    query: Record<string, string>,
+    abandoned?: AbortSignal,
+  ): Promise<unknown> {
+    const url = `${this.options.baseUrl}${target.path}?${new URLSearchParams({ format: 'json', ...query })}`;
+    let lastRetryAfter: number | undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      if (abandoned?.aborted) throw new ListAbandoned();
+      const key = await this.options.apiKey();
+      if (typeof key !== 'string' || key.trim() === '') throw new TypeError('AlmaHttpApi: apiKey() returned no key');
+      const outcome = await this.attempt(url, target, key, abandoned);
+      if ('value' in outcome) return outcome.value;
+      if ('recordMissing' in outcome) return RECORD_MISSING;
+
+      lastRetryAfter = outcome.retryAfterSeconds ?? lastRetryAfter;
+      const waitAsked = outcome.retryAfterSeconds === undefined ? undefined : outcome.retryAfterSeconds * 1000;
+      if (waitAsked !== undefined && waitAsked > this.options.backoffMaxMs) {
+        // Sleeping that long inside a Lambda invocation burns its time; the caller can reschedule instead.
+        throw new AlmaUnavailableError(
+          `GET ${target.path}: ${outcome.description}; Alma asked to wait ${outcome.retryAfterSeconds} s`,
+          outcome.retryAfterSeconds,
+        );
+      }
+      if (attempt >= this.options.maxAttempts) {
+        throw new AlmaUnavailableError(
+          `GET ${target.path} failed ${attempt} time(s); last: ${outcome.description}`,
+          lastRetryAfter,
+        );
+      }
+      const { backoffBaseMs, backoffMaxMs, random } = this.options;
+      // Alma's hint plus a little jitter, so containers told the same second do not all come back at once.
+      const delayMs = waitAsked === undefined
+        ? fullJitterDelayMs(attempt, backoffBaseMs, backoffMaxMs, random)
+        : waitAsked + Math.floor(random() * backoffBaseMs);
+      this.counters.retries += 1;
+      this.notifyRetry({ path: target.path, reason: outcome.retry, attempt, delayMs });
+      await this.options.sleep(delayMs);
+    }
+  }
+
+  private async attempt(url: string, target: Target, key: string, abandoned?: AbortSignal): Promise<AttemptOutcome> {
+    const reply = await this.limiter.run(() => this.send(url, key, abandoned));
+    if ('retry' in reply) return reply;
+    return this.interpret(reply, target, key);
+  }
+
+  /** One HTTP exchange, body included, inside a concurrency slot and the per-attempt timeout. */
+  private async send(url: string, key: string, abandoned?: AbortSignal): Promise<RawReply | RetryOutcome> {
+    // The wait for a slot may have outlasted the list this page belongs to.
+    if (abandoned?.aborted) throw new ListAbandoned();
+    this.counters.requestsSent += 1;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const stop = () => controller.abort();
+    abandoned?.addEventListener('abort', stop, { once: true });
+    try {
+      const response = await fetch(url, {
+        headers: { Authorization: `apikey ${key}`, Accept: 'application/json' },
+        signal: controller.signal,
+      });
+      return { status: response.status, headers: response.headers, text: await response.text() };
+    } catch (error) {
+      if (abandoned?.aborted) throw new ListAbandoned();
+      if (timedOut) return { retry: 'timeout', description: `no reply within ${this.options.timeoutMs} ms` };
+      return { retry: 'network', description: `network error (${redact(networkErrorText(error), key)})` };
+    } finally {
+      clearTimeout(timer);
+      abandoned?.removeEventListener('abort', stop);
+    }
+  }
+
+  private interpret(reply: RawReply, target: Target, key: string): AttemptOutcome {
+    const { status, headers } = reply;
+    const json = parseJson(reply.text);
+    const errors = parseAlmaErrors(json);
+    const detail = redact(
+      errors.length > 0
+        ? describeAlmaErrors(errors)
+        : json === undefined
+          ? `a body that is not JSON (${headers.get('content-type') ?? 'no content-type'}: ${snippet(reply.text)})`
+          : 'no error details',
+      key,
+    );
+
+    if (status >= 200 && status < 300) {
+      if (json === undefined) throw new AlmaRequestError(status, `Alma replied with ${detail}`);
+      return { value: json };
+    }
+    const retryAfterSeconds = parseRetryAfterSeconds(headers.get('retry-after'), Date.now());
+    if (status === 429) {
+      this.counters.throttled += 1;
+      if (errors.some((error) => error.errorCode === 'DAILY_THRESHOLD')) {
+        throw new AlmaUnavailableError(`Alma's daily API request threshold is reached (${detail})`, retryAfterSeconds);
+      }
+      return { retry: 429, description: `HTTP 429 throttled: ${detail}`, retryAfterSeconds };
+    }
+    if (status >= 500) return { retry: status, description: `HTTP ${status}: ${detail}`, retryAfterSeconds };
+
+    const codes = new Set(errors.map((error) => error.errorCode));
+    const userMissing = errors.some((error) => /\buser\b.*\bnot found\b/i.test(error.errorMessage));
+    if (target.recordId === undefined) {
+      // A 404 counts only with Alma's error body: a proxy's or a wrong baseUrl's bare 404 page must not make the
+      // caller drop every patron it asks about.
+      const almaSaid404 = status === 404 && errors.length > 0;
+      if (almaSaid404 || userMissing || [...codes].some((code) => LIST_USER_NOT_FOUND_CODES.has(code))) {
+        throw new AlmaUserNotFoundError(target.userPrimaryId);
+      }
+    } else {
+      if (userMissing || [...codes].some((code) => USER_NOT_FOUND_CODES.has(code))) {
+        throw new AlmaUserNotFoundError(target.userPrimaryId);
+      }
+      const recordMissing = errors.some(
+        (error) =>
+          RECORD_NOT_FOUND_CODES[target.kind].has(error.errorCode) ||
+          describesMissingRecord(target.kind, error.errorMessage),
+      );
+      if ((status === 400 || status === 404) && recordMissing) return { recordMissing: true };
+    }
+    throw new AlmaRequestError(status, `GET ${target.path}: ${detail}`);
+  }
+
+  private notifyRetry(info: AlmaRetryInfo): void {
+    try {
+      this.options.onRetry?.(info);
+    } catch {
+      // A failing log call must not turn a recoverable hiccup into a failed refresh.
+    }
+  }
+}
+
+function readListPage(body: unknown, kind: ItemKind): { records: AlmaRecord[]; total: number } {
+  if (body === RECORD_MISSING || !isRecord(body)) {
+    throw new AlmaRequestError(200, `Alma's ${kind} list reply is not a JSON object`);
+  }
+  const raw = body[ALMA_RESOURCES[kind].listKey];
+  // Alma leaves the key out when the list is empty, and its XML-to-JSON layer may send a lone record unwrapped.
+  const items: unknown[] = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
+  if (!items.every(isRecord)) {
+    throw new AlmaRequestError(200, `Alma's ${kind} list holds entries that are not objects`);
+  }
+  const count = Number(body['total_record_count']);
+  const total = Number.isInteger(count) && count >= 0 ? count : items.length;
+  return { records: items as AlmaRecord[], total };
+}
+
+function withoutDuplicates(records: readonly AlmaRecord[], idField: string): AlmaRecord[] {
+  const seen = new Set<unknown>();
+  return records.filter((record) => {
+    const id = record[idField];
+    if (id === undefined || id === null) return true;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function networkErrorText(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat === '' ? 'empty' : flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
+}
+
+/** Alma does not echo the key, but a proxy's error page might: never let it reach a log. */
+function redact(text: string, key: string): string {
+  return key.length === 0 ? text : text.split(key).join('[redacted]');
+}
+
+function requireId(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TypeError(`AlmaHttpApi: ${name} must be a non-empty string`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

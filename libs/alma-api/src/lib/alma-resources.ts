@@ -1,0 +1,29 @@
+import type { ItemKind } from '@alma-cache/cache-domain';
+
+/**
+ * Where each kind lives under `/almaws/v1/users/{user_id}/` and which key holds the array in Alma's list reply.
+ * Alma leaves that key out altogether when the list is empty, rather than sending `[]`.
+ *
+ * @example
+ * ALMA_RESOURCES.loan; // { pathSegment: 'loans', listKey: 'item_loan' }
+ */
+export const ALMA_RESOURCES = {
+  loan: { pathSegment: 'loans', listKey: 'item_loan' },
+  request: { pathSegment: 'requests', listKey: 'user_request' },
+  fee: { pathSegment: 'fees', listKey: 'fee' },
+} as const satisfies Record<ItemKind, { pathSegment: string; listKey: string }>;
+
+/** The largest page Alma serves (`limit` accepts 0 to 100). */
+export const ALMA_MAX_PAGE_SIZE = 100;
+
+/**
+ * The path of a patron's list, or of one record when `recordId` is given; ids are URL-encoded because Alma primary
+ * ids may hold characters such as `/`, `@` or spaces.
+ *
+ * @example
+ * almaUserPath('PAT 42', 'loan', '123'); // '/almaws/v1/users/PAT%2042/loans/123'
+ */
+export function almaUserPath(userPrimaryId: string, kind: ItemKind, recordId?: string): string {
+  const list = `/almaws/v1/users/${encodeURIComponent(userPrimaryId)}/${ALMA_RESOURCES[kind].pathSegment}`;
+  return recordId === undefined ? list : `${list}/${encodeURIComponent(recordId)}`;
+}
