@@ -1,0 +1,68 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import { type CacheChange, detectCacheChanges, type ItemRecord } from '@alma-cache/cache-domain';
+import { SnsChangePublisher } from '../src';
+import { createTopic, drainQueue, subscribeQueue } from '../src/testing';
+
+const request = (status: string, eventId: string, tombstone = false): ItemRecord => ({
+  kind: 'request',
+  itemId: '8812300040004561',
+  userPrimaryId: 'PAT0042X',
+  eventId,
+  eventType: 'REQUEST_PLACED_ON_SHELF',
+  eventTime: '2026-11-25T08:47:19.377Z',
+  tombstone,
+  expiresAt: 1_800_000_000,
+  fields: { request_id: '8812300040004561', user_primary_id: 'PAT0042X', request_status: status, title: 'TAOCP' },
+});
+
+const changeOf = (before: ItemRecord | undefined, after: ItemRecord): CacheChange => detectCacheChanges({ before, after })[0];
+
+describe('Class: SnsChangePublisher', () => {
+  const sns = new SNSClient({});
+  afterAll(() => sns.destroy());
+
+  it('publishes the change as JSON with its filter attributes', async () => {
+    // Prepare
+    const topicArn = await createTopic();
+    const queueUrl = await subscribeQueue(topicArn);
+    const change = changeOf(request('NOT_STARTED', 'e1'), request('ON_HOLD_SHELF', 'e2'));
+
+    // Act
+    await new SnsChangePublisher(sns, topicArn).publish(change);
+
+    // Assess
+    const [message, ...more] = await drainQueue(queueUrl);
+    expect(more).toEqual([]);
+    expect(JSON.parse(message.Body!)).toEqual(change);
+    const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+    expect(attributes).toEqual({ entity: 'request', change: 'request.status-changed', patron: 'pat0042x', source: 'webhook', status: 'ON_HOLD_SHELF' });
+  });
+
+  it('lets a filter policy on the attributes pick out holds reaching the shelf', async () => {
+    // Prepare
+    const topicArn = await createTopic();
+    const onShelf = await subscribeQueue(topicArn, { change: ['request.status-changed'], status: ['ON_HOLD_SHELF'] });
+    const publisher = new SnsChangePublisher(sns, topicArn);
+    const changes = [
+      changeOf(undefined, request('NOT_STARTED', 'e1')),
+      changeOf(request('NOT_STARTED', 'e1'), request('IN_PROCESS', 'e2')),
+      changeOf(request('IN_PROCESS', 'e2'), request('ON_HOLD_SHELF', 'e3')),
+      changeOf(request('ON_HOLD_SHELF', 'e3'), request('ON_HOLD_SHELF', 'e4', true)),
+    ];
+
+    // Act
+    for (const change of changes) await publisher.publish(change);
+
+    // Assess
+    const received = (await drainQueue(onShelf)).map((message) => (JSON.parse(message.Body!) as CacheChange).eventId);
+    expect(received).toEqual(['request.status-changed/8812300040004561/e3']);
+  });
+
+  it('fails loudly when the topic does not exist', async () => {
+    // Prepare
+    const missing = (await createTopic()).replace(/[^:]+$/, 'no-such-topic');
+
+    // Act / Assess
+    await expect(new SnsChangePublisher(sns, missing).publish(changeOf(undefined, request('NOT_STARTED', 'e1')))).rejects.toThrow(/does not exist/);
+  });
+});
