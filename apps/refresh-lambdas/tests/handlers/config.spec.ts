@@ -1,0 +1,58 @@
+import { ConfigurationError, loadConfig } from '../../src/config';
+
+const COMPLETE = {
+  USER_CACHE_TABLE_NAME: 'u',
+  LOAN_CACHE_TABLE_NAME: 'l',
+  REQUEST_CACHE_TABLE_NAME: 'r',
+  FEE_CACHE_TABLE_NAME: 'f',
+  ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
+  ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
+};
+
+describe('Function: loadConfig', () => {
+  it('names every missing variable at once', () => {
+    // Act
+    const act = () => loadConfig({ USER_CACHE_TABLE_NAME: 'users', LOAN_CACHE_TABLE_NAME: ' ' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, FEE_CACHE_TABLE_NAME, ALMA_API_BASE_URL, ALMA_API_KEY_NAME',
+    );
+  });
+
+  it('reads the tables, Alma settings with the default ceiling, and the expiry overrides', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, CACHE_USER_TTL_SECONDS: '3600' });
+
+    // Assess
+    expect(config.tables).toEqual({ users: 'u', loans: 'l', requests: 'r', fees: 'f' });
+    expect(config.alma).toEqual({
+      baseUrl: 'https://api-eu.hosted.exlibrisgroup.com',
+      apiKeyName: '/alma-cache/stg/alma-api-key',
+      maxConcurrentRequests: 4,
+    });
+    expect(config.expiry.userSeconds).toBe(3600);
+  });
+
+  it('takes the per-container Alma ceiling from ALMA_MAX_CONCURRENT_REQUESTS', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, ALMA_MAX_CONCURRENT_REQUESTS: '1' });
+
+    // Assess
+    expect(config.alma.maxConcurrentRequests).toBe(1);
+  });
+
+  it('reports invalid values together with missing ones', () => {
+    // Act
+    const act = () =>
+      loadConfig({ ...COMPLETE, FEE_CACHE_TABLE_NAME: undefined, ALMA_API_KEY_NAME: 'alma-api-key', ALMA_MAX_CONCURRENT_REQUESTS: '0' });
+
+    // Assess
+    expect(act).toThrow(
+      'Missing environment variables: FEE_CACHE_TABLE_NAME. Invalid environment variables: ' +
+        'ALMA_API_KEY_NAME must be an SSM parameter path starting with "/", got "alma-api-key"; ' +
+        'ALMA_MAX_CONCURRENT_REQUESTS must be a whole number of at least 1, got "0"',
+    );
+  });
+});

@@ -1,0 +1,314 @@
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { type CachedSecret, type CacheTableNames, createDocumentClient, createSsmClient } from '@alma-cache/aws-adapters';
+import { createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
+import { ENV } from '../../src/config';
+import { TOKENS } from '../../src/tokens';
+import { sqsEvent, sqsRecord } from './sqs-event';
+
+type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+const FUNCTIONS = ['update-user', 'update-loan', 'update-request', 'update-fee'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+// The real handlers and composition root against the emulator tables, moto's SSM and the fake Alma server: only
+// the invocation by Lambda's SQS poller is simulated.
+describe('Handlers: refresh-lambdas', () => {
+  jest.setTimeout(30_000);
+  const client = createDocumentClient();
+  const ssm = createSsmClient();
+  let tables: Required<CacheTableNames>;
+  let alma: FakeAlmaServer;
+  let handlers: Record<FunctionName, Handler>;
+  let logger: Logger;
+  let apiKey: CachedSecret;
+
+  const getUser = async (key: string) =>
+    (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: key }, ConsistentRead: true }))).Item;
+  const get = async (table: string, key: Record<string, string>) =>
+    (await client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  /** A patron id of its own per test, so tests never see each other's records. */
+  const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
+  const logsOf = (spy: jest.SpyInstance) => spy.mock.calls as [string, Record<string, unknown>][];
+
+  beforeAll(async () => {
+    tables = await createCacheTables();
+    alma = await startFakeAlmaServer();
+    const keyName = `/alma-cache/test/${randomUUID().slice(0, 8)}/alma-api-key`;
+    await ssm.send(new PutParameterCommand({ Name: keyName, Value: alma.apiKey, Type: 'SecureString' }));
+    Object.assign(process.env, {
+      [ENV.usersTable]: tables.users,
+      [ENV.loansTable]: tables.loans,
+      [ENV.requestsTable]: tables.requests,
+      [ENV.feesTable]: tables.fees,
+      [ENV.almaApiBaseUrl]: alma.url,
+      [ENV.almaApiKeyName]: keyName,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    handlers = {} as Record<FunctionName, Handler>;
+    for (const name of FUNCTIONS) handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;
+    const { container } = await import('../../src/main');
+    logger = container.get<Logger>(TOKENS.Logger);
+    apiKey = container.get<CachedSecret>(TOKENS.AlmaApiKey);
+  });
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+    alma.delayMs = 0;
+  });
+
+  afterAll(async () => {
+    client.destroy();
+    ssm.destroy();
+    await alma?.close();
+  });
+
+  describe('Function: update-user', () => {
+    it('writes the good patrons of a batch and reports only the poison message', async () => {
+      // Prepare
+      const [first, second] = [patronId('a'), patronId('b')];
+      alma.seedPatron(generatePatron(first, { loans: 3, requests: 2, fees: 1 }));
+      alma.seedPatron(generatePatron(second, { loans: 120, fees: 2 }));
+      const poison = sqsRecord('{"userID":"PAT0042X"}', 2);
+      const errors = jest.spyOn(logger, 'error');
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(sqsRecord(first), poison, sqsRecord(second)));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
+      expect(await getUser(first.toLowerCase())).toMatchObject({ loan_ids: expect.any(Set), request_ids: expect.any(Set), fee_ids: expect.any(Set) });
+      expect((await getUser(first.toLowerCase()))?.['loan_ids'].size).toBe(3);
+      expect((await getUser(second.toLowerCase()))?.['loan_ids'].size).toBe(120);
+      expect((await getUser(second.toLowerCase()))?.['fee_ids'].size).toBe(2);
+      const feeId = alma.patron(first)!.fees[0]['id'] as string;
+      expect(await get(tables.fees, { fee_id: feeId })).toMatchObject({ fee_id: feeId, id: feeId, alma_event_type: 'REFRESH' });
+      expect(logsOf(errors)).toEqual([
+        [
+          expect.stringContaining('Poison message'),
+          expect.objectContaining({
+            errorType: 'MalformedRefreshMessageError',
+            reason: 'the body is JSON, but the Users queue takes a bare patron id',
+            messageId: poison.messageId,
+            receiveCount: 2,
+            retryable: false,
+          }),
+        ],
+      ]);
+    });
+
+    it('logs one line per refresh with the outcome counts and the Alma requests it made', async () => {
+      // Prepare
+      const id = patronId('c');
+      alma.seedPatron(generatePatron(id, { loans: 250, requests: 1 }));
+      alma.resetCalls();
+      const infos = jest.spyOn(logger, 'info');
+      const record = sqsRecord(id);
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(record));
+
+      // Assess: 3 pages of loans, 1 of requests, 1 of fees
+      expect(response.batchItemFailures).toEqual([]);
+      expect(alma.calls).toHaveLength(5);
+      expect(logsOf(infos)).toEqual([
+        [
+          'Patron refreshed from Alma',
+          expect.objectContaining({
+            messageId: record.messageId,
+            userKey: id.toLowerCase(),
+            result: 'refreshed',
+            counts: {
+              loan: { listed: 250, written: 250, stale: 0, skipped: 0, removed: 0 },
+              request: { listed: 1, written: 1, stale: 0, skipped: 0, removed: 0 },
+              fee: { listed: 0, written: 0, stale: 0, skipped: 0, removed: 0 },
+            },
+            almaCalls: 5,
+            almaRetries: 0,
+            ms: expect.any(Number),
+          }),
+        ],
+      ]);
+    });
+
+    it('keeps the container within its Alma ceiling while the batch runs in parallel', async () => {
+      // Prepare: five patrons of two loan pages each, and an Alma slow enough for requests to overlap
+      const ids = Array.from({ length: 5 }, (_, index) => patronId(`p${index}`));
+      for (const id of ids) alma.seedPatron(generatePatron(id, { loans: 150, requests: 1, fees: 1 }));
+      alma.delayMs = 40;
+      alma.resetCalls();
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(...ids.map((id) => sqsRecord(id))));
+
+      // Assess: 4 is ALMA_MAX_CONCURRENT_REQUESTS's default
+      expect(response.batchItemFailures).toEqual([]);
+      expect(alma.calls).toHaveLength(5 * 4);
+      expect(alma.maxInFlight).toBe(4);
+    });
+
+    it('removes a patron Alma does not know, which is an outcome and not a failure', async () => {
+      // Prepare
+      const id = patronId('gone');
+      const infos = jest.spyOn(logger, 'info');
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(sqsRecord(id)));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await getUser(id.toLowerCase())).toBeUndefined();
+      expect(logsOf(infos)[0]).toEqual([expect.stringContaining('not in Alma'), expect.objectContaining({ result: 'user-not-found' })]);
+    });
+
+    it('retries throttled Alma calls within the invocation and counts them', async () => {
+      // Prepare
+      const id = patronId('t');
+      alma.seedPatron(generatePatron(id, { loans: 1 }));
+      alma.throttleNext(2);
+      const infos = jest.spyOn(logger, 'info');
+      const warnings = jest.spyOn(logger, 'warn');
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(sqsRecord(id)));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(logsOf(infos)[0][1]).toMatchObject({ almaCalls: 5, almaRetries: 2 });
+      expect(logsOf(warnings)).toEqual([
+        ['Alma request retried', expect.objectContaining({ reason: 429, path: expect.stringContaining(`/users/${id}/`) })],
+        ['Alma request retried', expect.objectContaining({ reason: 429, path: expect.stringContaining(`/users/${id}/`) })],
+      ]);
+    });
+
+    it('fails only the message whose Alma request was refused, logging the status and its Alma calls', async () => {
+      // Prepare: the first request to reach Alma gets HTTP 400, whichever patron it is for
+      const ids = [patronId('r1'), patronId('r2')];
+      for (const id of ids) alma.seedPatron(generatePatron(id, { loans: 1 }));
+      alma.failNext(1, 400);
+      const errors = jest.spyOn(logger, 'error');
+      const records = ids.map((id) => sqsRecord(id));
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toHaveLength(1);
+      const failedId = response.batchItemFailures[0].itemIdentifier;
+      const refreshed = ids.filter((_, index) => records[index].messageId !== failedId);
+      expect(refreshed).toHaveLength(1);
+      expect(await getUser(refreshed[0].toLowerCase())).toMatchObject({ refreshed_at: expect.any(String) });
+      expect(logsOf(errors)).toEqual([
+        [
+          expect.stringContaining('Alma refused the request'),
+          expect.objectContaining({ errorType: 'AlmaRequestError', status: 400, messageId: failedId, almaCalls: expect.any(Number) }),
+        ],
+      ]);
+    });
+
+    it('reports a batch that fails entirely message by message instead of throwing', async () => {
+      // Prepare
+      const records = [sqsRecord(''), sqsRecord('   ')];
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(...records));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual(records.map((record) => ({ itemIdentifier: record.messageId })));
+    });
+
+    it('reads the API key from SSM once per container and never logs it', async () => {
+      // Prepare
+      const id = patronId('k');
+      alma.seedPatron(generatePatron(id, { loans: 2 }));
+      alma.throttleNext(1);
+      const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) => jest.spyOn(logger, level));
+
+      // Act
+      await handlers['update-user'](sqsEvent(sqsRecord(id), sqsRecord('{}')));
+      await handlers['update-user'](sqsEvent(sqsRecord(id)));
+
+      // Assess
+      expect(apiKey.reads).toBe(1);
+      const logged = JSON.stringify(spies.flatMap((spy) => spy.mock.calls));
+      expect(logged.length).toBeGreaterThan(100);
+      expect(logged).not.toContain(alma.apiKey);
+    });
+  });
+
+  describe('Functions: update-loan, update-request, update-fee', () => {
+    it('refreshes the one loan named and reports only the malformed messages', async () => {
+      // Prepare: a cached patron whose loan Alma has since renewed
+      const id = patronId('l');
+      const patron = alma.seedPatron(generatePatron(id, { loans: 2 }));
+      await handlers['update-user'](sqsEvent(sqsRecord(id)));
+      const loanId = patron.loans[0]['loan_id'] as string;
+      patron.loans[0]['due_date'] = '2031-01-31T23:59:00Z';
+      const good = sqsRecord(JSON.stringify({ userID: id, loanID: loanId }));
+      const noLoanId = sqsRecord(JSON.stringify({ userID: id, requestID: loanId }));
+      const notJson = sqsRecord('loan 42 please');
+      const errors = jest.spyOn(logger, 'error');
+      const infos = jest.spyOn(logger, 'info');
+      alma.resetCalls();
+
+      // Act
+      const response = await handlers['update-loan'](sqsEvent(noLoanId, good, notJson));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: noLoanId.messageId }, { itemIdentifier: notJson.messageId }]);
+      expect(alma.calls).toHaveLength(1);
+      expect(await get(tables.loans, { loan_id: loanId })).toMatchObject({ due_date: '2031-01-31T23:59:00Z', alma_event_type: 'REFRESH' });
+      expect(logsOf(infos)).toEqual([
+        [
+          'Alma loan refreshed',
+          expect.objectContaining({ messageId: good.messageId, kind: 'loan', itemId: loanId, found: true, item: 'written', user: 'linked', almaCalls: 1 }),
+        ],
+      ]);
+      expect(logsOf(errors).map(([, details]) => [details['messageId'], details['reason']])).toEqual([
+        [noLoanId.messageId, '"loanID" is missing or empty'],
+        [notJson.messageId, expect.stringContaining('the body is not JSON')],
+      ]);
+    });
+
+    it('refreshes a request', async () => {
+      // Prepare
+      const id = patronId('q');
+      const patron = alma.seedPatron(generatePatron(id, { requests: 1 }));
+      const requestId = patron.requests[0]['request_id'] as string;
+
+      // Act
+      const response = await handlers['update-request'](sqsEvent(sqsRecord(JSON.stringify({ userID: id, requestID: requestId }))));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await get(tables.requests, { request_id: requestId })).toMatchObject({ user_primary_id: id, alma_event_type: 'REFRESH' });
+    });
+
+    it('turns a fee Alma no longer has into a tombstone and unlinks it from the patron', async () => {
+      // Prepare: a cached patron whose second fee was paid off since
+      const id = patronId('f');
+      const patron = alma.seedPatron(generatePatron(id, { fees: 2 }));
+      await handlers['update-user'](sqsEvent(sqsRecord(id)));
+      const [kept, paid] = patron.fees.map((fee) => fee['id'] as string);
+      patron.fees.splice(1, 1);
+      const infos = jest.spyOn(logger, 'info');
+
+      // Act
+      const response = await handlers['update-fee'](sqsEvent(sqsRecord(JSON.stringify({ userID: id, feeID: paid }))));
+
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await get(tables.fees, { fee_id: paid })).toMatchObject({ tombstone: true });
+      const user = await getUser(id.toLowerCase());
+      expect(user?.['fee_ids']).toEqual(new Set([kept]));
+      expect(user?.['removed_fee_ids']).toEqual(new Set([paid]));
+      expect(logsOf(infos)[0]).toEqual([
+        'Alma fee no longer exists: tombstone written',
+        expect.objectContaining({ found: false, item: 'written', user: 'unlinked' }),
+      ]);
+    });
+  });
+});
