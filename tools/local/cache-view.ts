@@ -8,6 +8,7 @@ export interface CacheTables {
   users: string;
   loans: string;
   requests: string;
+  fees?: string;
 }
 
 /** A patron's cache as the query side would see it: the User and the records its id sets point at. */
@@ -24,6 +25,7 @@ export const readPatron = async (client: DynamoDBDocumentClient, tables: CacheTa
     user,
     loans: await fetch(tables.loans, 'loan_id', user?.['loan_ids']),
     requests: await fetch(tables.requests, 'request_id', user?.['request_ids']),
+    fees: tables.fees ? await fetch(tables.fees, 'fee_id', user?.['fee_ids']) : [],
   };
 };
 
@@ -41,3 +43,6 @@ export const describeLoan = (loan: Item): string =>
 
 export const describeRequest = (request: Item): string =>
   `request ${request['request_id']} ${request['request_type']} "${request['title']}" ${request['tombstone'] ? `${request['alma_event_type'] === 'REQUEST_CANCELED' ? 'CANCELED' : 'CLOSED'} (tombstone)` : request['request_status']} [${request['alma_event_type']} @ ${request['alma_event_time']}]`;
+
+export const describeFee = (fee: Item): string =>
+  `fee ${fee['fee_id']} ${fee['type']?.['value'] ?? ''} balance ${fee['balance']} ${fee['status']?.['value'] ?? ''} [${fee['alma_event_type']} @ ${fee['alma_event_time']}]`;

@@ -1,15 +1,15 @@
-// `npm start`: the SNS cache-update service on this machine, no AWS account needed.
-// Builds and packages the real functions, starts the emulators, provisions what serverless.yml declares, plays the
-// sample Alma webhooks through the built handlers and prints the patron's cache after each. Then it keeps the
-// emulators up until Ctrl-C (or exits at once with --once).
+// `npm start`: the cache-update and bulk-refresh services on this machine, no AWS account needed.
+// Builds and packages the real functions, starts the emulators and a fake Alma API, provisions what both
+// serverless.yml files declare, plays the sample Alma webhooks through the built handlers (with the refresh of the
+// unknown patron in between) and prints the patron's cache after each. Then it keeps the emulators up until Ctrl-C
+// (or exits at once with --once).
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { userCacheKey } from '@alma-cache/cache-domain';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
-import { describeLoan, describeRequest, getRecord, peekQueue, readPatron } from './cache-view';
+import { generatePatron } from '@alma-cache/alma-api/testing';
+import { describeFee, describeLoan, describeRequest, getRecord, peekQueue, readPatron } from './cache-view';
 import { startLocalStack, WORKSPACE } from './stack';
 
 const FIXTURES = join(WORKSPACE, 'libs', 'cache-domain', 'src', 'testing', 'alma-webhooks');
@@ -20,29 +20,41 @@ const started = Date.now();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const progress = (line: string) => say(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 
+// The samples keep their order but are re-dated around now: the first happened before the refresh's snapshot, the
+// rest after it, whatever today's date is (with their own dates, a refresh run after them would rightly win).
 const fixtures = readdirSync(FIXTURES)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => readFileSync(join(FIXTURES, file), 'utf8'))
-  .map((body) => ({ body, parsed: JSON.parse(body) as { id: string; time: string; event: { value: string } } }))
-  .sort((a, b) => a.parsed.time.localeCompare(b.parsed.time));
+  .filter((file) => file.endsWith('.json') && !file.includes('vectors'))
+  .map((file) => JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { id: string; time: string; event: { value: string }; item_loan?: Record<string, unknown> })
+  .sort((a, b) => a.time.localeCompare(b.time))
+  .map((parsed, index) => {
+    parsed.time = new Date(started + (index === 0 ? -300_000 : 60_000 + index * 10_000)).toISOString();
+    return { body: JSON.stringify(parsed), parsed };
+  });
 
 const main = async () => {
-  say('Alma cache stack: local run of the SNS cache-update service');
+  say('Alma cache stack: local run of the cache-update and bulk-refresh services');
   // The bundles log JSON through Powertools; only their warnings and errors unless --verbose.
   process.env['POWERTOOLS_LOG_LEVEL'] = flags.verbose ? 'INFO' : 'WARN';
   const stack = await startLocalStack({ log: progress });
   const client = createDocumentClient();
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-  const tables = { users: stack.tables['UsersTable'], loans: stack.tables['LoansTable'], requests: stack.tables['RequestsTable'] };
+  const tables = {
+    users: stack.tables['UsersTable'],
+    loans: stack.tables['LoansTable'],
+    requests: stack.tables['RequestsTable'],
+    fees: stack.tables['FeesTable'],
+  };
   const usersQueue = stack.queues['UsersQueue'];
   const failureQueue = stack.queues['FailureQueue'];
 
   const showPatron = async () => {
     const view = await readPatron(client, tables, PATRON);
     if (!view.user) return say(`      patron ${view.key}: not cached`);
-    say(`      patron ${view.key}: loan_ids=[${[...(view.user['loan_ids'] ?? [])].join(', ')}] request_ids=[${[...(view.user['request_ids'] ?? [])].join(', ')}]`);
+    const ids = (name: string) => [...(view.user?.[name] ?? [])].sort().join(', ');
+    say(`      patron ${view.key}: loan_ids=[${ids('loan_ids')}] request_ids=[${ids('request_ids')}] fee_ids=[${ids('fee_ids')}]`);
     for (const loan of view.loans) say(`        ${describeLoan(loan)}`);
     for (const request of view.requests) say(`        ${describeRequest(request)}`);
+    for (const fee of view.fees) say(`        ${describeFee(fee)}`);
   };
   const publish = async (label: string, eventType: string, body: string) => {
     const result = await stack.publish(eventType, body);
@@ -54,7 +66,8 @@ const main = async () => {
   say();
   say(`Tables: ${Object.values(stack.tables).join(', ')}`);
   say(`Queues: ${Object.values(stack.queues).join(', ')}`);
-  say(`Functions: ${stack.functions.map((fn) => `${fn.name} ← ${fn.topics.join(', ')}`).join('; ')}`);
+  say(`Functions: ${stack.functions.map((fn) => `${fn.name} ← ${[...fn.topics, ...fn.queues.map((url) => url.split('/').pop())].join(', ')}`).join('; ')}`);
+  say(`Alma API (fake, on loopback): ${stack.alma.url}`);
   say();
   say(`1. The first webhook for ${PATRON}, whom the cache does not know yet:`);
   const [first, ...rest] = fixtures;
@@ -64,8 +77,14 @@ const main = async () => {
   say(`      Users queue (read by the bulk refresh): ${JSON.stringify(await peekQueue(sqs, usersQueue))}`);
 
   say();
-  say('2. Stand-in for the bulk refresh (a later service rebuilds the patron from the Alma API): caching the patron');
-  await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: userCacheKey(PATRON), loan_ids: new Set([JSON.parse(first.body).item_loan.loan_id]) } }));
+  say(`2. The bulk refresh takes ${PATRON} off the Users queue and rebuilds them from the Alma API:`);
+  // What Alma holds for the patron: the sample loan, and a few older records the webhooks never mentioned.
+  const almaPatron = generatePatron(PATRON, { loans: 2, requests: 1, fees: 1 });
+  almaPatron.loans.unshift(first.parsed.item_loan!);
+  stack.alma.seedPatron(almaPatron);
+  const delivery = await stack.deliverQueue(usersQueue);
+  const almaCalls = stack.alma.calls.length;
+  say(`      Users queue → ${delivery?.functionName}: ${delivery?.received} message(s), ${delivery?.failed} failed; ${almaCalls} Alma API calls (loans, requests, fees)`);
   await showPatron();
 
   say();

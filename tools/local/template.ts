@@ -9,6 +9,8 @@ export interface TemplateFunction {
   logicalId: string;
   /** The SNS topic names it is subscribed to, e.g. `LOAN_CREATED`. */
   topics: string[];
+  /** The URLs of the SQS queues it consumes (its event source mappings). */
+  queues: string[];
   /** Environment with the template's Refs resolved to the locally provisioned names. */
   environment: Record<string, string>;
   maximumRetryAttempts: number;
@@ -21,19 +23,51 @@ type Json = Record<string, any>;
 /** Reads `.serverless/cloudformation-template-update-stack.json` of an app, with a clear error if it was not packaged. */
 export const readPackagedTemplate = (appDir: string, packageDir = join(appDir, '.serverless')): Json => {
   const file = join(packageDir, 'cloudformation-template-update-stack.json');
-  if (!existsSync(file)) throw new Error(`No packaged template at ${file}: run \`npx nx run sns-lambdas:package\` first.`);
+  if (!existsSync(file)) throw new Error(`No packaged template at ${file}: run \`npx nx run <app>:package\` first.`);
   return JSON.parse(readFileSync(file, 'utf8'));
 };
 
-const resolveValue = (value: unknown, provisioned: ProvisionedResources, where: string): string => {
+/** CloudFormation exports by name, as another stack's `Fn::ImportValue` sees them. */
+export type StackExports = Record<string, string>;
+
+const REGION = 'eu-west-1';
+const ACCOUNT = '000000000000';
+/** The ARN a queue has on the emulators, from its URL (`…/<account>/<name>`). */
+export const queueArn = (queueUrl: string): string => `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueUrl.split('/').pop()}`;
+
+const resolveValue = (value: unknown, provisioned: ProvisionedResources, imports: StackExports, where: string): string => {
   if (typeof value === 'string') return value;
   const ref = (value as Json | undefined)?.['Ref'];
   if (typeof ref === 'string') {
     const resolved = provisioned.tables[ref] ?? provisioned.queues[ref];
     if (resolved) return resolved;
   }
-  throw new Error(`${where}: cannot resolve ${JSON.stringify(value)} locally (only Refs to tables and queues are supported)`);
+  const getAtt = logicalIdOf(value);
+  if (getAtt && provisioned.queues[getAtt]) return queueArn(provisioned.queues[getAtt]);
+  const imported = (value as Json | undefined)?.['Fn::ImportValue'];
+  if (typeof imported === 'string' && imports[imported] !== undefined) return imports[imported];
+  throw new Error(
+    `${where}: cannot resolve ${JSON.stringify(value)} locally (supported: Refs to tables and queues, queue ARNs, and imports of ${Object.keys(imports).join(', ') || 'no exports'})`,
+  );
 };
+
+/**
+ * The Outputs of a template that carry an export, resolved to the locally provisioned names: what a later stack
+ * imports with `Fn::ImportValue`.
+ */
+export const templateExports = (template: Json, provisioned: ProvisionedResources): StackExports =>
+  Object.fromEntries(
+    Object.entries((template['Outputs'] ?? {}) as Record<string, Json>)
+      .filter(([, output]) => typeof output['Export']?.['Name'] === 'string')
+      .flatMap(([id, output]) => {
+        try {
+          return [[output['Export']['Name'] as string, resolveValue(output['Value'], provisioned, {}, `Outputs.${id}`)]];
+        } catch {
+          // Outputs of resources the emulators do not provision (a stream ARN, say) are simply not importable here.
+          return [];
+        }
+      }),
+  );
 
 const logicalIdOf = (value: unknown): string | undefined => {
   const getAtt = (value as Json | undefined)?.['Fn::GetAtt'];
@@ -47,7 +81,7 @@ const logicalIdOf = (value: unknown): string | undefined => {
  * @example
  * const functions = templateFunctions(readPackagedTemplate('apps/sns-lambdas'), provisioned);
  */
-export const templateFunctions = (template: Json, provisioned: ProvisionedResources): TemplateFunction[] => {
+export const templateFunctions = (template: Json, provisioned: ProvisionedResources, imports: StackExports = {}): TemplateFunction[] => {
   const resources = template['Resources'] as Record<string, Json>;
   const entries = Object.entries(resources);
   return entries
@@ -57,8 +91,18 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
       const name = String(properties['FunctionName']).replace(/^.*?-(stg|prod)-/, '');
       const variables = (properties['Environment']?.['Variables'] ?? {}) as Record<string, unknown>;
       const environment = Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, resolveValue(value, provisioned, `${logicalId}.Environment.${key}`)]),
+        Object.entries(variables).map(([key, value]) => [key, resolveValue(value, provisioned, imports, `${logicalId}.Environment.${key}`)]),
       );
+      const queueUrlsByArn = new Map(Object.values(provisioned.queues).map((url) => [queueArn(url), url]));
+      const queues = entries
+        .filter(([, mapping]) => mapping['Type'] === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(mapping['Properties']['FunctionName']).includes(logicalId))
+        .map(([id, mapping]) => resolveValue(mapping['Properties']['EventSourceArn'], provisioned, imports, `${id}.EventSourceArn`))
+        .filter((arn) => arn.startsWith('arn:aws:sqs:'))
+        .map((arn) => {
+          const url = queueUrlsByArn.get(arn);
+          if (!url) throw new Error(`${logicalId}: consumes ${arn}, which was not provisioned locally`);
+          return url;
+        });
       const topics = entries
         .filter(([, sub]) => sub['Type'] === 'AWS::SNS::Subscription' && logicalIdOf(sub['Properties']['Endpoint']) === logicalId)
         .map(([, sub]) => String(sub['Properties']['TopicArn']).split(':').pop() as string);
@@ -69,6 +113,7 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
         name,
         logicalId,
         topics,
+        queues,
         environment,
         maximumRetryAttempts: invokeConfig?.['MaximumRetryAttempts'] ?? 2,
         onFailureQueue: logicalIdOf(invokeConfig?.['DestinationConfig']?.['OnFailure']?.['Destination']),
