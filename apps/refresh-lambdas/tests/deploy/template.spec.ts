@@ -1,0 +1,383 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  APP,
+  APP_DIR,
+  childEnv,
+  DIST,
+  FUNCTIONS,
+  type FunctionKey,
+  ITEM_FUNCTIONS,
+  ITEM_OF,
+  namesFor,
+  overrideEnv,
+  runNode,
+  tail,
+  WORKSPACE_ROOT,
+} from './support';
+
+// The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  DependsOn?: string | string[];
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+}
+
+const BUILD_TIMEOUT_MS = 120_000;
+const PACKAGE_TIMEOUT_MS = 120_000;
+const names = namesFor('stg');
+const LOG_GROUP_ARN = (fn: FunctionKey) =>
+  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function(fn)}:*`;
+const SSM_PARAMETER_ARN = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` });
+const TABLE_ARN = (table: Json) => ({
+  'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}', { Table: table }],
+});
+const imported = (name: Parameters<typeof names.foundationExport>[0], stage: 'stg' | 'prod' = 'stg') => ({
+  'Fn::ImportValue': namesFor(stage).foundationExport(name),
+});
+const FUNCTION_TIMEOUT_SECONDS = 30;
+const BATCHING_WINDOW_SECONDS = 2;
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Lookups into one packaged template. */
+const inspect = (template: Template) => {
+  const resourcesOfType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+  const logicalIdWhere = (type: string, property: string, value: string) => {
+    const found = resourcesOfType(type).filter(([, r]) => r.Properties?.[property] === value);
+    expect(found.map(([id]) => id)).toHaveLength(1);
+    return found[0][0];
+  };
+  const queueId = (name: keyof typeof names.queues) => logicalIdWhere('AWS::SQS::Queue', 'QueueName', names.queues[name]);
+  const functionId = (fn: FunctionKey) => logicalIdWhere('AWS::Lambda::Function', 'FunctionName', names.function(fn));
+  const fn = (key: FunctionKey) => template.Resources[functionId(key)].Properties ?? {};
+  const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+  const eventSourcesOf = (key: FunctionKey) =>
+    resourcesOfType('AWS::Lambda::EventSourceMapping')
+      .map(([, r]) => r.Properties ?? {})
+      .filter((p) => JSON.stringify(p['FunctionName']) === JSON.stringify(getAttArn(functionId(key))));
+  /** The role a function runs with, from its Role property (Fn::Sub of `${Role.Arn}`). */
+  const roleIdOf = (key: FunctionKey): string => {
+    const sub = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(String((fn(key)['Role'] as Record<string, Json>)['Fn::Sub']));
+    if (!sub) throw new Error(`unexpected Role on ${key}: ${JSON.stringify(fn(key)['Role'])}`);
+    return sub[1];
+  };
+  /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
+  const grantsOf = (roleId: string): string[] =>
+    ((template.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .flatMap((statement) => {
+        expect(statement.Effect).toBe('Allow');
+        return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`));
+      })
+      .sort();
+  return { resourcesOfType, queueId, functionId, fn, getAttArn, eventSourcesOf, roleIdOf, grantsOf };
+};
+
+describe('Template: refresh-lambdas', () => {
+  let workDir: string;
+  let bundleDir: string;
+  let template: Template;
+  let t: ReturnType<typeof inspect>;
+
+  const packageStack = async (stage: 'stg' | 'prod', extraEnv: Record<string, string> = {}): Promise<Template> => {
+    const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
+    const packaged = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
+      childEnv({ REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
+      PACKAGE_TIMEOUT_MS,
+    );
+    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
+    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  };
+
+  beforeAll(async () => {
+    // Prepare: bundle the real handlers and package offline into folders of our own, so a deploy spec building dist/
+    // and packaging into .serverless at the same time cannot interfere.
+    workDir = mkdtempSync(join(tmpdir(), 'refresh-lambdas-template-'));
+    bundleDir = join(workDir, 'bundles');
+    const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS], childEnv({}), BUILD_TIMEOUT_MS);
+    if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
+
+    // Act: no overrides at all, as the foundation-first deploy runs
+    template = await packageStack('stg');
+    t = inspect(template);
+  }, BUILD_TIMEOUT_MS + PACKAGE_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('looks for the bundles where the Nx build target writes them, unless told otherwise', () => {
+    // Prepare
+    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
+      tags: string[];
+      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
+    };
+    const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
+
+    // Assess
+    expect(project.tags).toEqual(['type:app']);
+    expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
+    expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTIONS.join(' ')}`);
+    expect(project.targets['deploy'].options.command).toContain(`sls.mjs deploy --app ${APP}`);
+    expect(serverlessYml).toContain(`artifactDir: \${env:REFRESH_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
+  });
+
+  it('defines the Fees table only (the others are the foundation\'s): on demand, fee_id, TTL on expires_at', () => {
+    // Assess
+    const tables = t.resourcesOfType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    expect(tables[0][1].Properties).toEqual({
+      TableName: names.feesTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'fee_id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'fee_id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  it('gives the Loans, Requests and Fees queues a DLQ after 3 receives, kept 14 days, and a visibility timeout of at least 6 function timeouts', () => {
+    // Assess
+    expect(t.resourcesOfType('AWS::SQS::Queue')).toHaveLength(6);
+    for (const queue of ['loans', 'requests', 'fees'] as const) {
+      const properties = template.Resources[t.queueId(queue)].Properties ?? {};
+      const dlq = `${queue}Dlq` as const;
+      expect({ queue, redrive: properties['RedrivePolicy'] }).toEqual({
+        queue,
+        redrive: { deadLetterTargetArn: t.getAttArn(t.queueId(dlq)), maxReceiveCount: 3 },
+      });
+      expect(properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * FUNCTION_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS);
+      expect(template.Resources[t.queueId(dlq)].Properties).toEqual({ QueueName: names.queues[dlq], MessageRetentionPeriod: 1209600 });
+    }
+  });
+
+  it('triggers update-user from the foundation\'s Users queue and each item function from its own queue, reporting partial batch failures', () => {
+    // Assess
+    expect(t.resourcesOfType('AWS::Lambda::EventSourceMapping')).toHaveLength(FUNCTIONS.length);
+    const sourceOf: Record<FunctionKey, Json> = {
+      'update-user': imported('UsersQueueArn'),
+      'update-loan': t.getAttArn(t.queueId('loans')),
+      'update-request': t.getAttArn(t.queueId('requests')),
+      'update-fee': t.getAttArn(t.queueId('fees')),
+    };
+    for (const key of FUNCTIONS) {
+      const sources = t.eventSourcesOf(key);
+      expect(sources).toHaveLength(1);
+      expect({ key, source: sources[0] }).toEqual({
+        key,
+        source: {
+          EventSourceArn: sourceOf[key],
+          FunctionName: t.getAttArn(t.functionId(key)),
+          BatchSize: 5,
+          MaximumBatchingWindowInSeconds: BATCHING_WINDOW_SECONDS,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          // Never more pollers' invocations than the reserved concurrency: no throttles counted as receives.
+          ScalingConfig: { MaximumConcurrency: t.fn(key)['ReservedConcurrentExecutions'] },
+          Enabled: true,
+        },
+      });
+    }
+  });
+
+  it('caps Alma traffic: reserved concurrency times the per-container ceiling stays under 25 calls/s for update-user', () => {
+    // Assess: the budget documented in serverless.yml, at a 0.4 s Alma round trip
+    const ceilingOf = (key: FunctionKey) => Number((t.fn(key)['Environment'] as { Variables: Record<string, string> }).Variables['ALMA_MAX_CONCURRENT_REQUESTS']);
+    const reservedOf = (key: FunctionKey) => t.fn(key)['ReservedConcurrentExecutions'] as number;
+    expect([reservedOf('update-user'), ceilingOf('update-user')]).toEqual([2, 4]);
+    expect((reservedOf('update-user') * ceilingOf('update-user')) / 0.4).toBeLessThanOrEqual(25);
+    for (const key of ITEM_FUNCTIONS) expect({ key, reserved: reservedOf(key), ceiling: ceilingOf(key) }).toEqual({ key, reserved: 2, ceiling: 1 });
+  });
+
+  it('runs each function on nodejs22.x arm64 from its own bundle, with its own log group kept 30 days', () => {
+    // Assess
+    expect(t.resourcesOfType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+    for (const key of FUNCTIONS) {
+      const properties = t.fn(key);
+      expect({ key, runtime: properties['Runtime'], handler: properties['Handler'], arch: properties['Architectures'] }).toEqual({
+        key,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        arch: ['arm64'],
+      });
+      expect(properties['Timeout']).toBe(FUNCTION_TIMEOUT_SECONDS);
+      expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${key}\\.zip$`));
+      const logGroups = t.resourcesOfType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.['LogGroupName'] === `/aws/lambda/${names.function(key)}`);
+      expect(logGroups.map(([, r]) => r.Properties?.['RetentionInDays'])).toEqual([30]);
+    }
+  });
+
+  it("gives each function the foundation's table names, the Fees table, Alma's host and the key's parameter name", () => {
+    // Assess
+    for (const key of FUNCTIONS) {
+      expect({ key, env: (t.fn(key)['Environment'] as { Variables: Json }).Variables }).toEqual({
+        key,
+        env: {
+          USER_CACHE_TABLE_NAME: imported('UsersTableName'),
+          LOAN_CACHE_TABLE_NAME: imported('LoansTableName'),
+          REQUEST_CACHE_TABLE_NAME: imported('RequestsTableName'),
+          FEE_CACHE_TABLE_NAME: { Ref: 'FeesTable' },
+          ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
+          ALMA_API_KEY_NAME: names.defaultApiKeyName,
+          ALMA_MAX_CONCURRENT_REQUESTS: key === 'update-user' ? '4' : '1',
+          POWERTOOLS_SERVICE_NAME: 'alma-cache-refresh',
+          LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      });
+    }
+  });
+
+  it('gives each function its own role with exactly the grants its handler needs', () => {
+    // Assess
+    expect(t.resourcesOfType('AWS::IAM::Role')).toHaveLength(FUNCTIONS.length);
+    expect(t.resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
+    expect(t.resourcesOfType('AWS::IAM::ManagedPolicy')).toHaveLength(0);
+    expect(new Set(FUNCTIONS.map(t.roleIdOf)).size).toBe(FUNCTIONS.length);
+    const grant = (action: string, resource: Json) => `${action} ${JSON.stringify(resource)}`;
+    const common = (key: FunctionKey, queueArn: Json) => [
+      grant('logs:CreateLogStream', { 'Fn::Sub': LOG_GROUP_ARN(key) }),
+      grant('logs:PutLogEvents', { 'Fn::Sub': LOG_GROUP_ARN(key) }),
+      grant('sqs:ReceiveMessage', queueArn),
+      grant('sqs:DeleteMessage', queueArn),
+      grant('sqs:GetQueueAttributes', queueArn),
+      grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
+    ];
+    const tableArn: Record<'users' | 'loans' | 'requests' | 'fees', Json> = {
+      users: TABLE_ARN(imported('UsersTableName')),
+      loans: TABLE_ARN(imported('LoansTableName')),
+      requests: TABLE_ARN(imported('RequestsTableName')),
+      fees: t.getAttArn('FeesTable'),
+    };
+    const expected: Record<FunctionKey, string[]> = {
+      'update-user': [
+        ...common('update-user', imported('UsersQueueArn')),
+        grant('dynamodb:GetItem', tableArn.users),
+        grant('dynamodb:PutItem', tableArn.users),
+        grant('dynamodb:DeleteItem', tableArn.users),
+        grant('dynamodb:PutItem', tableArn.loans),
+        grant('dynamodb:PutItem', tableArn.requests),
+        grant('dynamodb:PutItem', tableArn.fees),
+      ],
+      ...(Object.fromEntries(
+        ITEM_FUNCTIONS.map((key) => [
+          key,
+          [
+            ...common(key, t.getAttArn(t.queueId(ITEM_OF[key].queue))),
+            grant('dynamodb:PutItem', tableArn[ITEM_OF[key].table]),
+            grant('dynamodb:UpdateItem', tableArn.users),
+          ],
+        ]),
+      ) as Record<(typeof ITEM_FUNCTIONS)[number], string[]>),
+    };
+
+    for (const key of FUNCTIONS) {
+      const roleId = t.roleIdOf(key);
+      const role = template.Resources[roleId].Properties ?? {};
+      expect(role['ManagedPolicyArns']).toBeUndefined();
+      expect(role['AssumeRolePolicyDocument']).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+      const grants = t.grantsOf(roleId);
+      expect({ key, grants }).toEqual({ key, grants: expected[key].sort() });
+      // No wildcard anywhere but the trailing `:*` of its own log group (its log streams).
+      for (const line of grants) {
+        const [action, resource] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+        expect(action).not.toContain('*');
+        expect(resource.replace(LOG_GROUP_ARN(key), '')).not.toContain('*');
+      }
+    }
+  });
+
+  it('exports the Fees table and the three queues with their DLQs for other stacks', () => {
+    // Assess
+    const exported = Object.fromEntries(Object.entries(template.Outputs).map(([key, output]) => [key, [output.Value, output.Export?.Name]]));
+    expect(exported).toEqual({
+      // osls's own, for its deployment bucket
+      ServerlessDeploymentBucketName: [{ Ref: 'ServerlessDeploymentBucket' }, 'sls-alma-cache-refresh-stg-ServerlessDeploymentBucketName'],
+      FeesTableName: [{ Ref: 'FeesTable' }, 'alma-cache-stg-FeesTableName'],
+      LoansQueueUrl: [{ Ref: t.queueId('loans') }, 'alma-cache-stg-LoansQueueUrl'],
+      LoansQueueArn: [t.getAttArn(t.queueId('loans')), 'alma-cache-stg-LoansQueueArn'],
+      LoansDeadLetterQueueUrl: [{ Ref: t.queueId('loansDlq') }, 'alma-cache-stg-LoansDeadLetterQueueUrl'],
+      RequestsQueueUrl: [{ Ref: t.queueId('requests') }, 'alma-cache-stg-RequestsQueueUrl'],
+      RequestsQueueArn: [t.getAttArn(t.queueId('requests')), 'alma-cache-stg-RequestsQueueArn'],
+      RequestsDeadLetterQueueUrl: [{ Ref: t.queueId('requestsDlq') }, 'alma-cache-stg-RequestsDeadLetterQueueUrl'],
+      FeesQueueUrl: [{ Ref: t.queueId('fees') }, 'alma-cache-stg-FeesQueueUrl'],
+      FeesQueueArn: [t.getAttArn(t.queueId('fees')), 'alma-cache-stg-FeesQueueArn'],
+      FeesDeadLetterQueueUrl: [{ Ref: t.queueId('feesDlq') }, 'alma-cache-stg-FeesDeadLetterQueueUrl'],
+    });
+  });
+
+  it('takes the Users queue, the tables and the API key name from the environment when given, importing nothing', async () => {
+    // Prepare
+    const given = {
+      usersQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
+      usersTable: 'legacy-users',
+      loansTable: 'legacy-loans',
+      requestsTable: 'legacy-requests',
+    };
+
+    // Act
+    const overridden = await packageStack('stg', {
+      ...overrideEnv('stg', given),
+      ALMA_API_KEY_NAME: '/legacy/alma-key',
+      ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
+    });
+
+    // Assess
+    const o = inspect(overridden);
+    expect(JSON.stringify(overridden)).not.toContain('Fn::ImportValue');
+    expect(o.eventSourcesOf('update-user')[0]['EventSourceArn']).toBe(given.usersQueueArn);
+    expect((o.fn('update-loan')['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
+      USER_CACHE_TABLE_NAME: 'legacy-users',
+      LOAN_CACHE_TABLE_NAME: 'legacy-loans',
+      REQUEST_CACHE_TABLE_NAME: 'legacy-requests',
+      ALMA_API_KEY_NAME: '/legacy/alma-key',
+      ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
+    });
+    const userGrants = o.grantsOf(o.roleIdOf('update-user'));
+    expect(userGrants).toContain(`sqs:ReceiveMessage ${JSON.stringify(given.usersQueueArn)}`);
+    expect(userGrants).toContain(`dynamodb:DeleteItem ${JSON.stringify(TABLE_ARN('legacy-users'))}`);
+    expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
+  }, PACKAGE_TIMEOUT_MS);
+
+  it("imports the prod foundation's exports for stage prod and names everything for prod", async () => {
+    // Act
+    const prod = await packageStack('prod');
+
+    // Assess
+    const text = JSON.stringify(prod);
+    expect(text).toContain(JSON.stringify(imported('UsersQueueArn', 'prod')));
+    expect(text).not.toMatch(/alma-cache-stg|alma-cache-refresh-stg/);
+    expect(prod.Resources['FeesTable'].Properties?.['TableName']).toBe('alma-cache-prod-fees');
+    expect(text).toContain('parameter/alma-cache/prod/alma-api-key');
+  }, PACKAGE_TIMEOUT_MS);
+
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', join(workDir, 'dev')],
+      childEnv({}),
+      PACKAGE_TIMEOUT_MS,
+      WORKSPACE_ROOT,
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('stage "dev" is not allowed: the only stages are stg and prod');
+    expect(result.output).not.toContain('Packaging');
+  });
+});
