@@ -7,5 +7,6 @@ module.exports = {
     '<rootDir>/libs/local-aws',
     '<rootDir>/apps/sns-lambdas',
     '<rootDir>/apps/refresh-lambdas',
+    '<rootDir>/apps/change-lambdas',
   ],
 };
