@@ -180,7 +180,7 @@ describe('Template: sns-lambdas', () => {
     ]);
   });
 
-  it('defines the four cache tables: on demand, one string hash key, TTL on expires_at', () => {
+  it('defines the four cache tables: on demand, one string hash key, TTL on expires_at; Loans and Requests streamed', () => {
     // Assess
     const keys: Record<keyof typeof names.tables, string> = {
       users: 'primary_id',
@@ -188,6 +188,8 @@ describe('Template: sns-lambdas', () => {
       requests: 'request_id',
       userRefreshClaims: 'primary_id',
     };
+    // The change notifications (apps/change-lambdas) compare each write's old and new image.
+    const streamed: (keyof typeof names.tables)[] = ['loans', 'requests'];
     expect(resourcesOfType('AWS::DynamoDB::Table')).toHaveLength(4);
     for (const [table, key] of Object.entries(keys) as [keyof typeof names.tables, string][]) {
       const properties = template.Resources[tableId(table)].Properties;
@@ -199,6 +201,7 @@ describe('Template: sns-lambdas', () => {
           AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
           KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
           TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+          ...(streamed.includes(table) ? { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
         },
       });
     }
@@ -313,12 +316,17 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it('outputs the table names and the queue URLs and ARNs for later stacks', () => {
+  it('outputs the table names, the table streams and the queue URLs and ARNs for later stacks', () => {
     // Assess
     expect(template.Outputs).toMatchObject({
       UsersTableName: { Value: { Ref: tableId('users') } },
       LoansTableName: { Value: { Ref: tableId('loans') } },
       RequestsTableName: { Value: { Ref: tableId('requests') } },
+      LoansTableStreamArn: { Value: { 'Fn::GetAtt': [tableId('loans'), 'StreamArn'] }, Export: { Name: 'alma-cache-stg-LoansTableStreamArn' } },
+      RequestsTableStreamArn: {
+        Value: { 'Fn::GetAtt': [tableId('requests'), 'StreamArn'] },
+        Export: { Name: 'alma-cache-stg-RequestsTableStreamArn' },
+      },
       UserRefreshClaimsTableName: { Value: { Ref: tableId('userRefreshClaims') } },
       UsersQueueUrl: { Value: { Ref: queueId('users') } },
       UsersQueueArn: { Value: getAttArn(queueId('users')) },
