@@ -4,3 +4,4 @@ export * from './testing/in-memory-user-refresh-queue';
 export * from './testing/manual-clock';
 export * from './testing/alma-webhooks';
 export * from './testing/in-memory-alma-api';
+export * from './testing/in-memory-cache-reader';

@@ -1,0 +1,46 @@
+import type { AlmaRecord } from './alma-api.port';
+import type { ItemKind } from './cache-record';
+
+/** A cached patron as the query API reads it: which records are theirs, and whether the record is complete. */
+export interface CachedPatronRecord {
+  /** The table key: the primary id lower-cased (`userCacheKey`). */
+  readonly userKey: string;
+  /** The ids in `loan_ids`, `request_ids`, `fee_ids`: the records that are this patron's. */
+  readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
+  /** When a refresh last completed; absent on the placeholder written while the first refresh runs. */
+  readonly refreshedAt?: string;
+  /** Epoch seconds after which the record is expired, whether or not TTL has deleted it yet. */
+  readonly expiresAt?: number;
+}
+
+/** One cached loan, request or fee, as read back: Alma's fields apart from what the cache adds. */
+export interface CachedItem {
+  readonly kind: ItemKind;
+  readonly itemId: string;
+  /** A removed record, kept so that older events cannot bring it back: never to be served. */
+  readonly tombstone: boolean;
+  /** Epoch seconds after which the record is expired, whether or not TTL has deleted it yet. */
+  readonly expiresAt?: number;
+  /** The Alma object, every field as Alma sent it, without the cache's own attributes. */
+  readonly fields: AlmaRecord;
+}
+
+/**
+ * Read access to the cache for the query API. Reads may be eventually consistent: a query answered from a
+ * version a second old is fine, and a patron missing from the cache falls back to Alma anyway.
+ *
+ * @example
+ * const user = await cache.readPatron('pat0042x');
+ * const loans = await cache.readItems('loan', user?.ids.loan ?? []);
+ */
+export interface CacheReader {
+  /** The patron's record, or undefined when the patron is not cached. Expired records are returned as they are. */
+  readPatron(userKey: string): Promise<CachedPatronRecord | undefined>;
+  /**
+   * The records of `kind` with these ids that the cache holds, by id; ids the cache does not hold are left out.
+   * Tombstones and expired records are returned as they are: what to serve is the caller's rule.
+   */
+  readItems(kind: ItemKind, itemIds: Iterable<string>): Promise<ReadonlyMap<string, CachedItem>>;
+  /** One record, or undefined when the cache does not hold it. */
+  readItem(kind: ItemKind, itemId: string): Promise<CachedItem | undefined>;
+}

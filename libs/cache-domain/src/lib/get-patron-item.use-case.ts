@@ -1,0 +1,64 @@
+import { AlmaUserNotFoundError } from './alma-api.errors';
+import type { AlmaRecord } from './alma-api.port';
+import { userCacheKey } from './alma-event';
+import type { ItemKind } from './cache-record';
+import { type PatronQueryAnswer, type PatronQueryDeps, requestPatronRefresh } from './patron-query';
+import { PatronItemNotFoundError, PatronNotFoundError } from './patron-query.errors';
+import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, validQueryId } from './patron-query-rules';
+
+/** Which record of which patron. */
+export interface PatronItemQuery {
+  readonly userPrimaryId: string;
+  readonly kind: ItemKind;
+  readonly itemId: string;
+}
+
+/**
+ * One record, scoped to the patron: it is served only when it is theirs, which in the cache means its id is in the
+ * patron's id set (and, when the record names a patron, it names them). Another patron's record is a 404 exactly
+ * like one that does not exist, so ids cannot be probed across patrons.
+ *
+ * Cache first. When the patron is not cached completely, or the set names the record but the cache lost it, Alma
+ * answers (one call) and the patron is queued for a refresh. A cached patron whose set does not name the record
+ * gets a 404 without asking Alma: the cache is the answer for cached patrons.
+ *
+ * @example
+ * const answer = await new GetPatronItem(deps).execute({ userPrimaryId: 'PAT0042X', kind: 'loan', itemId: '7391…' });
+ * answer.value; // { loan_id: '7391…', due_date: '…', … }
+ * @throws InvalidPatronQueryError when an id cannot be one
+ * @throws PatronItemNotFoundError when the patron has no such live record
+ * @throws PatronNotFoundError when neither the cache nor Alma knows the patron
+ * @throws PatronDataUnavailableError when the cache cannot answer and Alma is throttling or down
+ */
+export class GetPatronItem {
+  public constructor(private readonly deps: PatronQueryDeps) {}
+
+  public async execute(query: PatronItemQuery): Promise<PatronQueryAnswer<AlmaRecord>> {
+    const userPrimaryId = validQueryId(query.userPrimaryId, 'patron id');
+    const itemId = validQueryId(query.itemId, `${query.kind} id`);
+    const { kind } = query;
+    const userKey = userCacheKey(userPrimaryId);
+    const notFound = () => new PatronItemNotFoundError(userPrimaryId, kind, itemId);
+    const nowSeconds = epochSeconds(this.deps.clock.now());
+
+    // Both reads at once: a hit costs the latency of one.
+    const [user, item] = await Promise.all([this.deps.cache.readPatron(userKey), this.deps.cache.readItem(kind, itemId)]);
+    if (isCompletePatron(user, nowSeconds)) {
+      if (!user.ids[kind].has(itemId)) throw notFound();
+      const judged = judgeCachedItem(userKey, item, nowSeconds);
+      if (judged.verdict === 'serve') return { value: judged.fields, source: 'cache' };
+      if (judged.verdict === 'hide') throw notFound();
+    }
+
+    const record = await askAlma(userPrimaryId, async () => {
+      try {
+        return await this.deps.alma.getRecord(userPrimaryId, kind, itemId);
+      } catch (error) {
+        if (error instanceof AlmaUserNotFoundError) throw new PatronNotFoundError(userPrimaryId);
+        throw error;
+      }
+    });
+    if (record === undefined || !isOwnedBy(userKey, kind, record)) throw notFound();
+    return { value: record, source: 'alma', refresh: await requestPatronRefresh(this.deps.refreshQueue, userPrimaryId) };
+  }
+}

@@ -1,0 +1,101 @@
+import { AlmaUserNotFoundError } from './alma-api.errors';
+import type { AlmaApi, AlmaRecord } from './alma-api.port';
+import { userCacheKey } from './alma-event';
+import type { ItemKind } from './cache-record';
+import type { CacheReader, CachedPatronRecord } from './cache-reader.port';
+import type { Clock } from './clock.port';
+import { PatronNotFoundError } from './patron-query.errors';
+import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, sortById } from './patron-query-rules';
+import type { UserRefreshQueue } from './user-refresh-queue.port';
+
+/** What the query use cases need; the composition root provides it. */
+export interface PatronQueryDeps {
+  readonly cache: CacheReader;
+  readonly alma: AlmaApi;
+  readonly refreshQueue: UserRefreshQueue;
+  readonly clock: Clock;
+}
+
+/** Whether a patron read from Alma was queued for a refresh. A failed send is reported, never thrown: the answer stands. */
+export type RefreshRequestOutcome = { readonly queued: true } | { readonly queued: false; readonly error: unknown };
+
+/**
+ * A query's answer and where it came from. `refresh` is set exactly when the answer came from Alma: the cache could
+ * not answer, so the patron was queued for a rebuild.
+ */
+export interface PatronQueryAnswer<T> {
+  readonly value: T;
+  readonly source: 'cache' | 'alma';
+  readonly refresh?: RefreshRequestOutcome;
+}
+
+/** A patron's records of the kinds asked for, each list ordered by id. */
+export type PatronRecords<K extends ItemKind = ItemKind> = Record<K, AlmaRecord[]>;
+
+/** Asks for the patron's refresh; the outcome is the caller's to log. */
+export const requestPatronRefresh = async (queue: UserRefreshQueue, userPrimaryId: string): Promise<RefreshRequestOutcome> => {
+  try {
+    await queue.requestRefresh(userPrimaryId);
+    return { queued: true };
+  } catch (error) {
+    return { queued: false, error };
+  }
+};
+
+/**
+ * The patron's records of `kinds`, cache first. The cache answers when the patron is cached completely (not a
+ * placeholder, not expired) and every id in the patron's sets has a record that is live or a tombstone; otherwise
+ * (a miss) Alma's lists answer and the patron is queued for a refresh, which repairs the cache.
+ *
+ * @throws PatronNotFoundError when the patron is not cached and Alma does not know them
+ * @throws PatronDataUnavailableError when the patron is not cached and Alma is throttling or down
+ * @throws AlmaRequestError when Alma refused the request (bad API key): a fault of this service
+ */
+export const readPatronRecords = async <K extends ItemKind>(
+  deps: PatronQueryDeps,
+  userPrimaryId: string,
+  kinds: readonly K[],
+): Promise<PatronQueryAnswer<PatronRecords<K>>> => {
+  const userKey = userCacheKey(userPrimaryId);
+  const nowSeconds = epochSeconds(deps.clock.now());
+  const user = await deps.cache.readPatron(userKey);
+  if (isCompletePatron(user, nowSeconds)) {
+    const cached = await fromCache(deps.cache, user, kinds, nowSeconds);
+    if (cached !== undefined) return { value: cached, source: 'cache' };
+  }
+
+  const lists = await askAlma(userPrimaryId, async () => {
+    try {
+      return await Promise.all(kinds.map((kind) => deps.alma.listRecords(userPrimaryId, kind)));
+    } catch (error) {
+      if (error instanceof AlmaUserNotFoundError) throw new PatronNotFoundError(userPrimaryId);
+      throw error;
+    }
+  });
+  const value = {} as PatronRecords<K>;
+  kinds.forEach((kind, index) => {
+    value[kind] = sortById(kind, lists[index].filter((record) => isOwnedBy(userKey, kind, record)));
+  });
+  return { value, source: 'alma', refresh: await requestPatronRefresh(deps.refreshQueue, userPrimaryId) };
+};
+
+/** The records from the cache, or undefined when one the patron's sets name is missing or expired. */
+const fromCache = async <K extends ItemKind>(
+  cache: CacheReader,
+  user: CachedPatronRecord,
+  kinds: readonly K[],
+  nowSeconds: number,
+): Promise<PatronRecords<K> | undefined> => {
+  const read = await Promise.all(kinds.map((kind) => cache.readItems(kind, user.ids[kind])));
+  const value = {} as PatronRecords<K>;
+  for (const [index, kind] of kinds.entries()) {
+    const served: AlmaRecord[] = [];
+    for (const itemId of user.ids[kind]) {
+      const judged = judgeCachedItem(user.userKey, read[index].get(itemId), nowSeconds);
+      if (judged.verdict === 'missing') return undefined;
+      if (judged.verdict === 'serve') served.push(judged.fields);
+    }
+    value[kind] = sortById(kind, served);
+  }
+  return value;
+};
