@@ -4,3 +4,4 @@ export * from './lib/sqs-user-refresh-queue';
 export * from './lib/ssm-secret';
 export * from './lib/sns-change-publisher';
 export * from './lib/cache-stream-record';
+export * from './lib/dynamodb-cache-reader';
