@@ -28,3 +28,6 @@ export * from './lib/list-patron-items.use-case';
 export * from './lib/get-patron-item.use-case';
 export * from './lib/queue-patron-refresh.use-case';
 export * from './lib/query-access';
+export * from './lib/webhook-routing';
+export * from './lib/webhook-publisher.port';
+export * from './lib/receive-webhook.use-case';

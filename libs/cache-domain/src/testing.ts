@@ -5,3 +5,5 @@ export * from './testing/manual-clock';
 export * from './testing/alma-webhooks';
 export * from './testing/in-memory-alma-api';
 export * from './testing/in-memory-cache-reader';
+export * from './testing/in-memory-webhook-publisher';
+export * from './testing/extra-alma-webhooks';

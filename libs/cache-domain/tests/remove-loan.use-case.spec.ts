@@ -126,7 +126,7 @@ describe('Class: RemoveLoan', () => {
   it('refuses loan updates', async () => {
     const { store, deps } = makeDeps();
     await expect(new RemoveLoan(deps).execute(almaWebhookMessage('LOAN_CREATED'))).rejects.toThrow(
-      'event type LOAN_CREATED is not handled here (accepted: LOAN_RETURNED)',
+      'event type LOAN_CREATED is not handled here (accepted: LOAN_RETURNED, LOAN_LOST)',
     );
     expect(store.calls).toEqual([]);
   });

@@ -27,7 +27,8 @@ export const WEBHOOK_SHAPES = {
 export interface ItemEvent {
   readonly kind: ItemKind;
   readonly eventId: string;
-  readonly eventType: AlmaEventType;
+  /** One of {@link AlmaEventType}, or an event routed onto its topic (ExtraAlmaEventType, see webhook-routing.ts). */
+  readonly eventType: string;
   /** The webhook's `time`, normalised to `toISOString()` so that records compare it as text. */
   readonly eventTime: string;
   readonly itemId: string;
@@ -53,7 +54,7 @@ const nonEmptyString = (value: unknown): value is string => typeof value === 'st
  * @throws MalformedEventError when the body is not JSON or lacks what the cache needs
  * @throws UnsupportedEventTypeError when `event.value` is not one of `accepted`
  */
-export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted: readonly AlmaEventType[]): ItemEvent => {
+export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted: readonly string[]): ItemEvent => {
   let body: unknown;
   try {
     body = JSON.parse(message);
@@ -67,7 +68,7 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
 
   const eventType = isObject(body['event']) ? body['event']['value'] : undefined;
   if (!nonEmptyString(eventType)) throw new MalformedEventError('"event.value" (the event type) is missing', eventId);
-  if (!(accepted as readonly string[]).includes(eventType)) {
+  if (!accepted.includes(eventType)) {
     throw new UnsupportedEventTypeError(eventType, accepted, eventId);
   }
 
@@ -88,7 +89,7 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
   return {
     kind,
     eventId,
-    eventType: eventType as AlmaEventType,
+    eventType,
     eventTime: new Date(millis).toISOString(),
     itemId,
     userPrimaryId,

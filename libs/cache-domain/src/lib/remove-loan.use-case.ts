@@ -1,15 +1,17 @@
 import { AlmaEventType, parseItemEvent } from './alma-event';
 import { type ItemSyncDeps, type SyncOutcome, syncItem } from './item-sync';
+import { ExtraAlmaEventType } from './webhook-routing';
 
 /**
- * Replaces a returned loan with a tombstone and unlinks it from its patron.
+ * Replaces a returned loan with a tombstone and unlinks it from its patron. A loan declared lost (LOAN_LOST, which the
+ * webhook receiver publishes to the LOAN_RETURNED topic) leaves the patron's loans the same way.
  *
  * @example
  * const outcome = await new RemoveLoan(deps).execute(snsMessage);
  * outcome.user; // 'linked', 'unlinked', 'refresh-requested', …
  */
 export class RemoveLoan {
-  public static readonly eventTypes = [AlmaEventType.LOAN_RETURNED] as const;
+  public static readonly eventTypes: readonly string[] = [AlmaEventType.LOAN_RETURNED, ExtraAlmaEventType.LOAN_LOST];
 
   public constructor(private readonly deps: ItemSyncDeps) {}
 

@@ -1,0 +1,64 @@
+import type { AlmaEventType } from './alma-event';
+import { MalformedEventError } from './cache-domain.errors';
+import type { WebhookPublisher } from './webhook-publisher.port';
+import { routeWebhookEvent, type WebhookSkip } from './webhook-routing';
+
+/** What became of one received webhook. */
+export type WebhookReceipt =
+  | {
+      readonly outcome: 'published';
+      readonly eventType: string;
+      readonly topic: AlmaEventType;
+      readonly almaEventId?: string;
+      readonly messageId: string;
+    }
+  | {
+      readonly outcome: 'skipped';
+      readonly eventType?: string;
+      readonly action?: string;
+      readonly almaEventId?: string;
+      readonly skip: WebhookSkip;
+      readonly reason: string;
+    };
+
+const textField = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+/**
+ * Routes one signed Alma webhook body to its topic, unchanged, or skips it (see {@link routeWebhookEvent}).
+ *
+ * Only what routing needs is read (`event.value`, `action`, `id`): the functions behind the topics validate the rest
+ * and send what they cannot apply to their failure queue, where it stays visible, rather than have Alma drop it.
+ *
+ * @example
+ * const receipt = await new ReceiveWebhook(publisher).execute(rawBody);
+ * receipt.outcome; // 'published' (receipt.topic, receipt.messageId) or 'skipped' (receipt.reason)
+ * @throws MalformedEventError when the body is not a JSON object (nothing is published); whatever the publisher throws
+ */
+export class ReceiveWebhook {
+  public constructor(private readonly publisher: WebhookPublisher) {}
+
+  public async execute(body: string): Promise<WebhookReceipt> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      throw new MalformedEventError(`webhook body is not JSON (${(error as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new MalformedEventError('webhook body is JSON but not an object');
+    }
+    const webhook = parsed as Record<string, unknown>;
+    const event = webhook['event'];
+    const eventType = textField(typeof event === 'object' && event !== null ? (event as Record<string, unknown>)['value'] : undefined);
+    const action = textField(webhook['action']);
+    const almaEventId = textField(webhook['id']);
+
+    const route = routeWebhookEvent(eventType, action);
+    if (route.action === 'skip') {
+      return { outcome: 'skipped', eventType, action, almaEventId, skip: route.skip, reason: route.reason };
+    }
+    const published = eventType as string;
+    const { messageId } = await this.publisher.publish({ topic: route.topic, eventType: published, almaEventId, body });
+    return { outcome: 'published', eventType: published, topic: route.topic, almaEventId, messageId };
+  }
+}
