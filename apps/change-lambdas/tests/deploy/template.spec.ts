@@ -1,0 +1,201 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP, APP_DIR, childEnv, DIST, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
+
+// The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+  DependsOn?: string | string[];
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+}
+
+const TIMEOUT_MS = 120_000;
+const names = namesFor('stg');
+const LOG_GROUP_ARN = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function}:*`;
+const OVERRIDE_ARN = (table: StreamedTable) => `arn:aws:dynamodb:eu-west-1:000000000000:table/alma-cache-stg-${table}/stream/2026-11-21T00:00:00.000`;
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('Template: change-lambdas', () => {
+  let workDir: string;
+  let bundleDir: string;
+
+  const packageTemplate = async (name: string, extra: Record<string, string> = {}): Promise<Template> => {
+    const packageDir = join(workDir, name);
+    const packaged = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
+      childEnv({ CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
+      TIMEOUT_MS,
+    );
+    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
+    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  };
+
+  const resourcesOfType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+  const logicalIdWhere = (template: Template, type: string, property: string, value: string) => {
+    const found = resourcesOfType(template, type).filter(([, r]) => r.Properties?.[property] === value);
+    expect(found.map(([id]) => id)).toHaveLength(1);
+    return found[0][0];
+  };
+  const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+  /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
+  const grantsOf = (template: Template, roleId: string): string[] =>
+    ((template.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .flatMap((statement) => {
+        expect(statement.Effect).toBe('Allow');
+        return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`));
+      })
+      .sort();
+
+  let template: Template;
+  let topicId: string;
+  let queueId: string;
+  let functionId: string;
+
+  beforeAll(async () => {
+    // Prepare: bundle the real handler and package offline, into folders of our own (a deploy may be using dist/)
+    workDir = mkdtempSync(join(tmpdir(), 'change-lambdas-template-'));
+    bundleDir = join(workDir, 'bundles');
+    const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, FUNCTION], childEnv({}), TIMEOUT_MS);
+    if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
+
+    // Act
+    template = await packageTemplate('package');
+    topicId = logicalIdWhere(template, 'AWS::SNS::Topic', 'TopicName', names.topic);
+    queueId = logicalIdWhere(template, 'AWS::SQS::Queue', 'QueueName', names.failureQueue);
+    functionId = logicalIdWhere(template, 'AWS::Lambda::Function', 'FunctionName', names.function);
+  }, 3 * TIMEOUT_MS);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('looks for the bundle where the Nx build target writes it, unless told otherwise', () => {
+    // Prepare
+    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
+      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
+    };
+
+    // Assess
+    expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
+    expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTION}`);
+    expect(readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8')).toContain(`artifactDir: \${env:CHANGE_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
+  });
+
+  it('creates the cache-changes topic and the failure queue, and exports them', () => {
+    // Assess
+    expect(template.Resources[topicId].Properties).toEqual({ TopicName: names.topic });
+    expect(template.Resources[queueId].Properties).toEqual({ QueueName: names.failureQueue, MessageRetentionPeriod: 1209600 });
+    expect(template.Outputs).toEqual({
+      CacheChangesTopicArn: { Value: { Ref: topicId }, Export: { Name: 'alma-cache-stg-CacheChangesTopicArn' } },
+      ChangeFailureQueueUrl: { Value: { Ref: queueId }, Export: { Name: 'alma-cache-stg-ChangeFailureQueueUrl' } },
+      ChangeFailureQueueArn: { Value: getAttArn(queueId), Export: { Name: 'alma-cache-stg-ChangeFailureQueueArn' } },
+      ServerlessDeploymentBucketName: expect.anything(),
+    });
+  });
+
+  it('runs one function on nodejs22.x from its bundle, with the topic in its environment and its own log group', () => {
+    // Prepare
+    const properties = template.Resources[functionId].Properties ?? {};
+    const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+
+    // Assess
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(1);
+    expect(properties).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256, Timeout: 30, Architectures: ['arm64'] });
+    expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${FUNCTION}\\.zip$`));
+    expect((properties['Environment'] as { Variables: Json }).Variables).toEqual({
+      CHANGE_TOPIC_ARN: { Ref: topicId },
+      POWERTOOLS_SERVICE_NAME: 'alma-cache-changes',
+      LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(logGroups.map(([, r]) => r.Properties)).toEqual([{ LogGroupName: `/aws/lambda/${names.function}`, RetentionInDays: 30 }]);
+  });
+
+  it("maps the foundation's two table streams with partial failures, bisection, bounded retries and an on-failure queue", () => {
+    // Prepare
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties ?? {});
+
+    // Assess
+    expect(mappings.map((mapping) => mapping['EventSourceArn'])).toEqual(
+      STREAMED_TABLES.map((table) => ({ 'Fn::ImportValue': names.streamExport(table) })),
+    );
+    for (const mapping of mappings) {
+      expect(mapping).toEqual({
+        EventSourceArn: expect.anything(),
+        FunctionName: getAttArn(functionId),
+        Enabled: true,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 21600,
+        DestinationConfig: { OnFailure: { Destination: getAttArn(queueId) } },
+      });
+    }
+  });
+
+  it('gives the function its own role with exactly what it uses: its log streams, the two streams, the topic, the queue', () => {
+    // Prepare
+    const role = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(String((template.Resources[functionId].Properties?.['Role'] as { 'Fn::Sub': string })['Fn::Sub']));
+    const roleId = role?.[1] as string;
+    const streamReads = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+    // Assess
+    expect(resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id)).toEqual([roleId]);
+    expect(resourcesOfType(template, 'AWS::IAM::Policy')).toHaveLength(0);
+    expect(template.Resources[roleId].Properties?.['ManagedPolicyArns']).toBeUndefined();
+    expect(template.Resources[roleId].Properties?.['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    expect(grantsOf(template, roleId)).toEqual(
+      [
+        `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
+        `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
+        ...streamReads.flatMap((action) => STREAMED_TABLES.map((table) => `${action} ${JSON.stringify({ 'Fn::ImportValue': names.streamExport(table) })}`)),
+        `sns:Publish ${JSON.stringify({ Ref: topicId })}`,
+        `sqs:SendMessage ${JSON.stringify(getAttArn(queueId))}`,
+      ].sort(),
+    );
+  });
+
+  it('reads other streams, mappings and grants alike, when the stage variables name them', async () => {
+    // Act
+    const overridden = await packageTemplate('package-override', {
+      [streamEnvName('loans', 'stg')]: OVERRIDE_ARN('loans'),
+      [streamEnvName('requests', 'stg')]: OVERRIDE_ARN('requests'),
+    });
+
+    // Assess
+    const mappings = resourcesOfType(overridden, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties?.['EventSourceArn']);
+    expect(mappings).toEqual(STREAMED_TABLES.map(OVERRIDE_ARN));
+    const roleId = resourcesOfType(overridden, 'AWS::IAM::Role')[0][0];
+    expect(grantsOf(overridden, roleId).filter((grant) => grant.startsWith('dynamodb:GetRecords '))).toEqual(
+      STREAMED_TABLES.map((table) => `dynamodb:GetRecords ${JSON.stringify(OVERRIDE_ARN(table))}`),
+    );
+  }, TIMEOUT_MS);
+
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev'], childEnv({}), TIMEOUT_MS);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('stage "dev" is not allowed: the only stages are stg and prod');
+  });
+});
