@@ -5,3 +5,4 @@ export * from './lib/ssm-secret';
 export * from './lib/sns-change-publisher';
 export * from './lib/cache-stream-record';
 export * from './lib/dynamodb-cache-reader';
+export * from './lib/sns-webhook-publisher';
