@@ -47,7 +47,7 @@ const TABLE_ARN = (table: Json) => ({
 const imported = (name: Parameters<typeof names.foundationExport>[0], stage: 'stg' | 'prod' = 'stg') => ({
   'Fn::ImportValue': namesFor(stage).foundationExport(name),
 });
-const FUNCTION_TIMEOUT_SECONDS = 30;
+const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);

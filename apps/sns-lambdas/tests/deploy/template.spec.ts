@@ -212,6 +212,8 @@ describe('Template: sns-lambdas', () => {
     expect(resourcesOfType('AWS::SQS::Queue')).toHaveLength(3);
     const users = template.Resources[queueId('users')].Properties;
     expect(users?.['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAttArn(queueId('usersDlq')), maxReceiveCount: 3 });
+    // Long enough for the bulk refresh's 60 s function (6 x 60 s + its 2 s batching window, AWS's advice).
+    expect(users?.['VisibilityTimeout']).toBeGreaterThanOrEqual(362);
     expect(template.Resources[queueId('usersDlq')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
     expect(template.Resources[queueId('failures')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
   });
