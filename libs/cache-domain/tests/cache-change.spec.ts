@@ -230,6 +230,12 @@ describe('Function: detectCacheChanges', () => {
         version('LOAN_DUE_DATE'),
         refreshed(version('LOAN_DUE_DATE'), { due_date: '2026-12-12T23:59:00.000Z', last_renew_date: '2026-12-01T09:00:11.000Z' }),
       ],
+      [
+        'a refresh whose version lacks the renewal date and due date',
+        version('LOAN_RENEWED'),
+        refreshed(version('LOAN_RENEWED'), { last_renew_date: null, due_date: undefined }),
+      ],
+      ['a refresh whose version lacks the request status', version('REQUEST_CREATED'), refreshed(version('REQUEST_CREATED'), { request_status: '' })],
       ['a tombstone written over a tombstone', version('LOAN_RETURNED'), version('LOAN_RETURNED', { eventId: 'again' })],
       ['a tombstone of a record the cache never held', undefined, version('REQUEST_CANCELED')],
       ['a tombstone expiring', version('LOAN_RETURNED'), undefined],

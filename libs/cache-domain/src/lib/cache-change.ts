@@ -94,18 +94,24 @@ const sameDate = (a: unknown, b: unknown): boolean => {
   return !Number.isNaN(left) && left === right;
 };
 
+// A field that vanished is not news (a version may simply not carry it); one that appeared or changed is.
+const present = (value: unknown): boolean => value !== null && value !== '';
+const dateMoved = (before: ItemRecord, after: ItemRecord, name: string): boolean =>
+  present(field(after, name)) && !sameDate(field(before, name), field(after, name));
+
 const loanModified = (before: ItemRecord, after: ItemRecord): CacheChangeType | undefined => {
-  const renewDateMoved = !sameDate(field(before, 'last_renew_date'), field(after, 'last_renew_date'));
-  const dueDateMoved = !sameDate(field(before, 'due_date'), field(after, 'due_date'));
+  const dueDateMoved = dateMoved(before, after, 'due_date');
   // A refresh has no LOAN_RENEWED to show; a new last_renew_date is Alma's own record that a renewal happened.
-  if (renewDateMoved) return CacheChangeType.LOAN_RENEWED;
+  if (dateMoved(before, after, 'last_renew_date')) return CacheChangeType.LOAN_RENEWED;
   if (dueDateMoved && after.eventType === AlmaEventType.LOAN_RENEWED) return CacheChangeType.LOAN_RENEWED;
   if (dueDateMoved) return CacheChangeType.LOAN_DUE_DATE_CHANGED;
   return undefined;
 };
 
-const requestModified = (before: ItemRecord, after: ItemRecord): CacheChangeType | undefined =>
-  field(before, 'request_status') === field(after, 'request_status') ? undefined : CacheChangeType.REQUEST_STATUS_CHANGED;
+const requestModified = (before: ItemRecord, after: ItemRecord): CacheChangeType | undefined => {
+  const status = field(after, 'request_status');
+  return present(status) && status !== field(before, 'request_status') ? CacheChangeType.REQUEST_STATUS_CHANGED : undefined;
+};
 
 const CREATED = { loan: CacheChangeType.LOAN_CREATED, request: CacheChangeType.REQUEST_CREATED } as const;
 const REMOVED = { loan: CacheChangeType.LOAN_REMOVED, request: CacheChangeType.REQUEST_REMOVED } as const;
