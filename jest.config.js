@@ -8,5 +8,6 @@ module.exports = {
     '<rootDir>/apps/sns-lambdas',
     '<rootDir>/apps/refresh-lambdas',
     '<rootDir>/apps/change-lambdas',
+    '<rootDir>/apps/query-api',
   ],
 };

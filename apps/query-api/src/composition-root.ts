@@ -1,0 +1,102 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import {
+  type AlmaApi,
+  type CacheReader,
+  type Clock,
+  GetPatron,
+  GetPatronItem,
+  ListPatronItems,
+  type PatronQueryDeps,
+  QueuePatronRefresh,
+  systemClock,
+  type UserRefreshQueue,
+} from '@alma-cache/cache-domain';
+import {
+  type CachedSecret,
+  cachedSsmSecret,
+  createDocumentClient,
+  createSqsClient,
+  createSsmClient,
+  DynamoDbCacheReader,
+  SqsUserRefreshQueue,
+} from '@alma-cache/aws-adapters';
+import { AlmaHttpApi } from '@alma-cache/alma-api';
+import { Container } from 'inversify';
+import { loadConfig, type QueryApiConfig } from './config';
+import { TOKENS } from './tokens';
+
+/**
+ * Wires the query API. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`),
+ * and everything is a singleton, so a warm container reuses its SDK clients, reads the Alma key from SSM once and
+ * keeps one Alma client, whose concurrency ceiling then holds for the whole container.
+ *
+ * Alma is asked with short timeouts and two tries (see `ALMA_TUNING`): a caller is waiting, and API Gateway gives
+ * up after 30 s.
+ *
+ * @example
+ * const getPatron = buildContainer(process.env).get<GetPatron>(TOKENS.GetPatron);
+ * @throws ConfigurationError when the environment is incomplete
+ */
+export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
+  const container = new Container({ defaultScope: 'Singleton' });
+
+  container.bind<QueryApiConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
+  container
+    .bind<Logger>(TOKENS.Logger)
+    .toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-query' }));
+  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
+  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
+  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
+  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
+
+  container
+    .bind<CachedSecret>(TOKENS.AlmaApiKey)
+    .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName), [
+      TOKENS.SsmClient,
+      TOKENS.Config,
+    ]);
+  container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
+    (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger) =>
+      new AlmaHttpApi({
+        baseUrl: config.alma.baseUrl,
+        apiKey,
+        maxConcurrentRequests: config.alma.maxConcurrentRequests,
+        maxAttempts: config.alma.maxAttempts,
+        timeoutMs: config.alma.timeoutMs,
+        // A Retry-After longer than this is answered to the caller at once instead of waited out here.
+        backoffMaxMs: 1000,
+        onRetry: (info) => logger.warn('Alma request retried', { ...info }),
+      }),
+    [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger],
+  );
+  container
+    .bind<CacheReader>(TOKENS.CacheReader)
+    .toResolvedValue(
+      (client: DynamoDBDocumentClient, config: QueryApiConfig) => new DynamoDbCacheReader(client, config.tables),
+      [TOKENS.DocumentClient, TOKENS.Config],
+    );
+  container
+    .bind<UserRefreshQueue>(TOKENS.UserRefreshQueue)
+    .toResolvedValue((client: SQSClient, config: QueryApiConfig) => new SqsUserRefreshQueue(client, config.usersQueueUrl), [
+      TOKENS.SqsClient,
+      TOKENS.Config,
+    ]);
+  container
+    .bind<PatronQueryDeps>(TOKENS.PatronQueryDeps)
+    .toResolvedValue(
+      (cache: CacheReader, alma: AlmaApi, refreshQueue: UserRefreshQueue, clock: Clock) => ({ cache, alma, refreshQueue, clock }),
+      [TOKENS.CacheReader, TOKENS.AlmaApi, TOKENS.UserRefreshQueue, TOKENS.Clock],
+    );
+
+  container.bind(TOKENS.GetPatron).toResolvedValue((deps: PatronQueryDeps) => new GetPatron(deps), [TOKENS.PatronQueryDeps]);
+  container.bind(TOKENS.ListPatronItems).toResolvedValue((deps: PatronQueryDeps) => new ListPatronItems(deps), [TOKENS.PatronQueryDeps]);
+  container.bind(TOKENS.GetPatronItem).toResolvedValue((deps: PatronQueryDeps) => new GetPatronItem(deps), [TOKENS.PatronQueryDeps]);
+  container
+    .bind(TOKENS.QueuePatronRefresh)
+    .toResolvedValue((queue: UserRefreshQueue) => new QueuePatronRefresh(queue), [TOKENS.UserRefreshQueue]);
+
+  return container;
+};

@@ -1,0 +1,90 @@
+import type { CacheReaderTableNames } from '@alma-cache/aws-adapters';
+
+/** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
+export const ENV = {
+  usersTable: 'USER_CACHE_TABLE_NAME',
+  loansTable: 'LOAN_CACHE_TABLE_NAME',
+  requestsTable: 'REQUEST_CACHE_TABLE_NAME',
+  feesTable: 'FEE_CACHE_TABLE_NAME',
+  usersQueueUrl: 'USER_QUEUE_URL',
+  almaApiBaseUrl: 'ALMA_API_BASE_URL',
+  almaApiKeyName: 'ALMA_API_KEY_NAME',
+} as const;
+
+/**
+ * Optional tuning of the Alma client, with the defaults a query can afford: a caller is waiting, so a miss gets two
+ * short tries rather than the bulk refresh's six long ones, and a struggling Alma turns into a 429/503 quickly.
+ */
+export const ALMA_TUNING = {
+  maxConcurrentRequests: { env: 'ALMA_MAX_CONCURRENT_REQUESTS', default: 4, min: 1 },
+  maxAttempts: { env: 'ALMA_MAX_ATTEMPTS', default: 2, min: 1 },
+  timeoutMs: { env: 'ALMA_TIMEOUT_MS', default: 4000, min: 100 },
+} as const;
+
+export interface QueryAlmaConfig {
+  /** Alma's regional API host, e.g. `https://api-eu.hosted.exlibrisgroup.com`. */
+  readonly baseUrl: string;
+  /** The SSM parameter (a SecureString) holding the API key: the name only, never the key. */
+  readonly apiKeyName: string;
+  readonly maxConcurrentRequests: number;
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+}
+
+export interface QueryApiConfig {
+  readonly tables: CacheReaderTableNames;
+  readonly usersQueueUrl: string;
+  readonly alma: QueryAlmaConfig;
+}
+
+/** The configuration cannot work: every missing or invalid variable is named at once. */
+export class ConfigurationError extends Error {
+  public constructor(
+    public readonly missing: readonly string[],
+    public readonly invalid: readonly string[] = [],
+  ) {
+    const parts = [
+      ...(missing.length > 0 ? [`Missing environment variables: ${missing.join(', ')}`] : []),
+      ...(invalid.length > 0 ? [`Invalid environment variables: ${invalid.join('; ')}`] : []),
+    ];
+    super(parts.join('. '));
+    this.name = 'ConfigurationError';
+  }
+}
+
+const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: { env: string; default: number; min: number }, invalid: string[]): number => {
+  const raw = env[tuning.env];
+  if (raw === undefined || raw.trim() === '') return tuning.default;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= tuning.min) return value;
+  invalid.push(`${tuning.env} must be a whole number of at least ${tuning.min}, got "${raw}"`);
+  return tuning.default;
+};
+
+/**
+ * Reads the function's configuration from the environment, reporting every missing or invalid variable at once.
+ * The API key's parameter name must be a path (`/…`), as the IAM grant in serverless.yml is `parameter${name}`.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * config.alma.maxAttempts; // 2 unless ALMA_MAX_ATTEMPTS says otherwise
+ * @throws ConfigurationError naming every variable to fix
+ */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): QueryApiConfig => {
+  const missing = Object.values(ENV).filter((name) => !env[name]?.trim());
+  const invalid: string[] = [];
+  const read = (name: string) => (env[name] ?? '').trim();
+  const apiKeyName = read(ENV.almaApiKeyName);
+  if (apiKeyName && !apiKeyName.startsWith('/')) {
+    invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
+  }
+  const maxConcurrentRequests = parseWhole(env, ALMA_TUNING.maxConcurrentRequests, invalid);
+  const maxAttempts = parseWhole(env, ALMA_TUNING.maxAttempts, invalid);
+  const timeoutMs = parseWhole(env, ALMA_TUNING.timeoutMs, invalid);
+  if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
+  return {
+    tables: { users: read(ENV.usersTable), loans: read(ENV.loansTable), requests: read(ENV.requestsTable), fees: read(ENV.feesTable) },
+    usersQueueUrl: read(ENV.usersQueueUrl),
+    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, maxAttempts, timeoutMs },
+  };
+};

@@ -1,0 +1,101 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  AlmaRequestError,
+  InvalidPatronQueryError,
+  PatronDataUnavailableError,
+  PatronItemNotFoundError,
+  PatronNotFoundError,
+} from '@alma-cache/cache-domain';
+
+/** Every error answer's body. `correlationId` is also the `x-correlation-id` header and in the function's log line. */
+export interface ErrorBody {
+  readonly message: string;
+  readonly correlationId: string;
+}
+
+/** The request outlasted the time API Gateway and Lambda leave it: answered as 503 before either gives up with a bare error. */
+export class DeadlineExceededError extends Error {
+  public constructor(public readonly budgetMs: number) {
+    super(`no answer within ${budgetMs} ms`);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/** Seconds a caller is told to wait after a request that ran out of time. */
+export const DEADLINE_RETRY_AFTER_SECONDS = 5;
+
+/** How an error is answered and how loudly it is logged. */
+export interface HttpFailure {
+  readonly status: number;
+  readonly message: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** `info` for the caller's mistakes, `warn` for Alma's trouble, `error` for this service's faults. */
+  readonly severity: 'info' | 'warn' | 'error';
+}
+
+const UNAVAILABLE_MESSAGES = {
+  throttled: 'Alma is throttling requests and this patron is not cached',
+  'daily-limit': "Alma's daily API request limit is reached and this patron is not cached",
+  unavailable: 'Alma is unavailable and this patron is not cached',
+} as const;
+
+/**
+ * The answer to an error a query raised. Only errors the query API expects get their own status; anything else is
+ * a 500 whose message says nothing about the cause (the log line, found by the correlation id, does).
+ *
+ * @example
+ * failureOf(new PatronNotFoundError('PAT0042X')).status; // 404
+ */
+export const failureOf = (error: unknown): HttpFailure => {
+  if (error instanceof InvalidPatronQueryError) return { status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity: 'info' };
+  if (error instanceof PatronNotFoundError) return { status: 404, message: `No patron ${JSON.stringify(error.userPrimaryId)}`, headers: {}, severity: 'info' };
+  if (error instanceof PatronItemNotFoundError) {
+    return { status: 404, message: `Patron ${JSON.stringify(error.userPrimaryId)} has no ${error.kind} ${JSON.stringify(error.itemId)}`, headers: {}, severity: 'info' };
+  }
+  if (error instanceof PatronDataUnavailableError) {
+    return {
+      status: error.unavailability === 'unavailable' ? 503 : 429,
+      message: `${UNAVAILABLE_MESSAGES[error.unavailability]}; retry after ${error.retryAfterSeconds} s`,
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+      severity: 'warn',
+    };
+  }
+  if (error instanceof DeadlineExceededError) {
+    return {
+      status: 503,
+      message: `Alma did not answer in time and this patron is not cached; retry after ${DEADLINE_RETRY_AFTER_SECONDS} s`,
+      headers: { 'retry-after': String(DEADLINE_RETRY_AFTER_SECONDS) },
+      severity: 'warn',
+    };
+  }
+  // AlmaRequestError included: Alma refusing our key or our request is this service's fault, not the caller's.
+  const what = error instanceof AlmaRequestError ? 'Alma refused this service\'s request' : 'Internal error';
+  return { status: 500, message: `${what}; quote the correlation id when reporting it`, headers: {}, severity: 'error' };
+};
+
+/** Headers on every answer: JSON, never cached by a shared cache (patron data), and the correlation id. */
+const baseHeaders = (correlationId: string) => ({
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-correlation-id': correlationId,
+});
+
+/** A JSON answer. */
+export const jsonResponse = (
+  status: number,
+  body: unknown,
+  correlationId: string,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: { ...baseHeaders(correlationId), ...headers },
+  body: JSON.stringify(body),
+});
+
+/** An error answer: `{ "message", "correlationId" }`. */
+export const errorResponse = (
+  status: number,
+  message: string,
+  correlationId: string,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyStructuredResultV2 => jsonResponse(status, { message, correlationId } satisfies ErrorBody, correlationId, headers);

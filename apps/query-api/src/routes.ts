@@ -1,0 +1,179 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import {
+  decideQueryAccess,
+  type GetPatron,
+  type GetPatronItem,
+  ITEM_KINDS,
+  type ListPatronItems,
+  type QueuePatronRefresh,
+  type RefreshRequestOutcome,
+  scopesAllowing,
+} from '@alma-cache/cache-domain';
+import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
+import { KIND_PLURAL, QUERY_ROUTE_SPECS, type QueryRouteSpec, routeKeyOf } from './route-specs';
+
+/** A route's handler: API Gateway HTTP API payload 2.0 in, a structured result out. It never throws. */
+export type QueryRouteHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** One route with its handler, as `startHttpApiServer` mounts it and the Lambda entry dispatches to it. */
+export interface QueryApiRoute extends QueryRouteSpec {
+  readonly handler: QueryRouteHandler;
+  /** Every route is behind the JWT authorizer. */
+  readonly auth: true;
+}
+
+/** The use cases the routes call. */
+export interface QueryUseCases {
+  readonly getPatron: GetPatron;
+  readonly listPatronItems: ListPatronItems;
+  readonly getPatronItem: GetPatronItem;
+  readonly queuePatronRefresh: QueuePatronRefresh;
+}
+
+export interface QueryRoutesOptions {
+  /**
+   * Time kept back from what the invocation has left, to answer 503 before Lambda or API Gateway give up with a
+   * bare error. Default 1000 ms.
+   */
+  readonly deadlineMarginMs?: number;
+}
+
+/** API Gateway HTTP APIs give up after 30 s whatever the function's timeout; this stays under it. */
+const MAX_BUDGET_MS = 28_000;
+
+interface Answered {
+  readonly status: number;
+  readonly body: unknown;
+  readonly source?: 'cache' | 'alma';
+  readonly refresh?: RefreshRequestOutcome;
+}
+
+interface VerifiedJwt {
+  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly scopes?: readonly string[] | null;
+}
+
+/** The claims API Gateway's JWT authorizer (or the local server's stand-in) verified; undefined when there are none. */
+const jwtOf = (event: APIGatewayProxyEventV2): VerifiedJwt | undefined =>
+  (event.requestContext as { authorizer?: { jwt?: VerifiedJwt } } | undefined)?.authorizer?.jwt;
+
+const withinDeadline = async <T>(work: Promise<T>, budgetMs: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceededError(budgetMs)), budgetMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const operationOf = (spec: QueryRouteSpec, useCases: QueryUseCases): ((event: APIGatewayProxyEventV2) => Promise<Answered>) => {
+  const parameter = (event: APIGatewayProxyEventV2, name: string) => event.pathParameters?.[name] ?? '';
+  const operation = spec.operation;
+  switch (operation.type) {
+    case 'patron':
+      return async (event) => {
+        const answer = await useCases.getPatron.execute(parameter(event, 'id'));
+        const lists = Object.fromEntries(ITEM_KINDS.map((kind) => [KIND_PLURAL[kind], answer.value.records[kind]]));
+        return { status: 200, body: { primary_id: answer.value.primaryId, ...lists }, source: answer.source, refresh: answer.refresh };
+      };
+    case 'list':
+      return async (event) => {
+        const answer = await useCases.listPatronItems.execute(parameter(event, 'id'), operation.kind);
+        return {
+          status: 200,
+          body: { primary_id: answer.value.primaryId, [KIND_PLURAL[operation.kind]]: answer.value.records },
+          source: answer.source,
+          refresh: answer.refresh,
+        };
+      };
+    case 'item':
+      return async (event) => {
+        const answer = await useCases.getPatronItem.execute({
+          userPrimaryId: parameter(event, 'id'),
+          kind: operation.kind,
+          itemId: parameter(event, operation.itemParameter),
+        });
+        return { status: 200, body: answer.value, source: answer.source, refresh: answer.refresh };
+      };
+    case 'refresh':
+      return async (event) => {
+        const { primaryId } = await useCases.queuePatronRefresh.execute(parameter(event, 'id'));
+        return { status: 202, body: { primary_id: primaryId, status: 'queued' } };
+      };
+  }
+};
+
+/**
+ * Wraps one operation in what every route does: the access rule on the verified claims (401 without a token, 403
+ * without a scope allowing the route's action), a deadline under API Gateway's 30 s, the status of each expected
+ * error, a 500 for anything else, one log line per request, and the correlation id (API Gateway's request id) in
+ * the `x-correlation-id` header, in every error body and in the log line. Nothing escapes as an exception: a
+ * throwing handler is what API Gateway turns into a bare 500/502.
+ */
+const guarded = (spec: QueryRouteSpec, run: (event: APIGatewayProxyEventV2) => Promise<Answered>, logger: Logger, marginMs: number): QueryRouteHandler => {
+  const routeKey = routeKeyOf(spec);
+  const needed = scopesAllowing(spec.action);
+  return async (event, context) => {
+    const started = Date.now();
+    const correlationId = event.requestContext?.requestId || randomUUID();
+    const base = { correlationId, routeKey, ...(context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {}) };
+    try {
+      const jwt = jwtOf(event);
+      const access = decideQueryAccess(jwt?.claims, spec.action, jwt?.scopes ?? []);
+      if (!access.allowed) {
+        const unauthenticated = access.reason === 'unauthenticated';
+        logger.info('Query refused', { ...base, status: unauthenticated ? 401 : 403, roles: access.roles });
+        return unauthenticated
+          ? errorResponse(401, 'A valid bearer token is required', correlationId, { 'www-authenticate': 'Bearer' })
+          : errorResponse(403, `This token does not allow ${routeKey}: it needs one of the scopes ${needed.join(', ')}`, correlationId, {
+              'www-authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}"`,
+            });
+      }
+      const remaining = context?.getRemainingTimeInMillis?.();
+      const budgetMs = Math.min(MAX_BUDGET_MS, remaining !== undefined && remaining > 0 ? Math.max(remaining - marginMs, 1) : MAX_BUDGET_MS);
+      const answered = await withinDeadline(run(event), budgetMs);
+      if (answered.refresh?.queued === false) {
+        logger.warn('Answered from Alma, but the patron could not be queued for a refresh', { ...base, error: answered.refresh.error as Error });
+      }
+      logger.info('Query answered', {
+        ...base,
+        status: answered.status,
+        roles: access.roles,
+        ...(answered.source ? { source: answered.source } : {}),
+        ...(answered.refresh ? { refreshQueued: answered.refresh.queued } : {}),
+        ms: Date.now() - started,
+      });
+      const cacheHeader: Record<string, string> = answered.source ? { 'x-cache': answered.source === 'cache' ? 'hit' : 'miss' } : {};
+      return jsonResponse(answered.status, answered.body, correlationId, cacheHeader);
+    } catch (error) {
+      try {
+        const failure = failureOf(error);
+        const details = { ...base, status: failure.status, ms: Date.now() - started };
+        if (failure.severity === 'error') logger.error('Query failed', { ...details, error: error as Error });
+        else logger[failure.severity]('Query not answered', { ...details, reason: (error as Error).message });
+        return errorResponse(failure.status, failure.message, correlationId, failure.headers);
+      } catch {
+        return errorResponse(500, 'Internal error; quote the correlation id when reporting it', correlationId);
+      }
+    }
+  };
+};
+
+/**
+ * The query API's route table: every route of {@link QUERY_ROUTE_SPECS} with its guarded handler. The Lambda entry
+ * dispatches to these by route key; the local stack mounts them on `startHttpApiServer` as they are.
+ *
+ * @example
+ * const server = await startHttpApiServer({ routes: createQueryApiRoutes(useCases, logger), authorize: verifyLocalToken });
+ */
+export const createQueryApiRoutes = (useCases: QueryUseCases, logger: Logger, options: QueryRoutesOptions = {}): QueryApiRoute[] =>
+  QUERY_ROUTE_SPECS.map((spec) => ({
+    ...spec,
+    auth: true,
+    handler: guarded(spec, operationOf(spec, useCases), logger, options.deadlineMarginMs ?? 1000),
+  }));
