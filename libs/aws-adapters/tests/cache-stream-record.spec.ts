@@ -91,6 +91,12 @@ describe('Function: cacheTransitionOf', () => {
     ['a MODIFY without its old image', {}, { new: loanImage() }, 'MODIFY without OldImage (the stream view type must be NEW_AND_OLD_IMAGES'],
     ['an INSERT without its new image', {}, { eventName: 'INSERT' }, 'INSERT without NewImage'],
     ['an image without the patron', {}, { eventName: 'INSERT', new: loanImage({ user_id: '' }) }, 'NewImage has no user_id (the patron)'],
+    [
+      'an image that is not DynamoDB JSON',
+      { dynamodb: { Keys: marshall({ loan_id: LOAN }), NewImage: { loan_id: { Q: 'x' } }, SequenceNumber: '100' } },
+      { eventName: 'INSERT' },
+      'NewImage is not DynamoDB JSON',
+    ],
     ['an image of another item', {}, { eventName: 'INSERT', new: loanImage({ loan_id: 'other' }) }, 'NewImage loan_id "other" is not the record\'s key'],
   ])('refuses a record with %s, naming its sequence number', (_what, extra, shape, reason) => {
     // Prepare

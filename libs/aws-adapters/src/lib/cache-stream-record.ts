@@ -62,7 +62,14 @@ const recordOf = (kind: StreamedKind, itemId: string, image: Image, which: strin
 };
 
 // The Lambda event's attribute values are the SDK's, typed by another package.
-const imageOf = (image: unknown): Image | undefined => (image === undefined ? undefined : unmarshall(image as Record<string, AttributeValue>));
+const imageOf = (image: unknown, which: string, fail: Fail): Image | undefined => {
+  if (image === undefined) return undefined;
+  try {
+    return unmarshall(image as Record<string, AttributeValue>);
+  } catch (error) {
+    return fail(`${which} is not DynamoDB JSON (${(error as Error).message})`);
+  }
+};
 
 const IMAGES_NEEDED: Readonly<Record<string, { old: boolean; new: boolean }>> = {
   INSERT: { old: false, new: true },
@@ -85,7 +92,7 @@ export const cacheTransitionOf = (record: DynamoDBRecord): CacheItemTransition =
     throw new InvalidStreamRecordError(reason, sequenceNumber);
   };
   const stream = record.dynamodb ?? fail('it has no "dynamodb" section');
-  const keys = imageOf(stream.Keys);
+  const keys = imageOf(stream.Keys, 'Keys', fail);
   if (keys === undefined || Object.keys(keys).length === 0) fail('it has no Keys');
   const { kind, itemId } = kindOfKeys(keys as Image, fail);
 
@@ -94,7 +101,7 @@ export const cacheTransitionOf = (record: DynamoDBRecord): CacheItemTransition =
   const viewHint = `(the stream view type must be NEW_AND_OLD_IMAGES; this one is ${stream.StreamViewType ?? 'not given'})`;
   const image = (present: boolean, raw: unknown, which: 'OldImage' | 'NewImage'): ItemRecord | undefined => {
     if (!present) return undefined;
-    const unmarshalled = imageOf(raw) ?? fail(`${eventName} without ${which} ${viewHint}`);
+    const unmarshalled = imageOf(raw, which, fail) ?? fail(`${eventName} without ${which} ${viewHint}`);
     return recordOf(kind, itemId, unmarshalled, which, fail);
   };
 
