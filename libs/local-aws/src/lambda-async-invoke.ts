@@ -17,6 +17,11 @@ export interface AsyncInvokeOptions {
   functionArn: string;
   /** Lambda's default and this stack's setting: 2. */
   maximumRetryAttempts?: number;
+  /**
+   * Wait before each retry: `[first, second]` in ms. Lambda waits about one and then two minutes; tests that need
+   * time to pass between attempts (a backend coming back) give a scaled-down version. Default: retry at once.
+   */
+  retryDelaysMs?: readonly number[];
   /** Where the failure record goes (the stack's failure queue). */
   onFailure: (record: DestinationRecord) => Promise<void>;
   log?: (line: string) => void;
@@ -31,7 +36,7 @@ export interface AsyncInvokeResult {
 /**
  * Runs a handler the way Lambda runs an asynchronous (SNS) invocation: an error is retried, and after the last
  * retry the event goes to the on-failure destination with the error as its reason. Lambda waits a minute or two
- * between attempts; this retries at once, because only the outcome matters locally.
+ * between attempts; this retries at once (only the outcome matters locally) unless given `retryDelaysMs`.
  *
  * @example
  * await invokeAsync(handler, snsEvent, { functionArn, onFailure: (record) => sendToQueue(failureQueueUrl, record) });
@@ -41,6 +46,8 @@ export const invokeAsync = async (handler: LambdaHandler, event: unknown, option
   const requestId = randomUUID();
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    const delayMs = attempt > 1 ? (options.retryDelaysMs?.[attempt - 2] ?? 0) : 0;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     try {
       await handler(event, { awsRequestId: requestId, functionName: options.functionArn.split(':').pop(), invokedFunctionArn: options.functionArn });
       return { succeeded: true, attempts: attempt };
