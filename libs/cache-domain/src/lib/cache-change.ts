@@ -1,5 +1,6 @@
 import { AlmaEventType, userCacheKey } from './alma-event';
 import type { ItemRecord } from './cache-store.port';
+import { REFRESH_EVENT_TYPE } from './refresh-support';
 
 /** What a change notification says happened to a loan or request in the cache. */
 export const CacheChangeType = {
@@ -16,9 +17,6 @@ export type CacheChangeType = (typeof CacheChangeType)[keyof typeof CacheChangeT
 /** The records that publish changes. Fees come only from refreshes and have no change events. */
 export type ChangeEntity = 'loan' | 'request';
 
-// `alma_event_type` of a version a refresh wrote from the Alma API (the refresh use cases' REFRESH_EVENT_TYPE;
-// spelled out here so that change rules do not depend on the refresh code).
-const REFRESH_WRITER = 'REFRESH';
 
 /** Who wrote the version that changed: a webhook, or a refresh that found Alma had moved on. */
 export type ChangeSource = 'webhook' | 'refresh';
@@ -175,7 +173,7 @@ export const detectCacheChanges = (transition: CacheItemTransition): readonly Ca
       almaEventId: cause.eventId,
       almaEventType: cause.eventType,
       almaEventTime: cause.eventTime,
-      source: cause.eventType === REFRESH_WRITER ? 'refresh' : 'webhook',
+      source: cause.eventType === REFRESH_EVENT_TYPE ? 'refresh' : 'webhook',
       title: typeof title === 'string' ? title : null,
       old: before === undefined || before.tombstone ? null : valuesOf(entity, before),
       new: valuesOf(entity, after),
