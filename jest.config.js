@@ -9,5 +9,6 @@ module.exports = {
     '<rootDir>/apps/refresh-lambdas',
     '<rootDir>/apps/change-lambdas',
     '<rootDir>/apps/query-api',
+    '<rootDir>/apps/webhook-receiver',
   ],
 };

@@ -1,0 +1,60 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
+import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher } from '@alma-cache/aws-adapters';
+import { Container } from 'inversify';
+import { loadConfig, type WebhookReceiverConfig } from './config';
+import { emfSkipCounter, type SkipCounter } from './skip-counter';
+import { TOKENS } from './tokens';
+import { createWebhookHandler, type WebhookHandler } from './webhook-handler';
+
+/**
+ * SDK settings for the request path: a call that hangs fails fast and is tried once more, so that the handler still
+ * answers within Alma's 5 s (a 503, which Alma retries) instead of timing out. Without `throwOnRequestTimeout` the
+ * SDK only warns when `requestTimeout` passes and keeps waiting.
+ */
+export const FAST_FAIL_CLIENT_CONFIG = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+} as const;
+
+/** Powertools' switch for metrics, honoured here too: tests and local runs keep stdout for logs. */
+const metricsDisabled = (env: Readonly<Record<string, string | undefined>>) => env['POWERTOOLS_METRICS_DISABLED']?.toLowerCase() === 'true';
+
+/**
+ * Wires the receiver. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`), and
+ * everything is a singleton, so a warm container reuses its SDK clients and reads the secret from SSM once.
+ *
+ * @example
+ * const handler = buildContainer(process.env).get<WebhookHandler>(TOKENS.WebhookHandler);
+ */
+export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
+  const container = new Container({ defaultScope: 'Singleton' });
+  const serviceName = env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-webhooks';
+
+  container.bind<WebhookReceiverConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
+  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName }));
+  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient(FAST_FAIL_CLIENT_CONFIG));
+  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient(FAST_FAIL_CLIENT_CONFIG));
+  container.bind<SkipCounter>(TOKENS.SkipCounter).toConstantValue(metricsDisabled(env) ? { count: () => undefined } : emfSkipCounter(serviceName));
+
+  container
+    .bind<CachedSecret>(TOKENS.WebhookSecret)
+    .toResolvedValue((ssm: SSMClient, config: WebhookReceiverConfig) => cachedSsmSecret(ssm, config.secretName), [TOKENS.SsmClient, TOKENS.Config]);
+  container
+    .bind<WebhookPublisher>(TOKENS.WebhookPublisher)
+    .toResolvedValue((sns: SNSClient, config: WebhookReceiverConfig) => new SnsWebhookPublisher(sns, config.topicArns), [TOKENS.SnsClient, TOKENS.Config]);
+  container
+    .bind<ReceiveWebhook>(TOKENS.ReceiveWebhook)
+    .toResolvedValue((publisher: WebhookPublisher) => new ReceiveWebhook(publisher), [TOKENS.WebhookPublisher]);
+  container
+    .bind<WebhookHandler>(TOKENS.WebhookHandler)
+    .toResolvedValue(
+      (receiveWebhook: ReceiveWebhook, secret: CachedSecret, skips: SkipCounter, logger: Logger) =>
+        createWebhookHandler({ receiveWebhook, secret, skips, logger }),
+      [TOKENS.ReceiveWebhook, TOKENS.WebhookSecret, TOKENS.SkipCounter, TOKENS.Logger],
+    );
+
+  return container;
+};

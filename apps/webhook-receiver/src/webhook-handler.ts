@@ -1,0 +1,139 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { MalformedEventError, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
+import { WebhookTooLargeError } from '@alma-cache/aws-adapters';
+import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, signatureShape } from './alma-signature';
+import type { SkipCounter } from './skip-counter';
+
+/** Alma waits 5 s for an answer; this leaves room for a cold start, API Gateway and the network. */
+export const ALMA_REPLY_BUDGET_MS = 3_500;
+/** Kept back from the Lambda timeout, so the 503 is sent before Lambda stops the function. */
+const LAMBDA_MARGIN_MS = 250;
+
+export type WebhookHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface WebhookHandlerDeps {
+  readonly receiveWebhook: { execute(body: string): Promise<WebhookReceipt> };
+  /** The secret of Alma's webhook integration profile (read once per container). */
+  readonly secret: () => Promise<string>;
+  readonly skips: SkipCounter;
+  readonly logger: Logger;
+  /** How long a POST may take before the receiver gives up and answers 503 (default {@link ALMA_REPLY_BUDGET_MS}). */
+  readonly budgetMs?: number;
+}
+
+/** The secret read or the publish did not finish in time: Alma is answered 503 and sends the webhook again. */
+export class ReplyBudgetExceededError extends Error {
+  public constructor(budgetMs: number) {
+    super(`no answer from AWS within the ${budgetMs} ms budget for Alma's reply`);
+    this.name = 'ReplyBudgetExceededError';
+  }
+}
+
+const json = (statusCode: number, body: Record<string, unknown>, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** The bytes Alma signed: API Gateway hands over non-text content types base64-encoded. */
+const rawBodyOf = (event: APIGatewayProxyEventV2): Buffer =>
+  event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+const beforeDeadline = async <T>(work: Promise<T>, deadline: number, budgetMs: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReplyBudgetExceededError(budgetMs)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * The webhook receiver behind two API Gateway routes (payload 2.0):
+ * - `GET /?challenge=X` answers `{"challenge":"X"}` (Alma's unsigned check when the integration profile is saved), 400 without X;
+ * - `POST /` checks `X-Exl-Signature` over the raw body (401 when missing, malformed or wrong), then publishes the body to
+ *   the topic its event is routed to (200), skips an event the cache does not use (200, logged and counted), answers 400
+ *   for a signed body that is not a JSON object, and 503 with a correlation id when the secret or SNS fails or is too
+ *   slow for Alma's 5 s, so that Alma sends it again (after 1, 3 and 6 hours).
+ *
+ * The secret is never logged, nor is the signature Alma sent or the one expected.
+ *
+ * @example
+ * export const handler = createWebhookHandler({ receiveWebhook, secret, skips, logger });
+ */
+export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler => {
+  const { logger, skips } = deps;
+  const budgetMs = deps.budgetMs ?? ALMA_REPLY_BUDGET_MS;
+
+  const challenge = (event: APIGatewayProxyEventV2, correlationId: string): APIGatewayProxyStructuredResultV2 => {
+    const value = event.queryStringParameters?.['challenge'];
+    if (!value) {
+      logger.warn('Alma challenge refused: no challenge parameter', { correlationId });
+      return json(400, { message: 'Missing query parameter "challenge": Alma\'s challenge is GET /?challenge=<text>' });
+    }
+    logger.info('Alma challenge answered', { correlationId });
+    return json(200, { challenge: value });
+  };
+
+  const receive = async (event: APIGatewayProxyEventV2, correlationId: string, deadline: number): Promise<APIGatewayProxyStructuredResultV2> => {
+    const body = rawBodyOf(event);
+    const signature = headerValue(event.headers, SIGNATURE_HEADER);
+    const shape = signatureShape(signature);
+    const check = shape === 'well-formed' ? checkAlmaSignature(await beforeDeadline(deps.secret(), deadline, budgetMs), body, signature) : shape;
+    if (check !== 'valid') {
+      logger.warn(`Alma webhook rejected: signature ${check}`, { correlationId, sourceIp: event.requestContext.http.sourceIp, bodyBytes: body.length });
+      return json(401, { message: check === 'missing' ? 'Missing X-Exl-Signature header' : 'Invalid X-Exl-Signature' });
+    }
+
+    let text: string;
+    try {
+      text = strictUtf8.decode(body);
+    } catch {
+      logger.warn('Alma webhook rejected: signed, but not UTF-8 text', { correlationId, bodyBytes: body.length });
+      return json(400, { message: 'The body is not UTF-8 text' });
+    }
+    const receipt = await beforeDeadline(deps.receiveWebhook.execute(text), deadline, budgetMs);
+    if (receipt.outcome === 'published') {
+      const { almaEventId, eventType, topic, messageId } = receipt;
+      logger.info('Alma webhook published', { almaEventId, eventType, topic, snsMessageId: messageId, correlationId });
+      return json(200, { outcome: 'published', eventType, topic });
+    }
+    const { almaEventId, eventType, action, skip, reason } = receipt;
+    const details = { almaEventId, eventType, action, skip, reason, correlationId };
+    if (skip === WebhookSkip.UNKNOWN_CIRCULATION_EVENT) logger.warn('Alma webhook skipped: answered 200, nothing published', details);
+    else logger.info('Alma webhook skipped: answered 200, nothing published', details);
+    skips.count(skip);
+    return json(200, { outcome: 'skipped', reason });
+  };
+
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    const correlationId = event.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+    const method = event.requestContext?.http?.method;
+    if (method === 'GET') return challenge(event, correlationId);
+    if (method !== 'POST') return json(405, { message: `${method} is not served here` }, { allow: 'GET, POST' });
+
+    const available = context ? context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS : budgetMs;
+    const deadline = Date.now() + Math.min(budgetMs, available);
+    try {
+      return await receive(event, correlationId, deadline);
+    } catch (error) {
+      if (error instanceof MalformedEventError) {
+        logger.warn('Alma webhook rejected: signed, but not a JSON object', { reason: error.reason, correlationId });
+        return json(400, { message: `Not an Alma webhook: ${error.reason}` });
+      }
+      if (error instanceof WebhookTooLargeError) {
+        logger.error('Alma webhook rejected: too large for SNS; Alma will not send it again', { bytes: error.bytes, correlationId });
+        return json(413, { message: error.message, correlationId });
+      }
+      logger.error('Alma webhook not handed on: answered 503 so that Alma sends it again', { error: error as Error, correlationId });
+      return json(503, { message: 'The webhook could not be handed on; Alma will send it again', correlationId });
+    }
+  };
+};
