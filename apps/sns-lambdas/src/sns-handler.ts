@@ -7,6 +7,39 @@ export interface ItemUseCase {
   execute(message: string): Promise<SyncOutcome>;
 }
 
+/**
+ * The Lambda event is not the one-record SNS notification SNS delivers (a wrong trigger, a hand-made invoke):
+ * nothing was applied, and retrying cannot help.
+ */
+export class InvalidSnsEventError extends Error {
+  public constructor(public readonly reason: string) {
+    super(`not an SNS notification event: ${reason}`);
+    this.name = 'InvalidSnsEventError';
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The one record of an SNS event, checked before anything is applied. Without this, a damaged envelope failed with
+ * an unlogged TypeError, an empty or non-SNS one "succeeded" doing nothing or the wrong thing, and a second record
+ * that failed after the first was applied left a partial write (SNS always sends exactly one record).
+ */
+const snsRecordOf = (event: unknown): { Message: string; MessageId?: unknown } => {
+  if (!isObject(event)) throw new InvalidSnsEventError('the event is not an object');
+  const records = event['Records'];
+  if (!Array.isArray(records)) throw new InvalidSnsEventError('"Records" is missing or not an array');
+  if (records.length !== 1) throw new InvalidSnsEventError(`SNS delivers exactly one record per invocation; this event has ${records.length}`);
+  const [record] = records as unknown[];
+  if (!isObject(record)) throw new InvalidSnsEventError('"Records[0]" is not an object');
+  const source = record['EventSource'];
+  if (source !== 'aws:sns') throw new InvalidSnsEventError(`"Records[0].EventSource" is ${JSON.stringify(source) ?? 'undefined'}, not "aws:sns"`);
+  const sns = record['Sns'];
+  if (!isObject(sns)) throw new InvalidSnsEventError('"Records[0].Sns" is missing or not an object');
+  if (typeof sns['Message'] !== 'string') throw new InvalidSnsEventError('"Records[0].Sns.Message" is missing or not a string');
+  return sns as { Message: string; MessageId?: unknown };
+};
+
 /** Best effort, for log lines about messages that failed before the domain could name their event. */
 const peekAlmaEventId = (message: string): string | undefined => {
   try {
@@ -18,7 +51,8 @@ const peekAlmaEventId = (message: string): string | undefined => {
 };
 
 /**
- * A thin SNS handler: each record's message (the raw Alma webhook body) goes to the use case.
+ * A thin SNS handler: the record's message (the raw Alma webhook body) goes to the use case. An event that is not
+ * one SNS record is refused first (InvalidSnsEventError), logged with its reason.
  *
  * A failure is logged with the Alma event id and the SNS message id and rethrown: SNS invokes asynchronously, so
  * Lambda retries it and then sends it, with the error as its reason, to the failure queue (the on-failure
@@ -31,36 +65,42 @@ export const createSnsHandler =
   (useCase: ItemUseCase, logger: Logger) =>
   async (event: SNSEvent, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
-    for (const record of event.Records) {
-      const snsMessageId = record.Sns.MessageId;
-      try {
-        const outcome = await useCase.execute(record.Sns.Message);
-        logger.info('Alma event applied', {
-          almaEventId: outcome.event.eventId,
-          almaEventType: outcome.event.eventType,
+    let sns: { Message: string; MessageId?: unknown };
+    try {
+      sns = snsRecordOf(event);
+    } catch (error) {
+      const { name, reason } = error as InvalidSnsEventError;
+      logger.error('SNS event rejected: nothing written; it goes to the failure queue', { errorType: name, reason });
+      throw error;
+    }
+    const snsMessageId = sns.MessageId;
+    try {
+      const outcome = await useCase.execute(sns.Message);
+      logger.info('Alma event applied', {
+        almaEventId: outcome.event.eventId,
+        almaEventType: outcome.event.eventType,
+        snsMessageId,
+        kind: outcome.event.kind,
+        itemId: outcome.event.itemId,
+        item: outcome.item,
+        user: outcome.user,
+      });
+    } catch (error) {
+      const almaEventId = (error instanceof InvalidEventError && error.almaEventId) || peekAlmaEventId(sns.Message);
+      if (error instanceof InvalidEventError) {
+        logger.error('Alma event rejected: nothing written; it goes to the failure queue', {
+          errorType: error.name,
+          reason: error.reason,
+          almaEventId,
           snsMessageId,
-          kind: outcome.event.kind,
-          itemId: outcome.event.itemId,
-          item: outcome.item,
-          user: outcome.user,
         });
-      } catch (error) {
-        const almaEventId = (error instanceof InvalidEventError && error.almaEventId) || peekAlmaEventId(record.Sns.Message);
-        if (error instanceof InvalidEventError) {
-          logger.error('Alma event rejected: nothing written; it goes to the failure queue', {
-            errorType: error.name,
-            reason: error.reason,
-            almaEventId,
-            snsMessageId,
-          });
-        } else {
-          logger.error('Alma event failed: Lambda will retry it, then send it to the failure queue', {
-            error: error as Error,
-            almaEventId,
-            snsMessageId,
-          });
-        }
-        throw error;
+      } else {
+        logger.error('Alma event failed: Lambda will retry it, then send it to the failure queue', {
+          error: error as Error,
+          almaEventId,
+          snsMessageId,
+        });
       }
+      throw error;
     }
   };

@@ -47,13 +47,12 @@ describe('Faults: chaos replay through the real handlers', () => {
       );
       // The handler's own log line says which deliveries asked for a refresh: the queue must hold exactly those.
       const refreshRequests: { almaEventId: string; patron: string }[] = [];
-      jest.spyOn(lambdas.logger, 'info').mockImplementation((message: unknown, extra?: unknown) => {
-        const fields = extra as { user?: string; almaEventId: string } | undefined;
+      jest.spyOn(lambdas.logger, 'info').mockImplementation((...args: unknown[]) => {
+        const fields = args[1] as { user?: string; almaEventId: string } | undefined;
         if (fields?.user === 'refresh-requested') {
           const event = scenario.events.find((candidate) => candidate.eventId === fields.almaEventId);
           refreshRequests.push({ almaEventId: fields.almaEventId, patron: event?.userPrimaryId ?? '?' });
         }
-        void message;
       });
       console.log(`[measured] chaos seed ${SEED} (FAULT_SEED=${SEED} replays this run)`);
 

@@ -105,7 +105,7 @@ const loanSteps = (random: SeededRandom) => {
 
 const requestSteps = (random: SeededRandom) => {
   const steps: { type: AlmaEventType; value: string }[] = [{ type: 'REQUEST_CREATED', value: 'NOT_STARTED' }];
-  if (random.chance(0.3)) return [...steps, { type: 'REQUEST_CANCELED', value: 'CANCELED' }];
+  if (random.chance(0.3)) return [...steps, { type: 'REQUEST_CANCELED' as const, value: 'CANCELED' }];
   if (random.chance(0.8)) steps.push({ type: 'REQUEST_PLACED_ON_SHELF', value: 'ON_HOLD_SHELF' });
   if (random.chance(0.7)) steps.push({ type: 'REQUEST_CLOSED', value: 'HISTORY' });
   return steps;

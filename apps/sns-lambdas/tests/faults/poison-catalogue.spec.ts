@@ -1,0 +1,85 @@
+import { createDocumentClient, createSqsClient } from '@alma-cache/aws-adapters';
+import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
+import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { scanAll } from './support/cache-snapshot';
+import { drainFailureRecords, drainQueue, functionEnv, MAXIMUM_RETRY_ATTEMPTS, snsLambdas } from './support/lambda-harness';
+import { POISON_CASES } from './support/poison-cases';
+
+type LoggedFields = { errorType?: string; reason?: string; error?: Error };
+
+describe('Faults: poison catalogue', () => {
+  const client = createDocumentClient();
+  const sqs = createSqsClient();
+  let lambdas: ReturnType<typeof snsLambdas>;
+  let tables: Awaited<ReturnType<typeof createCacheTables>>;
+  let userQueueUrl: string;
+  let failureQueueUrl: string;
+  const logged: LoggedFields[] = [];
+  const outcomes: string[] = [];
+
+  /** Everything the functions can write: the four tables and the Users queue's depth. */
+  const everything = async () => ({
+    users: await scanAll(client, tables.users),
+    loans: await scanAll(client, tables.loans),
+    requests: await scanAll(client, tables.requests),
+    claims: await scanAll(client, tables.refreshClaims!),
+  });
+
+  beforeAll(async () => {
+    tables = await createCacheTables();
+    userQueueUrl = await createQueue();
+    failureQueueUrl = await createQueue();
+    process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
+    lambdas = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl), { sqs, failureQueueUrl });
+    jest.spyOn(lambdas.logger, 'error').mockImplementation((...args: unknown[]) => void logged.push(args[1] as LoggedFields));
+    // The sample patron cached with the sample loan and request: a poison message wrongly applied would change them.
+    await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', user_version: 0, refreshed_at: '2026-11-01T00:00:00.000Z' } }));
+    for (const type of ['LOAN_CREATED', 'REQUEST_CREATED'] as const) {
+      expect((await lambdas.deliver(type, almaWebhookMessage(type))).succeeded).toBe(true);
+    }
+  }, 30_000);
+
+  afterAll(() => {
+    console.log(`[measured] poison catalogue: ${outcomes.length} cases, each refused, logged, nothing written, kept on the failure queue\n${outcomes.join('\n')}`);
+    jest.restoreAllMocks();
+    client.destroy();
+    sqs.destroy();
+  });
+
+  it('has at least 30 distinctly named cases', () => {
+    expect(POISON_CASES.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(POISON_CASES.map((poison) => poison.name)).size).toBe(POISON_CASES.length);
+  });
+
+  it.each(POISON_CASES.map((poison) => [poison.name, poison] as const))(
+    '%s: refused with its reason, nothing written, the message kept',
+    async (_name, poison) => {
+      // Prepare: a clean failure queue, so this case's record is the only one.
+      await drainQueue(sqs, failureQueueUrl);
+      const before = await everything();
+      logged.length = 0;
+
+      // Act
+      const result = await lambdas.invoke(poison.topic, poison.event);
+
+      // Assess: refused on every attempt, with the reason logged each time.
+      expect(result).toEqual(expect.objectContaining({ succeeded: false, attempts: MAXIMUM_RETRY_ATTEMPTS + 1 }));
+      const reasons = logged.map((fields) => ({ errorType: fields.errorType ?? fields.error?.name, reason: fields.reason ?? fields.error?.message }));
+      expect(reasons).toHaveLength(MAXIMUM_RETRY_ATTEMPTS + 1);
+      for (const reason of reasons) expect(reason).toEqual({ errorType: poison.errorType, reason: expect.stringMatching(poison.reason) });
+      // Nothing written anywhere, no refresh asked for.
+      expect(await everything()).toEqual(before);
+      expect(await drainQueue(sqs, userQueueUrl)).toEqual([]);
+      // Kept: exactly one failure record, holding the event as it came, with the reason.
+      const records = await drainFailureRecords(sqs, failureQueueUrl);
+      expect(records).toHaveLength(1);
+      expect(records[0].requestPayload).toEqual(JSON.parse(JSON.stringify(poison.event)));
+      expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType, errorMessage: expect.stringMatching(poison.reason) }));
+      // Prototype keys stayed data.
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      outcomes.push(`  - ${poison.name}: ${poison.errorType}: ${reasons[0].reason?.slice(0, 160)}`);
+    },
+    20_000,
+  );
+});
