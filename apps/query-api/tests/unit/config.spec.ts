@@ -1,0 +1,52 @@
+import { ConfigurationError, loadConfig } from '../../src/config';
+
+const COMPLETE = {
+  USER_CACHE_TABLE_NAME: 'u',
+  LOAN_CACHE_TABLE_NAME: 'l',
+  REQUEST_CACHE_TABLE_NAME: 'r',
+  FEE_CACHE_TABLE_NAME: 'f',
+  USER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alma-cache-stg-users',
+  ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
+  ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
+};
+
+describe('Function: loadConfig', () => {
+  it('reads the tables, the Users queue and Alma, with the query-time Alma defaults', () => {
+    // Act
+    const config = loadConfig(COMPLETE);
+
+    // Assess
+    expect(config).toEqual({
+      tables: { users: 'u', loans: 'l', requests: 'r', fees: 'f' },
+      usersQueueUrl: COMPLETE.USER_QUEUE_URL,
+      alma: {
+        baseUrl: COMPLETE.ALMA_API_BASE_URL,
+        apiKeyName: COMPLETE.ALMA_API_KEY_NAME,
+        maxConcurrentRequests: 4,
+        maxAttempts: 2,
+        timeoutMs: 4000,
+      },
+    });
+  });
+
+  it('takes the Alma tuning from the environment', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, ALMA_MAX_CONCURRENT_REQUESTS: '2', ALMA_MAX_ATTEMPTS: '1', ALMA_TIMEOUT_MS: '1500' });
+
+    // Assess
+    expect(config.alma).toMatchObject({ maxConcurrentRequests: 2, maxAttempts: 1, timeoutMs: 1500 });
+  });
+
+  it('names every missing and invalid variable at once', () => {
+    // Act
+    const act = () => loadConfig({ ...COMPLETE, USER_QUEUE_URL: ' ', FEE_CACHE_TABLE_NAME: undefined, ALMA_API_KEY_NAME: 'key', ALMA_TIMEOUT_MS: '50' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Missing environment variables: FEE_CACHE_TABLE_NAME, USER_QUEUE_URL. Invalid environment variables: ' +
+        'ALMA_API_KEY_NAME must be an SSM parameter path starting with "/", got "key"; ' +
+        'ALMA_TIMEOUT_MS must be a whole number of at least 100, got "50"',
+    );
+  });
+});
