@@ -9,6 +9,7 @@ module.exports = {
     '<rootDir>/apps/refresh-lambdas',
     '<rootDir>/apps/change-lambdas',
     '<rootDir>/apps/query-api',
+    '<rootDir>/tools/bench',
     '<rootDir>/apps/webhook-receiver',
   ],
 };

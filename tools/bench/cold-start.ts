@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { CacheTableNames } from '@alma-cache/aws-adapters';
+import type { BenchApp, BuiltFunction } from './bundles';
+import { type BenchRow, type ChartBar, type FigureResult, overallVerdict, verdictOf } from './figure';
+import { fmt, spread } from './stats';
+
+export const COLD_START_GOAL = 1.15;
+export const BUNDLE_SIZE_GOAL_KIB = 120;
+
+// Runs inside a fresh `node`: performance.now() counts from the process's time origin, so `readyMs` is the time
+// from process start to a handler ready to take its first invocation, and `importMs` the require alone (module
+// evaluation and, for the real functions, the composition root building the container).
+const PROBE = [
+  'const t0 = performance.now();',
+  'const mod = require(process.argv[1]);',
+  'const t1 = performance.now();',
+  "if (typeof mod.handler !== 'function') { process.stderr.write('no handler export'); process.exit(2); }",
+  'process.stdout.write(JSON.stringify({ importMs: t1 - t0, readyMs: t1 }));',
+].join('\n');
+
+interface Probe {
+  importMs: number;
+  readyMs: number;
+  wallMs: number;
+}
+
+const probe = (bundle: string, env: Record<string, string>): Promise<Probe> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['-e', PROBE, bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      if (code !== 0) return reject(new Error(`cold start of ${bundle} failed (exit ${code}): ${stderr.slice(-2000)}`));
+      resolve({ ...(JSON.parse(stdout) as { importMs: number; readyMs: number }), wallMs });
+    });
+  });
+
+/** The environment Lambda gives each function (serverless.yml), with values that need no network at import. */
+const functionEnv = (app: BenchApp, tables: Required<CacheTableNames>, awsEnv: Record<string, string>): Record<string, string> => ({
+  PATH: process.env['PATH'] ?? '',
+  ...awsEnv,
+  NODE_OPTIONS: '--enable-source-maps',
+  USER_CACHE_TABLE_NAME: tables.users,
+  LOAN_CACHE_TABLE_NAME: tables.loans,
+  REQUEST_CACHE_TABLE_NAME: tables.requests,
+  ...(app === 'sns-lambdas'
+    ? { USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims, USER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-users' }
+    : { FEE_CACHE_TABLE_NAME: tables.fees, ALMA_API_BASE_URL: 'http://127.0.0.1:9', ALMA_API_KEY_NAME: '/alma-cache/bench/alma-api-key' }),
+  POWERTOOLS_SERVICE_NAME: `alma-cache-${app}-bench`,
+});
+
+/**
+ * Cold start of every built function against the bare-SDK baseline of its service: `runs` rounds, each spawning
+ * every bundle and both baselines once, one after another, in a rotating order; each bundle's ratio is taken
+ * against its baseline of the same round, so a busy moment of the machine lands on both sides.
+ */
+export const measureColdStart = async (
+  functions: Record<BenchApp, BuiltFunction[]>,
+  baselines: Record<BenchApp, BuiltFunction>,
+  tables: Required<CacheTableNames>,
+  awsEnv: Record<string, string>,
+  runs: number,
+): Promise<FigureResult> => {
+  const targets = (Object.keys(functions) as BenchApp[]).flatMap((app) => [baselines[app], ...functions[app]]);
+  const probes = new Map<BuiltFunction, Probe[]>(targets.map((target) => [target, []]));
+  // One untimed start of each fills the OS file cache, as a second Lambda cold start on the same host would find it.
+  for (const target of targets) await probe(target.indexJs, functionEnv(target.app, tables, awsEnv));
+  for (let round = 0; round < runs; round += 1) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const target of order) probes.get(target)?.push(await probe(target.indexJs, functionEnv(target.app, tables, awsEnv)));
+  }
+
+  const rows: BenchRow[] = [];
+  const bars: ChartBar[] = [];
+  for (const app of Object.keys(functions) as BenchApp[]) {
+    const base = probes.get(baselines[app]) ?? [];
+    const baseImport = spread(base.map((p) => p.importMs));
+    rows.push({
+      figure: 'Cold start',
+      subject: `${app} baseline (bare handler, same SDK clients)`,
+      measured: `import ${fmt(baseImport.median, 0)} ms (${fmt(baseImport.min, 0)}–${fmt(baseImport.max, 0)}), ready ${fmt(spread(base.map((p) => p.readyMs)).median, 0)} ms after process start, process ${fmt(spread(base.map((p) => p.wallMs)).median, 0)} ms`,
+      goal: '— (baseline)',
+      original: '',
+      verdict: 'info',
+      values: [baseImport.median],
+    });
+    for (const fn of functions[app]) {
+      const own = probes.get(fn) ?? [];
+      const importRatio = spread(own.map((p, i) => p.importMs / base[i].importMs));
+      const readyRatio = spread(own.map((p, i) => p.readyMs / base[i].readyMs));
+      const wallRatio = spread(own.map((p, i) => p.wallMs / base[i].wallMs));
+      rows.push({
+        figure: 'Cold start',
+        subject: `${app}/${fn.name}: import + container build ÷ baseline`,
+        measured:
+          `${fmt(importRatio.median)}× (min ${fmt(importRatio.min)}, max ${fmt(importRatio.max)}); ${fmt(spread(own.map((p) => p.importMs)).median, 0)} ms; ` +
+          `ready ${fmt(readyRatio.median)}×, whole process ${fmt(wallRatio.median)}×`,
+        goal: `≤ ${COLD_START_GOAL}×`,
+        original: '',
+        verdict: verdictOf(importRatio.median <= COLD_START_GOAL),
+        values: [importRatio.min, importRatio.median, importRatio.max, readyRatio.median, wallRatio.median],
+      });
+      bars.push({ label: `${app === 'sns-lambdas' ? 'sns' : 'refresh'}/${fn.name}`, spread: importRatio, goal: COLD_START_GOAL });
+    }
+  }
+  const ratios = rows.filter((row) => row.verdict !== 'info').map((row) => row.values[1]);
+  const worst = spread(ratios);
+  const verdict = overallVerdict(rows);
+  return {
+    key: 'cold-start',
+    summary:
+      `[bench] cold start (import + container build vs bare SDK handler, ${runs} interleaved runs): median ratio ${fmt(worst.min)}–${fmt(worst.max)}x across ${ratios.length} bundles ` +
+      `(worst bundle median ${fmt(worst.max)}x; goal <= ${COLD_START_GOAL}x) ${verdict}`,
+    rows,
+    panels: [{ title: 'Cold start: import + container build ÷ bare-SDK baseline', unit: '× baseline', bars }],
+  };
+};
+
+const kib = (bytes: number) => bytes / 1024;
+
+/** index.js (what Node parses at a cold start) and zip (what Lambda downloads) of each function against its baseline. */
+export const measureBundleSizes = (functions: Record<BenchApp, BuiltFunction[]>, baselines: Record<BenchApp, BuiltFunction>): FigureResult => {
+  const rows: BenchRow[] = [];
+  const bars: ChartBar[] = [];
+  for (const app of Object.keys(functions) as BenchApp[]) {
+    const base = { js: statSync(baselines[app].indexJs).size, zip: statSync(baselines[app].zip).size };
+    for (const fn of functions[app]) {
+      const own = { js: statSync(fn.indexJs).size, zip: statSync(fn.zip).size };
+      const delta = { js: kib(own.js - base.js), zip: kib(own.zip - base.zip) };
+      rows.push({
+        figure: 'Bundle size',
+        subject: `${app}/${fn.name}`,
+        measured:
+          `index.js ${fmt(kib(own.js), 1)} KiB (+${fmt(delta.js, 1)} over ${fmt(kib(base.js), 1)}); ` +
+          `zip ${fmt(kib(own.zip), 1)} KiB (+${fmt(delta.zip, 1)} over ${fmt(kib(base.zip), 1)})`,
+        goal: `≤ +${BUNDLE_SIZE_GOAL_KIB} KiB, index.js and zip`,
+        original: '',
+        verdict: verdictOf(delta.js <= BUNDLE_SIZE_GOAL_KIB && delta.zip <= BUNDLE_SIZE_GOAL_KIB),
+        values: [own.js, base.js, delta.js, own.zip, base.zip, delta.zip],
+      });
+      bars.push({
+        label: `${app === 'sns-lambdas' ? 'sns' : 'refresh'}/${fn.name} index.js`,
+        spread: spread([kib(own.js - base.js)]),
+        goal: BUNDLE_SIZE_GOAL_KIB,
+      });
+      bars.push({
+        label: `${app === 'sns-lambdas' ? 'sns' : 'refresh'}/${fn.name} zip`,
+        spread: spread([kib(own.zip - base.zip)]),
+        goal: BUNDLE_SIZE_GOAL_KIB,
+      });
+    }
+  }
+  const verdict = overallVerdict(rows);
+  const worstJs = Math.max(...rows.map((row) => row.values[2]));
+  const worstZip = Math.max(...rows.map((row) => row.values[5]));
+  return {
+    key: 'bundle-size',
+    summary:
+      `[bench] bundle size vs bare SDK baseline: at most index.js +${fmt(worstJs, 1)} KiB, zip +${fmt(worstZip, 1)} KiB over ${rows.length} bundles ` +
+      `(goal <= +${BUNDLE_SIZE_GOAL_KIB} KiB) ${verdict}`,
+    rows,
+    panels: [{ title: 'Bundle size over the bare-SDK baseline', unit: 'KiB', bars }],
+  };
+};
