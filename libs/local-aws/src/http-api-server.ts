@@ -26,6 +26,11 @@ export interface HttpApiRoute {
   handler(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2 | string | object>;
   /** Behind the JWT authorizer: the server calls `authorize` first and answers 401 when it returns nothing. */
   auth?: boolean;
+  /**
+   * The route's `AuthorizationScopes`: as API Gateway does, a token holding none of them is refused with 403.
+   * Empty or absent: any valid token passes.
+   */
+  scopes?: readonly string[];
 }
 
 export interface HttpApiServerOptions {
@@ -373,10 +378,15 @@ export const startHttpApiServer = async (options: HttpApiServerOptions): Promise
     if (compiled.route.auth) {
       const claims = await (authorize as NonNullable<typeof authorize>)(event);
       if (claims === undefined) return { reply: gatewayError(401, 'Unauthorized'), routeKey: compiled.routeKey };
+      const granted = scopesOf(claims);
+      const required = compiled.route.scopes ?? [];
+      if (required.length > 0 && !required.some((scope) => granted.includes(scope))) {
+        return { reply: gatewayError(403, 'Forbidden'), routeKey: compiled.routeKey };
+      }
       (event as APIGatewayProxyEventV2WithJWTAuthorizer).requestContext.authorizer = {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims, scopes: scopesOf(claims) },
+        jwt: { claims, scopes: granted },
       };
     }
 

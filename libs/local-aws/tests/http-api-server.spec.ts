@@ -247,6 +247,33 @@ describe('Function: startHttpApiServer', () => {
     expect(seen[1].event.requestContext).not.toHaveProperty('authorizer');
   });
 
+  it('answers 403 {message: Forbidden} when the token holds none of the route\'s scopes, as the JWT authorizer does', async () => {
+    // Prepare
+    const seen: Seen[] = [];
+    const tokens: Record<string, { scope: string }> = { 'Bearer reader': { scope: 'cache/read' }, 'Bearer admin': { scope: 'cache/admin other' } };
+    server = await startHttpApiServer({
+      routes: [
+        recording('GET', '/users/{id}', seen, { auth: true, scopes: ['cache/read', 'cache/admin'] }),
+        recording('POST', '/users/{id}/refresh', seen, { auth: true, scopes: ['cache/admin'] }),
+      ],
+      authorize: (event) => tokens[event.headers['authorization'] ?? ''],
+    });
+    const call = (method: string, path: string, token: string) => fetch(`${server!.url}${path}`, { method, headers: { authorization: token } });
+
+    // Act
+    const statuses = [
+      (await call('GET', '/users/1', 'Bearer reader')).status,
+      (await call('GET', '/users/1', 'Bearer admin')).status,
+      (await call('POST', '/users/1/refresh', 'Bearer admin')).status,
+    ];
+    const forbidden = await call('POST', '/users/1/refresh', 'Bearer reader');
+
+    // Assess
+    expect(statuses).toEqual([200, 200, 200]);
+    expect([forbidden.status, await forbidden.json()]).toEqual([403, { message: 'Forbidden' }]);
+    expect(seen).toHaveLength(3);
+  });
+
   it("answers 500 {message: 'Internal Server Error'} when the handler throws or returns a bad statusCode, and logs why", async () => {
     // Prepare
     const lines: string[] = [];
