@@ -11,7 +11,4 @@ module.exports = {
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: `${__dirname}/` }),
   testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.serverless/'],
-  // Integration tests talk to emulators on a shared 2-core machine; 5 s fails them under load without saying
-  // anything about the code. Speed is measured by the benchmarks, never by test timeouts.
-  testTimeout: 30_000,
 };

@@ -1,27 +1,82 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
-import { invokeAsync, type LambdaHandler, type LocalAws, provisionFromTemplate, snsEvent, startLocalAws } from '@alma-cache/local-aws';
-import { queueArn, readPackagedTemplate, type StackExports, type TemplateFunction, templateExports, templateFunctions } from './template';
+import {
+  type HttpApiServer,
+  invokeAsync,
+  type JwtClaims,
+  type LambdaHandler,
+  type LocalAws,
+  provisionFromTemplate,
+  snsEvent,
+  startHttpApiServer,
+  startLocalAws,
+} from '@alma-cache/local-aws';
+import {
+  queueArn,
+  readPackagedTemplate,
+  type StackExports,
+  type TemplateFunction,
+  templateExports,
+  templateFunctions,
+  templateRoutes,
+} from './template';
 
 export const WORKSPACE = resolve(__dirname, '..', '..');
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
 const STAGE = 'stg';
 const topicArn = (event: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${event}`;
-/** Where the refresh functions look for the Alma API key by default (see apps/refresh-lambdas/serverless.yml). */
+/** Where the refresh and query functions look for the Alma API key by default (see their serverless.yml). */
 const ALMA_API_KEY_NAME = `/alma-cache/${STAGE}/alma-api-key`;
+/** Where the webhook receiver looks for Alma's webhook secret by default. */
+const ALMA_WEBHOOK_SECRET_NAME = `/alma-cache/${STAGE}/alma-webhook-secret`;
 
-/** The deployable apps, in deploy order: the refresh stack imports the foundation's exports. */
+/** The deployable apps, in deploy order: the later stacks import the foundation's (and the refresh's) exports. */
 const APPS = [
   { project: 'sns-lambdas', service: 'alma-cache-sns' },
   { project: 'refresh-lambdas', service: 'alma-cache-refresh' },
+  { project: 'webhook-receiver', service: 'alma-cache-webhooks' },
+  { project: 'query-api', service: 'alma-cache-query' },
 ] as const;
+
+/**
+ * The query API's local-only token helpers (apps/query-api/src/local-auth.ts). Loaded at run time: the tools may
+ * not import an app's source, and the deployed bundle never contains this file.
+ */
+interface LocalAuth {
+  LOCAL_TOKEN_ISSUER: string;
+  LOCAL_TOKEN_AUDIENCE: string;
+  mintLocalToken(role: 'reader' | 'admin' | 'none', options?: { secret?: string; expiresInSeconds?: number }): string;
+  verifyLocalToken(event: Pick<APIGatewayProxyEventV2, 'headers'>, options?: { secret?: string }): JwtClaims | undefined;
+}
+export const loadLocalAuth = (): LocalAuth => require(join(WORKSPACE, 'apps', 'query-api', 'src', 'local-auth.ts')) as LocalAuth;
+
+/** What the CLIs (`npm run webhook`, `npm run cache`) need to talk to a running local stack. */
+export interface LocalSession {
+  url: string;
+  webhookSecret: string;
+  /** Tokens for the local JWT stand-in, signed with `tokenSecret`; they mean nothing outside this machine. */
+  tokenSecret: string;
+  readerToken: string;
+  adminToken: string;
+}
+export const SESSION_FILE = join(WORKSPACE, 'tmp', 'local-stack', 'session.json');
 
 export interface LocalFunction extends TemplateFunction {
   project: string;
@@ -38,6 +93,9 @@ export interface LocalStack {
   aws: LocalAws;
   /** Alma, played by the fake server on loopback; seed patrons on it for the refresh to find. */
   alma: FakeAlmaServer;
+  /** The webhook receiver and the query API on one port, as API Gateway would serve them. */
+  http: HttpApiServer;
+  session: LocalSession;
   functions: LocalFunction[];
   queues: Record<string, string>;
   tables: Record<string, string>;
@@ -48,6 +106,13 @@ export interface LocalStack {
    * the messages the function did not report as failed. Undefined when the queue was empty.
    */
   deliverQueue(queueUrl: string): Promise<QueueDelivery | undefined>;
+  /**
+   * Starts the dispatcher: from now on, messages SNS put on the topics' delivery queues reach the subscribed
+   * functions (as asynchronous invocations), and the SQS-triggered functions get their queues' batches.
+   */
+  startDispatching(log?: (line: string) => void): void;
+  /** Resolves once every watched queue is empty and nothing is being delivered. */
+  settle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,7 +157,14 @@ const sqsEvent = (queueUrl: string, messages: { MessageId?: string; ReceiptHandl
  * await stack.publish('LOAN_CREATED', webhookBody);
  * await stack.deliverQueue(stack.queues['UsersQueue']);
  */
-export const startLocalStack = async (opts: { log: (line: string) => void; backend?: string }): Promise<LocalStack> => {
+export const startLocalStack = async (opts: {
+  log: (line: string) => void;
+  backend?: string;
+  /** The HTTP port for the webhook receiver and the query API; 0 (the default) picks a free one. */
+  port?: number;
+  /** One line per HTTP request. */
+  httpLog?: (line: string) => void;
+}): Promise<LocalStack> => {
   const { log } = opts;
   // The bundles run on Lambda's Node 22; the SDK's warning about this machine's Node 20 would repeat per bundle.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -100,11 +172,16 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
   const alma = await startFakeAlmaServer();
   log(`fake Alma API on ${alma.url}`);
   const topicEnv = Object.fromEntries(Object.values(AlmaEventType).map((event) => [`${event}_TOPIC_ARN_STG`, topicArn(event)]));
+  const localAuth = loadLocalAuth();
   const env = {
     ...process.env,
     ...topicEnv,
     ALMA_API_BASE_URL: alma.url,
     ALMA_API_KEY_NAME,
+    ALMA_WEBHOOK_SECRET_NAME,
+    // The query API's JWT authorizer: locally, tokens minted by apps/query-api/src/local-auth.ts.
+    QUERY_API_JWT_ISSUER_STG: localAuth.LOCAL_TOKEN_ISSUER,
+    QUERY_API_JWT_AUDIENCE_STG: localAuth.LOCAL_TOKEN_AUDIENCE,
     NX_NO_CLOUD: 'true',
     NX_DAEMON: 'false',
     NX_TUI: 'false',
@@ -121,8 +198,10 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
   const aws = await startLocalAws({ backend: opts.backend ?? process.env['AWS_TEST_BACKEND'], log });
   log(`emulators: ${aws.description}`);
   Object.assign(process.env, aws.env);
+  const webhookSecret = randomBytes(18).toString('base64url');
   const ssm = new SSMClient({});
   await ssm.send(new PutParameterCommand({ Name: ALMA_API_KEY_NAME, Type: 'SecureString', Value: alma.apiKey, Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: ALMA_WEBHOOK_SECRET_NAME, Type: 'SecureString', Value: webhookSecret, Overwrite: true }));
   ssm.destroy();
 
   const tables: Record<string, string> = {};
@@ -139,6 +218,19 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
   }
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 
+  // The topics the webhook receiver publishes to, each with a queue subscribed in the emulator: SNS's own fan-out
+  // fills them, and the dispatcher hands each message to the subscribed function as Lambda's SNS trigger would.
+  const sns = new SNSClient({});
+  const deliveryQueues: { eventType: string; topicArn: string; queueUrl: string }[] = [];
+  for (const eventType of Object.values(AlmaEventType)) {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `alma-cache-local-${eventType.toLowerCase().replaceAll('_', '-')}-delivery` }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(QueueUrl!) }));
+    deliveryQueues.push({ eventType, topicArn: TopicArn!, queueUrl: QueueUrl! });
+  }
+  sns.destroy();
+  log(`created ${deliveryQueues.length} topics, each with a delivery queue subscribed`);
+
   const handlers = new Map<string, LambdaHandler>();
   const handlerOf = (fn: LocalFunction): LambdaHandler => {
     const loaded = handlers.get(fn.name);
@@ -150,9 +242,62 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
     return handler;
   };
 
-  return {
+  const functionNamed = (name: string): LocalFunction => {
+    const fn = functions.find((candidate) => candidate.name === name);
+    if (!fn) throw new Error(`No function ${name} in the packaged templates`);
+    return fn;
+  };
+  const tokenSecret = randomBytes(24).toString('base64url');
+  const routes = templates.flatMap((template) => templateRoutes(template)).map((route) => ({
+    method: route.method,
+    path: route.path,
+    auth: route.auth,
+    scopes: route.scopes,
+    handler: (event: APIGatewayProxyEventV2, context: object) => handlerOf(functionNamed(route.functionName))(event, { ...context }) as Promise<object>,
+  }));
+  const http = await startHttpApiServer({
+    routes,
+    port: opts.port ?? 0,
+    authorize: (event) => localAuth.verifyLocalToken(event, { secret: tokenSecret }),
+    log: opts.httpLog,
+  });
+  log(`HTTP API on ${http.url}: ${routes.map((route) => `${route.method} ${route.path}`).join(', ')}`);
+  const session: LocalSession = {
+    url: http.url,
+    webhookSecret,
+    tokenSecret,
+    readerToken: localAuth.mintLocalToken('reader', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
+    adminToken: localAuth.mintLocalToken('admin', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
+  };
+  mkdirSync(dirname(SESSION_FILE), { recursive: true });
+  writeFileSync(SESSION_FILE, `${JSON.stringify(session, null, 2)}\n`);
+
+  let dispatching = false;
+  let inFlight = 0;
+  const pollers: Promise<void>[] = [];
+  const sqsTriggered = functions.flatMap((fn) => fn.queues);
+  const watched = [...deliveryQueues.map((delivery) => delivery.queueUrl), ...sqsTriggered];
+
+  const deliverTopicMessages = async (delivery: (typeof deliveryQueues)[number]): Promise<boolean> => {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: delivery.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    for (const message of Messages) {
+      inFlight += 1;
+      try {
+        const notification = JSON.parse(message.Body ?? '{}') as { Message?: string };
+        await stack.publish(delivery.eventType, notification.Message ?? '');
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: delivery.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      } finally {
+        inFlight -= 1;
+      }
+    }
+    return Messages.length > 0;
+  };
+
+  const stack: LocalStack = {
     aws,
     alma,
+    http,
+    session,
     functions,
     queues,
     tables,
@@ -177,20 +322,74 @@ export const startLocalStack = async (opts: { log: (line: string) => void; backe
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
       );
       if (Messages.length === 0) return undefined;
-      const response = (await handlerOf(fn)(sqsEvent(queueUrl, Messages), {})) as SQSBatchResponse | undefined;
-      const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-      const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
-      if (done.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }),
+      inFlight += 1;
+      try {
+        const response = (await handlerOf(fn)(sqsEvent(queueUrl, Messages), {})) as SQSBatchResponse | undefined;
+        const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+        const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
+        if (done.length > 0) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }),
+          );
+        }
+        return { functionName: fn.name, received: Messages.length, failed: failed.size };
+      } finally {
+        inFlight -= 1;
+      }
+    },
+    startDispatching(dispatchLog = () => undefined) {
+      if (dispatching) return;
+      dispatching = true;
+      const loop = async (work: () => Promise<unknown>, label: string) => {
+        while (dispatching) {
+          try {
+            await work();
+          } catch (error) {
+            if (dispatching) dispatchLog(`dispatcher (${label}): ${(error as Error).message}`);
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+      };
+      for (const delivery of deliveryQueues) pollers.push(loop(() => deliverTopicMessages(delivery), delivery.eventType));
+      for (const queueUrl of sqsTriggered) {
+        pollers.push(
+          loop(async () => {
+            const delivered = await stack.deliverQueue(queueUrl);
+            if (delivered) dispatchLog(`${queueUrl.split('/').pop()} → ${delivered.functionName}: ${delivered.received} message(s), ${delivered.failed} failed`);
+          }, queueUrl.split('/').pop() ?? queueUrl),
         );
       }
-      return { functionName: fn.name, received: Messages.length, failed: failed.size };
+    },
+    async settle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietRounds = 0;
+      let busy: string[] = [];
+      // Two quiet looks in a row: a message can be between a receive and the function that consumes it.
+      while (quietRounds < 2) {
+        if (Date.now() > deadline) {
+          throw new Error(`the local stack did not settle within ${timeoutMs} ms (${inFlight} deliveries running; messages in ${busy.join(', ') || 'no queue'})`);
+        }
+        const counts = await Promise.all(
+          watched.map(async (queueUrl) => {
+            const { Attributes = {} } = await sqs.send(
+              new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+            );
+            return Number(Attributes['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+          }),
+        );
+        busy = watched.filter((_, index) => counts[index] > 0).map((url) => `${url.split('/').pop()} (${counts[watched.indexOf(url)]})`);
+        quietRounds = inFlight === 0 && busy.length === 0 ? quietRounds + 1 : 0;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     },
     async stop() {
+      dispatching = false;
+      await Promise.all(pollers);
+      await http.close();
       sqs.destroy();
       await alma.close();
       await aws.stop();
     },
   };
+  return stack;
 };

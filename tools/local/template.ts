@@ -120,3 +120,41 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
       };
     });
 };
+
+/** One route of a packaged HTTP API, with the function it invokes and the JWT scopes it requires (if any). */
+export interface TemplateRoute {
+  method: string;
+  path: string;
+  /** The serverless.yml function name the route's integration invokes. */
+  functionName: string;
+  /** `AuthorizationType: JWT`: a token is required, holding one of `scopes` when any are listed. */
+  auth: boolean;
+  scopes: string[];
+}
+
+/**
+ * The HTTP API routes of a packaged template (`AWS::ApiGatewayV2::Route`), resolved to the functions their
+ * integrations invoke, so the local HTTP server serves exactly the routes a deployment creates.
+ */
+export const templateRoutes = (template: Json): TemplateRoute[] => {
+  const resources = template['Resources'] as Record<string, Json>;
+  const functionNameOf = (logicalId: string): string =>
+    String(resources[logicalId]?.['Properties']?.['FunctionName'] ?? logicalId).replace(/^.*?-(stg|prod)-/, '');
+  return Object.entries(resources)
+    .filter(([, resource]) => resource['Type'] === 'AWS::ApiGatewayV2::Route')
+    .map(([id, resource]) => {
+      const properties = resource['Properties'] as Json;
+      const [method, path] = String(properties['RouteKey']).split(' ');
+      const integrationId = JSON.stringify(properties['Target']).match(/"Ref":"([^"]+)"/)?.[1];
+      const integration = integrationId ? resources[integrationId] : undefined;
+      const functionId = logicalIdOf(integration?.['Properties']?.['IntegrationUri']);
+      if (!functionId) throw new Error(`${id}: cannot find the function behind route ${properties['RouteKey']}`);
+      return {
+        method,
+        path,
+        functionName: functionNameOf(functionId),
+        auth: properties['AuthorizationType'] === 'JWT',
+        scopes: (properties['AuthorizationScopes'] as string[] | undefined) ?? [],
+      };
+    });
+};
