@@ -105,7 +105,7 @@ describe('Deploy: refresh-lambdas', () => {
       const dlq = await queueAttributes(outputOf(stack, `${prefix}DeadLetterQueueUrl`));
       expect(main['QueueArn']).toBe(outputOf(stack, `${prefix}QueueArn`));
       expect(main['QueueArn']).toMatch(new RegExp(`:${names.queues[queue]}$`));
-      expect(main['VisibilityTimeout']).toBe('300');
+      expect(main['VisibilityTimeout']).toBe('370');
       expect(JSON.parse(main['RedrivePolicy'] ?? '{}')).toEqual({ deadLetterTargetArn: dlq['QueueArn'], maxReceiveCount: 3 });
       expect(dlq['MessageRetentionPeriod']).toBe('1209600');
     }
