@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@alma-cache/aws-adapters';
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
   changeTopicArn: 'CHANGE_TOPIC_ARN',
@@ -6,14 +7,6 @@ export const ENV = {
 export interface ChangeLambdasConfig {
   /** The `cache-changes` topic every change notification goes to. */
   readonly changeTopicArn: string;
-}
-
-/** Thrown at cold start, so a misconfigured deploy fails on its first batch with the names to set. */
-export class ConfigurationError extends Error {
-  public constructor(public readonly problems: readonly string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigurationError';
-  }
 }
 
 /**
@@ -25,11 +18,9 @@ export class ConfigurationError extends Error {
  */
 export const loadConfig = (env: Readonly<Record<string, string | undefined>>): ChangeLambdasConfig => {
   const topicArn = env[ENV.changeTopicArn]?.trim() ?? '';
-  const problems: string[] = [];
-  if (topicArn === '') problems.push(`${ENV.changeTopicArn} is missing`);
-  else if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)) {
-    problems.push(`${ENV.changeTopicArn} is not an SNS topic ARN: "${topicArn}"`);
+  if (topicArn === '') throw new ConfigurationError([ENV.changeTopicArn]);
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(topicArn)) {
+    throw new ConfigurationError([], [`${ENV.changeTopicArn} is not an SNS topic ARN: "${topicArn}"`]);
   }
-  if (problems.length > 0) throw new ConfigurationError(problems);
   return { changeTopicArn: topicArn };
 };

@@ -1,4 +1,4 @@
-import type { CacheReaderTableNames } from '@alma-cache/aws-adapters';
+import { type CacheReaderTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -35,21 +35,6 @@ export interface QueryApiConfig {
   readonly tables: CacheReaderTableNames;
   readonly usersQueueUrl: string;
   readonly alma: QueryAlmaConfig;
-}
-
-/** The configuration cannot work: every missing or invalid variable is named at once. */
-export class ConfigurationError extends Error {
-  public constructor(
-    public readonly missing: readonly string[],
-    public readonly invalid: readonly string[] = [],
-  ) {
-    const parts = [
-      ...(missing.length > 0 ? [`Missing environment variables: ${missing.join(', ')}`] : []),
-      ...(invalid.length > 0 ? [`Invalid environment variables: ${invalid.join('; ')}`] : []),
-    ];
-    super(parts.join('. '));
-    this.name = 'ConfigurationError';
-  }
 }
 
 const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: { env: string; default: number; min: number }, invalid: string[]): number => {

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@alma-cache/aws-adapters';
 import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
@@ -33,21 +34,6 @@ export interface RefreshLambdasConfig {
   readonly tables: RefreshTableNames;
   readonly alma: AlmaConfig;
   readonly expiry: ExpiryPolicy;
-}
-
-/** Thrown at cold start, so a misconfigured deploy fails on its first message with every name to fix. */
-export class ConfigurationError extends Error {
-  public constructor(
-    public readonly missing: readonly string[],
-    public readonly invalid: readonly string[] = [],
-  ) {
-    const parts = [
-      ...(missing.length > 0 ? [`Missing environment variables: ${missing.join(', ')}`] : []),
-      ...(invalid.length > 0 ? [`Invalid environment variables: ${invalid.join('; ')}`] : []),
-    ];
-    super(parts.join('. '));
-    this.name = 'ConfigurationError';
-  }
 }
 
 const parseCeiling = (raw: string | undefined, invalid: string[]): number => {

@@ -1,5 +1,5 @@
+import { type CacheTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
 import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
-import type { CacheTableNames } from '@alma-cache/aws-adapters';
 
 /** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -14,14 +14,6 @@ export interface SnsLambdasConfig {
   readonly tables: CacheTableNames;
   readonly userQueueUrl: string;
   readonly expiry: ExpiryPolicy;
-}
-
-/** Thrown at cold start, so a misconfigured deploy fails on its first event with the names to set. */
-export class ConfigurationError extends Error {
-  public constructor(public readonly missing: readonly string[]) {
-    super(`Missing environment variables: ${missing.join(', ')}`);
-    this.name = 'ConfigurationError';
-  }
 }
 
 /**

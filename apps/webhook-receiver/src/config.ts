@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@alma-cache/aws-adapters';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 
 /** The SSM SecureString holding the secret of Alma's webhook integration profile: its name, never its value. */
@@ -9,21 +10,6 @@ export const topicArnEnv = (eventType: AlmaEventType): string => `${eventType}_T
 export interface WebhookReceiverConfig {
   readonly secretName: string;
   readonly topicArns: Readonly<Record<AlmaEventType, string>>;
-}
-
-/** Thrown at cold start, so a misconfigured deploy fails on its first request with every name to fix. */
-export class ConfigurationError extends Error {
-  public constructor(
-    public readonly missing: readonly string[],
-    public readonly invalid: readonly string[] = [],
-  ) {
-    const parts = [
-      ...(missing.length > 0 ? [`Missing environment variables: ${missing.join(', ')}`] : []),
-      ...(invalid.length > 0 ? [`Invalid environment variables: ${invalid.join('; ')}`] : []),
-    ];
-    super(parts.join('. '));
-    this.name = 'ConfigurationError';
-  }
 }
 
 /**

@@ -6,3 +6,4 @@ export * from './lib/sns-change-publisher';
 export * from './lib/cache-stream-record';
 export * from './lib/dynamodb-cache-reader';
 export * from './lib/sns-webhook-publisher';
+export * from './lib/configuration-error';

@@ -1,4 +1,5 @@
-import { ConfigurationError, loadConfig } from '../../src/config';
+import { ConfigurationError } from '@alma-cache/aws-adapters';
+import { loadConfig } from '../../src/config';
 
 describe('Function: loadConfig', () => {
   it('names the missing topic variable', () => {
@@ -7,7 +8,7 @@ describe('Function: loadConfig', () => {
 
     // Assess
     expect(act).toThrow(ConfigurationError);
-    expect(act).toThrow('Invalid configuration: CHANGE_TOPIC_ARN is missing');
+    expect(act).toThrow('Missing environment variables: CHANGE_TOPIC_ARN');
   });
 
   it('refuses a value that is not an SNS topic ARN, such as a queue URL', () => {

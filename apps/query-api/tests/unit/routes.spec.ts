@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@alma-cache/aws-adapters';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import {
@@ -9,7 +10,6 @@ import {
   QueuePatronRefresh,
 } from '@alma-cache/cache-domain';
 import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
-import { ConfigurationError } from '../../src/config';
 import { createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
 import { createQueryApiRoutes, type QueryApiRoute } from '../../src/routes';
 import { routeKeyOf } from '../../src/route-specs';

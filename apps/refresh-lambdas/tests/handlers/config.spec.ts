@@ -1,4 +1,5 @@
-import { ConfigurationError, loadConfig } from '../../src/config';
+import { ConfigurationError } from '@alma-cache/aws-adapters';
+import { loadConfig } from '../../src/config';
 
 const COMPLETE = {
   USER_CACHE_TABLE_NAME: 'u',

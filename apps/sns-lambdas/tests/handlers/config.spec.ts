@@ -1,4 +1,5 @@
-import { ConfigurationError, loadConfig } from '../../src/config';
+import { ConfigurationError } from '@alma-cache/aws-adapters';
+import { loadConfig } from '../../src/config';
 
 describe('Function: loadConfig', () => {
   it('names every missing variable at once', () => {

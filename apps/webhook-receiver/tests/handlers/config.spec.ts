@@ -1,5 +1,6 @@
+import { ConfigurationError } from '@alma-cache/aws-adapters';
 import { AlmaEventType } from '@alma-cache/cache-domain';
-import { ConfigurationError, loadConfig, SECRET_NAME_ENV, topicArnEnv } from '../../src/config';
+import { loadConfig, SECRET_NAME_ENV, topicArnEnv } from '../../src/config';
 
 const arnOf = (eventType: string) => `arn:aws:sns:eu-west-1:123456789012:alma-${eventType.toLowerCase().replace(/_/g, '-')}`;
 const fullEnv = (): Record<string, string> => ({
