@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { childEnv as childProcessEnv, WORKSPACE_ROOT } from '@alma-cache/local-aws';
+import { join } from 'node:path';
 
 /** Shared by the deploy specs: the contract they check, and how they run the repo's own scripts. */
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 export const APP = 'apps/query-api';
 export const APP_DIR = join(WORKSPACE_ROOT, APP);
 export const DIST = 'dist/apps/query-api';
@@ -27,48 +26,7 @@ export const jwtEnv = (stage: 'stg' | 'prod', issuer = `https://issuer.example.c
   [`QUERY_API_JWT_AUDIENCE_${stage.toUpperCase()}`]: audience,
 });
 
-/**
- * The environment for a child process: this one's, less anything that could point it at a real AWS account or
- * another Nx run, or change what serverless.yml resolves to, plus `extra`.
- */
-export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(AWS_|NX_|ALMA_|QUERY_API_)/.test(name)) continue;
-    if (/^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/.test(name) || name === 'LOG_LEVEL') continue;
-    env[name] = value;
-  }
-  return { ...env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', FORCE_COLOR: '0', ...extra };
-}
+export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
-export interface RunResult {
-  code: number | null;
-  output: string;
-}
-
-/** Runs `node <args>` from the workspace root, killed after `timeoutMs`; never rejects. */
-export function runNode(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      output += `\n[killed after ${timeoutMs} ms]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      output += `\n[could not start: ${error.message}]`;
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output });
-    });
-  });
-}
-
-/** A failed child's output, shortened for an assertion message. */
-export const tail = (output: string, lines = 40) => output.trimEnd().split('\n').slice(-lines).join('\n');
+/** The environment for a child process, without the variables that would change what this app's stack resolves. */
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);

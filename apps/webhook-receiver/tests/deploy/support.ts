@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { childEnv as childProcessEnv, WORKSPACE_ROOT } from '@alma-cache/local-aws';
+import { join } from 'node:path';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 
 /** Shared by the deploy specs: the contract they check, and how they run the repo's own scripts. */
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 export const APP = 'apps/webhook-receiver';
 export const APP_DIR = join(WORKSPACE_ROOT, APP);
 export const DIST = 'dist/apps/webhook-receiver';
@@ -31,56 +29,7 @@ export const topicEnv = (stage: Stage, arnOf: (event: AlmaEventType) => string):
 
 export const dummyTopicArn = (event: AlmaEventType) => `arn:aws:sns:${REGION}:000000000000:${event}`;
 
-/**
- * The environment for a child process: this one's, less anything that could point it at a real AWS account or
- * another Nx run, or change what serverless.yml resolves to (AWS_*, NX_*, ALMA_*, WEBHOOK_RECEIVER_*, topic
- * variables, LOG_LEVEL), plus `extra`.
- */
-export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(AWS_|NX_|ALMA_|WEBHOOK_RECEIVER_)/.test(name) || /_TOPIC_ARN(_|$)/.test(name) || name === 'LOG_LEVEL') continue;
-    env[name] = value;
-  }
-  return { ...env, NX_NO_CLOUD: 'true', NX_DAEMON: 'false', FORCE_COLOR: '0', ...extra };
-}
+export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
-export interface RunResult {
-  code: number | null;
-  output: string;
-  ms: number;
-}
-
-/**
- * Runs `node <args>` (from the workspace root unless told), killing it after `timeoutMs`. Resolves with the exit code
- * and the interleaved output, never rejects: the caller asserts on both.
- */
-export function runNode(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd = WORKSPACE_ROOT): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      output += `\n[killed after ${timeoutMs} ms]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      output += `\n[could not start: ${error.message}]`;
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output, ms: Date.now() - started });
-    });
-  });
-}
-
-/** The Nx CLI of this workspace, to run with this Node (same as `npx nx`, without npm in between). */
-export const NX_BIN = realpathSync(join(WORKSPACE_ROOT, 'node_modules', '.bin', 'nx'));
-
-/** A failed child's output, shortened for an assertion message. */
-export const tail = (output: string, lines = 40) => output.trimEnd().split('\n').slice(-lines).join('\n');
+/** The environment for a child process, without the variables that would change what this app's stack resolves. */
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|WEBHOOK_RECEIVER_)/, /_TOPIC_ARN(_|$)/]);
