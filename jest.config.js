@@ -14,6 +14,7 @@ module.exports = {
     '<rootDir>/apps/query-api',
     '<rootDir>/tools/bench',
     '<rootDir>/tools/local',
+    '<rootDir>/tools/redrive',
     '<rootDir>/apps/webhook-receiver',
   ],
 };

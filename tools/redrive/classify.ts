@@ -1,0 +1,257 @@
+import { AlmaEventType, parseItemRefreshMessage, parseUserRefreshMessage, WEBHOOK_ROUTING_TABLE } from '@alma-cache/cache-domain';
+import { refreshKindOfDlq, type RefreshQueueKind } from './queue-names';
+
+/** What a parked message is, by its shape. */
+export type ParkedKind = 'lambda-failure' | 'sns-redrive' | 'refresh-request' | 'stream-batch' | 'unknown';
+
+/** An SNS message as it can be published again: the topic, the body and its attributes in Publish's shape. */
+export interface SnsOriginal {
+  topicArn: string;
+  message: string;
+  attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+  /** The SNS event the function receives (Lambda's on-failure record keeps it whole; rebuilt from a raw envelope). */
+  event: unknown;
+  /** The Alma event type in the message (`event.value`), when it has one. */
+  almaEvent?: string;
+}
+
+/** One message of a DLQ or failure queue, classified. */
+export interface ParkedMessage {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  /** SQS's ApproximateReceiveCount: the redrives' receives plus ours. */
+  receiveCount: number;
+  sentAt?: string;
+  kind: ParkedKind;
+  /** The reason it failed, one line; for counts, {@link ParkedMessage.reasonKey} groups them. */
+  reason: string;
+  reasonKey: string;
+  /** Lambda's invocation count for an on-failure record. */
+  attempts?: number;
+  /** The function that failed (on-failure records name it). */
+  functionArn?: string;
+  /** What it is about, for people: event, record and patron. */
+  subject: string;
+  sns?: SnsOriginal;
+  /** The SQS message attributes it carries, sent along when it goes back to a queue. */
+  messageAttributes?: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+  refresh?: { queueKind: RefreshQueueKind };
+  /** Why it can be replayed from neither source nor handler, when that is so. */
+  notReplayable?: string;
+}
+
+type Json = Record<string, unknown>;
+const asObject = (value: unknown): Json | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined);
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** The SNS-to-Lambda `MessageAttributes` shape (`{Type, Value}`) in Publish's shape (`{DataType, StringValue}`). */
+const publishAttributes = (attributes: unknown): SnsOriginal['attributes'] =>
+  Object.fromEntries(
+    Object.entries(asObject(attributes) ?? {}).flatMap(([name, raw]) => {
+      const attribute = asObject(raw);
+      const type = attribute?.['Type'];
+      const value = attribute?.['Value'];
+      if (typeof type !== 'string' || typeof value !== 'string') return [];
+      return [[name, type === 'Binary' ? { DataType: type, BinaryValue: Buffer.from(value, 'base64') } : { DataType: type, StringValue: value }]];
+    }),
+  );
+
+/** "LOAN_CREATED loan 123 of PAT1", from an Alma webhook body, as far as it can be read. */
+export const describeWebhook = (message: string): { subject: string; almaEvent?: string } => {
+  const webhook = asObject(parseJson(message));
+  if (!webhook) return { subject: `not JSON: ${message.slice(0, 60)}` };
+  const almaEvent = asObject(webhook['event'])?.['value'];
+  const loan = asObject(webhook['item_loan']);
+  const request = asObject(webhook['user_request']);
+  const record = loan ? `loan ${String(loan['loan_id'] ?? '?')}` : request ? `request ${String(request['request_id'] ?? '?')}` : 'no record';
+  const patron = loan?.['user_id'] ?? request?.['user_primary_id'];
+  const subject = [typeof almaEvent === 'string' ? almaEvent : 'no event.value', record, patron === undefined ? undefined : `of ${String(patron)}`]
+    .filter(Boolean)
+    .join(' ');
+  return { subject, almaEvent: typeof almaEvent === 'string' ? almaEvent : undefined };
+};
+
+/** The SNS message inside a Lambda SNS event, when the event is exactly the shape SNS sends. */
+const snsFromEvent = (event: unknown): SnsOriginal | undefined => {
+  const records = asObject(event)?.['Records'];
+  const sns = Array.isArray(records) && records.length === 1 ? asObject(asObject(records[0])?.['Sns']) : undefined;
+  const topicArn = sns?.['TopicArn'];
+  const message = sns?.['Message'];
+  if (typeof topicArn !== 'string' || typeof message !== 'string') return undefined;
+  return { topicArn, message, attributes: publishAttributes(sns?.['MessageAttributes']), event, almaEvent: describeWebhook(message).almaEvent };
+};
+
+/** A raw SNS notification (what an SNS subscription's redrive policy parks) as the SNS event Lambda would get. */
+const snsFromEnvelope = (envelope: Json): SnsOriginal => {
+  const topicArn = String(envelope['TopicArn']);
+  const message = String(envelope['Message']);
+  const event = {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${topicArn}:redrive`,
+        Sns: { ...envelope, Subject: envelope['Subject'] ?? null, MessageAttributes: envelope['MessageAttributes'] ?? {} },
+      },
+    ],
+  };
+  return { topicArn, message, attributes: publishAttributes(envelope['MessageAttributes']), event, almaEvent: describeWebhook(message).almaEvent };
+};
+
+const REFRESH_WHAT: Record<RefreshQueueKind, string> = { users: 'patron refresh', loans: 'loan refresh', requests: 'request refresh', fees: 'fee refresh' };
+
+const describeRefresh = (body: string, kind: RefreshQueueKind): { subject: string; malformed?: string } => {
+  try {
+    if (kind === 'users') return { subject: `${REFRESH_WHAT[kind]} of ${parseUserRefreshMessage(body)}` };
+    const itemKind = ({ loans: 'loan', requests: 'request', fees: 'fee' } as const)[kind];
+    const request = parseItemRefreshMessage(body, itemKind);
+    return { subject: `${REFRESH_WHAT[kind]} ${request.itemId} of ${request.userPrimaryId}` };
+  } catch (error) {
+    return { subject: `${REFRESH_WHAT[kind]}: ${body.slice(0, 60)}`, malformed: (error as Error).message };
+  }
+};
+
+/** Where a message stands before classification: its SQS fields. */
+export interface ReceivedMessage {
+  MessageId?: string;
+  ReceiptHandle?: string;
+  Body?: string;
+  Attributes?: Partial<Record<string, string>>;
+  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+}
+
+/**
+ * Classifies one message of a DLQ or failure queue by its shape (and, for a refresh DLQ, the queue's name):
+ * - a Lambda on-failure record of an SNS-triggered function: the original SNS message, the error and the attempts;
+ * - a stream on-failure record (`DDBStreamBatchInfo`): the shard and sequence range, which cannot be replayed from
+ *   the message alone (it holds no records);
+ * - a raw SNS notification parked by a subscription's redrive policy (SNS could not invoke the function at all);
+ * - a refresh DLQ message: the patron or record it asks for (a malformed one is said so, from the domain's parser).
+ */
+export const classifyMessage = (message: ReceivedMessage, queueName: string): ParkedMessage => {
+  const body = message.Body ?? '';
+  const base = {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body,
+    receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 0),
+    sentAt: message.Attributes?.['SentTimestamp'] ? new Date(Number(message.Attributes['SentTimestamp'])).toISOString() : undefined,
+    messageAttributes: message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0 ? message.MessageAttributes : undefined,
+  };
+  const parsed = asObject(parseJson(body));
+  const refreshKind = refreshKindOfDlq(queueName);
+
+  const context = asObject(parsed?.['requestContext']);
+  const streamBatch = asObject(parsed?.['DDBStreamBatchInfo']);
+  if (context && streamBatch) {
+    const shard = String(streamBatch['shardId'] ?? '?');
+    const range = `${String(streamBatch['startSequenceNumber'] ?? '?')}…${String(streamBatch['endSequenceNumber'] ?? '?')}`;
+    const stream = String(streamBatch['streamArn'] ?? '?').replace(/^.*:table\//, '');
+    return {
+      ...base,
+      kind: 'stream-batch',
+      reason: `${String(context['condition'] ?? 'failed')}: ${String(streamBatch['batchSize'] ?? '?')} record(s) of ${stream}, shard ${shard}, sequence ${range}`,
+      reasonKey: `stream batch ${String(context['condition'] ?? 'failed')}`,
+      attempts: Number(context['approximateInvokeCount'] ?? 0) || undefined,
+      functionArn: typeof context['functionArn'] === 'string' ? context['functionArn'] : undefined,
+      subject: `stream batch ${shard} ${range}`,
+      notReplayable: 'a stream on-failure record names the shard and sequence range, not the records: read them from the stream (kept 24 h)',
+    };
+  }
+  if (context && parsed && 'requestPayload' in parsed) {
+    const response = asObject(parsed['responsePayload']);
+    const errorType = typeof response?.['errorType'] === 'string' ? response['errorType'] : 'UnknownError';
+    const errorMessage = typeof response?.['errorMessage'] === 'string' ? response['errorMessage'] : String(context['condition'] ?? '');
+    const sns = snsFromEvent(parsed['requestPayload']);
+    return {
+      ...base,
+      kind: 'lambda-failure',
+      reason: `${errorType}: ${errorMessage}`,
+      reasonKey: errorType,
+      attempts: Number(context['approximateInvokeCount'] ?? 0) || undefined,
+      functionArn: typeof context['functionArn'] === 'string' ? context['functionArn'] : undefined,
+      subject: sns ? describeWebhook(sns.message).subject : 'not an SNS event',
+      sns,
+      // The function can still be given the event as it was; only a topic to publish to is missing.
+    };
+  }
+  if (parsed && parsed['Type'] === 'Notification' && typeof parsed['TopicArn'] === 'string' && typeof parsed['Message'] === 'string') {
+    const sns = snsFromEnvelope(parsed);
+    const code = message.MessageAttributes?.['ErrorCode']?.StringValue;
+    const text = message.MessageAttributes?.['ErrorMessage']?.StringValue;
+    return {
+      ...base,
+      kind: 'sns-redrive',
+      reason: code || text ? `${code ?? 'SnsDeliveryError'}: ${text ?? ''}` : 'SNS could not invoke the subscribed function',
+      reasonKey: code ?? 'SNS delivery failed',
+      subject: describeWebhook(sns.message).subject,
+      sns,
+    };
+  }
+  if (refreshKind) {
+    const refresh = describeRefresh(body, refreshKind);
+    return {
+      ...base,
+      kind: 'refresh-request',
+      reason: refresh.malformed
+        ? `MalformedRefreshMessageError: ${refresh.malformed}`
+        : `the function failed it on each of ${base.receiveCount || 'its'} receives and SQS moved it here; its log names the reason by this message id`,
+      reasonKey: refresh.malformed ? 'MalformedRefreshMessageError' : `${REFRESH_WHAT[refreshKind]} failed 3 times`,
+      subject: refresh.subject,
+      refresh: { queueKind: refreshKind },
+    };
+  }
+  return {
+    ...base,
+    kind: 'unknown',
+    reason: 'not a Lambda on-failure record, an SNS notification or a refresh message',
+    reasonKey: 'unknown shape',
+    subject: body.slice(0, 60),
+    notReplayable: 'its shape says neither where it came from nor which function takes it',
+  };
+};
+
+/** The sns-lambdas function subscribed to each topic (apps/sns-lambdas/serverless.yml). */
+export const SNS_FUNCTION_OF_TOPIC: Record<AlmaEventType, string> = {
+  [AlmaEventType.LOAN_CREATED]: 'loan-updated',
+  [AlmaEventType.LOAN_RENEWED]: 'loan-updated',
+  [AlmaEventType.LOAN_DUE_DATE]: 'loan-updated',
+  [AlmaEventType.LOAN_RETURNED]: 'loan-returned',
+  [AlmaEventType.REQUEST_CREATED]: 'request-updated',
+  [AlmaEventType.REQUEST_PLACED_ON_SHELF]: 'request-updated',
+  [AlmaEventType.REQUEST_CANCELED]: 'request-closed',
+  [AlmaEventType.REQUEST_CLOSED]: 'request-closed',
+};
+
+/** The refresh-lambdas function consuming each refresh queue (apps/refresh-lambdas/serverless.yml). */
+export const REFRESH_FUNCTION_OF_QUEUE: Record<RefreshQueueKind, string> = {
+  users: 'update-user',
+  loans: 'update-loan',
+  requests: 'update-request',
+  fees: 'update-fee',
+};
+
+/**
+ * The short name (`loan-updated`, `update-fee`) and service (`alma-cache-sns`, `alma-cache-refresh`) of the function
+ * that takes a message: named by an on-failure record; for a raw SNS notification, the function of the topic its
+ * Alma event is routed to (the webhook receiver's table), else of the topic's name; for a refresh DLQ, the queue's.
+ */
+export const functionFor = (message: ParkedMessage): { service: string; name: string } | undefined => {
+  const fromArn = message.functionArn?.split(':').pop()?.match(/^(alma-cache-[a-z]+)-[a-z0-9]+-(.+)$/);
+  if (fromArn) return { service: fromArn[1], name: fromArn[2] };
+  if (message.refresh) return { service: 'alma-cache-refresh', name: REFRESH_FUNCTION_OF_QUEUE[message.refresh.queueKind] };
+  if (message.sns) {
+    const routed = WEBHOOK_ROUTING_TABLE[message.sns.almaEvent as keyof typeof WEBHOOK_ROUTING_TABLE]?.topic;
+    const topic = routed ?? (message.sns.topicArn.split(':').pop() as AlmaEventType);
+    const name = SNS_FUNCTION_OF_TOPIC[topic];
+    if (name) return { service: 'alma-cache-sns', name };
+  }
+  return undefined;
+};

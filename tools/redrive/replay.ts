@@ -1,0 +1,95 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { classifyMessage } from './classify';
+import { progressBar } from './progress';
+import { queueNameOf } from './queue-names';
+import type { ReplayResult } from './report';
+import { countMessages, deleteMessage, peekMessages, receiveBatch, restoreVisibility } from './sqs-messages';
+import type { ReplayTarget } from './targets';
+
+export interface ReplayOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  target: ReplayTarget;
+  /** At most this many messages. */
+  max: number;
+  /** Only say what would happen: nothing is sent, invoked or deleted. */
+  dryRun: boolean;
+  /** How long a received message stays hidden while it is replayed; longer than the slowest replay (a sync invoke). */
+  visibilitySeconds: number;
+  /** Where the progress bar goes (stderr); none when undefined. */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Stops between two messages (Ctrl-C); what was received is made visible again. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Replays the messages of a DLQ or failure queue to `target`, one at a time. A message is deleted only after its
+ * replay was accepted (published, sent, or the function returned without error and without reporting it as a
+ * batch item failure); a failed or skipped one stays hidden until the run ends, so it is not taken twice, and is
+ * then made visible again. Returns one result per message taken.
+ */
+export const replayQueue = async (options: ReplayOptions): Promise<ReplayResult[]> => {
+  const { sqs, queueUrl, target } = options;
+  const queueName = queueNameOf(queueUrl);
+  const results: ReplayResult[] = [];
+
+  if (options.dryRun) {
+    for (const message of await peekMessages(sqs, queueUrl, options.max)) {
+      const parked = classifyMessage(message, queueName);
+      const plan = await target.plan(parked);
+      results.push('skip' in plan ? { message: parked, outcome: 'skipped', detail: plan.skip } : { message: parked, outcome: 'planned', detail: plan.action });
+    }
+    return results;
+  }
+
+  const { visible } = await countMessages(sqs, queueUrl);
+  const bar = options.progress ? progressBar(options.progress, Math.min(options.max, visible), `${queueName} → ${target.name}`) : undefined;
+  const seen = new Set<string>();
+  // Messages left in the queue (failed, skipped, or taken again after their visibility ran out): made visible at the end.
+  const keep = new Map<string, string>();
+  try {
+    while (results.length < options.max && !options.signal?.aborted) {
+      const batch = await receiveBatch(sqs, queueUrl, options.visibilitySeconds, options.max - results.length);
+      if (batch.length === 0) break;
+      let fresh = 0;
+      for (const message of batch) {
+        const id = message.MessageId ?? '';
+        const handle = message.ReceiptHandle ?? '';
+        if (seen.has(id) || options.signal?.aborted) {
+          // Already dealt with (its visibility ran out during a long run), or we are stopping: leave it be.
+          keep.set(id, handle);
+          continue;
+        }
+        seen.add(id);
+        fresh += 1;
+        const parked = classifyMessage(message, queueName);
+        const plan = await target.plan(parked);
+        if ('skip' in plan) {
+          results.push({ message: parked, outcome: 'skipped', detail: plan.skip });
+          keep.set(id, handle);
+        } else {
+          try {
+            const detail = await target.replay(parked);
+            const result: ReplayResult = { message: parked, outcome: 'replayed', detail };
+            try {
+              await deleteMessage(sqs, queueUrl, handle);
+            } catch (error) {
+              result.notDeleted = `${(error as Error).name}: ${(error as Error).message}`;
+            }
+            results.push(result);
+          } catch (error) {
+            results.push({ message: parked, outcome: 'failed', detail: `${(error as Error).name}: ${(error as Error).message}` });
+            keep.set(id, handle);
+          }
+        }
+        bar?.tick();
+      }
+      // Only messages taken before came back: everything else in the queue has been seen.
+      if (fresh === 0) break;
+    }
+  } finally {
+    bar?.done();
+    await restoreVisibility(sqs, queueUrl, [...keep.values()].filter(Boolean));
+  }
+  return results;
+};

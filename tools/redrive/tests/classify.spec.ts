@@ -1,0 +1,97 @@
+import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
+import { snsEvent } from '@alma-cache/local-aws';
+import { classifyMessage, functionFor } from '../classify';
+
+const onFailureRecord = (event: unknown, errorType: string, errorMessage: string) =>
+  JSON.stringify({
+    version: '1.0',
+    requestContext: { requestId: 'r1', functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+    requestPayload: event,
+    responseContext: { statusCode: 200, functionError: 'Unhandled' },
+    responsePayload: { errorType, errorMessage },
+  });
+
+describe('classifyMessage', () => {
+  it('reads a Lambda on-failure record: the SNS message, the reason, the attempts and the function', () => {
+    // Prepare
+    const message = almaWebhookMessage('LOAN_RETURNED');
+    const body = onFailureRecord(snsEvent('arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message), 'ProvisionedThroughputExceededException', 'slow down');
+
+    // Act
+    const parked = classifyMessage({ MessageId: 'm1', Body: body, Attributes: { ApproximateReceiveCount: '1' } }, 'alma-cache-prod-sns-lambdas-failures');
+
+    // Assess
+    expect(parked).toMatchObject({
+      kind: 'lambda-failure',
+      reasonKey: 'ProvisionedThroughputExceededException',
+      reason: 'ProvisionedThroughputExceededException: slow down',
+      attempts: 3,
+      sns: { topicArn: 'arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message },
+    });
+    expect(parked.subject).toMatch(/^LOAN_RETURNED loan \S+ of \S+$/);
+    expect(functionFor(parked)).toEqual({ service: 'alma-cache-sns', name: 'loan-returned' });
+  });
+
+  it('keeps an on-failure record of a damaged envelope, with no SNS message to publish', () => {
+    // Prepare
+    const body = onFailureRecord({ Records: [] }, 'InvalidSnsEventError', 'not one SNS record');
+
+    // Act
+    const parked = classifyMessage({ MessageId: 'm2', Body: body }, 'alma-cache-stg-sns-lambdas-failures');
+
+    // Assess
+    expect(parked).toMatchObject({ kind: 'lambda-failure', reasonKey: 'InvalidSnsEventError', subject: 'not an SNS event' });
+    expect(parked.sns).toBeUndefined();
+  });
+
+  it('reads a raw SNS notification parked by a subscription redrive, and finds its function by the Alma event', () => {
+    // Prepare
+    const envelope = { Type: 'Notification', MessageId: 'n1', TopicArn: 'arn:aws:sns:eu-west-1:1:some-renamed-topic', Message: almaWebhookMessage('REQUEST_CANCELED') };
+
+    // Act
+    const parked = classifyMessage({ MessageId: 'm3', Body: JSON.stringify(envelope) }, 'alma-cache-stg-sns-lambdas-failures');
+
+    // Assess
+    expect(parked).toMatchObject({ kind: 'sns-redrive', reasonKey: 'SNS delivery failed', sns: { topicArn: envelope.TopicArn } });
+    expect(functionFor(parked)).toEqual({ service: 'alma-cache-sns', name: 'request-closed' });
+  });
+
+  it('marks a stream on-failure record as not replayable, naming shard and sequence range', () => {
+    // Prepare
+    const body = JSON.stringify({
+      requestContext: { functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-changes-stg-publish-changes', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+      responseContext: { statusCode: 200, functionError: 'Unhandled' },
+      DDBStreamBatchInfo: { shardId: 'shardId-0001', startSequenceNumber: '100', endSequenceNumber: '199', batchSize: 3, streamArn: 'arn:aws:dynamodb:eu-west-1:1:table/alma-cache-stg-loans/stream/2024' },
+    });
+
+    // Act
+    const parked = classifyMessage({ MessageId: 'm4', Body: body }, 'alma-cache-stg-change-lambdas-failures');
+
+    // Assess
+    expect(parked.kind).toBe('stream-batch');
+    expect(parked.reason).toContain('shard shardId-0001, sequence 100…199');
+    expect(parked.notReplayable).toMatch(/read them from the stream/);
+  });
+
+  it('reads refresh DLQ messages by the queue they sit in, and says when one is malformed', () => {
+    // Act
+    const loan = classifyMessage({ MessageId: 'a', Body: '{"userID":"PAT1","loanID":"L9"}' }, 'alma-cache-stg-loans-dlq');
+    const patron = classifyMessage({ MessageId: 'b', Body: 'PAT0042X' }, 'alma-cache-stg-users-dlq');
+    const broken = classifyMessage({ MessageId: 'c', Body: '{"userID":"PAT1"}' }, 'alma-cache-stg-fees-dlq');
+
+    // Assess
+    expect(loan).toMatchObject({ kind: 'refresh-request', subject: 'loan refresh L9 of PAT1', refresh: { queueKind: 'loans' } });
+    expect(patron).toMatchObject({ kind: 'refresh-request', subject: 'patron refresh of PAT0042X' });
+    expect(functionFor(patron)).toEqual({ service: 'alma-cache-refresh', name: 'update-user' });
+    expect(broken).toMatchObject({ kind: 'refresh-request', reasonKey: 'MalformedRefreshMessageError' });
+  });
+
+  it('calls anything else unknown and not replayable', () => {
+    // Act
+    const parked = classifyMessage({ MessageId: 'x', Body: 'hello' }, 'alma-cache-stg-sns-lambdas-failures');
+
+    // Assess
+    expect(parked).toMatchObject({ kind: 'unknown' });
+    expect(parked.notReplayable).toBeDefined();
+  });
+});
