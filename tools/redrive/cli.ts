@@ -83,6 +83,7 @@ const replay = async (clients: Clients, options: ReplayCommandOptions, io: CliIo
     visibilitySeconds: options.visibilitySeconds,
     progress: io.stderr,
     signal: io.signal,
+    reason: options.reason,
   });
   for (const result of results) {
     io.stdout.write(`${result.outcome.padEnd(8)} ${result.message.messageId.slice(0, 8)}  ${result.message.subject}: ${result.detail}\n`);

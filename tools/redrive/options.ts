@@ -5,8 +5,10 @@ export const USAGE = `usage: npm run redrive -- <command> [options]
   list   --queue <name|url> [--max N] [--json]
          what sits in a DLQ or failure queue, with reasons; read without consuming
   replay --queue <name|url> --to source|handler [--yes] [--dry-run] [--max N]
-         [--source-queue <name|url>] [--function <name|arn>] [--sync] [--move-task] [--visibility S]
-         back to the topic / source queue, or straight to the function; a dry run unless --yes
+         [--reason <errorType|text>] [--source-queue <name|url>] [--function <name|arn>] [--sync]
+         [--move-task] [--visibility S]
+         back to the topic / source queue, or straight to the function; a dry run unless --yes;
+         a message is deleted only after its replay succeeded
 
   --queue      failures | users-dlq | loans-dlq | requests-dlq | fees-dlq | changes-failures
                (alma-cache-<stage>-…), another queue name, or a queue URL
@@ -37,6 +39,8 @@ export interface ReplayCommandOptions {
   functionName?: string;
   sync: boolean;
   moveTask: boolean;
+  /** Only messages with this reason (error type, or part of the reason); the rest stay. */
+  reason?: string;
   visibilitySeconds: number;
   local: boolean;
   region?: string;
@@ -73,6 +77,7 @@ export const parseCli = (argv: string[]): CliOptions => {
       sync: { type: 'boolean', default: false },
       'move-task': { type: 'boolean', default: false },
       visibility: { type: 'string' },
+      reason: { type: 'string' },
       local: { type: 'boolean', default: false },
       region: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -88,7 +93,7 @@ export const parseCli = (argv: string[]): CliOptions => {
   if (command !== 'replay') throw new Error(`unknown command "${command}"\n\n${USAGE}`);
   if (values.to !== 'source' && values.to !== 'handler') throw new Error(`--to source or --to handler is required\n\n${USAGE}`);
   if (values['move-task'] && values.to !== 'source') throw new Error('--move-task moves a DLQ back to its source queue: it goes with --to source');
-  if (values['move-task'] && values.max !== undefined) throw new Error('--move-task moves the whole queue: it cannot honour --max');
+  if (values['move-task'] && (values.max !== undefined || values.reason !== undefined)) throw new Error('--move-task moves the whole queue: it cannot honour --max or --reason');
   return {
     command,
     ...common,
@@ -99,6 +104,7 @@ export const parseCli = (argv: string[]): CliOptions => {
     functionName: values.function,
     sync: values.sync,
     moveTask: values['move-task'],
+    reason: values.reason,
     visibilitySeconds: positiveInteger(values.visibility, '--visibility', 300),
   };
 };

@@ -1,10 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { classifyMessage } from './classify';
+import { classifyMessage, type ParkedMessage } from './classify';
 import { progressBar } from './progress';
 import { queueNameOf } from './queue-names';
 import type { ReplayResult } from './report';
 import { countMessages, deleteMessage, peekMessages, receiveBatch, restoreVisibility } from './sqs-messages';
-import type { ReplayTarget } from './targets';
+import type { ReplayPlan, ReplayTarget } from './targets';
 
 export interface ReplayOptions {
   sqs: SQSClient;
@@ -20,7 +20,15 @@ export interface ReplayOptions {
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Stops between two messages (Ctrl-C); what was received is made visible again. */
   signal?: AbortSignal;
+  /** Only messages whose reason is this (its error type, or a part of the reason's text); the others are kept. */
+  reason?: string;
 }
+
+/** The plan for one message: the target's, unless `--reason` leaves it out. */
+const planFor = async (target: ReplayTarget, message: ParkedMessage, reason: string | undefined): Promise<ReplayPlan> => {
+  if (reason !== undefined && message.reasonKey !== reason && !message.reason.includes(reason)) return { skip: `its reason is not "${reason}"` };
+  return target.plan(message);
+};
 
 /**
  * Replays the messages of a DLQ or failure queue to `target`, one at a time. A message is deleted only after its
@@ -34,9 +42,10 @@ export const replayQueue = async (options: ReplayOptions): Promise<ReplayResult[
   const results: ReplayResult[] = [];
 
   if (options.dryRun) {
-    for (const message of await peekMessages(sqs, queueUrl, options.max)) {
+    // Hidden while the plan is made (60 s, so a crash does not hide them long), all made visible again after.
+    for (const message of await peekMessages(sqs, queueUrl, options.max, 60)) {
       const parked = classifyMessage(message, queueName);
-      const plan = await target.plan(parked);
+      const plan = await planFor(target, parked, options.reason);
       results.push('skip' in plan ? { message: parked, outcome: 'skipped', detail: plan.skip } : { message: parked, outcome: 'planned', detail: plan.action });
     }
     return results;
@@ -63,7 +72,7 @@ export const replayQueue = async (options: ReplayOptions): Promise<ReplayResult[
         seen.add(id);
         fresh += 1;
         const parked = classifyMessage(message, queueName);
-        const plan = await target.plan(parked);
+        const plan = await planFor(target, parked, options.reason);
         if ('skip' in plan) {
           results.push({ message: parked, outcome: 'skipped', detail: plan.skip });
           keep.set(id, handle);
