@@ -117,6 +117,25 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     }
   });
 
+  it('tells a redelivered event apart as a duplicate at the same cost: two write requests, no reads, at most 2 WCU', async () => {
+    // Prepare: the event applied once, as a first delivery would
+    await seedUser();
+    const message = almaWebhookMessage('LOAN_RENEWED');
+    const first = await new RecordLoan(deps).execute(message);
+    requests.length = 0;
+
+    // Act
+    const redelivered = await new RecordLoan(deps).execute(message);
+
+    // Assess
+    const units = requests.reduce((sum, request) => sum + (request.writeUnits ?? 0), 0);
+    report(`LOAN_RENEWED redelivered: ${requests.length} DynamoDB requests, ${units} WCU`);
+    expect([first.item, redelivered.item]).toEqual(['written', 'duplicate']);
+    expect(requests.map((request) => request.command)).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+    expect(requests.every((request) => request.readUnits === undefined || request.readUnits === 0)).toBe(true);
+    expect(units).toBeLessThanOrEqual(2);
+  });
+
   it('queues one refresh for a burst of events about an unknown patron, and writes every loan', async () => {
     // Prepare
     const useCase = new RecordLoan(deps);

@@ -52,7 +52,7 @@ describe('Class: DynamoDbCacheStore', () => {
     });
   });
 
-  it('keeps newer state: an older event is stale, a newer one and a replay are written', async () => {
+  it('keeps newer state: an older event is stale, a newer one is written, a replay is a duplicate', async () => {
     // Prepare
     await store.writeItem(loanRecord({ eventId: 'e2', eventTime: '2026-12-01T09:00:12.004Z', eventType: 'LOAN_RENEWED' }));
 
@@ -63,7 +63,7 @@ describe('Class: DynamoDbCacheStore', () => {
     const newer = await store.writeItem(loanRecord({ eventId: 'e3', eventTime: '2026-12-03T14:30:00.000Z', eventType: 'LOAN_DUE_DATE' }));
 
     // Assess
-    expect([older, replay, sameTimeOtherEvent, newer]).toEqual(['stale', 'written', 'stale', 'written']);
+    expect([older, replay, sameTimeOtherEvent, newer]).toEqual(['stale', 'duplicate', 'stale', 'written']);
     expect(await getLoan()).toMatchObject({ alma_event_id: 'e3', alma_event_type: 'LOAN_DUE_DATE' });
   });
 

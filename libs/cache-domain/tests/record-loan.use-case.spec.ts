@@ -92,7 +92,7 @@ describe('Class: RecordLoan', () => {
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
   });
 
-  it('applies a replayed event again harmlessly', async () => {
+  it('applies a replayed event again harmlessly, and names it a duplicate', async () => {
     // Prepare
     const { store, deps } = makeDeps();
     store.seedUser('pat0042x', { loan_ids: ['other-loan'] });
@@ -103,7 +103,7 @@ describe('Class: RecordLoan', () => {
     const replay = await useCase.execute(almaWebhookMessage('LOAN_RENEWED'));
 
     // Assess
-    expect(replay).toMatchObject({ item: 'written', user: 'linked' });
+    expect(replay).toMatchObject({ item: 'duplicate', user: 'linked' });
     expect([...store.users.get('pat0042x')!.ids.loan].sort()).toEqual(['7391500230004561', 'other-loan']);
     expect(store.items.loan.get('7391500230004561')!.eventType).toBe('LOAN_RENEWED');
   });

@@ -62,28 +62,35 @@ export class DynamoDbCacheStore implements CacheStore {
     // Newer time wins; the same event may land again; on a tie a tombstone beats a live record. A record
     // without an event time (written by an older stack) is always superseded.
     const tieBreak = record.tombstone ? '(#id = :id OR attribute_not_exists(#tombstone))' : '#id = :id';
-    const failure = await this.conditionally(
-      new PutCommand({
-        TableName: this.itemTable(record.kind),
-        Item: {
-          ...record.fields,
-          [keyAttribute]: record.itemId,
-          [A.eventId]: record.eventId,
-          [A.eventType]: record.eventType,
-          [A.eventTime]: record.eventTime,
-          [A.expiresAt]: record.expiresAt,
-          ...(record.tombstone ? { [A.tombstone]: true } : {}),
-        },
-        ConditionExpression: `attribute_not_exists(#time) OR #time < :time OR (#time = :time AND ${tieBreak})`,
-        ExpressionAttributeNames: {
-          '#time': A.eventTime,
-          '#id': A.eventId,
-          ...(record.tombstone ? { '#tombstone': A.tombstone } : {}),
-        },
-        ExpressionAttributeValues: { ':time': record.eventTime, ':id': record.eventId },
-      }),
-    );
-    return failure ? 'stale' : 'written';
+    const put = new PutCommand({
+      TableName: this.itemTable(record.kind),
+      Item: {
+        ...record.fields,
+        [keyAttribute]: record.itemId,
+        [A.eventId]: record.eventId,
+        [A.eventType]: record.eventType,
+        [A.eventTime]: record.eventTime,
+        [A.expiresAt]: record.expiresAt,
+        ...(record.tombstone ? { [A.tombstone]: true } : {}),
+      },
+      ConditionExpression: `attribute_not_exists(#time) OR #time < :time OR (#time = :time AND ${tieBreak})`,
+      ExpressionAttributeNames: {
+        '#time': A.eventTime,
+        '#id': A.eventId,
+        ...(record.tombstone ? { '#tombstone': A.tombstone } : {}),
+      },
+      ExpressionAttributeValues: { ':time': record.eventTime, ':id': record.eventId },
+      // The replaced version comes back in the same response, at no extra capacity: a redelivery is told apart
+      // from a new version without a read.
+      ReturnValues: 'ALL_OLD',
+    });
+    try {
+      const { Attributes: replaced } = await this.client.send(put);
+      return replaced?.[A.eventId] === record.eventId ? 'duplicate' : 'written';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'stale';
+      throw error;
+    }
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {

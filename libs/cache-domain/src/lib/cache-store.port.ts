@@ -17,8 +17,12 @@ export interface ItemRecord {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-/** `written`: the store now holds this version. `stale`: it already held a newer one and kept it. */
-export type WriteResult = 'written' | 'stale';
+/**
+ * `written`: the store now holds this version. `stale`: it already held a newer one and kept it. `duplicate`: it
+ * already held this very event (a redelivery) and holds it still; callers go on as for `written`, because the
+ * earlier delivery may have failed after its item write.
+ */
+export type WriteResult = 'written' | 'stale' | 'duplicate';
 
 /**
  * `updated`: the patron's id set changed (or already was right). `user-not-cached`: no such patron is cached.
@@ -66,7 +70,8 @@ export interface UserSnapshot {
 export interface CacheStore {
   /**
    * Stores `record` unless the cache holds a newer version of the item. Ties: the same event may be written
-   * again (replays are harmless); otherwise a tombstone beats a live record and the first live record stays.
+   * again (replays are harmless, reported as `duplicate`); otherwise a tombstone beats a live record and the first
+   * live record stays.
    */
   writeItem(record: ItemRecord): Promise<WriteResult>;
   /**

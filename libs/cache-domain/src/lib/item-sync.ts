@@ -1,5 +1,5 @@
 import { type ItemEvent, userCacheKey } from './alma-event';
-import type { CacheStore } from './cache-store.port';
+import type { CacheStore, WriteResult } from './cache-store.port';
 import type { Clock } from './clock.port';
 import type { ExpiryPolicy } from './expiry-policy';
 import type { UserRefreshQueue } from './user-refresh-queue.port';
@@ -20,10 +20,11 @@ export type UserOutcome =
   | 'refresh-already-requested'
   | 'untouched';
 
-/** What one event did to the cache, for the handler's log line. */
+/** What one event did to the cache, for the handler's log line and metrics. */
 export interface SyncOutcome {
   readonly event: ItemEvent;
-  readonly item: 'written' | 'stale';
+  /** A `duplicate` (redelivery) is applied on like `written`: the first delivery may have stopped after the item. */
+  readonly item: WriteResult;
   readonly user: UserOutcome;
 }
 

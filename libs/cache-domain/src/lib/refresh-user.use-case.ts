@@ -72,7 +72,8 @@ export class RefreshUser {
         }
         listed[kind].add(itemId);
         const result = await this.deps.store.writeItem(refreshedRecord(this.deps, stamp, { kind, itemId, userPrimaryId }, record));
-        counts[kind][result] += 1;
+        // A refresh's stamp is its own (`refresh:<subject>:<start>`), so a duplicate is only this write landing twice.
+        counts[kind][result === 'duplicate' ? 'written' : result] += 1;
       });
     }
     return this.replaceUser(userKey, userPrimaryId, stamp, listed, counts);

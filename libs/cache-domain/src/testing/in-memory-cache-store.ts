@@ -61,7 +61,7 @@ export class InMemoryCacheStore implements CacheStore {
     const current = this.items[record.kind].get(record.itemId);
     if (current && !supersedes(record, current)) return 'stale';
     this.items[record.kind].set(record.itemId, record);
-    return 'written';
+    return current?.eventId === record.eventId ? 'duplicate' : 'written';
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
