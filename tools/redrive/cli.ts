@@ -104,7 +104,13 @@ export const runRedrive = async (argv: string[], io: CliIo): Promise<number> => 
     io.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
-  const clients = clientsFor(options);
+  let clients: Clients;
+  try {
+    clients = clientsFor(options);
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n`);
+    return 1;
+  }
   try {
     return options.command === 'list' ? await list(clients, options, io) : await replay(clients, options, io);
   } catch (error) {
