@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -17,6 +18,9 @@ import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
 import { TOKENS } from './tokens';
 
+/** The CloudWatch namespace every service of the stack publishes its metrics to (the `service` dimension tells them apart). */
+export const METRICS_NAMESPACE = 'AlmaCache';
+
 /**
  * Wires the four functions. The domain stays decorator-free: its classes are bound with factories
  * (`toResolvedValue`), and everything is a singleton so SDK clients and their connections are reused across
@@ -30,6 +34,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<SnsLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-sns' }));
+  container
+    .bind<Metrics>(TOKENS.Metrics)
+    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-sns' }));
   container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
   container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
   container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);

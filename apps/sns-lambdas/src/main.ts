@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { buildContainer } from './composition-root';
 import { createSnsHandler, type ItemUseCase } from './sns-handler';
 import { TOKENS } from './tokens';
@@ -8,4 +9,4 @@ export const container = buildContainer(process.env);
 
 /** The handler for one use case, resolved from the container. */
 export const snsHandlerFor = (token: symbol) =>
-  createSnsHandler(container.get<ItemUseCase>(token), container.get<Logger>(TOKENS.Logger));
+  createSnsHandler(container.get<ItemUseCase>(token), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics));

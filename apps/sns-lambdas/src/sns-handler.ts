@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { InvalidEventError, type SyncOutcome } from '@alma-cache/cache-domain';
+import { countEvent, eventOutcomeOf, eventTypeOfMessage, UNKNOWN_EVENT_TYPE } from './event-metrics';
 
 /** Any of the four item use cases. */
 export interface ItemUseCase {
@@ -58,11 +60,14 @@ const peekAlmaEventId = (message: string): string | undefined => {
  * Lambda retries it and then sends it, with the error as its reason, to the failure queue (the on-failure
  * destination). Invalid events are rejected before any write, so those retries are harmless.
  *
+ * Every invocation counts its event once into the `Events` metric (see event-metrics.ts), failures included: each
+ * failed attempt counts, so one event that ends on the failure queue counts three `failed`.
+ *
  * @example
- * export const handler = createSnsHandler(container.get(TOKENS.RecordLoan), container.get(TOKENS.Logger));
+ * export const handler = createSnsHandler(container.get(TOKENS.RecordLoan), container.get(TOKENS.Logger), container.get(TOKENS.Metrics));
  */
 export const createSnsHandler =
-  (useCase: ItemUseCase, logger: Logger) =>
+  (useCase: ItemUseCase, logger: Logger, metrics: Metrics) =>
   async (event: SNSEvent, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
     let sns: { Message: string; MessageId?: unknown };
@@ -71,11 +76,13 @@ export const createSnsHandler =
     } catch (error) {
       const { name, reason } = error as InvalidSnsEventError;
       logger.error('SNS event rejected: nothing written; it goes to the failure queue', { errorType: name, reason });
+      countEvent(metrics, UNKNOWN_EVENT_TYPE, 'failed');
       throw error;
     }
     const snsMessageId = sns.MessageId;
     try {
       const outcome = await useCase.execute(sns.Message);
+      countEvent(metrics, outcome.event.eventType, eventOutcomeOf(outcome));
       logger.info('Alma event applied', {
         almaEventId: outcome.event.eventId,
         almaEventType: outcome.event.eventType,
@@ -101,6 +108,7 @@ export const createSnsHandler =
           snsMessageId,
         });
       }
+      countEvent(metrics, eventTypeOfMessage(sns.Message), 'failed');
       throw error;
     }
   };

@@ -19,6 +19,7 @@ import {
   TOPICS_OF,
   WORKSPACE_ROOT,
 } from './support';
+import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from './template-alarms';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -29,6 +30,8 @@ interface Resource {
   DependsOn?: string | string[];
 }
 interface Template {
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
 }
@@ -41,6 +44,8 @@ interface Statement {
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
+// Packaged with an alarm topic, so the template shows where the alarms notify; the deploy spec runs without one.
+const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:000000000000:alma-cache-alarms';
 const LOG_GROUP_ARN = (fn: FunctionKey) =>
   `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function(fn)}:*`;
 
@@ -93,7 +98,7 @@ describe('Template: sns-lambdas', () => {
     workDir = mkdtempSync(join(tmpdir(), 'sns-lambdas-template-'));
     const bundleDir = join(workDir, 'bundles');
     packageDir = join(workDir, 'package');
-    const env = childEnv({ ...topicEnv('stg', dummyTopicArn), SNS_LAMBDAS_ARTIFACT_DIR: bundleDir });
+    const env = childEnv({ ...topicEnv('stg', dummyTopicArn), SNS_LAMBDAS_ARTIFACT_DIR: bundleDir, ALARM_TOPIC_ARN_STG: ALARM_TOPIC_ARN });
     const build = await runNode(
       ['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS],
       env,
@@ -335,6 +340,37 @@ describe('Template: sns-lambdas', () => {
       FailureQueueUrl: { Value: { Ref: queueId('failures') } },
       FailureQueueArn: { Value: getAttArn(queueId('failures')) },
     });
+  });
+
+  it('alarms on any message in the Users DLQ or the failure queue, and on any error or throttle of each function', () => {
+    // Prepare
+    const expected = [
+      queueAlarm('UsersDeadLetterQueueDepthAlarm', `${names.queues.usersDlq}-not-empty`, queueId('usersDlq')),
+      queueAlarm('FailureQueueDepthAlarm', `${names.queues.failures}-not-empty`, queueId('failures')),
+      ...FUNCTIONS.flatMap((fn) => functionAlarms(pascalCase(fn), names.function(fn), functionId(fn))),
+    ].sort(byId);
+
+    // Assess: one alarm per DLQ/failure queue (the Users queue itself is work, not failure), two per function
+    expect(alarmsOf(template.Resources)).toEqual(expected);
+    expect(expected).toHaveLength(2 + 2 * FUNCTIONS.length);
+  });
+
+  it('notifies the alarm topic only when ALARM_TOPIC_ARN_<STAGE> is set', () => {
+    // Assess
+    const { parameter, condition } = alarmTopicSettings(ALARM_TOPIC_ARN);
+    expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
+    expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
+    const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
+    expect(serverlessYml).toContain("alarmTopicArn: ${env:ALARM_TOPIC_ARN_${self:custom.stageEnvSuffix}, ''}");
+  });
+
+  it('keeps every log group 30 days', () => {
+    // Assess
+    const logGroups = resourcesOfType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(FUNCTIONS.length);
+    for (const [id, logGroup] of logGroups) {
+      expect({ id, retention: logGroup.Properties?.['RetentionInDays'] }).toEqual({ id, retention: 30 });
+    }
   });
 
   it('refuses a stage other than stg and prod before osls runs', async () => {

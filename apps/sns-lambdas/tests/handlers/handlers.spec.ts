@@ -48,6 +48,8 @@ describe('Handlers: sns-lambdas', () => {
       [ENV.refreshClaimsTable]: tables.refreshClaims,
       [ENV.userQueueUrl]: queueUrl,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The metrics have their own spec (event-metrics.spec.ts); here their EMF lines would only flood the output.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     handlers = {};
     for (const name of new Set(Object.values(HANDLER_OF))) {

@@ -5,6 +5,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, snsEvent } from '@alma-cache/local-aws';
 import { buildContainer } from '../../../src/composition-root';
 import { createSnsHandler, type ItemUseCase } from '../../../src/sns-handler';
+import { CapturedMetrics } from '../../support/captured-metrics';
 import { TOKENS } from '../../../src/tokens';
 
 /** The function (by its serverless.yml name) subscribed to each event type's topic, and the use case it runs. */
@@ -69,12 +70,14 @@ export const snsLambdas = (
   const container = buildContainer(env);
   options.configure?.(container);
   const logger = container.get<Logger>(TOKENS.Logger);
+  // Kept, not printed: thousands of invocations would flood the test output with EMF lines.
+  const metrics = new CapturedMetrics();
   const handlers = new Map<string, SnsLambdaHandler>();
   const handlerFor = (type: RoutedEventType): SnsLambdaHandler => {
     const { name, token } = FUNCTION_OF[type];
     let handler = handlers.get(name);
     if (!handler) {
-      const raw = createSnsHandler(container.get<ItemUseCase>(token), logger) as unknown as SnsLambdaHandler;
+      const raw = createSnsHandler(container.get<ItemUseCase>(token), logger, metrics) as unknown as SnsLambdaHandler;
       handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
       handlers.set(name, handler);
     }
