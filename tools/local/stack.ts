@@ -75,6 +75,8 @@ export interface LocalSession {
   tokenSecret: string;
   readerToken: string;
   adminToken: string;
+  /** The emulators' endpoints and dummy credentials, for tools such as `npm run redrive -- … --local`. */
+  awsEnv: Record<string, string>;
 }
 export const SESSION_FILE = join(WORKSPACE, 'tmp', 'local-stack', 'session.json');
 
@@ -268,6 +270,7 @@ export const startLocalStack = async (opts: {
     tokenSecret,
     readerToken: localAuth.mintLocalToken('reader', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
     adminToken: localAuth.mintLocalToken('admin', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
+    awsEnv: aws.env,
   };
   mkdirSync(dirname(SESSION_FILE), { recursive: true });
   writeFileSync(SESSION_FILE, `${JSON.stringify(session, null, 2)}\n`);
