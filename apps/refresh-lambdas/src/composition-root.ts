@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import {
@@ -32,6 +33,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<Logger>(TOKENS.Logger)
     .toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
+  // Same namespace as every service of the stack; the `service` dimension tells them apart.
+  container
+    .bind<Metrics>(TOKENS.Metrics)
+    .toConstantValue(new Metrics({ namespace: 'AlmaCache', serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
   container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
   container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
   container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);

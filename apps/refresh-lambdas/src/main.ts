@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ItemKind, RefreshItem, RefreshUser } from '@alma-cache/cache-domain';
 import type { AlmaCallMeter } from './alma-call-meter';
 import { buildContainer } from './composition-root';
@@ -11,11 +12,12 @@ export const container = buildContainer(process.env);
 
 const logger = () => container.get<Logger>(TOKENS.Logger);
 const meter = () => container.get<AlmaCallMeter>(TOKENS.AlmaCallMeter);
+const metrics = () => container.get<Metrics>(TOKENS.Metrics);
 
 /** The Users queue handler: one patron per message. */
 export const userRefreshHandler = () =>
-  createSqsBatchHandler(userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger()), logger());
+  createSqsBatchHandler(userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger(), metrics()), logger(), metrics(), 'user');
 
 /** The Loans, Requests or Fees queue handler: one record per message. */
 export const itemRefreshHandler = (kind: ItemKind) =>
-  createSqsBatchHandler(itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger()), logger());
+  createSqsBatchHandler(itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger(), metrics()), logger(), metrics(), kind);

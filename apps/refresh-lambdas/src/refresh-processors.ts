@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   type ItemKind,
   parseItemRefreshMessage,
@@ -8,21 +9,23 @@ import {
   userCacheKey,
 } from '@alma-cache/cache-domain';
 import type { AlmaCallMeter } from './alma-call-meter';
+import { countRefreshed } from './refresh-metrics';
 import type { SqsRecordProcessor } from './sqs-batch-handler';
 
 /**
  * A Users queue message (the bare primary id) → RefreshUser, logging one line with the outcome counts and the Alma
- * requests it took.
+ * requests it took, and counting it (Refreshed or NotFoundInAlma, AlmaCalls, AlmaRetries).
  *
  * @example
- * const process = userRefreshProcessor(container.get(TOKENS.RefreshUser), meter, logger);
+ * const process = userRefreshProcessor(container.get(TOKENS.RefreshUser), meter, logger, metrics);
  */
 export const userRefreshProcessor =
-  (refreshUser: RefreshUser, meter: AlmaCallMeter, logger: Logger): SqsRecordProcessor =>
+  (refreshUser: RefreshUser, meter: AlmaCallMeter, logger: Logger, metrics: Metrics): SqsRecordProcessor =>
   async (record) => {
     // Parsed outside the meter: a poison message never reaches Alma.
     const userPrimaryId = parseUserRefreshMessage(record.body);
     const { value: outcome, calls, retries, ms } = await meter.measure(() => refreshUser.execute(userPrimaryId));
+    countRefreshed(metrics, outcome.result === 'refreshed', { calls, retries });
     logger.info(outcome.result === 'refreshed' ? 'Patron refreshed from Alma' : 'Patron not in Alma: cached records removed', {
       messageId: record.messageId,
       userKey: outcome.userKey,
@@ -37,16 +40,17 @@ export const userRefreshProcessor =
 
 /**
  * A Loans, Requests or Fees queue message (`{"userID":"…","loanID":"…"}`) → RefreshItem, logging one line with
- * the outcome and the Alma requests it took.
+ * the outcome and the Alma requests it took, and counting it (Refreshed or NotFoundInAlma, AlmaCalls, AlmaRetries).
  *
  * @example
- * const process = itemRefreshProcessor('loan', container.get(TOKENS.RefreshItem), meter, logger);
+ * const process = itemRefreshProcessor('loan', container.get(TOKENS.RefreshItem), meter, logger, metrics);
  */
 export const itemRefreshProcessor =
-  (kind: ItemKind, refreshItem: RefreshItem, meter: AlmaCallMeter, logger: Logger): SqsRecordProcessor =>
+  (kind: ItemKind, refreshItem: RefreshItem, meter: AlmaCallMeter, logger: Logger, metrics: Metrics): SqsRecordProcessor =>
   async (record) => {
     const request = parseItemRefreshMessage(record.body, kind);
     const { value: outcome, calls, retries, ms } = await meter.measure(() => refreshItem.execute(request));
+    countRefreshed(metrics, outcome.found, { calls, retries });
     logger.info(outcome.found ? `Alma ${kind} refreshed` : `Alma ${kind} no longer exists: tombstone written`, {
       messageId: record.messageId,
       kind,

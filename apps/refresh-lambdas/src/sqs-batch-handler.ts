@@ -1,8 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlmaRequestError, AlmaUnavailableError, InvalidEventError } from '@alma-cache/cache-domain';
 import { tallyOf } from './alma-call-meter';
+import { countRefreshFailed } from './refresh-metrics';
 
 /** Handles one queue message; resolves when it is done, throws when it should be received again. */
 export type SqsRecordProcessor = (record: SQSRecord) => Promise<void>;
@@ -45,10 +47,13 @@ const describeFailure = (error: unknown): { message: string; details: Record<str
  * A batch that fails entirely is reported like any other rather than thrown: the outcome is the same (every message
  * is received again) and the log stays one line per message.
  *
+ * The metrics the processor and the failures counted are published once per invocation, with the dimension
+ * `kind` (what this function refreshes), also when the invocation throws.
+ *
  * @example
- * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger);
+ * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan');
  */
-export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger) => {
+export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger, metrics: Metrics, kind: string) => {
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -64,12 +69,18 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logge
         receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
         ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
       });
+      countRefreshFailed(metrics, alma);
       throw error;
     }
   };
 
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     if (context) logger.addContext(context);
-    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    metrics.addDimension('kind', kind);
+    try {
+      return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
   };
 };

@@ -2,6 +2,7 @@
 export const TOKENS = {
   Config: Symbol.for('RefreshLambdasConfig'),
   Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
   DocumentClient: Symbol.for('DynamoDBDocumentClient'),
   SsmClient: Symbol.for('SSMClient'),
   AlmaApiKey: Symbol.for('AlmaApiKey'),

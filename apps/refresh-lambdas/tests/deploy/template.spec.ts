@@ -16,6 +16,7 @@ import {
   tail,
   WORKSPACE_ROOT,
 } from './support';
+import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from './template-alarms';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -26,6 +27,8 @@ interface Resource {
   DependsOn?: string | string[];
 }
 interface Template {
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
 }
@@ -300,6 +303,30 @@ describe('Template: refresh-lambdas', () => {
         expect(resource.replace(LOG_GROUP_ARN(key), '')).not.toContain('*');
       }
     }
+  });
+
+  it('alarms on any message in each DLQ and on any error or throttle of each function, notifying no topic unless one is set', () => {
+    // Prepare: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
+    const expected = [
+      queueAlarm('LoansDeadLetterQueueDepthAlarm', `${names.queues.loansDlq}-not-empty`, t.queueId('loansDlq')),
+      queueAlarm('RequestsDeadLetterQueueDepthAlarm', `${names.queues.requestsDlq}-not-empty`, t.queueId('requestsDlq')),
+      queueAlarm('FeesDeadLetterQueueDepthAlarm', `${names.queues.feesDlq}-not-empty`, t.queueId('feesDlq')),
+      ...FUNCTIONS.flatMap((key) => functionAlarms(pascalCase(key), names.function(key), t.functionId(key))),
+    ].sort(byId);
+
+    // Assess: the Users queue's DLQ is the foundation's, and alarmed there
+    expect(alarmsOf(template.Resources)).toEqual(expected);
+    expect(expected).toHaveLength(3 + 2 * FUNCTIONS.length);
+    const { parameter, condition } = alarmTopicSettings('');
+    expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
+    expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
+  });
+
+  it('keeps every log group 30 days', () => {
+    // Assess
+    const logGroups = t.resourcesOfType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(FUNCTIONS.length);
+    for (const [id, logGroup] of logGroups) expect({ id, retention: logGroup.Properties?.['RetentionInDays'] }).toEqual({ id, retention: 30 });
   });
 
   it('exports the Fees table and the three queues with their DLQs for other stacks', () => {

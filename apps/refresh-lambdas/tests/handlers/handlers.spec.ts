@@ -47,6 +47,8 @@ describe('Handlers: refresh-lambdas', () => {
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The metrics have their own spec (refresh-metrics.spec.ts); here their EMF lines would only flood the output.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     handlers = {} as Record<FunctionName, Handler>;
     for (const name of FUNCTIONS) handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;

@@ -5,6 +5,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { type CacheStore, DEFAULT_EXPIRY_POLICY, RecordLoan, type RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue, almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { type CachedSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
@@ -67,9 +68,12 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     });
     const logger = container.get<Logger>(TOKENS.Logger);
     logger.setLogLevel('ERROR');
+    const metrics = container.get<Metrics>(TOKENS.Metrics);
     handler = createSqsBatchHandler(
-      userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), container.get<AlmaCallMeter>(TOKENS.AlmaCallMeter), logger),
+      userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), container.get<AlmaCallMeter>(TOKENS.AlmaCallMeter), logger, metrics),
       logger,
+      metrics,
+      'user',
     );
     apiKey = container.get<CachedSecret>(TOKENS.AlmaApiKey);
     webhookStore = new DynamoDbCacheStore(client, tables);

@@ -1,0 +1,46 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AlmaTally } from './alma-call-meter';
+
+/**
+ * The bulk refresh's metrics, in namespace `AlmaCache`, dimensions `service` (alma-cache-refresh) and `kind`
+ * (user | loan | request | fee: what the function refreshes). Counted per message, published once per invocation.
+ */
+export const REFRESH_METRICS = {
+  /** A patron or record read from Alma and written to the cache. */
+  refreshed: 'Refreshed',
+  /** Alma no longer has the patron or record: the cache now holds its removal. */
+  notFound: 'NotFoundInAlma',
+  /** A message that failed this receive (it comes back, or goes to the DLQ after its last). */
+  failed: 'RefreshFailed',
+  /** HTTP requests sent to Alma, retries included. */
+  almaCalls: 'AlmaCalls',
+  /** Of those, repeats of a failed attempt (429, 5xx, timeout). */
+  almaRetries: 'AlmaRetries',
+} as const;
+
+const countAlma = (metrics: Metrics, tally: AlmaTally): void => {
+  metrics.addMetric(REFRESH_METRICS.almaCalls, MetricUnit.Count, tally.calls);
+  metrics.addMetric(REFRESH_METRICS.almaRetries, MetricUnit.Count, tally.retries);
+};
+
+/**
+ * Counts one message that completed: refreshed or not found, and the Alma requests it took.
+ *
+ * @example
+ * countRefreshed(metrics, outcome.result === 'refreshed', { calls, retries });
+ */
+export const countRefreshed = (metrics: Metrics, found: boolean, tally: AlmaTally): void => {
+  metrics.addMetric(found ? REFRESH_METRICS.refreshed : REFRESH_METRICS.notFound, MetricUnit.Count, 1);
+  countAlma(metrics, tally);
+};
+
+/**
+ * Counts one message that failed this receive, with the Alma requests it made before it gave up (when known).
+ *
+ * @example
+ * countRefreshFailed(metrics, tallyOf(error));
+ */
+export const countRefreshFailed = (metrics: Metrics, tally: AlmaTally | undefined): void => {
+  metrics.addMetric(REFRESH_METRICS.failed, MetricUnit.Count, 1);
+  if (tally) countAlma(metrics, tally);
+};
