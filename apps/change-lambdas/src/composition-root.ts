@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
 import { SnsChangePublisher } from '@alma-cache/aws-adapters';
@@ -19,6 +20,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<ChangeLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
+  // Same namespace as every service of the stack; the `service` dimension tells them apart.
+  container
+    .bind<Metrics>(TOKENS.Metrics)
+    .toConstantValue(new Metrics({ namespace: 'AlmaCache', serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
   container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient({}));
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { PublishCacheChanges } from '@alma-cache/cache-domain';
 import { buildContainer } from './composition-root';
 import { createStreamHandler } from './stream-handler';
@@ -9,4 +10,8 @@ export const container = buildContainer(process.env);
 
 /** The stream handler, resolved from the container. */
 export const streamHandler = () =>
-  createStreamHandler(container.get<PublishCacheChanges>(TOKENS.PublishCacheChanges), container.get<Logger>(TOKENS.Logger));
+  createStreamHandler(
+    container.get<PublishCacheChanges>(TOKENS.PublishCacheChanges),
+    container.get<Logger>(TOKENS.Logger),
+    container.get<Metrics>(TOKENS.Metrics),
+  );

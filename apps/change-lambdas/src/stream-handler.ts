@@ -1,8 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CacheItemTransition, type CacheChange, InconsistentTransitionError } from '@alma-cache/cache-domain';
 import { cacheTransitionOf, InvalidStreamRecordError } from '@alma-cache/aws-adapters';
+import { countFailedRecord, countPublished } from './change-metrics';
 
 /** The use case the handler drives: publish what one write changed. */
 export interface ChangePublishing {
@@ -36,10 +38,13 @@ const isUnreadable = (error: unknown): error is InvalidStreamRecordError | Incon
  * whole, which is what lets `bisectBatchOnFunctionError` isolate a bad record until retries or record age send it
  * to the on-failure destination and the shard moves on.
  *
+ * Each invocation publishes its metrics (ChangesPublished, WritesWithoutChange, RecordsFailed) once, also when the
+ * whole batch fails.
+ *
  * @example
- * export const handler = createStreamHandler(container.get(TOKENS.PublishCacheChanges), container.get(TOKENS.Logger));
+ * export const handler = createStreamHandler(container.get(TOKENS.PublishCacheChanges), container.get(TOKENS.Logger), container.get(TOKENS.Metrics));
  */
-export const createStreamHandler = (publishing: ChangePublishing, logger: Logger) => {
+export const createStreamHandler = (publishing: ChangePublishing, logger: Logger, metrics: Metrics) => {
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
@@ -53,12 +58,14 @@ export const createStreamHandler = (publishing: ChangePublishing, logger: Logger
       const where = { sequenceNumber, eventName: record.eventName, eventSourceARN: record.eventSourceARN };
       try {
         const published = await publishing.execute(cacheTransitionOf(record));
+        countPublished(metrics, published.length);
         for (const change of published) {
           logger.info('Change published', { ...where, eventId: change.eventId, change: change.change, recordId: change.recordId });
         }
         if (published.length === 0) logger.debug('Write changed nothing a patron sees: nothing published', where);
       } catch (error) {
         failedAt = { sequenceNumber };
+        countFailedRecord(metrics);
         if (isUnreadable(error)) {
           logger.error('Stream record unreadable: retrying will not help; after the retries it goes to the on-failure queue', {
             ...where,
@@ -72,6 +79,10 @@ export const createStreamHandler = (publishing: ChangePublishing, logger: Logger
       }
     };
 
-    return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+    try {
+      return await processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
   };
 };

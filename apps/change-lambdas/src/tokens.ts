@@ -2,6 +2,7 @@
 export const TOKENS = {
   Config: Symbol.for('ChangeLambdasConfig'),
   Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
   SnsClient: Symbol.for('SNSClient'),
   ChangePublisher: Symbol.for('ChangePublisher'),
   PublishCacheChanges: Symbol.for('PublishCacheChanges'),

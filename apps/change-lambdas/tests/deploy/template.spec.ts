@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
+import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from './template-alarms';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -12,6 +13,8 @@ interface Resource {
   DependsOn?: string | string[];
 }
 interface Template {
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
 }
@@ -189,6 +192,19 @@ describe('Template: change-lambdas', () => {
       STREAMED_TABLES.map((table) => `dynamodb:GetRecords ${JSON.stringify(OVERRIDE_ARN(table))}`),
     );
   }, TIMEOUT_MS);
+
+  it('alarms on any message in the failure queue and on any error or throttle of the function, notifying no topic unless one is set', () => {
+    // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
+    expect(alarmsOf(template.Resources)).toEqual(
+      [
+        queueAlarm('ChangeFailureQueueDepthAlarm', `${names.failureQueue}-not-empty`, queueId),
+        ...functionAlarms('PublishChanges', names.function, functionId),
+      ].sort(byId),
+    );
+    const { parameter, condition } = alarmTopicSettings('');
+    expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
+    expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
+  });
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act

@@ -95,6 +95,8 @@ describe('Integration: change notifications from the cache tables', () => {
       USER_QUEUE_URL: await createQueue(),
       CHANGE_TOPIC_ARN: topicArn,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The metrics have their own test (stream-handler.spec.ts); here their EMF lines would only flood the output.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     // The upstream functions are another app: loaded by path, as Lambda loads a bundle, not imported into this one.
     snsHandlers = {};

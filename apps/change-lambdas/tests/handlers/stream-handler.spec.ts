@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CacheChange, type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
 import { createStreamHandler, HeldBackRecordError } from '../../src/stream-handler';
+import { CapturedMetrics } from '../support/captured-metrics';
 
 const request = (status: string, eventId: string, extra: Record<string, unknown> = {}) => ({
   request_id: 'r-1',
@@ -43,7 +44,8 @@ const setUp = (publish: ChangePublisher['publish'] = async () => undefined) => {
     },
   };
   const logger = silentLogger();
-  return { published, logger, handler: createStreamHandler(new PublishCacheChanges(publisher), logger) };
+  const metrics = new CapturedMetrics();
+  return { published, logger, metrics, handler: createStreamHandler(new PublishCacheChanges(publisher), logger, metrics) };
 };
 const sequenceOf = (r: DynamoDBRecord) => r.dynamodb!.SequenceNumber!;
 
@@ -145,6 +147,33 @@ describe('Function: createStreamHandler', () => {
 });
 
 describe('Class: HeldBackRecordError', () => {
+  it('publishes one metrics document per invocation: changes published, writes without change, failed records', async () => {
+    // Prepare: a batch whose third record is unreadable, and a batch that fails whole
+    const { handler, metrics } = setUp();
+    const partly: DynamoDBStreamEvent = {
+      Records: [
+        record('INSERT', { new: request('NOT_STARTED', 'e1') }),
+        record('MODIFY', { old: request('NOT_STARTED', 'e1'), new: request('NOT_STARTED', 'e1', { expires_at: 1_900_000_000 }) }),
+        unreadable(),
+        record('MODIFY', { old: request('NOT_STARTED', 'e1'), new: request('IN_PROCESS', 'e2') }),
+      ],
+    };
+
+    // Act
+    await handler(partly);
+    await handler({ Records: [unreadable()] }).catch(() => undefined);
+
+    // Assess: the held-back fourth record is not counted; it comes back with the resent batch
+    expect(metrics.documents).toHaveLength(2);
+    expect(metrics.points()).toEqual([
+      { metric: 'ChangesPublished', value: 1, dimensions: {} },
+      { metric: 'WritesWithoutChange', value: 1, dimensions: {} },
+      { metric: 'RecordsFailed', value: 1, dimensions: {} },
+      { metric: 'RecordsFailed', value: 1, dimensions: {} },
+    ]);
+    expect(metrics.documents[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service']] }] }, service: 'alma-cache-changes' });
+  });
+
   it('names the record held back and the one that failed', () => {
     expect(new HeldBackRecordError('102', '101').message).toBe('record 102 held back: record 101 before it in this batch failed');
   });

@@ -1,0 +1,45 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+const METRICS_NAMESPACE = 'AlmaCache';
+
+/** One EMF document as Powertools serialises it (the line Lambda would log). */
+export type EmfDocument = Record<string, unknown> & {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+};
+
+/**
+ * A Metrics whose published documents are kept in `documents` instead of printed: the unit tests read them, and the
+ * fault suite's thousands of invocations stay quiet. Serialisation is Powertools' own, so what is kept is exactly
+ * what the function would log.
+ */
+export class CapturedMetrics extends Metrics {
+  public readonly documents: EmfDocument[] = [];
+
+  public constructor(serviceName = 'alma-cache-changes') {
+    super({ namespace: METRICS_NAMESPACE, serviceName });
+  }
+
+  public override publishStoredMetrics(): this {
+    if (this.hasStoredMetrics()) this.documents.push(this.serializeMetrics() as unknown as EmfDocument);
+    this.clearMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+
+  /** Each published data point as `{ metric, value, dimensions }`, dimensions without the `service` default. */
+  public points(): { metric: string; value: unknown; dimensions: Record<string, unknown> }[] {
+    return this.documents.flatMap((document) =>
+      document._aws.CloudWatchMetrics.flatMap((directive) =>
+        directive.Metrics.map(({ Name }) => ({
+          metric: Name,
+          value: document[Name],
+          dimensions: Object.fromEntries(
+            directive.Dimensions.flat()
+              .filter((name) => name !== 'service')
+              .map((name) => [name, document[name]]),
+          ),
+        })),
+      ),
+    );
+  }
+}
