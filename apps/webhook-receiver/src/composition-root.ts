@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
 import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
-import { emfSkipCounter, type SkipCounter } from './skip-counter';
+import { METRICS_NAMESPACE, metricsSkipCounter, type SkipCounter } from './skip-counter';
 import { TOKENS } from './tokens';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler';
 
@@ -18,9 +19,6 @@ export const FAST_FAIL_CLIENT_CONFIG = {
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
 } as const;
-
-/** Powertools' switch for metrics, honoured here too: tests and local runs keep stdout for logs. */
-const metricsDisabled = (env: Readonly<Record<string, string | undefined>>) => env['POWERTOOLS_METRICS_DISABLED']?.toLowerCase() === 'true';
 
 /**
  * Wires the receiver. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`), and
@@ -37,7 +35,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName }));
   container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient(FAST_FAIL_CLIENT_CONFIG));
   container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient(FAST_FAIL_CLIENT_CONFIG));
-  container.bind<SkipCounter>(TOKENS.SkipCounter).toConstantValue(metricsDisabled(env) ? { count: () => undefined } : emfSkipCounter(serviceName));
+  // Powertools honours POWERTOOLS_METRICS_DISABLED itself (tests and local runs keep stdout for logs).
+  container.bind<Metrics>(TOKENS.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
+  container.bind<SkipCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
 
   container
     .bind<CachedSecret>(TOKENS.WebhookSecret)

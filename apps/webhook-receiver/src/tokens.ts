@@ -2,6 +2,7 @@
 export const TOKENS = {
   Config: Symbol.for('WebhookReceiverConfig'),
   Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
   SsmClient: Symbol.for('SSMClient'),
   SnsClient: Symbol.for('SNSClient'),
   WebhookSecret: Symbol.for('WebhookSecret'),

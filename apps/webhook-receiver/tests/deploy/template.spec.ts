@@ -18,6 +18,7 @@ import {
   topicEnvName,
   WORKSPACE_ROOT,
 } from './support';
+import { alarmsOf, functionAlarms, alarmTopicSettings } from './template-alarms';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -28,6 +29,8 @@ interface Resource {
   DependsOn?: string | string[];
 }
 interface Template {
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
 }
@@ -190,6 +193,16 @@ describe('Template: webhook-receiver', () => {
       integrationError: '$context.integrationErrorMessage',
     });
     expect(logGroups[`/aws/lambda/${names.function}`].group.Properties?.['RetentionInDays']).toBe(30);
+    expect(Object.keys(logGroups)).toHaveLength(2);
+  });
+
+  it('alarms on any error or throttle of the function (it owns no queue), notifying no topic unless one is set', () => {
+    // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
+    const [functionId] = functionOf();
+    expect(alarmsOf(template.Resources)).toEqual(functionAlarms('ReceiveWebhook', names.function, functionId));
+    const { parameter, condition } = alarmTopicSettings('');
+    expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
+    expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
   });
 
   it("runs the function on nodejs22.x arm64 from its bundle, stopped by Lambda at Alma's 5 s", () => {
