@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, runNode, tail } from './support';
+import { alarmsOf, functionAlarms, alarmTopicSettings } from './template-alarms';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -14,6 +15,8 @@ interface Resource {
   DependsOn?: string | string[];
 }
 interface Template {
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
 }
@@ -162,6 +165,15 @@ describe('Template: query-api serverless.yml', () => {
     expect(stage.Properties?.['DefaultRouteSettings']).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     const format = JSON.parse(String((stage.Properties?.['AccessLogSettings'] as { Format: string }).Format)) as Record<string, string>;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', authorizerError: '$context.authorizer.error' });
+  });
+
+  it('alarms on any error or throttle of the function (the stage throttle answers 429 itself; a Lambda throttle is a 5xx), notifying no topic unless one is set', () => {
+    // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
+    const [functionId] = t.only('AWS::Lambda::Function');
+    expect(alarmsOf(template.Resources)).toEqual(functionAlarms('QueryApi', names.function, functionId));
+    const { parameter, condition } = alarmTopicSettings('');
+    expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
+    expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
   });
 
   it('runs one function on nodejs22.x arm64, timing out before API Gateway does, with the cache, queue and Alma settings', () => {

@@ -1,0 +1,87 @@
+/** The alarm checks every template spec shares; each app keeps its own copy so the deploy specs stay independent. */
+
+type Json = unknown;
+interface Resource {
+  Type: string;
+  Properties?: Record<string, Json>;
+}
+
+/** An alarm as the specs compare it: the properties that decide when it fires and whom it tells. */
+export interface AlarmSummary {
+  readonly id: string;
+  readonly name: Json;
+  readonly metric: string;
+  readonly statistic: Json;
+  readonly dimensions: Json;
+  readonly period: Json;
+  readonly evaluationPeriods: Json;
+  readonly threshold: Json;
+  readonly comparison: Json;
+  readonly treatMissingData: Json;
+  readonly actions: Json;
+}
+
+/** The optional alarm topic, as every alarm names it: only when the stage has one (condition HasAlarmTopic). */
+export const ALARM_ACTIONS = { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] };
+
+/** The parameter holding the topic (its default is ALARM_TOPIC_ARN_<STAGE>) and the condition that tests it. */
+export const alarmTopicSettings = (topicArn: string) => ({
+  parameter: { Type: 'String', Default: topicArn, Description: expect.stringContaining('ALARM_TOPIC_ARN_') as unknown },
+  condition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] },
+});
+
+/**
+ * Every `AWS::CloudWatch::Alarm` of a template, summarised and sorted by logical id.
+ *
+ * @example
+ * expect(alarmsOf(template.Resources)).toEqual([queueAlarm(...), ...functionAlarms(...)].sort(byId));
+ */
+export const alarmsOf = (resources: Record<string, Resource>): AlarmSummary[] =>
+  Object.entries(resources)
+    .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+    .map(([id, { Properties: p = {} }]) => ({
+      id,
+      name: p['AlarmName'],
+      metric: `${String(p['Namespace'])}/${String(p['MetricName'])}`,
+      statistic: p['Statistic'],
+      dimensions: p['Dimensions'],
+      period: p['Period'],
+      evaluationPeriods: p['EvaluationPeriods'],
+      threshold: p['Threshold'],
+      comparison: p['ComparisonOperator'],
+      treatMissingData: p['TreatMissingData'],
+      actions: p['AlarmActions'],
+    }))
+    .sort(byId);
+
+export const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+const FIRES_ON_ANY = { evaluationPeriods: 1, threshold: 0, comparison: 'GreaterThanThreshold', treatMissingData: 'notBreaching' } as const;
+
+/** The alarm a DLQ or failure queue must have: any visible message over 5 minutes. */
+export const queueAlarm = (id: string, name: string, queueId: string): AlarmSummary => ({
+  id,
+  name,
+  metric: 'AWS/SQS/ApproximateNumberOfMessagesVisible',
+  statistic: 'Maximum',
+  dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+  period: 300,
+  ...FIRES_ON_ANY,
+  actions: ALARM_ACTIONS,
+});
+
+/** The two alarms every function must have: any error, any throttle, summed over 5 minutes. */
+export const functionAlarms = (idPrefix: string, namePrefix: string, functionId: string): AlarmSummary[] =>
+  (['Errors', 'Throttles'] as const).map((metric) => ({
+    id: `${idPrefix}${metric}Alarm`,
+    name: `${namePrefix}-${metric.toLowerCase()}`,
+    metric: `AWS/Lambda/${metric}`,
+    statistic: 'Sum',
+    dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+    period: 300,
+    ...FIRES_ON_ANY,
+    actions: ALARM_ACTIONS,
+  }));
+
+/** `loan-updated` → `LoanUpdated`, the prefix of the function's alarm ids. */
+export const pascalCase = (name: string) => name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
