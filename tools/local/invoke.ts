@@ -28,6 +28,7 @@ const main = async () => {
   if (typeof eventType !== 'string') throw new Error(`${positionals[0]} has no event.value: no topic, so no function, would receive it`);
 
   process.env['POWERTOOLS_LOG_LEVEL'] = values.verbose ? 'INFO' : 'WARN';
+  if (!values.verbose) process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
   const stack = await startLocalStack({ log: (line) => process.stderr.write(`${line}\n`) });
   const client = createDocumentClient();
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });

@@ -41,6 +41,8 @@ const main = async () => {
   say('Alma cache stack: every service on 127.0.0.1');
   // The bundles log JSON through Powertools; only their warnings and errors unless --verbose.
   process.env['POWERTOOLS_LOG_LEVEL'] = flags.verbose ? 'INFO' : 'WARN';
+  // Their EMF metric lines too: CloudWatch reads them in AWS, here they would only bury the demo.
+  if (!flags.verbose) process.env['POWERTOOLS_METRICS_DISABLED'] = 'true';
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number, got "${flags.port}"`);
   const stack = await startLocalStack({ log: progress, port, httpLog: flags.verbose ? progress : undefined });

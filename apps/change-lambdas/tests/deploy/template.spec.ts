@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
-import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from './template-alarms';
+import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, runNode, tail } from './support';
-import { alarmsOf, functionAlarms, alarmTopicSettings } from './template-alarms';
+import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 

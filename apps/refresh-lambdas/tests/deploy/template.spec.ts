@@ -16,7 +16,7 @@ import {
   tail,
   WORKSPACE_ROOT,
 } from './support';
-import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from './template-alarms';
+import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 

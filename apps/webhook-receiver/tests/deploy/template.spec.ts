@@ -18,7 +18,7 @@ import {
   topicEnvName,
   WORKSPACE_ROOT,
 } from './support';
-import { alarmsOf, functionAlarms, alarmTopicSettings } from './template-alarms';
+import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 

@@ -1,4 +1,4 @@
-/** The alarm checks every template spec shares; each app keeps its own copy so the deploy specs stay independent. */
+/** The alarm checks every app's template spec shares: one contract for the alarms of every stack. */
 
 type Json = unknown;
 interface Resource {
