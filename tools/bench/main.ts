@@ -58,7 +58,7 @@ export const main = async (argv: readonly string[]): Promise<void> => {
   });
   say(`[bench] report: ${relative(WORKSPACE, join(options.outDir, 'bench.md'))} and bench.svg`);
   if (options.updateLatest) {
-    const latest = join(WORKSPACE, 'reports', 'bench', 'latest');
+    const latest = join(WORKSPACE, 'tools', 'bench', 'reports', 'latest');
     await rm(latest, { recursive: true, force: true });
     await cp(options.outDir, latest, { recursive: true });
     say(`[bench] copied to ${relative(WORKSPACE, latest)}`);

@@ -12,7 +12,7 @@ export interface BenchOptions {
   readonly coldStartRuns: number;
   readonly refreshSizes: readonly PatronSize[];
   readonly refreshRepeats: number;
-  /** Where bench.md/svg/json go; `latest` is also refreshed after a full run into reports/bench. */
+  /** Where bench.md/svg/json go; `latest` is also refreshed after a full run into tools/bench/reports. */
   readonly outDir: string;
   readonly updateLatest: boolean;
 }
@@ -74,6 +74,6 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
     ? join(process.cwd(), values.out)
     : quick
       ? join(WORKSPACE, 'tmp', 'bench', 'quick')
-      : join(WORKSPACE, 'reports', 'bench', stamp(now));
+      : join(WORKSPACE, 'tools', 'bench', 'reports', stamp(now));
   return { ...withRepeats, outDir, updateLatest: !quick && values.out === undefined };
 };
