@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
-import { SnsChangePublisher } from '@alma-cache/aws-adapters';
+import { SnsChangePublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { type ChangeLambdasConfig, loadConfig } from './config';
 import { TOKENS } from './tokens';
@@ -23,7 +23,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   // Same namespace as every service of the stack; the `service` dimension tells them apart.
   container
     .bind<Metrics>(TOKENS.Metrics)
-    .toConstantValue(new Metrics({ namespace: 'AlmaCache', serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
+    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
   container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient({}));
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)

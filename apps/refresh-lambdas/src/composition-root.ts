@@ -11,7 +11,7 @@ import {
   RefreshUser,
   systemClock,
 } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import { type CachedSecret, cachedSsmSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -36,7 +36,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   // Same namespace as every service of the stack; the `service` dimension tells them apart.
   container
     .bind<Metrics>(TOKENS.Metrics)
-    .toConstantValue(new Metrics({ namespace: 'AlmaCache', serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
+    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
   container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
   container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
   container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);

@@ -13,13 +13,11 @@ import {
   systemClock,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
-import { createDocumentClient, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue } from '@alma-cache/aws-adapters';
+import { createDocumentClient, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
 import { TOKENS } from './tokens';
 
-/** The CloudWatch namespace every service of the stack publishes its metrics to (the `service` dimension tells them apart). */
-export const METRICS_NAMESPACE = 'AlmaCache';
 
 /**
  * Wires the four functions. The domain stays decorator-free: its classes are bound with factories

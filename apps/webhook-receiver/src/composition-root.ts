@@ -3,10 +3,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher } from '@alma-cache/aws-adapters';
+import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
-import { METRICS_NAMESPACE, metricsSkipCounter, type SkipCounter } from './skip-counter';
+import { metricsSkipCounter, type SkipCounter } from './skip-counter';
 import { TOKENS } from './tokens';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler';
 

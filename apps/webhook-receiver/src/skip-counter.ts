@@ -6,8 +6,6 @@ export interface SkipCounter {
   count(skip: WebhookSkip): void;
 }
 
-/** The CloudWatch namespace of the stack's metrics. */
-export const METRICS_NAMESPACE = 'AlmaCache';
 export const SKIPPED_METRIC = 'WebhooksSkipped';
 
 /**

@@ -7,3 +7,4 @@ export * from './lib/cache-stream-record';
 export * from './lib/dynamodb-cache-reader';
 export * from './lib/sns-webhook-publisher';
 export * from './lib/configuration-error';
+export * from './lib/metrics-namespace';

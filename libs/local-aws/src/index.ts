@@ -10,3 +10,4 @@ export { TableStreamReader } from './table-stream-reader';
 export { HttpApiRouteError, startHttpApiServer, type HttpApiRoute, type HttpApiServer, type HttpApiServerOptions, type JwtClaims } from './http-api-server';
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
 export { ALARM_ACTIONS, alarmsOf, alarmTopicSettings, byId, functionAlarms, pascalCase, queueAlarm, type AlarmSummary } from './template-alarms';
+export { CapturedMetrics, type EmfDocument } from './captured-metrics';

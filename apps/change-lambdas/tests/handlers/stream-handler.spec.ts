@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CacheChange, type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
 import { createStreamHandler, HeldBackRecordError } from '../../src/stream-handler';
-import { CapturedMetrics } from '../support/captured-metrics';
+import { CapturedMetrics } from '@alma-cache/local-aws';
 
 const request = (status: string, eventId: string, extra: Record<string, unknown> = {}) => ({
   request_id: 'r-1',
@@ -44,7 +44,7 @@ const setUp = (publish: ChangePublisher['publish'] = async () => undefined) => {
     },
   };
   const logger = silentLogger();
-  const metrics = new CapturedMetrics();
+  const metrics = new CapturedMetrics('alma-cache-changes');
   return { published, logger, metrics, handler: createStreamHandler(new PublishCacheChanges(publisher), logger, metrics) };
 };
 const sequenceOf = (r: DynamoDBRecord) => r.dynamodb!.SequenceNumber!;

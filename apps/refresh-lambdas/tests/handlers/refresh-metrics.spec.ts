@@ -3,7 +3,7 @@ import { AlmaUnavailableError, type RefreshItem, type RefreshUser } from '@alma-
 import { AlmaCallMeter } from '../../src/alma-call-meter';
 import { itemRefreshProcessor, userRefreshProcessor } from '../../src/refresh-processors';
 import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
-import { CapturedMetrics } from '../support/captured-metrics';
+import { CapturedMetrics } from '@alma-cache/local-aws';
 import { sqsEvent, sqsRecord } from './sqs-event';
 
 // The batch handler and processors with use cases stubbed: each stub asks the metered Alma key as many times as it
@@ -21,7 +21,7 @@ describe('Metrics: refresh-lambdas', () => {
 
   beforeEach(() => {
     meter = new AlmaCallMeter();
-    metrics = new CapturedMetrics();
+    metrics = new CapturedMetrics('alma-cache-refresh');
     almaRequest = meter.countingApiKey(async () => 'key');
   });
 

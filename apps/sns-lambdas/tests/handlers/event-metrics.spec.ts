@@ -4,10 +4,10 @@ import type { SNSEvent } from 'aws-lambda';
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
-import { METRICS_NAMESPACE } from '../../src/composition-root';
+import { METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { eventOutcomeOf } from '../../src/event-metrics';
 import { createSnsHandler } from '../../src/sns-handler';
-import { CapturedMetrics } from '../support/captured-metrics';
+import { CapturedMetrics } from '@alma-cache/local-aws';
 
 const toSns = (message: string) => snsEvent('arn:aws:sns:eu-west-1:000000000000:LOAN_CREATED', message) as unknown as SNSEvent;
 
@@ -24,7 +24,7 @@ describe('Metrics: sns-lambdas Events', () => {
   beforeEach(() => {
     store = new InMemoryCacheStore();
     const shared = deps();
-    metrics = new CapturedMetrics();
+    metrics = new CapturedMetrics('alma-cache-sns');
     recordLoan = (message) => createSnsHandler(new RecordLoan(shared), logger, metrics)(toSns(message));
     removeLoan = (message) => createSnsHandler(new RemoveLoan(shared), logger, metrics)(toSns(message));
   });

@@ -1,6 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { WebhookSkip } from '@alma-cache/cache-domain';
-import { METRICS_NAMESPACE, metricsSkipCounter } from '../../src/skip-counter';
+import { METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { metricsSkipCounter } from '../../src/skip-counter';
 
 describe('Function: metricsSkipCounter', () => {
   const captureStdout = () => {

@@ -5,7 +5,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, snsEvent } from '@alma-cache/local-aws';
 import { buildContainer } from '../../../src/composition-root';
 import { createSnsHandler, type ItemUseCase } from '../../../src/sns-handler';
-import { CapturedMetrics } from '../../support/captured-metrics';
+import { CapturedMetrics } from '@alma-cache/local-aws';
 import { TOKENS } from '../../../src/tokens';
 
 /** The function (by its serverless.yml name) subscribed to each event type's topic, and the use case it runs. */
@@ -71,7 +71,7 @@ export const snsLambdas = (
   options.configure?.(container);
   const logger = container.get<Logger>(TOKENS.Logger);
   // Kept, not printed: thousands of invocations would flood the test output with EMF lines.
-  const metrics = new CapturedMetrics();
+  const metrics = new CapturedMetrics('alma-cache-sns');
   const handlers = new Map<string, SnsLambdaHandler>();
   const handlerFor = (type: RoutedEventType): SnsLambdaHandler => {
     const { name, token } = FUNCTION_OF[type];

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-const METRICS_NAMESPACE = 'AlmaCache';
+import { METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 
 /** One EMF document as Powertools serialises it (the line Lambda would log). */
 export type EmfDocument = Record<string, unknown> & {
@@ -10,11 +10,14 @@ export type EmfDocument = Record<string, unknown> & {
  * A Metrics whose published documents are kept in `documents` instead of printed: the unit tests read them, and the
  * fault suite's thousands of invocations stay quiet. Serialisation is Powertools' own, so what is kept is exactly
  * what the function would log.
+ *
+ * @example
+ * const metrics = new CapturedMetrics('alma-cache-sns'); // bind it where the composition root binds its Metrics
  */
 export class CapturedMetrics extends Metrics {
   public readonly documents: EmfDocument[] = [];
 
-  public constructor(serviceName = 'alma-cache-refresh') {
+  public constructor(serviceName: string) {
     super({ namespace: METRICS_NAMESPACE, serviceName });
   }
 
