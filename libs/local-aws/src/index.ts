@@ -11,3 +11,4 @@ export { HttpApiRouteError, startHttpApiServer, type HttpApiRoute, type HttpApiS
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
 export { ALARM_ACTIONS, alarmsOf, alarmTopicSettings, byId, functionAlarms, pascalCase, queueAlarm, type AlarmSummary } from './template-alarms';
 export { CapturedMetrics, type EmfDocument } from './captured-metrics';
+export { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Resource, type Statement, type Template } from './template-contract';

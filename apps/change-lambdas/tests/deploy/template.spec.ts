@@ -3,32 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
 import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
-type Json = unknown;
-interface Resource {
-  Type: string;
-  Properties?: Record<string, Json>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters?: Record<string, Json>;
-  Conditions?: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
-}
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-}
-
 const TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
-const LOG_GROUP_ARN = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function}:*`;
+const LOG_GROUP_ARN = logGroupArn(names.function);
 const OVERRIDE_ARN = (table: StreamedTable) => `arn:aws:dynamodb:eu-west-1:000000000000:table/alma-cache-stg-${table}/stream/2026-11-21T00:00:00.000`;
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 describe('Template: change-lambdas', () => {
   let workDir: string;

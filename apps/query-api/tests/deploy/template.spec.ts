@@ -5,37 +5,17 @@ import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
-
-type Json = unknown;
-interface Resource {
-  Type: string;
-  Properties?: Record<string, Json>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters?: Record<string, Json>;
-  Conditions?: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
-}
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-}
 
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
-const LOG_GROUP_ARN = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function}:*`;
-const SSM_PARAMETER_ARN = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` });
-const TABLE_ARN = (table: Json) => ({
-  'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}', { Table: table }],
-});
+const LOG_GROUP_ARN = logGroupArn(names.function);
+const SSM_PARAMETER_ARN = ssmParameterArn;
+const TABLE_ARN = tableArn;
 const imported = (name: Parameters<typeof names.imported>[0], stage: 'stg' | 'prod' = 'stg') => ({ 'Fn::ImportValue': namesFor(stage).imported(name) });
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /** Lookups into one packaged template. */
 const inspect = (template: Template) => {

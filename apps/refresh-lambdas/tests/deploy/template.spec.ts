@@ -17,43 +17,22 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
-
-type Json = unknown;
-interface Resource {
-  Type: string;
-  Properties?: Record<string, Json>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters?: Record<string, Json>;
-  Conditions?: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
-}
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-}
 
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
-const LOG_GROUP_ARN = (fn: FunctionKey) =>
-  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function(fn)}:*`;
-const SSM_PARAMETER_ARN = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}` });
-const TABLE_ARN = (table: Json) => ({
-  'Fn::Sub': ['arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}', { Table: table }],
-});
+const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
+const SSM_PARAMETER_ARN = ssmParameterArn;
+const TABLE_ARN = tableArn;
 const imported = (name: Parameters<typeof names.foundationExport>[0], stage: 'stg' | 'prod' = 'stg') => ({
   'Fn::ImportValue': namesFor(stage).foundationExport(name),
 });
 const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
 
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /** Lookups into one packaged template. */
 const inspect = (template: Template) => {

@@ -20,36 +20,17 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
-
-type Json = unknown;
-interface Resource {
-  Type: string;
-  Properties?: Record<string, Json>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters?: Record<string, Json>;
-  Conditions?: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
-}
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-}
 
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
 // Packaged with an alarm topic, so the template shows where the alarms notify; the deploy spec runs without one.
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:000000000000:alma-cache-alarms';
-const LOG_GROUP_ARN = (fn: FunctionKey) =>
-  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${names.function(fn)}:*`;
+const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
 
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 describe('Template: sns-lambdas', () => {
   let template: Template;

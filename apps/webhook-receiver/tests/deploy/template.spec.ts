@@ -19,33 +19,14 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, type Json, type Resource, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
-
-type Json = unknown;
-interface Resource {
-  Type: string;
-  Properties?: Record<string, Json>;
-  DependsOn?: string | string[];
-}
-interface Template {
-  Parameters?: Record<string, Json>;
-  Conditions?: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Export?: { Name: string } }>;
-}
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: Json;
-}
 
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const ALMA_WAITS_MS = 5_000;
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-const logGroupArn = (stage: Stage) =>
-  `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${namesFor(stage).function}:*`;
+const functionLogGroupArn = (stage: Stage) => logGroupArn(namesFor(stage).function);
 const secretArn = (name: string) => `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${name}`;
 
 describe('Template: webhook-receiver', () => {
@@ -251,8 +232,8 @@ describe('Template: webhook-receiver', () => {
     });
     expect(grants).toEqual(
       [
-        `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': logGroupArn('stg') })}`,
-        `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': logGroupArn('stg') })}`,
+        `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': functionLogGroupArn('stg') })}`,
+        `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': functionLogGroupArn('stg') })}`,
         ...EVENTS.map((event) => `sns:Publish ${JSON.stringify(dummyTopicArn(event))}`),
         `ssm:GetParameter ${JSON.stringify({ 'Fn::Sub': secretArn(names.defaultSecretName) })}`,
       ].sort(),
@@ -260,7 +241,7 @@ describe('Template: webhook-receiver', () => {
     for (const grant of grants) {
       const [action, resource] = [grant.slice(0, grant.indexOf(' ')), grant.slice(grant.indexOf(' ') + 1)];
       expect(action).not.toContain('*');
-      expect(resource.replace(logGroupArn('stg'), '')).not.toContain('*');
+      expect(resource.replace(functionLogGroupArn('stg'), '')).not.toContain('*');
     }
   });
 
