@@ -103,6 +103,9 @@ async function bundle({ fn, entry, fnOutDir, tsconfig }) {
     platform: 'node',
     target: 'node22',
     format: 'cjs',
+    // The ES module builds of packages that ship both (the AWS SDK, Powertools…): esbuild can drop what a function
+    // never imports only from those. Measured by the bench: the bundles shrink by about a third.
+    mainFields: ['module', 'main'],
     sourcemap: true,
     sourcesContent: false,
     minify: true,
