@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
@@ -15,6 +16,11 @@ export interface QueryApi {
   readonly routes: QueryApiRoute[];
 }
 
+export interface QueryApiOptions extends QueryRoutesOptions {
+  /** Lets a test rebind what the container provides (e.g. a `CapturedMetrics`) before the routes resolve it. */
+  readonly configure?: (container: Container) => void;
+}
+
 /**
  * Builds the query API from an environment: the composition root and the route table on it. The local stack mounts
  * `routes` on `startHttpApiServer`; the Lambda entry dispatches to them.
@@ -24,16 +30,18 @@ export interface QueryApi {
  * const server = await startHttpApiServer({ routes, authorize: verifyLocalToken });
  * @throws ConfigurationError when the environment is incomplete
  */
-export const createQueryApi = (env: Readonly<Record<string, string | undefined>>, options: QueryRoutesOptions = {}): QueryApi => {
+export const createQueryApi = (env: Readonly<Record<string, string | undefined>>, options: QueryApiOptions = {}): QueryApi => {
   const container = buildContainer(env);
+  options.configure?.(container);
   const logger = container.get<Logger>(TOKENS.Logger);
+  const metrics = container.get<Metrics>(TOKENS.Metrics);
   const useCases: QueryUseCases = {
     getPatron: container.get(TOKENS.GetPatron),
     listPatronItems: container.get(TOKENS.ListPatronItems),
     getPatronItem: container.get(TOKENS.GetPatronItem),
     queuePatronRefresh: container.get(TOKENS.QueuePatronRefresh),
   };
-  return { container, logger, routes: createQueryApiRoutes(useCases, logger, options) };
+  return { container, logger, routes: createQueryApiRoutes(useCases, logger, metrics, options) };
 };
 
 export type QueryApiLambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

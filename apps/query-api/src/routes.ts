@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,6 +13,7 @@ import {
   scopesAllowing,
 } from '@alma-cache/cache-domain';
 import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
+import { countRequest } from './request-metrics';
 import { KIND_PLURAL, QUERY_ROUTE_SPECS, type QueryRouteSpec, routeKeyOf } from './route-specs';
 
 /** A route's handler: API Gateway HTTP API payload 2.0 in, a structured result out. It never throws. */
@@ -113,7 +115,7 @@ const operationOf = (spec: QueryRouteSpec, useCases: QueryUseCases): ((event: AP
  * without a scope allowing the route's action), a deadline under API Gateway's 30 s, the status of each expected
  * error, a 500 for anything else, one log line per request, and the correlation id (API Gateway's request id) in
  * the `x-correlation-id` header, in every error body and in the log line. Nothing escapes as an exception: a
- * throwing handler is what API Gateway turns into a bare 500/502.
+ * throwing handler is what API Gateway turns into a bare 500/502. (`metered`, around it, counts the answer.)
  */
 const guarded = (spec: QueryRouteSpec, run: (event: APIGatewayProxyEventV2) => Promise<Answered>, logger: Logger, marginMs: number): QueryRouteHandler => {
   const routeKey = routeKeyOf(spec);
@@ -165,15 +167,39 @@ const guarded = (spec: QueryRouteSpec, run: (event: APIGatewayProxyEventV2) => P
 };
 
 /**
+ * Counts each answer of a handler once (see `countRequest`), in a `finally`, so every way out is counted. A
+ * failure to count is logged and never changes the answer: the handler still never throws.
+ */
+const metered = (spec: QueryRouteSpec, handler: QueryRouteHandler, logger: Logger, metrics: Metrics): QueryRouteHandler => {
+  return async (event, context) => {
+    let response: Awaited<ReturnType<QueryRouteHandler>> | undefined;
+    try {
+      response = await handler(event, context);
+      return response;
+    } finally {
+      try {
+        countRequest(metrics, spec.operationId, response);
+      } catch (error) {
+        try {
+          logger.warn('Request not counted in the metrics', { routeKey: routeKeyOf(spec), error: error as Error });
+        } catch {
+          // Nothing left to tell: the answer goes out regardless.
+        }
+      }
+    }
+  };
+};
+
+/**
  * The query API's route table: every route of {@link QUERY_ROUTE_SPECS} with its guarded handler. The Lambda entry
  * dispatches to these by route key; the local stack mounts them on `startHttpApiServer` as they are.
  *
  * @example
- * const server = await startHttpApiServer({ routes: createQueryApiRoutes(useCases, logger), authorize: verifyLocalToken });
+ * const server = await startHttpApiServer({ routes: createQueryApiRoutes(useCases, logger, metrics), authorize: verifyLocalToken });
  */
-export const createQueryApiRoutes = (useCases: QueryUseCases, logger: Logger, options: QueryRoutesOptions = {}): QueryApiRoute[] =>
+export const createQueryApiRoutes = (useCases: QueryUseCases, logger: Logger, metrics: Metrics, options: QueryRoutesOptions = {}): QueryApiRoute[] =>
   QUERY_ROUTE_SPECS.map((spec) => ({
     ...spec,
     auth: true,
-    handler: guarded(spec, operationOf(spec, useCases), logger, options.deadlineMarginMs ?? 1000),
+    handler: metered(spec, guarded(spec, operationOf(spec, useCases), logger, options.deadlineMarginMs ?? 1000), logger, metrics),
   }));

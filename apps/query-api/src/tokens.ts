@@ -2,6 +2,7 @@
 export const TOKENS = {
   Config: Symbol.for('QueryApiConfig'),
   Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
   DocumentClient: Symbol.for('DynamoDBDocumentClient'),
   SqsClient: Symbol.for('SQSClient'),
   SsmClient: Symbol.for('SSMClient'),

@@ -6,7 +6,7 @@ import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain'
 import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
-import { metricsSkipCounter, type SkipCounter } from './skip-counter';
+import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
 import { TOKENS } from './tokens';
 import { createWebhookHandler, type WebhookHandler } from './webhook-handler';
 
@@ -37,7 +37,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient(FAST_FAIL_CLIENT_CONFIG));
   // Powertools honours POWERTOOLS_METRICS_DISABLED itself (tests and local runs keep stdout for logs).
   container.bind<Metrics>(TOKENS.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
-  container.bind<SkipCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
+  container.bind<WebhookCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
 
   container
     .bind<CachedSecret>(TOKENS.WebhookSecret)
@@ -51,8 +51,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<WebhookHandler>(TOKENS.WebhookHandler)
     .toResolvedValue(
-      (receiveWebhook: ReceiveWebhook, secret: CachedSecret, skips: SkipCounter, logger: Logger) =>
-        createWebhookHandler({ receiveWebhook, secret, skips, logger }),
+      (receiveWebhook: ReceiveWebhook, secret: CachedSecret, counts: WebhookCounter, logger: Logger) =>
+        createWebhookHandler({ receiveWebhook, secret, counts, logger }),
       [TOKENS.ReceiveWebhook, TOKENS.WebhookSecret, TOKENS.SkipCounter, TOKENS.Logger],
     );
 

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { MalformedEventError, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
 import { WebhookTooLargeError } from '@alma-cache/aws-adapters';
 import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, signatureShape } from './alma-signature';
-import type { SkipCounter } from './skip-counter';
+import type { WebhookCounter } from './skip-counter';
 
 /** Alma waits 5 s for an answer; this leaves room for a cold start, API Gateway and the network. */
 export const ALMA_REPLY_BUDGET_MS = 3_500;
@@ -16,7 +16,8 @@ export interface WebhookHandlerDeps {
   readonly receiveWebhook: { execute(body: string): Promise<WebhookReceipt> };
   /** The secret of Alma's webhook integration profile (read once per container). */
   readonly secret: () => Promise<string>;
-  readonly skips: SkipCounter;
+  /** Counts each webhook published, skipped or rejected (see `metricsSkipCounter`). */
+  readonly counts: WebhookCounter;
   readonly logger: Logger;
   /** How long a POST may take before the receiver gives up and answers 503 (default {@link ALMA_REPLY_BUDGET_MS}). */
   readonly budgetMs?: number;
@@ -65,16 +66,17 @@ const beforeDeadline = async <T>(work: Promise<T>, deadline: number, budgetMs: n
  * The secret is never logged, nor is the signature Alma sent or the one expected.
  *
  * @example
- * export const handler = createWebhookHandler({ receiveWebhook, secret, skips, logger });
+ * export const handler = createWebhookHandler({ receiveWebhook, secret, counts, logger });
  */
 export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler => {
-  const { logger, skips } = deps;
+  const { logger, counts } = deps;
   const budgetMs = deps.budgetMs ?? ALMA_REPLY_BUDGET_MS;
 
   const challenge = (event: APIGatewayProxyEventV2, correlationId: string): APIGatewayProxyStructuredResultV2 => {
     const value = event.queryStringParameters?.['challenge'];
     if (!value) {
       logger.warn('Alma challenge refused: no challenge parameter', { correlationId });
+      counts.rejected('missing-challenge');
       return json(400, { message: 'Missing query parameter "challenge": Alma\'s challenge is GET /?challenge=<text>' });
     }
     logger.info('Alma challenge answered', { correlationId });
@@ -88,6 +90,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     const check = shape === 'well-formed' ? checkAlmaSignature(await beforeDeadline(deps.secret(), deadline, budgetMs), body, signature) : shape;
     if (check !== 'valid') {
       logger.warn(`Alma webhook rejected: signature ${check}`, { correlationId, sourceIp: event.requestContext.http.sourceIp, bodyBytes: body.length });
+      counts.rejected('signature');
       return json(401, { message: check === 'missing' ? 'Missing X-Exl-Signature header' : 'Invalid X-Exl-Signature' });
     }
 
@@ -96,19 +99,21 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
       text = strictUtf8.decode(body);
     } catch {
       logger.warn('Alma webhook rejected: signed, but not UTF-8 text', { correlationId, bodyBytes: body.length });
+      counts.rejected('not-json');
       return json(400, { message: 'The body is not UTF-8 text' });
     }
     const receipt = await beforeDeadline(deps.receiveWebhook.execute(text), deadline, budgetMs);
     if (receipt.outcome === 'published') {
       const { almaEventId, eventType, topic, messageId } = receipt;
       logger.info('Alma webhook published', { almaEventId, eventType, topic, snsMessageId: messageId, correlationId });
+      counts.published(eventType);
       return json(200, { outcome: 'published', eventType, topic });
     }
     const { almaEventId, eventType, action, skip, reason } = receipt;
     const details = { almaEventId, eventType, action, skip, reason, correlationId };
     if (skip === WebhookSkip.UNKNOWN_CIRCULATION_EVENT) logger.warn('Alma webhook skipped: answered 200, nothing published', details);
     else logger.info('Alma webhook skipped: answered 200, nothing published', details);
-    skips.count(skip);
+    counts.count(skip);
     return json(200, { outcome: 'skipped', reason });
   };
 
@@ -126,13 +131,16 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     } catch (error) {
       if (error instanceof MalformedEventError) {
         logger.warn('Alma webhook rejected: signed, but not a JSON object', { reason: error.reason, correlationId });
+        counts.rejected('not-json');
         return json(400, { message: `Not an Alma webhook: ${error.reason}` });
       }
       if (error instanceof WebhookTooLargeError) {
         logger.error('Alma webhook rejected: too large for SNS; Alma will not send it again', { bytes: error.bytes, correlationId });
+        counts.rejected('too-large');
         return json(413, { message: error.message, correlationId });
       }
       logger.error('Alma webhook not handed on: answered 503 so that Alma sends it again', { error: error as Error, correlationId });
+      counts.rejected('publish-failed');
       return json(503, { message: 'The webhook could not be handed on; Alma will send it again', correlationId });
     }
   };

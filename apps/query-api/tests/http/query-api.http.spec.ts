@@ -6,10 +6,12 @@ import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheSt
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
-import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
+import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
+import type { Container } from 'inversify';
 import { ENV } from '../../src/config';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { createQueryApi, createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
+import { TOKENS } from '../../src/tokens';
 import { documentationGaps, loadOpenApi } from '../support/openapi';
 
 interface Answer {
@@ -37,6 +39,9 @@ describe('HTTP: query-api', () => {
   let server: HttpApiServer;
   let store: DynamoDbCacheStore;
   let refreshUser: RefreshUser;
+  // Kept, not printed: what the function would log as EMF, read by the metrics test.
+  const metrics = new CapturedMetrics('alma-cache-query');
+  const captureMetrics = (container: Container) => container.rebindSync(TOKENS.Metrics).toConstantValue(metrics);
 
   /** A patron id of its own per test, so tests never see each other's records or messages. */
   const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
@@ -90,7 +95,7 @@ describe('HTTP: query-api', () => {
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
     };
-    api = createQueryApi(env);
+    api = createQueryApi(env, { configure: captureMetrics });
     server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
     store = new DynamoDbCacheStore(client, tables);
     const refreshAlma = new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey });
@@ -100,6 +105,7 @@ describe('HTTP: query-api', () => {
   beforeEach(async () => {
     await queuedBodies();
     alma.resetCalls();
+    metrics.documents.length = 0;
   });
 
   afterEach(() => {
@@ -342,7 +348,7 @@ describe('HTTP: query-api', () => {
   describe('faults of the service', () => {
     it('answers 500 with a correlation id that is also in the error log line, never the cause', async () => {
       // Prepare: a deploy whose users table does not exist
-      const broken = createQueryApi({ ...env, [ENV.usersTable]: `missing-${randomUUID().slice(0, 8)}` });
+      const broken = createQueryApi({ ...env, [ENV.usersTable]: `missing-${randomUUID().slice(0, 8)}` }, { configure: captureMetrics });
       const brokenServer = await startHttpApiServer({ routes: broken.routes, authorize: verifyLocalToken });
       const errors = jest.spyOn(broken.logger, 'error');
 
@@ -415,6 +421,36 @@ describe('HTTP: query-api', () => {
       expect(queued.body).toEqual({ primary_id: id, status: 'queued' });
       expect(read.status).toBe(200);
       expect(await queuedBodies()).toEqual([id]);
+    });
+  });
+
+  describe('metrics', () => {
+    it('publishes one Requests document per request the function answers, by route and outcome, and AlmaFallbacks for a miss', async () => {
+      // Prepare
+      const cached = patronId('m-hit');
+      await cachePatron(cached, { loans: 1 });
+      const uncached = patronId('m-miss');
+      alma.seedPatron(generatePatron(uncached, { fees: 1 }));
+
+      // Act
+      const statuses = [
+        (await get(`/users/${cached}`)).status,
+        (await get(`/users/${uncached}/fees`)).status,
+        (await get(`/users/${patronId('m-none')}`)).status,
+        (await get(`/users/${cached}/loans`, null)).status, // refused by the authorizer: the function never runs
+        (await request('POST', `/users/${cached}/refresh`, READER)).status,
+      ];
+
+      // Assess
+      expect(statuses).toEqual([200, 200, 404, 401, 403]);
+      expect(metrics.points()).toEqual([
+        { metric: 'Requests', value: 1, dimensions: { route: 'getPatron', outcome: 'hit' } },
+        { metric: 'Requests', value: 1, dimensions: { route: 'listPatronFees', outcome: 'miss' } },
+        { metric: 'AlmaFallbacks', value: 1, dimensions: { route: 'listPatronFees', outcome: 'miss' } },
+        { metric: 'Requests', value: 1, dimensions: { route: 'getPatron', outcome: 'not-found' } },
+        { metric: 'Requests', value: 1, dimensions: { route: 'queuePatronRefresh', outcome: 'forbidden' } },
+      ]);
+      expect(metrics.documents.every((document) => document['service'] === 'alma-cache-query')).toBe(true);
     });
   });
 

@@ -10,8 +10,10 @@ import {
   QueuePatronRefresh,
 } from '@alma-cache/cache-domain';
 import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
+import { CapturedMetrics } from '@alma-cache/local-aws';
 import { createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
 import { createQueryApiRoutes, type QueryApiRoute } from '../../src/routes';
+import { requestOutcomeOf } from '../../src/request-metrics';
 import { routeKeyOf } from '../../src/route-specs';
 
 const READER_CLAIMS = { sub: 'app', scope: 'alma-cache/read' };
@@ -44,6 +46,7 @@ const makeApi = () => {
   const refreshQueue = new InMemoryUserRefreshQueue();
   const deps: PatronQueryDeps = { cache, alma, refreshQueue, clock: new ManualClock() };
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+  const metrics = new CapturedMetrics('alma-cache-query');
   const routes = createQueryApiRoutes(
     {
       getPatron: new GetPatron(deps),
@@ -52,9 +55,10 @@ const makeApi = () => {
       queuePatronRefresh: new QueuePatronRefresh(refreshQueue),
     },
     logger,
+    metrics,
   );
   const route = (key: string) => routes.find((candidate) => routeKeyOf(candidate) === key)!;
-  return { cache, alma, refreshQueue, logger, routes, route };
+  return { cache, alma, refreshQueue, logger, metrics, routes, route };
 };
 
 describe('Function: createQueryApiRoutes', () => {
@@ -209,5 +213,90 @@ describe('Function: createQueryApiLambdaHandler', () => {
     });
     expect(errors).toHaveBeenCalledWith('Query API cannot start', expect.objectContaining({ error: expect.any(ConfigurationError) }));
     errors.mockRestore();
+  });
+});
+
+describe('Metrics: query-api Requests and AlmaFallbacks', () => {
+  it('counts one Requests point per request by route (operationId) and outcome, with AlmaFallbacks beside a miss', async () => {
+    // Prepare
+    const { cache, alma, metrics, route } = makeApi();
+    cache.seedPatron('pat0042x', { loan: [] });
+    alma.seed('PAT0099X', { fee: [{ id: 'f1' }] });
+    cache.failNext('readPatron', new TypeError('boom'));
+    const patron = route('GET /users/{id}');
+    const loans = route('GET /users/{id}/loans');
+    const fees = route('GET /users/{id}/fees');
+    const refresh = route('POST /users/{id}/refresh');
+    const admin = { sub: 'ops', scope: 'alma-cache/admin' };
+
+    // Act
+    const statuses = [];
+    for (const [handled, event] of [
+      [patron, eventFor(patron, { id: 'PAT0042X' })], // the cache fails: 500
+      [loans, eventFor(loans, { id: 'PAT0042X' })],
+      [fees, eventFor(fees, { id: 'PAT0099X' })],
+      [patron, eventFor(patron, { id: 'NOBODY' })],
+      [loans, eventFor(loans, { id: ' ' })],
+      [loans, eventFor(loans, { id: 'PAT0042X' }, null)],
+      [refresh, eventFor(refresh, { id: 'PAT0042X' })],
+      [refresh, eventFor(refresh, { id: 'PAT0042X' }, admin)],
+    ] as const) {
+      statuses.push((await handled.handler(event)).statusCode);
+    }
+
+    // Assess
+    expect(statuses).toEqual([500, 200, 200, 404, 400, 401, 403, 202]);
+    const requests = (route: string, outcome: string) => ({ metric: 'Requests', value: 1, dimensions: { route, outcome } });
+    expect(metrics.points()).toEqual([
+      requests('getPatron', 'error'),
+      requests('listPatronLoans', 'hit'),
+      requests('listPatronFees', 'miss'),
+      { metric: 'AlmaFallbacks', value: 1, dimensions: { route: 'listPatronFees', outcome: 'miss' } },
+      requests('getPatron', 'not-found'),
+      requests('listPatronLoans', 'bad-request'),
+      requests('listPatronLoans', 'unauthorized'),
+      requests('queuePatronRefresh', 'forbidden'),
+      requests('queuePatronRefresh', 'queued'),
+    ]);
+    expect(metrics.documents).toHaveLength(8);
+  });
+
+  it.each([
+    [200, 'hit', 'hit'],
+    [200, 'miss', 'miss'],
+    [202, undefined, 'queued'],
+    [400, undefined, 'bad-request'],
+    [401, undefined, 'unauthorized'],
+    [403, undefined, 'forbidden'],
+    [404, undefined, 'not-found'],
+    [429, undefined, 'throttled'],
+    [503, undefined, 'unavailable'],
+    [500, undefined, 'error'],
+    [502, undefined, 'error'],
+  ])('maps status %p with x-cache %p to the outcome %p', (statusCode, cache, outcome) => {
+    // Act
+    const mapped = requestOutcomeOf({ statusCode, headers: cache === undefined ? {} : { 'x-cache': cache } });
+
+    // Assess
+    expect(mapped).toBe(outcome);
+  });
+
+  it('still answers, never throws, when the metrics cannot be published, and says so in a warning', async () => {
+    // Prepare
+    const { cache, logger, metrics, route } = makeApi();
+    cache.seedPatron('pat0042x', { loan: [] });
+    jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+      throw new Error('stdout closed');
+    });
+    const warnings = jest.spyOn(logger, 'warn');
+    const loans = route('GET /users/{id}/loans');
+
+    // Act
+    const answer = await loans.handler(eventFor(loans, { id: 'PAT0042X' }));
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+    expect(warnings).toHaveBeenCalledWith('Request not counted in the metrics', expect.objectContaining({ routeKey: 'GET /users/{id}/loans' }));
+    jest.restoreAllMocks();
   });
 });
