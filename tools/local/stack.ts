@@ -13,7 +13,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSBatchResponse } from 'aws-lambda';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import {
@@ -24,6 +24,8 @@ import {
   type LocalAws,
   provisionFromTemplate,
   snsEvent,
+  sqsEvent,
+  sqsRecord,
   startHttpApiServer,
   startLocalAws,
 } from '@alma-cache/local-aws';
@@ -129,25 +131,6 @@ const run = (title: string, command: string, args: string[], env: NodeJS.Process
   }
   log(`${title}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 };
-
-const sqsEvent = (queueUrl: string, messages: { MessageId?: string; ReceiptHandle?: string; Body?: string; Attributes?: Record<string, string> }[]): SQSEvent => ({
-  Records: messages.map((message) => ({
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: message.Attributes?.['ApproximateReceiveCount'] ?? '1',
-      SentTimestamp: message.Attributes?.['SentTimestamp'] ?? String(Date.now()),
-      SenderId: message.Attributes?.['SenderId'] ?? ACCOUNT,
-      ApproximateFirstReceiveTimestamp: message.Attributes?.['ApproximateFirstReceiveTimestamp'] ?? String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn(queueUrl),
-    awsRegion: REGION,
-  })),
-});
 
 /**
  * Builds the real bundles of both services, packages their real serverless.yml offline, starts the emulators and a
@@ -327,7 +310,17 @@ export const startLocalStack = async (opts: {
       if (Messages.length === 0) return undefined;
       inFlight += 1;
       try {
-        const response = (await handlerOf(fn)(sqsEvent(queueUrl, Messages), {})) as SQSBatchResponse | undefined;
+        const event = sqsEvent(
+          Messages.map((message) =>
+            sqsRecord(message.Body ?? '', queueArn(queueUrl), {
+              messageId: message.MessageId,
+              receiptHandle: message.ReceiptHandle,
+              receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 1),
+              sentTimestamp: Number(message.Attributes?.['SentTimestamp'] ?? Date.now()),
+            }),
+          ),
+        );
+        const response = (await handlerOf(fn)(event, {})) as SQSBatchResponse | undefined;
         const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
         const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
         if (done.length > 0) {

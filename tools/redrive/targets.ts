@@ -3,6 +3,7 @@ import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '
 import { functionFor, type ParkedMessage } from './classify';
 import type { FunctionInvoker, FunctionRef } from './invokers';
 import { queueNameOf } from './queue-names';
+import { sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 
 /** What a replay would do with one message, or why it cannot. */
 export type ReplayPlan = { action: string } | { skip: string };
@@ -49,26 +50,16 @@ export const sourceTarget = (deps: { sns: SNSClient; sqs: SQSClient; sourceQueue
 });
 
 /** An SQS event with one record, as Lambda's SQS poller hands a message to the function. */
-export const sqsEventFor = (message: ParkedMessage, eventSourceArn: string) => ({
-  Records: [
-    {
+export const sqsEventFor = (message: ParkedMessage, eventSourceArn: string) =>
+  sqsEvent([
+    sqsRecord(message.body, eventSourceArn, {
       messageId: message.messageId,
       receiptHandle: message.receiptHandle,
-      body: message.body,
-      attributes: {
-        ApproximateReceiveCount: String(message.receiveCount || 1),
-        SentTimestamp: String(message.sentAt ? Date.parse(message.sentAt) : Date.now()),
-        SenderId: 'redrive',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: eventSourceArn,
-      awsRegion: eventSourceArn.split(':')[3] ?? '',
-    },
-  ],
-});
+      receiveCount: message.receiveCount || 1,
+      sentTimestamp: message.sentAt ? Date.parse(message.sentAt) : undefined,
+      senderId: 'redrive',
+    }),
+  ]);
 
 /**
  * Straight to the function that failed: an SNS message as the SNS event (asynchronously, as SNS invokes, unless

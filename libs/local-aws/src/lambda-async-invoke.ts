@@ -67,32 +67,3 @@ export const invokeAsync = async (handler: LambdaHandler, event: unknown, option
   });
   return { succeeded: false, attempts: maxAttempts, error: failure };
 };
-
-/**
- * An SNS notification event carrying `message`, shaped as SNS hands it to Lambda.
- *
- * @example
- * const event = snsEvent('arn:aws:sns:eu-west-1:000000000000:LOAN_CREATED', JSON.stringify(webhookBody));
- */
-export const snsEvent = (topicArn: string, message: string) => ({
-  Records: [
-    {
-      EventSource: 'aws:sns',
-      EventVersion: '1.0',
-      EventSubscriptionArn: `${topicArn}:${randomUUID()}`,
-      Sns: {
-        Type: 'Notification',
-        MessageId: randomUUID(),
-        TopicArn: topicArn,
-        Subject: null,
-        Message: message,
-        Timestamp: new Date().toISOString(),
-        SignatureVersion: '1',
-        Signature: 'local',
-        SigningCertUrl: 'local',
-        UnsubscribeUrl: 'local',
-        MessageAttributes: {},
-      },
-    },
-  ],
-});

@@ -11,6 +11,7 @@ import { InMemoryUserRefreshQueue, almaWebhookMessage } from '@alma-cache/cache-
 import { type CachedSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
+import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { AlmaCallMeter } from '../../src/alma-call-meter';
 import { buildContainer } from '../../src/composition-root';
 import { userRefreshProcessor } from '../../src/refresh-processors';
@@ -19,24 +20,9 @@ import { TOKENS } from '../../src/tokens';
 
 jest.setTimeout(60_000);
 
-const sqsEvent = (...bodies: string[]): SQSEvent => ({
-  Records: bodies.map((body, index) => ({
-    messageId: `m-${index}-${body.slice(0, 12)}`,
-    receiptHandle: `rh-${index}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-users',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const USERS_QUEUE_ARN = 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-users';
+const sqsEvent = (...bodies: string[]): SQSEvent =>
+  localSqsEvent(bodies.map((body, index) => sqsRecord(body, USERS_QUEUE_ARN, { messageId: `m-${index}-${body.slice(0, 12)}` })));
 
 describe('Integration: update-user on the emulators with a fake Alma', () => {
   const client = createDocumentClient();
