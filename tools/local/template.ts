@@ -69,6 +69,9 @@ export const templateExports = (template: Json, provisioned: ProvisionedResource
       }),
   );
 
+/** A function's serverless.yml name, from its deployed name `<service>-<stage>-<name>`. */
+const shortFunctionName = (functionName: unknown): string => String(functionName).replace(/^.*?-(stg|prod)-/, '');
+
 const logicalIdOf = (value: unknown): string | undefined => {
   const getAtt = (value as Json | undefined)?.['Fn::GetAtt'];
   return Array.isArray(getAtt) ? String(getAtt[0]) : undefined;
@@ -88,7 +91,7 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
     .filter(([, resource]) => resource['Type'] === 'AWS::Lambda::Function')
     .map(([logicalId, resource]) => {
       const properties = resource['Properties'] as Json;
-      const name = String(properties['FunctionName']).replace(/^.*?-(stg|prod)-/, '');
+      const name = shortFunctionName(properties['FunctionName']);
       const variables = (properties['Environment']?.['Variables'] ?? {}) as Record<string, unknown>;
       const environment = Object.fromEntries(
         Object.entries(variables).map(([key, value]) => [key, resolveValue(value, provisioned, imports, `${logicalId}.Environment.${key}`)]),
@@ -138,8 +141,7 @@ export interface TemplateRoute {
  */
 export const templateRoutes = (template: Json): TemplateRoute[] => {
   const resources = template['Resources'] as Record<string, Json>;
-  const functionNameOf = (logicalId: string): string =>
-    String(resources[logicalId]?.['Properties']?.['FunctionName'] ?? logicalId).replace(/^.*?-(stg|prod)-/, '');
+  const functionNameOf = (logicalId: string): string => shortFunctionName(resources[logicalId]?.['Properties']?.['FunctionName'] ?? logicalId);
   return Object.entries(resources)
     .filter(([, resource]) => resource['Type'] === 'AWS::ApiGatewayV2::Route')
     .map(([id, resource]) => {

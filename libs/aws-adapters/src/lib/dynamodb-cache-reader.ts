@@ -6,7 +6,7 @@ import {
   ITEM_SHAPES,
   type ItemKind,
 } from '@alma-cache/cache-domain';
-import { CACHE_ATTRIBUTES } from './dynamodb-cache-store';
+import { CACHE_ATTRIBUTES, ITEM_TABLE_ROLES } from './dynamodb-cache-store';
 
 /** The tables the query API reads: the patrons and all three kinds of record. */
 export interface CacheReaderTableNames {
@@ -139,7 +139,7 @@ export class DynamoDbCacheReader implements CacheReader {
   }
 
   private itemTable(kind: ItemKind): string {
-    return kind === 'loan' ? this.tables.loans : kind === 'request' ? this.tables.requests : this.tables.fees;
+    return this.tables[ITEM_TABLE_ROLES[kind]];
   }
 }
 

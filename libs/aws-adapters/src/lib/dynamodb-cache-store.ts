@@ -43,6 +43,9 @@ export const CACHE_ATTRIBUTES = {
 
 const A = CACHE_ATTRIBUTES;
 
+/** Which of the cache's tables holds each kind of record. */
+export const ITEM_TABLE_ROLES = { loan: 'loans', request: 'requests', fee: 'fees' } as const satisfies Record<ItemKind, keyof CacheTableNames>;
+
 /**
  * The CacheStore on DynamoDB. Every method is a single conditional PutItem or UpdateItem: no reads, no
  * transactions, so an event on the common path costs two write requests. Patron id sets are string sets changed
@@ -205,7 +208,7 @@ export class DynamoDbCacheStore implements CacheStore {
   }
 
   private itemTable(kind: ItemKind): string {
-    return this.table(kind === 'loan' ? 'loans' : kind === 'request' ? 'requests' : 'fees');
+    return this.table(ITEM_TABLE_ROLES[kind]);
   }
 
   private table(role: keyof CacheTableNames): string {
