@@ -34,16 +34,11 @@ export const eventOutcomeOf = (outcome: Pick<SyncOutcome, 'item' | 'user'>): Eve
  * type the stack knows, otherwise {@link UNKNOWN_EVENT_TYPE}.
  *
  * @example
- * eventTypeOfMessage('{"event":{"value":"LOAN_CREATED"}}'); // 'LOAN_CREATED'
+ * eventTypeDimension('LOAN_CREATED'); // 'LOAN_CREATED'
+ * eventTypeDimension(42); // 'unknown'
  */
-export const eventTypeOfMessage = (message: string | undefined): string => {
-  try {
-    const value = (JSON.parse(message ?? '') as { event?: { value?: unknown } } | null)?.event?.value;
-    return typeof value === 'string' && KNOWN_EVENT_TYPES.has(value) ? value : UNKNOWN_EVENT_TYPE;
-  } catch {
-    return UNKNOWN_EVENT_TYPE;
-  }
-};
+export const eventTypeDimension = (value: unknown): string =>
+  typeof value === 'string' && KNOWN_EVENT_TYPES.has(value) ? value : UNKNOWN_EVENT_TYPE;
 
 /**
  * Counts one event into `Events` with its type and outcome, and publishes at once: SNS hands a function one event

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { InvalidEventError, type SyncOutcome } from '@alma-cache/cache-domain';
-import { countEvent, eventOutcomeOf, eventTypeOfMessage, UNKNOWN_EVENT_TYPE } from './event-metrics';
+import { countEvent, eventOutcomeOf, eventTypeDimension, UNKNOWN_EVENT_TYPE } from './event-metrics';
 
 /** Any of the four item use cases. */
 export interface ItemUseCase {
@@ -42,13 +42,17 @@ const snsRecordOf = (event: unknown): { Message: string; MessageId?: unknown } =
   return sns as { Message: string; MessageId?: unknown };
 };
 
-/** Best effort, for log lines about messages that failed before the domain could name their event. */
-const peekAlmaEventId = (message: string): string | undefined => {
+/**
+ * Best effort, for the log line and the metric of a message that failed before the domain could name its event:
+ * its Alma event id and event type, read with one parse.
+ */
+const peekMessage = (message: string): { almaEventId?: string; eventType: string } => {
   try {
-    const id = (JSON.parse(message) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
+    const body = JSON.parse(message) as { id?: unknown; event?: { value?: unknown } } | null;
+    const id = body?.id;
+    return { ...(typeof id === 'string' ? { almaEventId: id } : {}), eventType: eventTypeDimension(body?.event?.value) };
   } catch {
-    return undefined;
+    return { eventType: UNKNOWN_EVENT_TYPE };
   }
 };
 
@@ -93,7 +97,8 @@ export const createSnsHandler =
         user: outcome.user,
       });
     } catch (error) {
-      const almaEventId = (error instanceof InvalidEventError && error.almaEventId) || peekAlmaEventId(sns.Message);
+      const peeked = peekMessage(sns.Message);
+      const almaEventId = (error instanceof InvalidEventError && error.almaEventId) || peeked.almaEventId;
       if (error instanceof InvalidEventError) {
         logger.error('Alma event rejected: nothing written; it goes to the failure queue', {
           errorType: error.name,
@@ -108,7 +113,7 @@ export const createSnsHandler =
           snsMessageId,
         });
       }
-      countEvent(metrics, eventTypeOfMessage(sns.Message), 'failed');
+      countEvent(metrics, peeked.eventType, 'failed');
       throw error;
     }
   };
