@@ -2,6 +2,7 @@ export * from './lib/alma-api.errors';
 export * from './lib/alma-api.port';
 export * from './lib/alma-event';
 export * from './lib/cache-record';
+export * from './lib/identifier';
 export * from './lib/cache-domain.errors';
 export * from './lib/cache-store.port';
 export * from './lib/clock.port';
