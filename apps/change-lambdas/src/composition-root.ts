@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
-import { SnsChangePublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { createSnsClient, SnsChangePublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { type ChangeLambdasConfig, loadConfig } from './config';
 import { TOKENS } from './tokens';
@@ -24,7 +24,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<Metrics>(TOKENS.Metrics)
     .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
-  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient({}));
+  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => createSnsClient());
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)
     .toResolvedValue((client: SNSClient, config: ChangeLambdasConfig) => new SnsChangePublisher(client, config.changeTopicArn), [

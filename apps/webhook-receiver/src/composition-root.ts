@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { type CachedSecret, cachedSsmSecret, createSnsClient, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
 import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
@@ -34,7 +34,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<WebhookReceiverConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName }));
   container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient(FAST_FAIL_CLIENT_CONFIG));
-  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => new SNSClient(FAST_FAIL_CLIENT_CONFIG));
+  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => createSnsClient(FAST_FAIL_CLIENT_CONFIG));
   // Powertools honours POWERTOOLS_METRICS_DISABLED itself (tests and local runs keep stdout for logs).
   container.bind<Metrics>(TOKENS.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
   container.bind<WebhookCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
