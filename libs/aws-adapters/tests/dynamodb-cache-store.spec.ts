@@ -163,6 +163,28 @@ describe('Class: DynamoDbCacheStore', () => {
     expect(results).toEqual([true, false, true, true, false]);
   });
 
+  it('refuses the claim to its own claimant once its request is marked sent, until the window has passed', async () => {
+    // Prepare
+    const claim = (claimant: string, nowSeconds: number) =>
+      store.claimUserRefresh({ userKey: 'pat0042x', claimant, nowSeconds, untilSeconds: nowSeconds + 300 });
+    await claim('e1', 1000);
+
+    // Act
+    await store.markRefreshSent('pat0042x', 'e2');
+    const retryBeforeSent = await claim('e1', 1010);
+    await store.markRefreshSent('pat0042x', 'e1');
+    const redelivery = await claim('e1', 1020);
+    const afterWindow = await claim('e1', 1400);
+
+    // Assess
+    expect([retryBeforeSent, redelivery, afterWindow]).toEqual([true, false, true]);
+    expect((await client.send(new GetCommand({ TableName: tables.refreshClaims!, Key: { primary_id: 'pat0042x' } }))).Item).toEqual({
+      primary_id: 'pat0042x',
+      claimant: 'e1',
+      expires_at: 1700,
+    });
+  });
+
   it('grants exactly one of 25 concurrent claims', async () => {
     // Act
     const results = await Promise.all(

@@ -92,6 +92,37 @@ describe('Class: RecordLoan', () => {
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
   });
 
+  it('does not send the refresh again when the event that took the claim is redelivered after its send', async () => {
+    // Prepare
+    const { refreshQueue, deps } = makeDeps();
+    const useCase = new RecordLoan(deps);
+    const first = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+
+    // Act
+    const redelivered = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+
+    // Assess
+    expect(first.user).toBe('refresh-requested');
+    expect(redelivered).toMatchObject({ item: 'duplicate', user: 'refresh-already-requested' });
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+  });
+
+  it('re-sends on redelivery when the send succeeded but recording it failed (a duplicate refresh, never a lost one)', async () => {
+    // Prepare
+    const { refreshQueue, store, deps } = makeDeps();
+    const useCase = new RecordLoan(deps);
+    store.failNext('markRefreshSent', new Error('DynamoDB throttled'));
+
+    // Act
+    await expect(useCase.execute(almaWebhookMessage('LOAN_CREATED'))).rejects.toThrow('DynamoDB throttled');
+    const retried = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+    const again = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+
+    // Assess
+    expect([retried.user, again.user]).toEqual(['refresh-requested', 'refresh-already-requested']);
+    expect(refreshQueue.messages).toEqual(['PAT0042X', 'PAT0042X']);
+  });
+
   it('applies a replayed event again harmlessly, and names it a duplicate', async () => {
     // Prepare
     const { store, deps } = makeDeps();

@@ -290,6 +290,7 @@ describe('Template: sns-lambdas', () => {
         `dynamodb:PutItem ${JSON.stringify(getAttArn(tableId(itemTable)))}`,
         `dynamodb:UpdateItem ${JSON.stringify(getAttArn(tableId('users')))}`,
         `dynamodb:PutItem ${JSON.stringify(getAttArn(tableId('userRefreshClaims')))}`,
+        `dynamodb:UpdateItem ${JSON.stringify(getAttArn(tableId('userRefreshClaims')))}`,
         `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('users')))}`,
         `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('failures')))}`,
       ].sort();

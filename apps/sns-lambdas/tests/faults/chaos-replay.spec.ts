@@ -73,7 +73,8 @@ describe('Faults: chaos replay through the real handlers', () => {
         expect(raw).toEqual(expect.objectContaining({ refreshed_at: refreshedAt, user_version: expect.any(Number) }));
       }
       // Refreshes: every unknown patron asked for, no cached one; each message matches one logged request, and all
-      // of a patron's requests come from the one event holding its claim (a redelivery of that event may send again).
+      // of a patron's requests come from the one event holding its claim (a redelivery of that event sends again
+      // only when it overlaps the first delivery's send, before the claim is marked sent).
       const messages = await drainQueue(sqs, userQueueUrl);
       const claims = (await client.send(new ScanCommand({ TableName: tables.refreshClaims }))).Items ?? [];
       expect(new Set(messages)).toEqual(new Set(scenario.unknownPatrons));

@@ -43,6 +43,9 @@ export const CACHE_ATTRIBUTES = {
 
 const A = CACHE_ATTRIBUTES;
 
+/** On a refresh claim: set once the claimant's refresh request was sent, so a redelivery does not send it again. */
+export const CLAIM_SENT_ATTRIBUTE = 'sent';
+
 /** Which of the cache's tables holds each kind of record. */
 export const ITEM_TABLE_ROLES = { loan: 'loans', request: 'requests', fee: 'fees' } as const satisfies Record<ItemKind, keyof CacheTableNames>;
 
@@ -134,13 +137,28 @@ export class DynamoDbCacheStore implements CacheStore {
       new PutCommand({
         TableName: this.table('refreshClaims'),
         Item: { primary_id: claim.userKey, claimant: claim.claimant, [A.expiresAt]: claim.untilSeconds },
-        // TTL deletes lazily (hours late), so an expired claim is recognised by its time, not its absence.
-        ConditionExpression: 'attribute_not_exists(primary_id) OR #expires <= :now OR claimant = :claimant',
-        ExpressionAttributeNames: { '#expires': A.expiresAt },
+        // TTL deletes lazily (hours late), so an expired claim is recognised by its time, not its absence. The same
+        // claimant may claim again only while its request is unsent: a retry after a failed send, not a redelivery.
+        ConditionExpression: 'attribute_not_exists(primary_id) OR #expires <= :now OR (claimant = :claimant AND attribute_not_exists(#sent))',
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': CLAIM_SENT_ATTRIBUTE },
         ExpressionAttributeValues: { ':now': claim.nowSeconds, ':claimant': claim.claimant },
       }),
     );
     return !failure;
+  }
+
+  public async markRefreshSent(userKey: string, claimant: string): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.table('refreshClaims'),
+        Key: { primary_id: userKey },
+        UpdateExpression: 'SET #sent = :true',
+        // Someone else's claim (this one expired and was taken) is theirs to mark.
+        ConditionExpression: 'claimant = :claimant',
+        ExpressionAttributeNames: { '#sent': CLAIM_SENT_ATTRIBUTE },
+        ExpressionAttributeValues: { ':claimant': claimant, ':true': true },
+      }),
+    );
   }
 
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {

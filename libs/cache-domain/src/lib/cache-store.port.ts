@@ -87,9 +87,15 @@ export interface CacheStore {
   unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>>;
   /**
    * Takes the right to request a refresh of an unknown patron until `untilSeconds`. True when no one else holds
-   * it (or the same claimant does, so a retried event can re-send a request that failed).
+   * it, or the same claimant holds it and its request was not sent yet (see {@link markRefreshSent}): a retried
+   * event whose send failed re-sends, a redelivery of an event whose send succeeded does not.
    */
   claimUserRefresh(claim: RefreshClaim): Promise<boolean>;
+  /**
+   * Records on the claimant's claim that its refresh request went out, so that the claim is not granted to the
+   * same claimant again. Does nothing when the claim is no longer this claimant's (it expired and was taken).
+   */
+  markRefreshSent(userKey: string, claimant: string): Promise<void>;
   /**
    * Creates an empty patron record, without `refreshedAt`, unless the patron is cached. A refresh does this before
    * it asks Alma, so that webhooks arriving during the refresh link their items instead of being lost.

@@ -68,5 +68,8 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
   });
   if (!claimed) return { event, item, user: 'refresh-already-requested' };
   await refreshQueue.requestRefresh(event.userPrimaryId);
+  // Only after the send: a failed send leaves the claim unmarked, so a retry of this event sends again; once marked,
+  // a redelivery of this event is coalesced like any other. A failed mark only risks one duplicate refresh.
+  await store.markRefreshSent(userKey, event.eventId);
   return { event, item, user: 'refresh-requested' };
 };

@@ -30,7 +30,7 @@ type Operation = keyof CacheStore;
 export class InMemoryCacheStore implements CacheStore {
   public readonly users = new Map<string, StoredUser>();
   public readonly items: Record<ItemKind, Map<string, ItemRecord>> = { loan: new Map(), request: new Map(), fee: new Map() };
-  public readonly claims = new Map<string, { claimant: string; untilSeconds: number }>();
+  public readonly claims = new Map<string, { claimant: string; untilSeconds: number; sent?: boolean }>();
   /** Every call, in order, so tests can count writes per event. */
   public readonly calls: Operation[] = [];
   private readonly failures: { operation: Operation; error: Error }[] = [];
@@ -87,9 +87,15 @@ export class InMemoryCacheStore implements CacheStore {
   public async claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
     await this.enter('claimUserRefresh');
     const current = this.claims.get(claim.userKey);
-    if (current && current.untilSeconds > claim.nowSeconds && current.claimant !== claim.claimant) return false;
+    if (current && current.untilSeconds > claim.nowSeconds && (current.claimant !== claim.claimant || current.sent)) return false;
     this.claims.set(claim.userKey, { claimant: claim.claimant, untilSeconds: claim.untilSeconds });
     return true;
+  }
+
+  public async markRefreshSent(userKey: string, claimant: string): Promise<void> {
+    await this.enter('markRefreshSent');
+    const current = this.claims.get(userKey);
+    if (current?.claimant === claimant) current.sent = true;
   }
 
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {
