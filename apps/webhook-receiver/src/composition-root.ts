@@ -3,12 +3,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, createSnsClient, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { cachedRotatingSsmSecret, createSnsClient, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
 import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
 import { TOKENS } from './tokens';
-import { createWebhookHandler, type WebhookHandler } from './webhook-handler';
+import { createWebhookHandler, type WebhookHandler, type WebhookSecrets } from './webhook-handler';
 
 /**
  * SDK settings for the request path: a call that hangs fails fast and is tried once more, so that the handler still
@@ -22,7 +22,8 @@ export const FAST_FAIL_CLIENT_CONFIG = {
 
 /**
  * Wires the receiver. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`), and
- * everything is a singleton, so a warm container reuses its SDK clients and reads the secret from SSM once.
+ * everything is a singleton, so a warm container reuses its SDK clients and reads the secrets from SSM once per TTL
+ * (and once more when a signature matches neither, so a rotation is picked up at once).
  *
  * @example
  * const handler = buildContainer(process.env).get<WebhookHandler>(TOKENS.WebhookHandler);
@@ -40,8 +41,11 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<WebhookCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
 
   container
-    .bind<CachedSecret>(TOKENS.WebhookSecret)
-    .toResolvedValue((ssm: SSMClient, config: WebhookReceiverConfig) => cachedSsmSecret(ssm, config.secretName), [TOKENS.SsmClient, TOKENS.Config]);
+    .bind<WebhookSecrets>(TOKENS.WebhookSecret)
+    .toResolvedValue(
+      (ssm: SSMClient, config: WebhookReceiverConfig) => cachedRotatingSsmSecret(ssm, config.secretName, config.secretCache),
+      [TOKENS.SsmClient, TOKENS.Config],
+    );
   container
     .bind<WebhookPublisher>(TOKENS.WebhookPublisher)
     .toResolvedValue((sns: SNSClient, config: WebhookReceiverConfig) => new SnsWebhookPublisher(sns, config.topicArns), [TOKENS.SnsClient, TOKENS.Config]);
@@ -51,7 +55,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<WebhookHandler>(TOKENS.WebhookHandler)
     .toResolvedValue(
-      (receiveWebhook: ReceiveWebhook, secret: CachedSecret, counts: WebhookCounter, logger: Logger) =>
+      (receiveWebhook: ReceiveWebhook, secret: WebhookSecrets, counts: WebhookCounter, logger: Logger) =>
         createWebhookHandler({ receiveWebhook, secret, counts, logger }),
       [TOKENS.ReceiveWebhook, TOKENS.WebhookSecret, TOKENS.SkipCounter, TOKENS.Logger],
     );

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@alma-cache/aws-adapters';
+import { ConfigurationError, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 
 /** The SSM SecureString holding the secret of Alma's webhook integration profile: its name, never its value. */
@@ -9,6 +9,8 @@ export const topicArnEnv = (eventType: AlmaEventType): string => `${eventType}_T
 
 export interface WebhookReceiverConfig {
   readonly secretName: string;
+  /** How long the secrets are served from memory (`SECRET_CACHE_TTL_SECONDS`, default 300). */
+  readonly secretCache: SecretCacheOptions;
   readonly topicArns: Readonly<Record<AlmaEventType, string>>;
 }
 
@@ -37,7 +39,14 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): W
       invalid.push(`${topicArnEnv(eventType)} must be an SNS topic ARN, got "${arn}"`);
     }
   }
+  let secretCache: SecretCacheOptions = {};
+  try {
+    secretCache = secretCacheOptionsFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    invalid.push(...error.invalid);
+  }
   if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
   const topicArns = Object.fromEntries(Object.values(AlmaEventType).map((eventType) => [eventType, read(topicArnEnv(eventType))]));
-  return { secretName, topicArns: topicArns as Record<AlmaEventType, string> };
+  return { secretName, secretCache, topicArns: topicArns as Record<AlmaEventType, string> };
 };

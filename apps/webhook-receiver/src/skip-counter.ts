@@ -13,10 +13,11 @@ export const REJECTED_METRIC = 'WebhooksRejected';
 /**
  * Why a webhook was answered with an error: `signature` (401: missing, malformed or wrong), `not-json` (400: signed,
  * but not UTF-8 text or not a JSON object), `too-large` (413: over SNS's limit, Alma will not resend it),
+ * `bad-id` (400: signed, but its `id` fails the identifier rule, so it could never become a message attribute),
  * `publish-failed` (503: the secret or SNS failed or was too slow; Alma resends it), `missing-challenge` (400: a GET
  * without `challenge`).
  */
-export type WebhookRejection = 'signature' | 'not-json' | 'too-large' | 'publish-failed' | 'missing-challenge';
+export type WebhookRejection = 'signature' | 'not-json' | 'bad-id' | 'too-large' | 'publish-failed' | 'missing-challenge';
 
 /** Counts every webhook's fate: published (by event type), skipped (by skip kind) or rejected (by reason). */
 export interface WebhookCounter extends SkipCounter {

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { MalformedEventError, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
-import { WebhookTooLargeError } from '@alma-cache/aws-adapters';
-import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, signatureShape } from './alma-signature';
+import { InvalidWebhookIdError, MalformedEventError, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
+import { type RotatingSecret, SNS_MAX_MESSAGE_BYTES, WebhookTooLargeError } from '@alma-cache/aws-adapters';
+import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, type SignatureCheck, signatureShape } from './alma-signature';
 import type { WebhookCounter } from './skip-counter';
 
 /** Alma waits 5 s for an answer; this leaves room for a cold start, API Gateway and the network. */
@@ -14,14 +14,43 @@ export type WebhookHandler = (event: APIGatewayProxyEventV2, context?: Context) 
 
 export interface WebhookHandlerDeps {
   readonly receiveWebhook: { execute(body: string): Promise<WebhookReceipt> };
-  /** The secret of Alma's webhook integration profile (read once per container). */
-  readonly secret: () => Promise<string>;
+  /**
+   * The secret of Alma's webhook integration profile, and during a rotation the previous one (cached for minutes);
+   * `refresh()` reads them again (at most once per few seconds) when a signature matches neither.
+   */
+  readonly secret: WebhookSecrets;
   /** Counts each webhook published, skipped or rejected (see `metricsSkipCounter`). */
   readonly counts: WebhookCounter;
   readonly logger: Logger;
   /** How long a POST may take before the receiver gives up and answers 503 (default {@link ALMA_REPLY_BUDGET_MS}). */
   readonly budgetMs?: number;
 }
+
+/** Where the receiver gets the secrets a webhook may be signed with (see `cachedRotatingSsmSecret`). */
+export interface WebhookSecrets {
+  (): Promise<RotatingSecret>;
+  refresh(): Promise<RotatingSecret>;
+}
+
+/**
+ * The largest body the receiver takes: SNS's limit for one message. A larger one could never be published, so it is
+ * refused before the secret is read or any HMAC computed (a flood of huge bodies costs neither SSM nor CPU).
+ */
+export const MAX_WEBHOOK_BODY_BYTES = SNS_MAX_MESSAGE_BYTES;
+
+/**
+ * The size in bytes of the body API Gateway handed over, without decoding it: for base64 from the encoded length
+ * (every 4 characters hold 3 bytes, less the `=` padding), for text its UTF-8 length.
+ *
+ * @example
+ * webhookBodyBytes({ body: 'eyJhIjoxfQ==', isBase64Encoded: true }); // 7, the bytes of {"a":1}
+ */
+export const webhookBodyBytes = (event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): number => {
+  const body = event.body ?? '';
+  if (!event.isBase64Encoded) return Buffer.byteLength(body, 'utf8');
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  return Math.max(0, Math.floor((body.length * 3) / 4) - padding);
+};
 
 /** The secret read or the publish did not finish in time: Alma is answered 503 and sends the webhook again. */
 export class ReplyBudgetExceededError extends Error {
@@ -58,9 +87,11 @@ const beforeDeadline = async <T>(work: Promise<T>, deadline: number, budgetMs: n
 /**
  * The webhook receiver behind two API Gateway routes (payload 2.0):
  * - `GET /?challenge=X` answers `{"challenge":"X"}` (Alma's unsigned check when the integration profile is saved), 400 without X;
- * - `POST /` checks `X-Exl-Signature` over the raw body (401 when missing, malformed or wrong), then publishes the body to
+ * - `POST /` refuses a body over {@link MAX_WEBHOOK_BODY_BYTES} (413) before reading the secret or computing any HMAC,
+ *   checks `X-Exl-Signature` over the raw body against the current and the previous secret, reading them again once
+ *   before saying 401 (missing, malformed or wrong), then publishes the body to
  *   the topic its event is routed to (200), skips an event the cache does not use (200, logged and counted), answers 400
- *   for a signed body that is not a JSON object, and 503 with a correlation id when the secret or SNS fails or is too
+ *   for a signed body that is not a JSON object or whose `id` is not an identifier, and 503 with a correlation id when the secret or SNS fails or is too
  *   slow for Alma's 5 s, so that Alma sends it again (after 1, 3 and 6 hours).
  *
  * The secret is never logged, nor is the signature Alma sent or the one expected.
@@ -84,10 +115,30 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
   };
 
   const receive = async (event: APIGatewayProxyEventV2, correlationId: string, deadline: number): Promise<APIGatewayProxyStructuredResultV2> => {
+    // Measured from the encoded length, before anything else: no decoding, no secret, no HMAC for a body SNS would refuse.
+    const declaredBytes = webhookBodyBytes(event);
+    if (declaredBytes > MAX_WEBHOOK_BODY_BYTES) {
+      logger.warn('Alma webhook rejected: body over the limit, refused before its signature was checked', { correlationId, bodyBytes: declaredBytes, limit: MAX_WEBHOOK_BODY_BYTES });
+      counts.rejected('too-large');
+      return json(413, { message: `The body is ${declaredBytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`, correlationId });
+    }
     const body = rawBodyOf(event);
     const signature = headerValue(event.headers, SIGNATURE_HEADER);
     const shape = signatureShape(signature);
-    const check = shape === 'well-formed' ? checkAlmaSignature(await beforeDeadline(deps.secret(), deadline, budgetMs), body, signature) : shape;
+    let check: SignatureCheck = shape === 'well-formed' ? 'mismatch' : shape;
+    if (shape === 'well-formed') {
+      const matching = (secrets: RotatingSecret) => [secrets.current, secrets.previous].find((secret) => secret !== undefined && checkAlmaSignature(secret, body, signature) === 'valid');
+      let secrets = await beforeDeadline(deps.secret(), deadline, budgetMs);
+      let used = matching(secrets);
+      if (used === undefined) {
+        // The secret may have been rotated since it was cached: read it again (shared, rate-limited) before saying 401,
+        // which Alma would never retry. A failed read throws, and Alma gets a 503 instead.
+        secrets = await beforeDeadline(deps.secret.refresh(), deadline, budgetMs);
+        used = matching(secrets);
+      }
+      check = used === undefined ? 'mismatch' : 'valid';
+      if (used !== undefined && used !== secrets.current) logger.info('Alma webhook signed with the previous secret (rotation in progress)', { correlationId });
+    }
     if (check !== 'valid') {
       logger.warn(`Alma webhook rejected: signature ${check}`, { correlationId, sourceIp: event.requestContext.http.sourceIp, bodyBytes: body.length });
       counts.rejected('signature');
@@ -129,6 +180,12 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     try {
       return await receive(event, correlationId, deadline);
     } catch (error) {
+      if (error instanceof InvalidWebhookIdError) {
+        // Signed by Alma, so never resent after a 4xx; but it could never be delivered either: logged with its reason.
+        logger.error('Alma webhook rejected: signed, but its id is not a valid identifier', { reason: error.reason, correlationId });
+        counts.rejected('bad-id');
+        return json(400, { message: `Not an Alma webhook: ${error.reason}`, correlationId });
+      }
       if (error instanceof MalformedEventError) {
         logger.warn('Alma webhook rejected: signed, but not a JSON object', { reason: error.reason, correlationId });
         counts.rejected('not-json');

@@ -18,13 +18,13 @@ describe('Class: ReceiveWebhook', () => {
   it('publishes the body byte for byte as received, whitespace and key order included', async () => {
     // Prepare
     const publisher = new InMemoryWebhookPublisher();
-    const body = '{ "event" : {"value":"LOAN_CREATED"},\n  "action":"LOAN" }';
+    const body = '{ "event" : {"value":"LOAN_CREATED"},\n  "action":"LOAN", "id" : "5500110001" }';
 
     // Act
     await new ReceiveWebhook(publisher).execute(body);
 
     // Assess
-    expect(publisher.published[0]).toEqual({ topic: 'LOAN_CREATED', eventType: 'LOAN_CREATED', almaEventId: undefined, body });
+    expect(publisher.published[0]).toEqual({ topic: 'LOAN_CREATED', eventType: 'LOAN_CREATED', almaEventId: '5500110001', body });
   });
 
   it('publishes a LOAN_LOST webhook to the LOAN_RETURNED topic, naming its own event type', async () => {

@@ -35,7 +35,7 @@ describe('Metrics: webhook-receiver WebhooksPublished, WebhooksSkipped and Webho
   let metrics: CapturedMetrics;
   let execute: jest.Mock<Promise<WebhookReceipt>, [string]>;
 
-  const handler = () => createWebhookHandler({ receiveWebhook: { execute }, secret: async () => SECRET, counts: metricsSkipCounter(metrics), logger, budgetMs: 1_000 });
+  const handler = () => createWebhookHandler({ receiveWebhook: { execute }, secret: Object.assign(async () => ({ current: SECRET }), { refresh: async () => ({ current: SECRET }) }), counts: metricsSkipCounter(metrics), logger, budgetMs: 1_000 });
 
   beforeEach(() => {
     metrics = new CapturedMetrics('alma-cache-webhooks');

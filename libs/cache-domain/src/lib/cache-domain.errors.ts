@@ -22,6 +22,17 @@ export class MalformedEventError extends InvalidEventError {
   }
 }
 
+/**
+ * A webhook whose `id` fails the identifier rule ({@link identifierProblem}): it would become the `alma_event_id`
+ * message attribute and the key of every log line about the event. `reason` names the rule, never echoes the id.
+ */
+export class InvalidWebhookIdError extends MalformedEventError {
+  public constructor(reason: string) {
+    super(reason);
+    this.name = 'InvalidWebhookIdError';
+  }
+}
+
 /** A well-formed Alma event that this function does not handle (its topic subscription is wrong). */
 export class UnsupportedEventTypeError extends InvalidEventError {
   public constructor(

@@ -1,5 +1,6 @@
 import type { AlmaEventType } from './alma-event';
-import { MalformedEventError } from './cache-domain.errors';
+import { InvalidWebhookIdError, MalformedEventError } from './cache-domain.errors';
+import { identifierProblem, isIdentifier } from './identifier';
 import type { WebhookPublisher } from './webhook-publisher.port';
 import { routeWebhookEvent, type WebhookSkip } from './webhook-routing';
 
@@ -27,12 +28,16 @@ const textField = (value: unknown): string | undefined => (typeof value === 'str
  * Routes one signed Alma webhook body to its topic, unchanged, or skips it (see {@link routeWebhookEvent}).
  *
  * Only what routing needs is read (`event.value`, `action`, `id`): the functions behind the topics validate the rest
- * and send what they cannot apply to their failure queue, where it stays visible, rather than have Alma drop it.
+ * and send what they cannot apply to their failure queue, where it stays visible, rather than have Alma drop it. The
+ * `id` is the exception: a webhook to publish must carry one that passes the identifier rule, since it becomes the
+ * `alma_event_id` message attribute and every function behind the topics refuses an event without it. A skipped
+ * webhook's id is only reported when it passes the rule (it is never published).
  *
  * @example
  * const receipt = await new ReceiveWebhook(publisher).execute(rawBody);
  * receipt.outcome; // 'published' (receipt.topic, receipt.messageId) or 'skipped' (receipt.reason)
- * @throws MalformedEventError when the body is not a JSON object (nothing is published); whatever the publisher throws
+ * @throws MalformedEventError when the body is not a JSON object (nothing is published); InvalidWebhookIdError when a
+ *   webhook to publish has no `id` or one that is not an identifier; whatever the publisher throws
  */
 export class ReceiveWebhook {
   public constructor(private readonly publisher: WebhookPublisher) {}
@@ -51,12 +56,16 @@ export class ReceiveWebhook {
     const event = webhook['event'];
     const eventType = textField(typeof event === 'object' && event !== null ? (event as Record<string, unknown>)['value'] : undefined);
     const action = textField(webhook['action']);
-    const almaEventId = textField(webhook['id']);
+    const id = webhook['id'];
 
     const route = routeWebhookEvent(eventType, action);
     if (route.action === 'skip') {
+      const almaEventId = isIdentifier(id) ? id : undefined;
       return { outcome: 'skipped', eventType, action, almaEventId, skip: route.skip, reason: route.reason };
     }
+    const idProblem = identifierProblem(id);
+    if (idProblem !== undefined) throw new InvalidWebhookIdError(`"id" (the Alma event id) ${idProblem}`);
+    const almaEventId = id as string;
     const published = eventType as string;
     const { messageId } = await this.publisher.publish({ topic: route.topic, eventType: published, almaEventId, body });
     return { outcome: 'published', eventType: published, topic: route.topic, almaEventId, messageId };
