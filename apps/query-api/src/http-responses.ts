@@ -37,6 +37,7 @@ const UNAVAILABLE_MESSAGES = {
   throttled: 'Alma is throttling requests and this patron is not cached',
   'daily-limit': "Alma's daily API request limit is reached and this patron is not cached",
   unavailable: 'Alma is unavailable and this patron is not cached',
+  refreshing: 'This patron is being rebuilt from Alma right now',
 } as const;
 
 /**
@@ -54,7 +55,7 @@ export const failureOf = (error: unknown): HttpFailure => {
   }
   if (error instanceof PatronDataUnavailableError) {
     return {
-      status: error.unavailability === 'unavailable' ? 503 : 429,
+      status: error.unavailability === 'unavailable' || error.unavailability === 'refreshing' ? 503 : 429,
       message: `${UNAVAILABLE_MESSAGES[error.unavailability]}; retry after ${error.retryAfterSeconds} s`,
       headers: { 'retry-after': String(error.retryAfterSeconds) },
       severity: 'warn',

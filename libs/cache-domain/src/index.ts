@@ -1,5 +1,7 @@
 export * from './lib/alma-api.errors';
 export * from './lib/alma-api.port';
+export * from './lib/alma-call-budget.port';
+export * from './lib/unknown-patrons.port';
 export * from './lib/alma-event';
 export * from './lib/cache-record';
 export * from './lib/identifier';
@@ -24,6 +26,7 @@ export * from './lib/cache-reader.port';
 export * from './lib/patron-query.errors';
 export * from './lib/patron-query-rules';
 export * from './lib/patron-query';
+export * from './lib/patron-miss';
 export * from './lib/get-patron.use-case';
 export * from './lib/list-patron-items.use-case';
 export * from './lib/get-patron-item.use-case';

@@ -6,4 +6,6 @@ export * from './testing/alma-webhooks';
 export * from './testing/in-memory-alma-api';
 export * from './testing/in-memory-cache-reader';
 export * from './testing/in-memory-webhook-publisher';
+export * from './testing/in-memory-unknown-patrons';
+export * from './testing/in-memory-alma-call-budget';
 export * from './testing/extra-alma-webhooks';

@@ -30,3 +30,18 @@ export class AlmaRequestError extends Error {
     this.name = 'AlmaRequestError';
   }
 }
+
+/**
+ * The stage's own Alma call budget (see `AlmaCallBudget`) had no call left within the wait allowed: Alma was not
+ * asked. An {@link AlmaUnavailableError}, so callers treat it like Alma's own per-second throttling.
+ */
+export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
+  public constructor(
+    public readonly callsPerSecond: number,
+    waitedMs: number,
+    retryAfterSeconds = 1,
+  ) {
+    super(`this stage's Alma budget of ${callsPerSecond} calls/s had no call left for ${waitedMs} ms`, retryAfterSeconds);
+    this.name = 'AlmaBudgetExhaustedError';
+  }
+}

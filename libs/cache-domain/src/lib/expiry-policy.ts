@@ -9,6 +9,7 @@
  * - `refreshWindow`: at most one refresh request per unknown patron per window.
  * - `clockSkew`: a refresh dates its snapshot this much before it started, so that a webhook stamped by Alma's
  *   clock just after the snapshot still wins over it even if Alma's clock runs behind ours.
+ * - `unknownPatron`: how long an id Alma said it does not know is answered 404 without asking Alma again.
  */
 export interface ExpiryPolicy {
   readonly userSeconds: number;
@@ -16,6 +17,7 @@ export interface ExpiryPolicy {
   readonly tombstoneSeconds: number;
   readonly refreshWindowSeconds: number;
   readonly clockSkewSeconds: number;
+  readonly unknownPatronSeconds: number;
 }
 
 const DAY = 24 * 60 * 60;
@@ -26,6 +28,7 @@ export const DEFAULT_EXPIRY_POLICY: ExpiryPolicy = {
   tombstoneSeconds: 2 * DAY,
   refreshWindowSeconds: 5 * 60,
   clockSkewSeconds: 60,
+  unknownPatronSeconds: 5 * 60,
 };
 
 /** The environment variables that override {@link DEFAULT_EXPIRY_POLICY}, by field. */
@@ -35,6 +38,7 @@ export const EXPIRY_POLICY_ENV = {
   tombstoneSeconds: 'CACHE_TOMBSTONE_TTL_SECONDS',
   refreshWindowSeconds: 'USER_REFRESH_WINDOW_SECONDS',
   clockSkewSeconds: 'ALMA_CLOCK_SKEW_SECONDS',
+  unknownPatronSeconds: 'ALMA_UNKNOWN_PATRON_TTL_SECONDS',
 } as const satisfies Record<keyof ExpiryPolicy, string>;
 
 /**

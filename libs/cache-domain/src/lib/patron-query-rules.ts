@@ -1,4 +1,4 @@
-import { AlmaUnavailableError } from './alma-api.errors';
+import { AlmaBudgetExhaustedError, AlmaUnavailableError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
 import { ITEM_SHAPES, type ItemKind } from './cache-record';
@@ -16,6 +16,7 @@ export const DEFAULT_RETRY_AFTER_SECONDS = {
   throttled: 2,
   'daily-limit': 3600,
   unavailable: 30,
+  refreshing: 2,
 } as const satisfies Record<AlmaUnavailability, number>;
 
 // eslint-disable-next-line no-control-regex
@@ -99,6 +100,7 @@ export const sortById = (kind: ItemKind, records: readonly AlmaRecord[]): AlmaRe
  * almaUnavailability(new AlmaUnavailableError('GET …/loans failed 2 time(s); last: HTTP 429 throttled: …')); // 'throttled'
  */
 export const almaUnavailability = (error: AlmaUnavailableError): AlmaUnavailability => {
+  if (error instanceof AlmaBudgetExhaustedError) return 'throttled';
   if (/DAILY_THRESHOLD|daily API request threshold/i.test(error.reason)) return 'daily-limit';
   if (/\bHTTP 429\b|PER_SECOND_THRESHOLD/i.test(error.reason)) return 'throttled';
   return 'unavailable';

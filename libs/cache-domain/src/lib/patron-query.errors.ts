@@ -29,10 +29,11 @@ export class PatronItemNotFoundError extends Error {
 }
 
 /**
- * Why Alma could not answer a query the cache could not: `throttled` (Alma's per-second limit), `daily-limit`
- * (the institution's daily quota is spent) or `unavailable` (5xx, timeouts, network).
+ * Why Alma could not answer a query the cache could not: `throttled` (Alma's per-second limit, or this stage's own
+ * Alma budget), `daily-limit` (the institution's daily quota is spent), `unavailable` (5xx, timeouts, network) or
+ * `refreshing` (another caller is rebuilding the patron from Alma right now: Alma was not asked again).
  */
-export const ALMA_UNAVAILABILITY = ['throttled', 'daily-limit', 'unavailable'] as const;
+export const ALMA_UNAVAILABILITY = ['throttled', 'daily-limit', 'unavailable', 'refreshing'] as const;
 export type AlmaUnavailability = (typeof ALMA_UNAVAILABILITY)[number];
 
 /**

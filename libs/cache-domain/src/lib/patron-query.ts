@@ -5,6 +5,7 @@ import type { ItemKind } from './cache-record';
 import type { CacheReader, CachedPatronRecord } from './cache-reader.port';
 import type { Clock } from './clock.port';
 import { PatronNotFoundError } from './patron-query.errors';
+import { answerMiss, type PatronMissDeps } from './patron-miss';
 import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, sortById } from './patron-query-rules';
 import type { UserRefreshQueue } from './user-refresh-queue.port';
 
@@ -14,14 +15,20 @@ export interface PatronQueryDeps {
   readonly alma: AlmaApi;
   readonly refreshQueue: UserRefreshQueue;
   readonly clock: Clock;
+  /**
+   * How misses are answered without draining Alma (claim, negative cache, inline rebuild: see `answerMiss`). The
+   * query API always gives it; without it (a wiring with read-only access to the cache) a miss asks Alma directly
+   * and queues a refresh, every time.
+   */
+  readonly miss?: PatronMissDeps;
 }
 
 /** Whether a patron read from Alma was queued for a refresh. A failed send is reported, never thrown: the answer stands. */
 export type RefreshRequestOutcome = { readonly queued: true } | { readonly queued: false; readonly error: unknown };
 
 /**
- * A query's answer and where it came from. `refresh` is set exactly when the answer came from Alma: the cache could
- * not answer, so the patron was queued for a rebuild.
+ * A query's answer and where it came from (`alma`: this request read Alma, directly or by rebuilding the patron).
+ * `refresh` is set when the answer came from Alma directly (no `miss` wiring): the patron was queued for a rebuild.
  */
 export interface PatronQueryAnswer<T> {
   readonly value: T;
@@ -62,6 +69,13 @@ export const readPatronRecords = async <K extends ItemKind>(
   if (isCompletePatron(user, nowSeconds)) {
     const cached = await fromCache(deps.cache, user, kinds, nowSeconds);
     if (cached !== undefined) return { value: cached, source: 'cache' };
+  }
+  if (deps.miss) {
+    return answerMiss(deps, deps.miss, userPrimaryId, user, async () => {
+      const now = epochSeconds(deps.clock.now());
+      const current = await deps.cache.readPatron(userKey);
+      return isCompletePatron(current, now) ? fromCache(deps.cache, current, kinds, now) : undefined;
+    });
   }
 
   const lists = await askAlma(userPrimaryId, async () => {

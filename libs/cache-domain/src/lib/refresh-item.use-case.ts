@@ -3,7 +3,7 @@ import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
 import type { WriteResult } from './cache-store.port';
 import type { ItemRefreshRequest } from './refresh-message';
-import { type RefreshDeps, refreshStamp, refreshedRecord } from './refresh-support';
+import { type RefreshDeps, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 
 export interface ItemRefreshOutcome {
   readonly request: ItemRefreshRequest;
@@ -35,6 +35,7 @@ export class RefreshItem {
       alma = await this.deps.alma.getRecord(userPrimaryId, kind, itemId);
     } catch (error) {
       if (!(error instanceof AlmaUserNotFoundError)) throw error;
+      await rememberUnknownPatron(this.deps, userCacheKey(userPrimaryId), stamp.nowSeconds);
     }
     const found = alma !== undefined;
 

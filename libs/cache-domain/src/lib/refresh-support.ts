@@ -3,6 +3,7 @@ import type { ItemKind } from './cache-record';
 import type { CacheStore, ItemRecord } from './cache-store.port';
 import type { Clock } from './clock.port';
 import type { ExpiryPolicy } from './expiry-policy';
+import type { UnknownPatrons } from './unknown-patrons.port';
 import { WEBHOOK_SHAPES } from './alma-event';
 
 /** What the refresh use cases need; the composition root provides it. */
@@ -11,7 +12,23 @@ export interface RefreshDeps {
   readonly alma: AlmaApi;
   readonly clock: Clock;
   readonly expiry: ExpiryPolicy;
+  /** Where a patron Alma does not know is remembered, so the query API stops asking Alma about them for a while. */
+  readonly unknownPatrons?: UnknownPatrons;
 }
+
+/**
+ * Remembers that Alma does not know the patron, for `expiry.unknownPatronSeconds`; a no-op without a negative cache.
+ *
+ * @example
+ * await rememberUnknownPatron(deps, 'nobody', stamp.nowSeconds);
+ */
+export const rememberUnknownPatron = async (
+  deps: Pick<RefreshDeps, 'unknownPatrons' | 'expiry'>,
+  userKey: string,
+  nowSeconds: number,
+): Promise<void> => {
+  await deps.unknownPatrons?.remember(userKey, nowSeconds + deps.expiry.unknownPatronSeconds);
+};
 
 /** The `alma_event_type` of records a refresh writes, so readers can tell them from webhook versions. */
 export const REFRESH_EVENT_TYPE = 'REFRESH';

@@ -1,4 +1,5 @@
 import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
+import type { CacheReader, CachedItem } from '../lib/cache-reader.port';
 import type {
   CacheStore,
   CachedUser,
@@ -44,6 +45,46 @@ export class InMemoryCacheStore implements CacheStore {
       version: 0,
       refreshedAt: '2026-01-01T00:00:00.000Z',
     });
+  }
+
+  /**
+   * A {@link CacheReader} over this store's contents, as the query API reads the tables the refresh writes.
+   *
+   * @example
+   * const deps = { cache: store.reader(), … };
+   */
+  public reader(): CacheReader {
+    const cached = (record: ItemRecord): CachedItem => ({
+      kind: record.kind,
+      itemId: record.itemId,
+      tombstone: record.tombstone,
+      expiresAt: record.expiresAt,
+      fields: record.fields,
+    });
+    return {
+      readPatron: async (userKey) => {
+        const user = this.users.get(userKey);
+        if (!user) return undefined;
+        return {
+          userKey,
+          ids: copySets(user.ids),
+          ...(user.refreshedAt ? { refreshedAt: user.refreshedAt } : {}),
+          ...(user.expiresAt === undefined ? {} : { expiresAt: user.expiresAt }),
+        };
+      },
+      readItems: async (kind, itemIds) => {
+        const found = new Map<string, CachedItem>();
+        for (const id of itemIds) {
+          const record = this.items[kind].get(id);
+          if (record) found.set(id, cached(record));
+        }
+        return found;
+      },
+      readItem: async (kind, itemId) => {
+        const record = this.items[kind].get(itemId);
+        return record ? cached(record) : undefined;
+      },
+    };
   }
 
   /** Runs `action` just before the next call of `operation`, e.g. to land a webhook in the middle of a refresh. */

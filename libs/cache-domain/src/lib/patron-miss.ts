@@ -1,0 +1,143 @@
+import { userCacheKey } from './alma-event';
+import type { CachedPatronRecord } from './cache-reader.port';
+import type { CacheStore } from './cache-store.port';
+import type { Clock } from './clock.port';
+import type { ExpiryPolicy } from './expiry-policy';
+import { PatronDataUnavailableError, PatronNotFoundError } from './patron-query.errors';
+import { askAlma, epochSeconds } from './patron-query-rules';
+import type { UserRefreshOutcome } from './refresh-user.use-case';
+import type { UnknownPatrons } from './unknown-patrons.port';
+import type { UserRefreshQueue } from './user-refresh-queue.port';
+
+/**
+ * What the query API needs to answer a miss without draining Alma: the webhooks' refresh claim (one rebuild per
+ * patron per window, webhooks and queries alike), the negative cache, and the bulk refresh's `RefreshUser`, run
+ * inline by the one query that holds the claim.
+ */
+export interface PatronMissDeps {
+  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent'>;
+  readonly unknownPatrons: UnknownPatrons;
+  /** `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. */
+  readonly refreshUser: { execute(userPrimaryId: string): Promise<UserRefreshOutcome> };
+  readonly expiry: Pick<ExpiryPolicy, 'refreshWindowSeconds' | 'userSeconds'>;
+  /** A claimant id no other request uses: a query's claim is its own, never re-granted to another query. */
+  readonly newClaimant: () => string;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** How long a miss waits for a rebuild another caller is running before answering 503. Default 3000 ms. */
+  readonly waitForRefreshMs?: number;
+  /** Between two looks at the cache while waiting. Default 250 ms. */
+  readonly pollIntervalMs?: number;
+}
+
+/** What a miss answers with, and whether this request rebuilt the patron from Alma. */
+export interface MissAnswer<T> {
+  readonly value: T;
+  /** `alma`: this request rebuilt the patron; `cache`: another caller's rebuild answered it. */
+  readonly source: 'cache' | 'alma';
+}
+
+/** Seconds a caller is told to wait for a rebuild someone else is running: a patron takes a second or two. */
+export const REFRESH_PENDING_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Answers a query the cache could not answer, spending at most one Alma rebuild per patron per window:
+ *
+ * 1. An id Alma said it does not know (the negative cache) is a 404 at once: no Alma call.
+ * 2. A patron whose first refresh is still running (a placeholder younger than the refresh window) is not fetched
+ *    again: the query waits for that refresh.
+ * 3. Otherwise the query takes the patron's refresh claim, the one the webhooks take. The one holder rebuilds the
+ *    patron inline through `RefreshUser` and answers from the cache it wrote; everyone else (a concurrent query, a
+ *    webhook's queued refresh, a rebuild that just finished) waits up to `waitForRefreshMs` for the cache to answer.
+ * 4. Still nothing: 503 with `Retry-After` ({@link PatronDataUnavailableError} `refreshing`), without calling Alma.
+ *
+ * When the holder's rebuild fails because Alma is unavailable, the patron goes on the Users queue (the bulk refresh
+ * retries patiently) and the claim stays taken, so the window's other misses do not hammer a struggling Alma.
+ *
+ * @example
+ * const answer = await answerMiss(deps, miss, 'PAT0042X', user, () => readFromCache());
+ * answer.source; // 'alma' when this request rebuilt the patron
+ * @throws PatronNotFoundError when Alma does not know the patron (now, or within the negative cache's time)
+ * @throws PatronDataUnavailableError when Alma is throttling or down, or another caller's rebuild is not done yet
+ */
+export const answerMiss = async <T>(
+  deps: { readonly clock: Clock; readonly refreshQueue: UserRefreshQueue },
+  miss: PatronMissDeps,
+  userPrimaryId: string,
+  user: CachedPatronRecord | undefined,
+  fromCache: () => Promise<T | undefined>,
+): Promise<MissAnswer<T>> => {
+  const userKey = userCacheKey(userPrimaryId);
+  const nowSeconds = epochSeconds(deps.clock.now());
+  if (await miss.unknownPatrons.isUnknown(userKey, nowSeconds)) throw new PatronNotFoundError(userPrimaryId);
+
+  const claimant = miss.newClaimant();
+  const claimed =
+    !isRefreshRunning(user, miss.expiry, nowSeconds) &&
+    (await miss.store.claimUserRefresh({ userKey, claimant, nowSeconds, untilSeconds: nowSeconds + miss.expiry.refreshWindowSeconds }));
+  if (!claimed) return { value: await waitForCache(miss, userPrimaryId, userKey, nowSeconds, fromCache), source: 'cache' };
+
+  let outcome: UserRefreshOutcome;
+  try {
+    outcome = await askAlma(userPrimaryId, () => miss.refreshUser.execute(userPrimaryId));
+  } catch (error) {
+    if (error instanceof PatronDataUnavailableError) await handOverToQueue(deps.refreshQueue, miss, userPrimaryId, userKey, claimant);
+    throw error;
+  }
+  if (outcome.result === 'user-not-found') throw new PatronNotFoundError(userPrimaryId);
+  // Read back what the rebuild wrote; the reader may lag a write by a moment, hence the same short wait.
+  return { value: await waitForCache(miss, userPrimaryId, userKey, nowSeconds, fromCache), source: 'alma' };
+};
+
+/**
+ * A placeholder (no `refreshedAt`) is written by a refresh before it asks Alma. Younger than the refresh window, it
+ * means that refresh is still running; older, that refresh died, and the patron may be rebuilt again.
+ */
+const isRefreshRunning = (
+  user: CachedPatronRecord | undefined,
+  expiry: PatronMissDeps['expiry'],
+  nowSeconds: number,
+): boolean => {
+  if (user === undefined || user.refreshedAt !== undefined || user.expiresAt === undefined) return false;
+  const createdAt = user.expiresAt - expiry.userSeconds;
+  return nowSeconds - createdAt < expiry.refreshWindowSeconds;
+};
+
+const waitForCache = async <T>(
+  miss: PatronMissDeps,
+  userPrimaryId: string,
+  userKey: string,
+  nowSeconds: number,
+  fromCache: () => Promise<T | undefined>,
+): Promise<T> => {
+  const interval = miss.pollIntervalMs ?? 250;
+  const looks = Math.max(1, Math.ceil((miss.waitForRefreshMs ?? 3000) / interval));
+  for (let look = 1; ; look += 1) {
+    const value = await fromCache();
+    if (value !== undefined) return value;
+    // The rebuild we wait for may have found the patron unknown.
+    if (await miss.unknownPatrons.isUnknown(userKey, nowSeconds)) throw new PatronNotFoundError(userPrimaryId);
+    if (look >= looks) break;
+    await miss.sleep(interval);
+  }
+  throw new PatronDataUnavailableError(userPrimaryId, 'refreshing', REFRESH_PENDING_RETRY_AFTER_SECONDS);
+};
+
+/**
+ * The inline rebuild could not reach Alma: the Users queue takes the patron (its consumer retries for minutes), and
+ * the claim, kept, says so. A failed send is left to the next miss after the window; the caller's answer is the
+ * 429/503 either way.
+ */
+const handOverToQueue = async (
+  queue: UserRefreshQueue,
+  miss: PatronMissDeps,
+  userPrimaryId: string,
+  userKey: string,
+  claimant: string,
+): Promise<void> => {
+  try {
+    await queue.requestRefresh(userPrimaryId);
+    await miss.store.markRefreshSent(userKey, claimant);
+  } catch {
+    // Nothing more to do here: the caller is answered with Alma's unavailability.
+  }
+};
