@@ -18,6 +18,7 @@ import {
 import {
   type CachedSecret,
   cachedSsmSecret,
+  secretCacheOptionsFromEnv,
   createDocumentClient,
   createSqsClient,
   createSsmClient,
@@ -58,7 +59,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
-    .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName), [
+    .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)), [
       TOKENS.SsmClient,
       TOKENS.Config,
     ]);
@@ -67,6 +68,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey,
+        // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
+        refreshApiKey: apiKey.refresh,
         maxConcurrentRequests: config.alma.maxConcurrentRequests,
         maxAttempts: config.alma.maxAttempts,
         timeoutMs: config.alma.timeoutMs,

@@ -11,7 +11,7 @@ import {
   RefreshUser,
   systemClock,
 } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { type CachedSecret, cachedSsmSecret, secretCacheOptionsFromEnv, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -44,7 +44,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
-    .toResolvedValue((ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName), [
+    .toResolvedValue((ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)), [
       TOKENS.SsmClient,
       TOKENS.Config,
     ]);
@@ -53,6 +53,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey: meter.countingApiKey(apiKey),
+        // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
+        refreshApiKey: apiKey.refresh,
         maxConcurrentRequests: config.alma.maxConcurrentRequests,
         onRetry: (info) => {
           meter.retried();

@@ -443,6 +443,59 @@ describe('Class: AlmaHttpApi', () => {
       expect(alma.calls).toHaveLength(1);
     });
 
+    it('re-reads a key Alma refuses (401) once and sends again with the rotated one', async () => {
+      // Prepare: the cached key is the one Alma just stopped accepting; a re-read returns the new one
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 2 }));
+      let cached = 'l8xx-OLD-rotated-key-0001';
+      const refreshApiKey = jest.fn(async () => {
+        cached = API_KEY;
+        return cached;
+      });
+
+      // Act
+      const loans = await almaApi({ apiKey: async () => cached, refreshApiKey }).listRecords('PAT0042X', 'loan');
+
+      // Assess
+      expect(loans).toHaveLength(2);
+      expect(refreshApiKey).toHaveBeenCalledTimes(1);
+      expect(alma.calls).toHaveLength(2);
+    });
+
+    it('does not send again when the re-read key is the one Alma refused, and fails with the 401', async () => {
+      // Prepare
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));
+      const wrongKey = 'l8xx-WRONG-key-9999';
+      const refreshApiKey = jest.fn(async () => wrongKey);
+
+      // Act
+      const error = await failure(almaApi({ apiKey: async () => wrongKey, refreshApiKey }).getRecord('PAT0042X', 'loan', '1'));
+
+      // Assess
+      expect(error).toBeInstanceOf(AlmaRequestError);
+      expect((error as AlmaRequestError).status).toBe(401);
+      expect(inspect(error)).not.toContain(wrongKey);
+      expect(refreshApiKey).toHaveBeenCalledTimes(1);
+      expect(alma.calls).toHaveLength(1);
+    });
+
+    it('re-reads at most once per request: a new key that is refused too ends in the 401', async () => {
+      // Prepare
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));
+      let cached = 'l8xx-WRONG-key-0001';
+      const refreshApiKey = jest.fn(async () => {
+        cached = `l8xx-WRONG-key-000${refreshApiKey.mock.calls.length + 1}`;
+        return cached;
+      });
+
+      // Act
+      const error = await failure(almaApi({ apiKey: async () => cached, refreshApiKey }).listRecords('PAT0042X', 'loan'));
+
+      // Assess
+      expect((error as AlmaRequestError).status).toBe(401);
+      expect(refreshApiKey).toHaveBeenCalledTimes(1);
+      expect(alma.calls).toHaveLength(2);
+    });
+
     it('never puts the key in retry info or errors, even when a proxy page echoes it', async () => {
       // Prepare
       alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));

@@ -31,6 +31,12 @@ export interface AlmaHttpApiOptions {
   readonly baseUrl: string;
   /** Called before each attempt; caching (SSM, Secrets Manager) is the caller's job. */
   readonly apiKey: () => Promise<string>;
+  /**
+   * Called when Alma answers 401, at most once per request: re-reads the key (e.g. `CachedSecret.refresh`, which is
+   * shared and rate-limited) and returns it. The request is sent again only when the key changed, so a rotated key
+   * costs one extra call and a wrong one none. Without it, a 401 fails the request at once.
+   */
+  readonly refreshApiKey?: () => Promise<string>;
   /** Requests in flight at once through this instance (one per Lambda container). Default 4. */
   readonly maxConcurrentRequests?: number;
   /** Per attempt, headers and body. Default 10 000 ms. */
@@ -50,8 +56,8 @@ export interface AlmaHttpApiOptions {
 }
 
 /** {@link AlmaHttpApiOptions} with every default applied and `baseUrl` normalised (no trailing slash). */
-export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry'>> &
-  Pick<AlmaHttpApiOptions, 'onRetry'>;
+export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey'>> &
+  Pick<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey'>;
 
 export const ALMA_HTTP_API_DEFAULTS = {
   maxConcurrentRequests: 4,
@@ -86,6 +92,7 @@ export function resolveAlmaHttpApiOptions(options: AlmaHttpApiOptions): Resolved
     random: options.random ?? Math.random,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     onRetry: options.onRetry,
+    refreshApiKey: options.refreshApiKey,
   };
   requireWhole('maxConcurrentRequests', resolved.maxConcurrentRequests, 1);
   requireWhole('maxAttempts', resolved.maxAttempts, 1);

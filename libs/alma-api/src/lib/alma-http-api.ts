@@ -56,7 +56,12 @@ interface RetryOutcome {
   readonly retryAfterSeconds?: number;
 }
 
-type AttemptOutcome = { readonly value: unknown } | { readonly recordMissing: true } | RetryOutcome;
+/** Alma refused the key (401) and the caller can re-read it: the request may be sent once more with a new one. */
+interface KeyRejected {
+  readonly keyRejected: string;
+}
+
+type AttemptOutcome = { readonly value: unknown } | { readonly recordMissing: true } | KeyRejected | RetryOutcome;
 
 /** What a single-record GET resolves to when Alma says the record does not exist. */
 const RECORD_MISSING = Symbol('record missing');
@@ -87,7 +92,8 @@ class ListAbandoned extends Error {}
  *   request or fee was not found / does not exist) is `undefined`. These codes are an assumption built from
  *   Alma's published error tables; see `alma-error-reply.ts`.
  * - **The key** is read from `apiKey()` per attempt, sent only in the `Authorization` header, and cut out of any
- *   text of Alma's that ends up in an error message.
+ *   text of Alma's that ends up in an error message. On a 401, `refreshApiKey()` (when given) re-reads it once per
+ *   request, and the request is sent again only with a key that changed (a rotation); otherwise `AlmaRequestError(401)`.
  *
  * @example
  * const alma = new AlmaHttpApi({
@@ -176,6 +182,7 @@ export class AlmaHttpApi implements AlmaApi {
   ): Promise<unknown> {
     const url = `${this.options.baseUrl}${target.path}?${new URLSearchParams({ format: 'json', ...query })}`;
     let lastRetryAfter: number | undefined;
+    let keyRefreshed = false;
     for (let attempt = 1; ; attempt += 1) {
       if (abandoned?.aborted) throw new ListAbandoned();
       const key = await this.options.apiKey();
@@ -183,6 +190,15 @@ export class AlmaHttpApi implements AlmaApi {
       const outcome = await this.attempt(url, target, key, abandoned);
       if ('value' in outcome) return outcome.value;
       if ('recordMissing' in outcome) return RECORD_MISSING;
+      if ('keyRejected' in outcome) {
+        // The key may have been rotated since it was cached: re-read it once, and send again only if it changed.
+        if (keyRefreshed || this.options.refreshApiKey === undefined || (await this.options.refreshApiKey()) === key) {
+          throw new AlmaRequestError(401, `GET ${target.path}: ${outcome.keyRejected}`);
+        }
+        keyRefreshed = true;
+        attempt -= 1;
+        continue;
+      }
 
       lastRetryAfter = outcome.retryAfterSeconds ?? lastRetryAfter;
       const waitAsked = outcome.retryAfterSeconds === undefined ? undefined : outcome.retryAfterSeconds * 1000;
@@ -271,6 +287,7 @@ export class AlmaHttpApi implements AlmaApi {
       return { retry: 429, description: `HTTP 429 throttled: ${detail}`, retryAfterSeconds };
     }
     if (status >= 500) return { retry: status, description: `HTTP ${status}: ${detail}`, retryAfterSeconds };
+    if (status === 401) return { keyRejected: detail };
 
     const codes = new Set(errors.map((error) => error.errorCode));
     const userMissing = errors.some((error) => /\buser\b.*\bnot found\b/i.test(error.errorMessage));
