@@ -1,6 +1,7 @@
 export * from './lib/aws-clients';
 export * from './lib/tracing';
 export * from './lib/dynamodb-cache-store';
+export * from './lib/dynamodb-alma-guard';
 export * from './lib/sqs-user-refresh-queue';
 export * from './lib/ssm-secret';
 export * from './lib/sns-change-publisher';

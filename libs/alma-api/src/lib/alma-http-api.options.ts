@@ -1,3 +1,5 @@
+import type { AlmaCallBudget } from '@alma-cache/cache-domain';
+
 /** Why an attempt is retried: Alma's HTTP status (429, 5xx), no reply within `timeoutMs`, or a failed connection. */
 export type AlmaRetryReason = number | 'timeout' | 'network';
 
@@ -53,11 +55,16 @@ export interface AlmaHttpApiOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Told about every retry, before the wait, so handlers can log it. */
   readonly onRetry?: (info: AlmaRetryInfo) => void;
+  /**
+   * The stage's shared Alma budget: one call is taken before every HTTP request (retries included), inside the
+   * concurrency slot, so the request follows its token at once. None: no budget.
+   */
+  readonly budget?: AlmaCallBudget;
 }
 
 /** {@link AlmaHttpApiOptions} with every default applied and `baseUrl` normalised (no trailing slash). */
-export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey'>> &
-  Pick<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey'>;
+export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget'>> &
+  Pick<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget'>;
 
 export const ALMA_HTTP_API_DEFAULTS = {
   maxConcurrentRequests: 4,
@@ -92,6 +99,7 @@ export function resolveAlmaHttpApiOptions(options: AlmaHttpApiOptions): Resolved
     random: options.random ?? Math.random,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     onRetry: options.onRetry,
+    budget: options.budget,
     refreshApiKey: options.refreshApiKey,
   };
   requireWhole('maxConcurrentRequests', resolved.maxConcurrentRequests, 1);

@@ -236,6 +236,10 @@ export class AlmaHttpApi implements AlmaApi {
   private async send(url: string, key: string, abandoned?: AbortSignal): Promise<RawReply | RetryOutcome> {
     // The wait for a slot may have outlasted the list this page belongs to.
     if (abandoned?.aborted) throw new ListAbandoned();
+    if (this.options.budget) {
+      await this.options.budget.take();
+      if (abandoned?.aborted) throw new ListAbandoned();
+    }
     this.counters.requestsSent += 1;
     const controller = new AbortController();
     let timedOut = false;

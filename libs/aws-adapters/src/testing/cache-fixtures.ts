@@ -38,6 +38,25 @@ export const createCacheTables = async (): Promise<Required<CacheTableNames>> =>
   return tables;
 };
 
+/**
+ * A fresh, uniquely named Alma guard table (the budget's counters and the negative cache), keyed as the deploy
+ * declares it.
+ */
+export const createAlmaGuardTable = async (): Promise<string> => {
+  const name = `alma-guard-${randomUUID().slice(0, 8)}`;
+  const client = new DynamoDBClient({});
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'guard_key', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'guard_key', AttributeType: 'S' }],
+    }),
+  );
+  client.destroy();
+  return name;
+};
+
 export const createQueue = async (name = `users-${randomUUID().slice(0, 8)}`): Promise<string> => {
   const sqs = createSqsClient();
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
