@@ -4,6 +4,7 @@ export * from './lib/alma-call-budget.port';
 export * from './lib/unknown-patrons.port';
 export * from './lib/alma-event';
 export * from './lib/cache-record';
+export * from './lib/record-fields';
 export * from './lib/identifier';
 export * from './lib/cache-domain.errors';
 export * from './lib/cache-store.port';

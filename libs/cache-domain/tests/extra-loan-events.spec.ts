@@ -1,6 +1,6 @@
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan, UnsupportedEventTypeError } from '../src';
 import { almaWebhookMessage, extraAlmaWebhookMessage } from '../src/testing';
-import { makeDeps, nowSeconds } from './helpers';
+import { arriving, makeDeps, nowSeconds } from './helpers';
 
 const LOAN_ID = '7391500230004561';
 
@@ -11,7 +11,7 @@ describe('Class: RemoveLoan', () => {
     store.seedUser('pat0042x', { loan_ids: [LOAN_ID, 'other-loan'] });
 
     // Act
-    const outcome = await new RemoveLoan(deps).execute(extraAlmaWebhookMessage('LOAN_LOST'));
+    const outcome = await new RemoveLoan(deps).execute(arriving(clock, extraAlmaWebhookMessage('LOAN_LOST')));
 
     // Assess
     expect(outcome).toMatchObject({ item: 'written', user: 'unlinked', event: { eventType: 'LOAN_LOST', itemId: LOAN_ID } });
@@ -41,12 +41,12 @@ describe('Class: RemoveLoan', () => {
 describe('Class: RecordLoan', () => {
   it('keeps a LOAN_CLAIMED_RETURNED loan on the patron, with its new process status', async () => {
     // Prepare
-    const { store, deps } = makeDeps();
+    const { store, deps, clock } = makeDeps();
     store.seedUser('pat0042x');
     await new RecordLoan(deps).execute(almaWebhookMessage('LOAN_CREATED'));
 
     // Act
-    const outcome = await new RecordLoan(deps).execute(extraAlmaWebhookMessage('LOAN_CLAIMED_RETURNED'));
+    const outcome = await new RecordLoan(deps).execute(arriving(clock, extraAlmaWebhookMessage('LOAN_CLAIMED_RETURNED')));
 
     // Assess
     expect(outcome).toMatchObject({ item: 'written', user: 'linked', event: { eventType: 'LOAN_CLAIMED_RETURNED' } });
@@ -56,12 +56,12 @@ describe('Class: RecordLoan', () => {
 
   it('lets a later LOAN_LOST close a claimed-returned loan', async () => {
     // Prepare
-    const { store, deps } = makeDeps();
+    const { store, deps, clock } = makeDeps();
     store.seedUser('pat0042x');
-    await new RecordLoan(deps).execute(extraAlmaWebhookMessage('LOAN_CLAIMED_RETURNED'));
+    await new RecordLoan(deps).execute(arriving(clock, extraAlmaWebhookMessage('LOAN_CLAIMED_RETURNED')));
 
     // Act
-    await new RemoveLoan(deps).execute(extraAlmaWebhookMessage('LOAN_LOST'));
+    await new RemoveLoan(deps).execute(arriving(clock, extraAlmaWebhookMessage('LOAN_LOST')));
 
     // Assess
     expect(store.items.loan.get(LOAN_ID)).toMatchObject({ tombstone: true, eventType: 'LOAN_LOST' });

@@ -1,4 +1,4 @@
-import { MalformedRefreshMessageError, parseItemRefreshMessage, parseUserRefreshMessage } from '../src';
+import { MalformedRefreshMessageError, MAX_IDENTIFIER_LENGTH, parseItemRefreshMessage, parseUserRefreshMessage } from '../src';
 
 describe('Function: parseUserRefreshMessage', () => {
   it.each([
@@ -11,11 +11,13 @@ describe('Function: parseUserRefreshMessage', () => {
   });
 
   it.each([
-    ['', /patron id is missing/],
-    ['   ', /patron id is missing/],
+    ['', /patron id is empty/],
+    ['   ', /patron id is empty/],
+    ['..', /patron id is a dot segment/],
+    ['PAT%2F1', /patron id holds a percent-encoded path separator/],
     ['"PAT', /not a JSON string/],
     ['{"userID":"PAT0042X"}', /bare patron id/],
-    ['x'.repeat(300), /longer than 255/],
+    ['x'.repeat(MAX_IDENTIFIER_LENGTH + 1), /longer than 255/],
   ])('rejects %j with a specific reason', (body, reason) => {
     // Act / Assess
     expect(() => parseUserRefreshMessage(body)).toThrow(MalformedRefreshMessageError);
@@ -35,7 +37,10 @@ describe('Function: parseItemRefreshMessage', () => {
     ['not json', 'loan', /not JSON/],
     ['[1]', 'loan', /not an object/],
     ['{"loanID":"l1"}', 'loan', /"userID" is missing/],
-    ['{"userID":"P","loanID":""}', 'loan', /"loanID" is missing/],
+    ['{"userID":"P","loanID":""}', 'loan', /"loanID" is empty/],
+    ['{"userID":".","loanID":"l1"}', 'loan', /"userID" is a dot segment/],
+    ['{"userID":"P","requestID":"r/../1"}', 'request', /"requestID" holds a path separator/],
+    [`{"userID":"P","feeID":"${'f'.repeat(MAX_IDENTIFIER_LENGTH + 1)}"}`, 'fee', /"feeID" is longer than 255 characters/],
     ['{"userID":"P","loanID":"l1"}', 'fee', /"feeID" is missing/],
     ['{"userID":7,"feeID":"f1"}', 'fee', /"userID" is missing/],
   ] as const)('rejects %j for a %s with a specific reason', (body, kind, reason) => {

@@ -30,6 +30,29 @@ const makeRefresh = () => {
 const idsOf = (store: InMemoryCacheStore, kind: 'loan' | 'request' | 'fee') => [...store.users.get('pat0042x')!.ids[kind]].sort();
 
 describe('Class: RefreshUser', () => {
+  it('leaves out a record Alma lists with fields the cache must not store, keeping it as the cache had it', async () => {
+    // Prepare: l1 cached live from an earlier refresh; Alma now lists it with a `tombstone` field, and l2 with a fine
+    // beyond 2^53, next to a good l3.
+    const { store, alma, refresh, clock } = makeRefresh();
+    alma.seed('PAT0042X', { loan: [loan('l1')] });
+    await refresh.execute('PAT0042X');
+    clock.advanceSeconds(3600);
+    alma.seed('PAT0042X', { loan: [loan('l1', { tombstone: true }), loan('l2', { fine: 2 ** 60 }), loan('l3')] });
+
+    // Act
+    const outcome = await refresh.execute('PAT0042X');
+
+    // Assess: both refused with a reason, nothing of theirs written; l1 still live and linked, l2 never linked.
+    expect(outcome.counts.loan).toEqual({ listed: 3, written: 1, stale: 0, skipped: 2, removed: 0 });
+    expect(outcome.refused).toEqual([
+      { kind: 'loan', itemId: 'l1', reason: '"loan.tombstone" is named like one of the cache\'s own attributes' },
+      { kind: 'loan', itemId: 'l2', reason: expect.stringMatching(/"loan.fine" is an integer beyond 2\^53/) },
+    ]);
+    expect(store.items.loan.get('l1')).toMatchObject({ tombstone: false, fields: loan('l1') });
+    expect(store.items.loan.has('l2')).toBe(false);
+    expect(idsOf(store, 'loan')).toEqual(['l1', 'l3']);
+  });
+
   it('caches an unknown patron with every loan, request and fee Alma lists, and their id sets', async () => {
     // Prepare
     const { store, alma, refresh } = makeRefresh();

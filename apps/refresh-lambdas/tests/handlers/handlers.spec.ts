@@ -270,7 +270,7 @@ describe('Handlers: refresh-lambdas', () => {
         ],
       ]);
       expect(logsOf(errors).map(([, details]) => [details['messageId'], details['reason']])).toEqual([
-        [noLoanId.messageId, '"loanID" is missing or empty'],
+        [noLoanId.messageId, '"loanID" is missing or not a string'],
         [notJson.messageId, expect.stringContaining('the body is not JSON')],
       ]);
     });

@@ -1,5 +1,8 @@
 import { MalformedEventError, UnsupportedEventTypeError } from './cache-domain.errors';
 import { ITEM_SHAPES, type ItemKind } from './cache-record';
+import { eventTimeProblem } from './expiry-policy';
+import { identifierProblem } from './identifier';
+import { recordFieldsProblem } from './record-fields';
 
 /** The Alma webhook event types this stack acts on (`event.value` in the webhook body). */
 export const AlmaEventType = {
@@ -48,16 +51,6 @@ const nonEmptyString = (value: unknown): value is string => typeof value === 'st
 /** SNS delivers at most 256 KiB: a longer message did not come through SNS (and over 400 KB DynamoDB refuses it). */
 export const MAX_WEBHOOK_BYTES = 262_144;
 
-/** DynamoDB refuses an item whose attributes nest deeper than this; checked here so it fails once, with a reason. */
-const MAX_NESTING_LEVELS = 32;
-
-// Alma's ids are printable text. Control characters (a NUL, a newline forging a log line) and unpaired surrogates
-// (which UTF-8, and so DynamoDB, cannot store) would cache a record under a key nobody will ever ask for.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_ID_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-const unsafeId = (value: string): boolean => UNSAFE_ID_CHARACTERS.test(value);
-
 // RFC 3339 (ISO-8601 with a zone). Date.parse alone also takes "1" (2001), "12/31/2099", 30 February (as 2 March)
 // and zoneless times (read in the machine's zone): such a time would silently order the event wrongly for good.
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
@@ -72,13 +65,6 @@ const parseEventTime = (time: unknown): number => {
   return Date.parse(time as string);
 };
 
-/** Whether `value` nests maps/lists deeper than `levels` (bounded recursion: a hostile body cannot blow the stack). */
-const nestsDeeperThan = (value: unknown, levels: number): boolean => {
-  if (typeof value !== 'object' || value === null) return false;
-  if (levels === 0) return true;
-  return Object.values(value).some((child) => nestsDeeperThan(child, levels - 1));
-};
-
 /** UTF-8 length without encoding short messages (at most 3 bytes per UTF-16 unit). */
 const tooLong = (message: string): number | undefined => {
   if (message.length * 3 <= MAX_WEBHOOK_BYTES) return undefined;
@@ -87,16 +73,19 @@ const tooLong = (message: string): number | undefined => {
 };
 
 /**
- * Validates a raw webhook body (the SNS message) for one kind of item, before anything is written.
+ * Validates a raw webhook body (the SNS message) for one kind of item, before anything is written. `now` is the
+ * caller's clock (the domain reads none itself): an event older than the replay horizon or dated too far ahead of it
+ * is refused (see {@link eventTimeProblem}).
  *
  * @example
- * const event = parseItemEvent(snsMessage, 'loan', ['LOAN_CREATED', 'LOAN_RENEWED']);
+ * const event = parseItemEvent(snsMessage, 'loan', ['LOAN_CREATED', 'LOAN_RENEWED'], clock.now());
  * event.itemId; // '7391500230004561'
- * @throws MalformedEventError when the body is too long, not JSON, or lacks what the cache needs (ids of printable
- *   text, an RFC 3339 `time`, an item DynamoDB can store)
+ * @throws MalformedEventError when the body is too long, not JSON, or lacks what the cache needs (ids that pass the
+ *   identifier rule, an RFC 3339 `time` inside the replay horizon, an item DynamoDB can store exactly and that does not
+ *   name the cache's own attributes, see {@link recordFieldsProblem})
  * @throws UnsupportedEventTypeError when `event.value` is not one of `accepted`
  */
-export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted: readonly string[]): ItemEvent => {
+export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted: readonly string[], now: Date): ItemEvent => {
   const bytes = tooLong(message);
   if (bytes !== undefined) throw new MalformedEventError(`message is ${bytes} bytes, more than SNS delivers (${MAX_WEBHOOK_BYTES})`);
   let body: unknown;
@@ -107,9 +96,10 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
   }
   if (!isObject(body)) throw new MalformedEventError('message is JSON but not an object');
 
-  const eventId = body['id'];
-  if (!nonEmptyString(eventId)) throw new MalformedEventError('"id" (the Alma event id) is missing or not a string');
-  if (unsafeId(eventId)) throw new MalformedEventError('"id" (the Alma event id) contains control characters or unpaired surrogates');
+  // Typed for what follows; checked on the next line.
+  const eventId = body['id'] as string;
+  const eventIdProblem = identifierProblem(eventId);
+  if (eventIdProblem) throw new MalformedEventError(`"id" (the Alma event id) ${eventIdProblem}`);
 
   const eventType = isObject(body['event']) ? body['event']['value'] : undefined;
   if (!nonEmptyString(eventType)) throw new MalformedEventError('"event.value" (the event type) is missing', eventId);
@@ -120,31 +110,30 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
   const time = body['time'];
   const millis = parseEventTime(time);
   if (Number.isNaN(millis)) throw new MalformedEventError(`"time" is missing or not an ISO-8601 date: ${JSON.stringify(time)}`, eventId);
+  const timeProblem = eventTimeProblem(millis, now);
+  if (timeProblem) throw new MalformedEventError(timeProblem, eventId);
 
   const shape = { ...WEBHOOK_SHAPES[kind], idField: ITEM_SHAPES[kind].idField };
   const item = body[shape.bodyKey];
   if (!isObject(item)) throw new MalformedEventError(`"${shape.bodyKey}" is missing or not an object`, eventId);
   const itemId = item[shape.idField];
-  if (!nonEmptyString(itemId)) throw new MalformedEventError(`"${shape.bodyKey}.${shape.idField}" is missing or empty`, eventId);
   const userPrimaryId = item[shape.userField];
-  if (!nonEmptyString(userPrimaryId)) {
-    throw new MalformedEventError(`"${shape.bodyKey}.${shape.userField}" is missing or empty`, eventId);
-  }
   for (const [field, id] of [[shape.idField, itemId], [shape.userField, userPrimaryId]] as const) {
-    if (unsafeId(id)) throw new MalformedEventError(`"${shape.bodyKey}.${field}" contains control characters or unpaired surrogates`, eventId);
+    const problem = identifierProblem(id);
+    if (problem) throw new MalformedEventError(`"${shape.bodyKey}.${field}" ${problem}`, eventId);
   }
-  // The item's fields become the record's attributes, so a field nesting over the limit is over DynamoDB's limit.
-  if (Object.values(item).some((value) => nestsDeeperThan(value, MAX_NESTING_LEVELS))) {
-    throw new MalformedEventError(`"${shape.bodyKey}" nests deeper than ${MAX_NESTING_LEVELS} levels (DynamoDB's limit)`, eventId);
-  }
+  // The item's fields become the record's attributes: refused here, once and with a reason, rather than by DynamoDB
+  // (taken for a transient failure and retried) or, worse, stored over the cache's own attributes.
+  const fieldsProblem = recordFieldsProblem(item, kind, shape.bodyKey);
+  if (fieldsProblem) throw new MalformedEventError(fieldsProblem, eventId);
 
   return {
     kind,
     eventId,
     eventType,
     eventTime: new Date(millis).toISOString(),
-    itemId,
-    userPrimaryId,
+    itemId: itemId as string,
+    userPrimaryId: userPrimaryId as string,
     item,
   };
 };

@@ -45,6 +45,17 @@ export class UnsupportedEventTypeError extends InvalidEventError {
   }
 }
 
+/**
+ * A record Alma returned that the cache must not store (see `recordFieldsProblem`: fields named like the cache's own
+ * attributes, empty names, numbers JSON cannot carry exactly). Asking Alma again returns the same record.
+ */
+export class MalformedAlmaRecordError extends InvalidEventError {
+  public constructor(reason: string) {
+    super(reason);
+    this.name = 'MalformedAlmaRecordError';
+  }
+}
+
 /** A refresh request (a Users, Loans, Requests or Fees queue message) that names no patron or record. */
 export class MalformedRefreshMessageError extends InvalidEventError {
   public constructor(reason: string) {

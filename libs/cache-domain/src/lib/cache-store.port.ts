@@ -15,6 +15,12 @@ export interface ItemRecord {
   readonly expiresAt: number;
   /** The Alma object, every field as sent. */
   readonly fields: Readonly<Record<string, unknown>>;
+  /**
+   * A patron's cache key (`userCacheKey`): the write may replace only a record that belongs to this patron (see
+   * `recordOwner`, compared case-insensitively), or no record. A targeted refresh sets it on its tombstones, so that a
+   * message naming one patron and another patron's record id cannot remove that record. Refused, the write is `stale`.
+   */
+  readonly onlyOwnedBy?: string;
 }
 
 /**
@@ -71,7 +77,7 @@ export interface CacheStore {
   /**
    * Stores `record` unless the cache holds a newer version of the item. Ties: the same event may be written
    * again (replays are harmless, reported as `duplicate`); otherwise a tombstone beats a live record and the first
-   * live record stays.
+   * live record stays. With {@link ItemRecord.onlyOwnedBy}, a record of another patron is kept too (`stale`).
    */
   writeItem(record: ItemRecord): Promise<WriteResult>;
   /**

@@ -15,7 +15,7 @@ export class CloseRequest {
 
   /** @throws InvalidEventError (before any write) when the message cannot be applied */
   public async execute(message: string): Promise<SyncOutcome> {
-    const event = parseItemEvent(message, 'request', CloseRequest.eventTypes);
+    const event = parseItemEvent(message, 'request', CloseRequest.eventTypes, this.deps.clock.now());
     return syncItem(this.deps, event, 'remove');
   }
 }

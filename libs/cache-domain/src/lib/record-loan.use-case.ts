@@ -22,7 +22,7 @@ export class RecordLoan {
 
   /** @throws InvalidEventError (before any write) when the message cannot be applied */
   public async execute(message: string): Promise<SyncOutcome> {
-    const event = parseItemEvent(message, 'loan', RecordLoan.eventTypes);
+    const event = parseItemEvent(message, 'loan', RecordLoan.eventTypes, this.deps.clock.now());
     return syncItem(this.deps, event, 'upsert');
   }
 }

@@ -15,7 +15,7 @@ export class RecordRequest {
 
   /** @throws InvalidEventError (before any write) when the message cannot be applied */
   public async execute(message: string): Promise<SyncOutcome> {
-    const event = parseItemEvent(message, 'request', RecordRequest.eventTypes);
+    const event = parseItemEvent(message, 'request', RecordRequest.eventTypes, this.deps.clock.now());
     return syncItem(this.deps, event, 'upsert');
   }
 }

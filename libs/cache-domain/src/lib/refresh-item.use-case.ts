@@ -1,7 +1,9 @@
 import { AlmaUserNotFoundError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
+import { MalformedAlmaRecordError } from './cache-domain.errors';
 import type { WriteResult } from './cache-store.port';
+import { recordFieldsProblem } from './record-fields';
 import type { ItemRefreshRequest } from './refresh-message';
 import { type RefreshDeps, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 
@@ -18,11 +20,13 @@ export interface ItemRefreshOutcome {
  * the patron's id set in step. Dated like a full refresh, so a newer webhook version is kept.
  *
  * A patron who is not cached is left alone: the record is written, and the patron is rebuilt when a webhook or a
- * reader next meets them.
+ * reader next meets them. A tombstone replaces only a record of the patron the message names: a message naming
+ * patron B and patron A's loan id leaves A's loan as it is (`item: 'stale'`).
  *
  * @example
  * await new RefreshItem(deps).execute({ userPrimaryId: 'PAT0042X', kind: 'loan', itemId: '7391500230004561' });
  * @throws AlmaUnavailableError, AlmaRequestError when Alma cannot be read (the message is retried)
+ * @throws MalformedAlmaRecordError, before any write, when Alma's record cannot be cached (see recordFieldsProblem)
  */
 export class RefreshItem {
   public constructor(private readonly deps: RefreshDeps) {}
@@ -38,8 +42,14 @@ export class RefreshItem {
       await rememberUnknownPatron(this.deps, userCacheKey(userPrimaryId), stamp.nowSeconds);
     }
     const found = alma !== undefined;
+    if (alma !== undefined) {
+      const problem = recordFieldsProblem(alma, kind, kind);
+      if (problem) throw new MalformedAlmaRecordError(`Alma's ${kind} ${itemId} cannot be cached: ${problem}`);
+    }
 
-    const item = await this.deps.store.writeItem(refreshedRecord(this.deps, stamp, request, alma));
+    const record = refreshedRecord(this.deps, stamp, request, alma);
+    // Alma answers "no such record" for a record of another patron too: only this patron's record may become a tombstone.
+    const item = await this.deps.store.writeItem(found ? record : { ...record, onlyOwnedBy: userCacheKey(userPrimaryId) });
     if (item === 'stale') return { request, found, item, user: 'untouched' };
 
     const userKey = userCacheKey(userPrimaryId);

@@ -1,5 +1,6 @@
 import { MalformedRefreshMessageError } from './cache-domain.errors';
 import type { ItemKind } from './cache-record';
+import { identifierProblem } from './identifier';
 
 /** A targeted refresh: one record of one patron. */
 export interface ItemRefreshRequest {
@@ -15,12 +16,12 @@ export const ITEM_REFRESH_ID_FIELDS = {
   fee: 'feeID',
 } as const satisfies Record<ItemKind, string>;
 
-const MAX_ID_LENGTH = 255;
-
+// The one identifier rule, so a refresh id and a webhook id share one length cap (MAX_IDENTIFIER_LENGTH) and one
+// set of refused characters: these ids go into Alma URLs.
 const checkedId = (value: unknown, what: string): string => {
-  if (typeof value !== 'string' || value.trim() === '') throw new MalformedRefreshMessageError(`${what} is missing or empty`);
-  if (value.length > MAX_ID_LENGTH) throw new MalformedRefreshMessageError(`${what} is longer than ${MAX_ID_LENGTH} characters`);
-  return value.trim();
+  const problem = identifierProblem(value);
+  if (problem) throw new MalformedRefreshMessageError(`${what} ${problem}`);
+  return (value as string).trim();
 };
 
 /**

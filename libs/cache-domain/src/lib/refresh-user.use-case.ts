@@ -2,6 +2,7 @@ import { AlmaUserNotFoundError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
 import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './cache-record';
+import { recordFieldsProblem } from './record-fields';
 import type { CachedUser } from './cache-store.port';
 import { type RefreshDeps, type RefreshStamp, forEachConcurrently, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 
@@ -16,12 +17,24 @@ export interface KindCounts {
   removed: number;
 }
 
+/** A record Alma listed that the cache must not store (see `recordFieldsProblem`), and why. */
+export interface RefusedRecord {
+  readonly kind: ItemKind;
+  readonly itemId: string;
+  readonly reason: string;
+}
+
 export interface UserRefreshOutcome {
   readonly userKey: string;
   readonly result: 'refreshed' | 'user-not-found';
   readonly counts: Record<ItemKind, KindCounts>;
   /** Tries at writing the patron record: more than 1 when webhooks changed it meanwhile. */
   readonly attempts: number;
+  /**
+   * Listed records that were not written because the cache must not store them (counted in `skipped`). Each is left
+   * as the cache had it: neither rewritten, nor linked anew, nor turned into a tombstone. Absent when there are none.
+   */
+  readonly refused?: readonly RefusedRecord[];
 }
 
 /** Writes in flight per refresh: enough to finish 250 records in well under a second, few enough to stay polite. */
@@ -64,6 +77,7 @@ export class RefreshUser {
     }
 
     const listed = emptySets();
+    const refused: RefusedRecord[] = [];
     for (const kind of ITEM_KINDS) {
       counts[kind].listed = snapshot[kind].length;
       await forEachConcurrently(snapshot[kind], WRITE_CONCURRENCY, async (record) => {
@@ -72,13 +86,21 @@ export class RefreshUser {
           counts[kind].skipped += 1;
           return;
         }
+        const problem = recordFieldsProblem(record, kind, kind);
+        if (problem) {
+          // One damaged record must not fail the patron's whole refresh, nor be stored: it is left as the cache had it.
+          counts[kind].skipped += 1;
+          refused.push({ kind, itemId, reason: problem });
+          return;
+        }
         listed[kind].add(itemId);
         const result = await this.deps.store.writeItem(refreshedRecord(this.deps, stamp, { kind, itemId, userPrimaryId }, record));
         // A refresh's stamp is its own (`refresh:<subject>:<start>`), so a duplicate is only this write landing twice.
         counts[kind][result === 'duplicate' ? 'written' : result] += 1;
       });
     }
-    return this.replaceUser(userKey, userPrimaryId, stamp, listed, counts);
+    const outcome = await this.replaceUser(userKey, userPrimaryId, stamp, listed, counts, refused);
+    return refused.length > 0 ? { ...outcome, refused } : outcome;
   }
 
   private async replaceUser(
@@ -87,6 +109,7 @@ export class RefreshUser {
     stamp: RefreshStamp,
     listed: Record<ItemKind, Set<string>>,
     counts: Record<ItemKind, KindCounts>,
+    refused: readonly RefusedRecord[],
   ): Promise<UserRefreshOutcome> {
     // Whether a cached id that Alma did not list is still live: decided once, by a conditional tombstone.
     const stillLive = new Map<string, boolean>();
@@ -100,7 +123,10 @@ export class RefreshUser {
       const ids = emptySets();
       const removedIds = copySets(user.removedIds);
       for (const kind of ITEM_KINDS) {
-        const unlisted = [...user.ids[kind]].filter((id) => !listed[kind].has(id));
+        // Refused records Alma still listed are neither live per this snapshot nor removed: the patron keeps what it had.
+        const left = new Set(refused.filter((record) => record.kind === kind).map((record) => record.itemId));
+        for (const id of left) if (user.ids[kind].has(id)) ids[kind].add(id);
+        const unlisted = [...user.ids[kind]].filter((id) => !listed[kind].has(id) && !left.has(id));
         await forEachConcurrently(unlisted, WRITE_CONCURRENCY, async (itemId) => {
           const key = `${kind}:${itemId}`;
           if (stillLive.has(key)) return;

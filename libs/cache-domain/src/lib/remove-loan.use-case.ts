@@ -17,7 +17,7 @@ export class RemoveLoan {
 
   /** @throws InvalidEventError (before any write) when the message cannot be applied */
   public async execute(message: string): Promise<SyncOutcome> {
-    const event = parseItemEvent(message, 'loan', RemoveLoan.eventTypes);
+    const event = parseItemEvent(message, 'loan', RemoveLoan.eventTypes, this.deps.clock.now());
     return syncItem(this.deps, event, 'remove');
   }
 }

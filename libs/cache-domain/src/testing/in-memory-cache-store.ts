@@ -1,5 +1,7 @@
 import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
 import type { CacheReader, CachedItem } from '../lib/cache-reader.port';
+import { userCacheKey } from '../lib/alma-event';
+import { recordOwner } from '../lib/record-fields';
 import type {
   CacheStore,
   CachedUser,
@@ -19,6 +21,12 @@ interface StoredUser {
 }
 
 type Operation = keyof CacheStore;
+
+/** Whether the stored record names a patron other than `userKey` (a record naming none belongs to no one). */
+const ownedByAnother = (current: ItemRecord, userKey: string): boolean => {
+  const owner = recordOwner(current.kind, current.fields);
+  return owner !== undefined && userCacheKey(owner) !== userKey;
+};
 
 /**
  * A CacheStore in memory with the same conditional semantics as the DynamoDB adapter, for domain tests.
@@ -101,6 +109,7 @@ export class InMemoryCacheStore implements CacheStore {
     await this.enter('writeItem');
     const current = this.items[record.kind].get(record.itemId);
     if (current && !supersedes(record, current)) return 'stale';
+    if (current && record.onlyOwnedBy !== undefined && ownedByAnother(current, record.onlyOwnedBy)) return 'stale';
     this.items[record.kind].set(record.itemId, record);
     return current?.eventId === record.eventId ? 'duplicate' : 'written';
   }
