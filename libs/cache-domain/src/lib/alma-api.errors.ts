@@ -45,3 +45,20 @@ export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
     this.name = 'AlmaBudgetExhaustedError';
   }
 }
+
+/**
+ * An id that fails the identifier rule (`identifierProblem`) was about to be put in an Alma URL: the request was
+ * refused before it was built, and Alma was never asked. A bad request of the caller's, never worth a retry: an
+ * {@link AlmaRequestError} (so the refresh functions' "retrying will not help" path takes it) whose `status` is the
+ * 400 this service answers, not one Alma sent. `reason` names the rule, never echoes the id.
+ */
+export class AlmaInvalidIdentifierError extends AlmaRequestError {
+  public constructor(
+    public readonly field: 'userPrimaryId' | 'recordId',
+    reason: string,
+  ) {
+    super(400, `the ${field} ${reason}`);
+    this.message = `Not sent to Alma: the ${field} ${reason}`;
+    this.name = 'AlmaInvalidIdentifierError';
+  }
+}

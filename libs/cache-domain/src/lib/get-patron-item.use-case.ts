@@ -1,11 +1,11 @@
-import { AlmaUserNotFoundError } from './alma-api.errors';
+import { AlmaRequestError, AlmaUserNotFoundError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
 import type { ItemKind } from './cache-record';
 import { type PatronQueryAnswer, type PatronQueryDeps, requestPatronRefresh } from './patron-query';
 import { answerMiss } from './patron-miss';
 import { PatronItemNotFoundError, PatronNotFoundError } from './patron-query.errors';
-import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, validQueryId } from './patron-query-rules';
+import { askAlma, epochSeconds, isAlmaRecordOf, isCompletePatron, judgeCachedItem, validQueryId } from './patron-query-rules';
 
 /** Which record of which patron. */
 export interface PatronItemQuery {
@@ -16,7 +16,8 @@ export interface PatronItemQuery {
 
 /**
  * One record, scoped to the patron: it is served only when it is theirs, which in the cache means its id is in the
- * patron's id set (and, when the record names a patron, it names them). Another patron's record is a 404 exactly
+ * patron's id set (and, when the record names a patron, it names them), and from Alma that the record carries the id
+ * asked for and names this patron as its owner (see `isAlmaRecordOf`; a record naming no owner is not served). Another patron's record is a 404 exactly
  * like one that does not exist, so ids cannot be probed across patrons.
  *
  * Cache first. When the patron is not cached completely, or the set names the record but the cache lost it, Alma
@@ -27,7 +28,8 @@ export interface PatronItemQuery {
  * const answer = await new GetPatronItem(deps).execute({ userPrimaryId: 'PAT0042X', kind: 'loan', itemId: '7391…' });
  * answer.value; // { loan_id: '7391…', due_date: '…', … }
  * @throws InvalidPatronQueryError when an id cannot be one
- * @throws PatronItemNotFoundError when the patron has no such live record
+ * @throws PatronItemNotFoundError when the patron has no such live record, or Alma answered the record with a 400/404
+ *   it did not explain, or with a record that is not the one asked for
  * @throws PatronNotFoundError when neither the cache nor Alma knows the patron
  * @throws PatronDataUnavailableError when the cache cannot answer and Alma is throttling or down
  */
@@ -68,10 +70,13 @@ export class GetPatronItem {
         return await this.deps.alma.getRecord(userPrimaryId, kind, itemId);
       } catch (error) {
         if (error instanceof AlmaUserNotFoundError) throw new PatronNotFoundError(userPrimaryId);
+        // Alma's 400/404 with a code the client does not know: whatever it means, Alma gave no record of this
+        // patron's, which is what a 404 says. Other refusals (401/403: our key) stay this service's fault.
+        if (error instanceof AlmaRequestError && (error.status === 400 || error.status === 404)) throw notFound();
         throw error;
       }
     });
-    if (record === undefined || !isOwnedBy(userKey, kind, record)) throw notFound();
+    if (record === undefined || !isAlmaRecordOf(userKey, kind, itemId, record)) throw notFound();
     return { value: record, source: 'alma', refresh: await requestPatronRefresh(this.deps.refreshQueue, userPrimaryId) };
   }
 }

@@ -1,12 +1,10 @@
 import { AlmaBudgetExhaustedError, AlmaUnavailableError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
+import { identifierProblem } from './identifier';
 import { ITEM_SHAPES, type ItemKind } from './cache-record';
 import type { CachedItem, CachedPatronRecord } from './cache-reader.port';
 import { type AlmaUnavailability, InvalidPatronQueryError, PatronDataUnavailableError } from './patron-query.errors';
-
-/** Longest patron or record id a query may name. Alma's own ids are far shorter; this only stops abuse. */
-export const MAX_QUERY_ID_LENGTH = 255;
 
 /**
  * Seconds a client is told to wait when Alma gave no `Retry-After`: its per-second limit clears within a second or
@@ -19,21 +17,19 @@ export const DEFAULT_RETRY_AFTER_SECONDS = {
   refreshing: 2,
 } as const satisfies Record<AlmaUnavailability, number>;
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
 /**
- * Checks an id taken from a request path and returns it unchanged.
+ * Checks an id taken from a request path against the one identifier rule ({@link identifierProblem}) and returns it
+ * unchanged: nothing is read, and Alma is not asked, for an id that fails it.
  *
  * @example
  * validQueryId('PAT0042X', 'patron id'); // 'PAT0042X'
- * @throws InvalidPatronQueryError when it is blank, longer than {@link MAX_QUERY_ID_LENGTH} or holds control characters
+ * validQueryId('..', 'loan id');         // throws InvalidPatronQueryError('the loan id is a dot segment ("." or "..")')
+ * @throws InvalidPatronQueryError when the id fails the identifier rule; the reason never echoes the id
  */
 export const validQueryId = (raw: string | undefined, what: string): string => {
-  if (raw === undefined || raw.trim() === '') throw new InvalidPatronQueryError(`the ${what} is empty`);
-  if (raw.length > MAX_QUERY_ID_LENGTH) throw new InvalidPatronQueryError(`the ${what} is longer than ${MAX_QUERY_ID_LENGTH} characters`);
-  if (CONTROL_CHARACTERS.test(raw)) throw new InvalidPatronQueryError(`the ${what} holds control characters`);
-  return raw;
+  const problem = identifierProblem(raw);
+  if (problem !== undefined) throw new InvalidPatronQueryError(`the ${what} ${problem}`);
+  return raw as string;
 };
 
 /** Epoch seconds now, the unit of every `expires_at`. */
@@ -63,12 +59,30 @@ export const ownerKeyOf = (kind: ItemKind, fields: AlmaRecord): string | undefin
 };
 
 /**
- * Whether an Alma record may be served as this patron's: it names no owner, or names them. The id sets decide
- * ownership in the cache; this is a second check that a record naming someone else never leaks.
+ * Whether a record may be served as this patron's: it names no owner, or names them. For cached records and for the
+ * entries of Alma's per-patron lists: the id sets (cache) or the list's own path (Alma, whose ids pass the
+ * identifier rule, so the path cannot be moved to another resource) decide ownership; this is a second check that a
+ * record naming someone else never leaks. A single record fetched from Alma needs {@link isAlmaRecordOf} instead.
  */
 export const isOwnedBy = (userKey: string, kind: ItemKind, fields: AlmaRecord): boolean => {
   const owner = ownerKeyOf(kind, fields);
   return owner === undefined || owner === userKey;
+};
+
+/**
+ * Whether one record Alma answered for `GET /users/{id}/{kind}/{itemId}` may be served: it carries the id asked for
+ * in its id field (`loan_id`, `request_id`, a fee's `id`) AND names this patron as its owner (compared as cache
+ * keys). Strict on purpose: a record that names no owner, or another id, is not the record asked for (this is how
+ * Alma's user-details record, which has neither, was once served for a loan id of `..`).
+ *
+ * @example
+ * isAlmaRecordOf('pat0042x', 'loan', 'l1', { loan_id: 'l1', user_id: 'PAT0042X' }); // true
+ * isAlmaRecordOf('pat0042x', 'loan', 'l1', { loan_id: 'l1' });                      // false: no owner
+ */
+export const isAlmaRecordOf = (userKey: string, kind: ItemKind, itemId: string, fields: AlmaRecord): boolean => {
+  const id = fields[ITEM_SHAPES[kind].idField];
+  const carriesId = (typeof id === 'string' || typeof id === 'number') && String(id) === itemId;
+  return carriesId && ownerKeyOf(kind, fields) === userKey;
 };
 
 /**
