@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CloseRequest, DEFAULT_EXPIRY_POLICY, type ItemSyncDeps, RecordLoan, RecordRequest, RemoveLoan, systemClock } from '@alma-cache/cache-domain';
-import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
+import { CloseRequest, DEFAULT_EXPIRY_POLICY, type ItemSyncDeps, RecordLoan, RecordRequest, RemoveLoan } from '@alma-cache/cache-domain';
+import { almaWebhookMessage, ManualClock } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue } from '../src';
 import { countingDocumentClient, createCacheTables, createQueue } from '../src/testing';
 
@@ -31,7 +31,8 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     deps = {
       store: new DynamoDbCacheStore(client, tables),
       refreshQueue: new SqsUserRefreshQueue(sqs, queueUrl),
-      clock: systemClock,
+      // Just after the last sample webhook, so that every sample is inside the replay horizon whatever the date.
+      clock: new ManualClock('2026-12-10T17:00:00.000Z'),
       expiry: DEFAULT_EXPIRY_POLICY,
     };
     requests.length = 0;

@@ -7,6 +7,8 @@ import {
   ITEM_SHAPES,
   type ItemKind,
   type ItemRecord,
+  recordOwner,
+  userCacheKey,
   type LinkResult,
   type RefreshClaim,
   type UserSnapshot,
@@ -68,6 +70,8 @@ export class DynamoDbCacheStore implements CacheStore {
     // Newer time wins; the same event may land again; on a tie a tombstone beats a live record. A record
     // without an event time (written by an older stack) is always superseded.
     const tieBreak = record.tombstone ? '(#id = :id OR attribute_not_exists(#tombstone))' : '#id = :id';
+    const owner = record.onlyOwnedBy === undefined ? undefined : await this.ownerGuard(record, record.onlyOwnedBy);
+    if (owner === 'another-patron') return 'stale';
     const put = new PutCommand({
       TableName: this.itemTable(record.kind),
       Item: {
@@ -79,13 +83,15 @@ export class DynamoDbCacheStore implements CacheStore {
         [A.expiresAt]: record.expiresAt,
         ...(record.tombstone ? { [A.tombstone]: true } : {}),
       },
-      ConditionExpression: `attribute_not_exists(#time) OR #time < :time OR (#time = :time AND ${tieBreak})`,
+      ConditionExpression:
+        `(attribute_not_exists(#time) OR #time < :time OR (#time = :time AND ${tieBreak}))` + (owner ? ` AND ${owner.condition}` : ''),
       ExpressionAttributeNames: {
         '#time': A.eventTime,
         '#id': A.eventId,
         ...(record.tombstone ? { '#tombstone': A.tombstone } : {}),
+        ...owner?.names,
       },
-      ExpressionAttributeValues: { ':time': record.eventTime, ':id': record.eventId },
+      ExpressionAttributeValues: { ':time': record.eventTime, ':id': record.eventId, ...owner?.values },
       // The replaced version comes back in the same response, at no extra capacity: a redelivery is told apart
       // from a new version without a read.
       ReturnValues: 'ALL_OLD',
@@ -97,6 +103,30 @@ export class DynamoDbCacheStore implements CacheStore {
       if (error instanceof ConditionalCheckFailedException) return 'stale';
       throw error;
     }
+  }
+
+  /**
+   * For a write that may replace only `userKey`'s record: reads the record's owner and event id (strongly consistent),
+   * and answers `another-patron`, or the condition that the record is still the one read. Owners are compared
+   * case-insensitively (`userCacheKey`), which no condition expression can do; the condition on the event id read keeps
+   * read and write one step: a version landing in between fails the write (`stale`).
+   */
+  private async ownerGuard(
+    record: ItemRecord,
+    userKey: string,
+  ): Promise<'another-patron' | { condition: string; names: Record<string, string>; values: Record<string, unknown> }> {
+    const { keyAttribute } = ITEM_SHAPES[record.kind];
+    const { Item: current } = await this.client.send(
+      new GetCommand({ TableName: this.itemTable(record.kind), Key: { [keyAttribute]: record.itemId }, ConsistentRead: true }),
+    );
+    if (!current) {
+      return { condition: 'attribute_not_exists(#key)', names: { '#key': keyAttribute }, values: {} };
+    }
+    const owner = recordOwner(record.kind, current);
+    if (owner !== undefined && userCacheKey(owner) !== userKey) return 'another-patron' as const;
+    return current[A.eventId] === undefined
+      ? { condition: 'attribute_not_exists(#id)', names: {}, values: {} }
+      : { condition: '#id = :seenId', names: {}, values: { ':seenId': current[A.eventId] } };
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
