@@ -15,6 +15,8 @@ module.exports = {
     '<rootDir>/tools/bench',
     '<rootDir>/tools/local',
     '<rootDir>/tools/redrive',
+    '<rootDir>/tools/system',
+    '<rootDir>/apps/alma-topics',
     '<rootDir>/apps/webhook-receiver',
   ],
 };

@@ -16,6 +16,9 @@
 //   comes from the app's `custom.stageEnvSuffixes` map (stg -> STG, prod -> PROD). All the missing
 //   ones are named in one message before osls runs. `remove` only needs the stack name, so for it a
 //   missing one gets a placeholder value instead.
+// - `remove` of a stack that does not exist (never deployed, or already removed) is a no-op that says so: osls would
+//   first resolve the stack's `${cf:…}` inputs from stacks that may be gone too, and fail on them. So
+//   `nx run-many -t remove` also clears a stage whose deploy stopped halfway.
 // - `package` writes to <app>/.serverless (or --package-dir, e.g. a test's own folder, so it cannot
 //   collide with a deploy that packages into .serverless at the same time) and needs neither
 //   credentials nor network.
@@ -26,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
 const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const COMMANDS = ['package', 'deploy', 'remove', 'print'];
@@ -117,7 +121,20 @@ function resolveOsls() {
   return realpathSync(bin);
 }
 
-function main() {
+// Whether the stack exists; errors other than "does not exist" (credentials, network) are left to osls to report.
+async function stackExists(stackName, region) {
+  const cloudFormation = new CloudFormationClient({ region });
+  try {
+    const stack = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+    return stack !== undefined && stack.StackStatus !== 'DELETE_COMPLETE';
+  } catch (error) {
+    return !/does not exist/.test(error?.message ?? '');
+  } finally {
+    cloudFormation.destroy();
+  }
+}
+
+async function main() {
   const { command, app, stage, region, packageDir, passthrough } = parseCli(process.argv.slice(2));
   const appDir = path.resolve(workspaceRoot, app);
   const configFile = path.join(appDir, 'serverless.yml');
@@ -129,6 +146,14 @@ function main() {
     config = parseYaml(readFileSync(configFile, 'utf8'), { logLevel: 'error' });
   } catch (error) {
     fail(`cannot parse ${path.relative(workspaceRoot, configFile)}: ${error.message}`);
+  }
+
+  if (command === 'remove' && typeof config?.service === 'string') {
+    const stackName = `${config.service}-${stage}`;
+    if (!(await stackExists(stackName, region))) {
+      console.log(`sls.mjs: stack ${stackName} does not exist (region ${region}): nothing to remove.`);
+      process.exit(0);
+    }
   }
 
   const env = { ...process.env };
@@ -166,4 +191,4 @@ function main() {
   });
 }
 
-main();
+main().catch((error) => fail(error?.message ?? String(error)));

@@ -25,6 +25,18 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
 /** The variables that point the stack at other streams than the foundation's exports. */
 export const streamEnvName = (table: StreamedTable, stage: 'stg' | 'prod') => `${table.toUpperCase()}_TABLE_STREAM_ARN_${stage.toUpperCase()}`;
 
+/**
+ * A foundation table's stream ARN as the foundation stack's output holds it: what `${cf:alma-cache-sns-<stage>.…}`
+ * reads at deploy time. An offline package cannot call DescribeStacks, so the template spec hands it over as the
+ * override.
+ */
+export const foundationStreamArn = (table: StreamedTable, stage: 'stg' | 'prod') =>
+  `arn:aws:dynamodb:eu-west-1:000000000000:table/alma-cache-${stage}-${table}/stream/2026-01-01T00:00:00.000`;
+
+/** {@link foundationStreamArn} for both tables, as the per-stage override variables. */
+export const foundationStreamEnv = (stage: 'stg' | 'prod'): Record<string, string> =>
+  Object.fromEntries(STREAMED_TABLES.map((table) => [streamEnvName(table, stage), foundationStreamArn(table, stage)]));
+
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP, APP_DIR, childEnv, DIST, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
+import { APP, APP_DIR, childEnv, DIST, foundationStreamArn, foundationStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
 import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
@@ -20,7 +20,7 @@ describe('Template: change-lambdas', () => {
     const packageDir = join(workDir, name);
     const packaged = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
-      childEnv({ CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
+      childEnv({ ...foundationStreamEnv('stg'), CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
       TIMEOUT_MS,
     );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
@@ -116,7 +116,7 @@ describe('Template: change-lambdas', () => {
 
     // Assess
     expect(mappings.map((mapping) => mapping['EventSourceArn'])).toEqual(
-      STREAMED_TABLES.map((table) => ({ 'Fn::ImportValue': names.streamExport(table) })),
+      STREAMED_TABLES.map((table) => foundationStreamArn(table, 'stg')),
     );
     for (const mapping of mappings) {
       expect(mapping).toEqual({
@@ -152,7 +152,7 @@ describe('Template: change-lambdas', () => {
       [
         `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
         `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
-        ...streamReads.flatMap((action) => STREAMED_TABLES.map((table) => `${action} ${JSON.stringify({ 'Fn::ImportValue': names.streamExport(table) })}`)),
+        ...streamReads.flatMap((action) => STREAMED_TABLES.map((table) => `${action} ${JSON.stringify(foundationStreamArn(table, 'stg'))}`)),
         `sns:Publish ${JSON.stringify({ Ref: topicId })}`,
         `sqs:SendMessage ${JSON.stringify(getAttArn(queueId))}`,
       ].sort(),

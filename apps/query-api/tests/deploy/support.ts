@@ -27,6 +27,35 @@ export const jwtEnv = (stage: 'stg' | 'prod', issuer = `https://issuer.example.c
 });
 
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
+type ReadOutput = Parameters<ReturnType<typeof namesFor>['imported']>[0];
+
+/**
+ * What the foundation's and the refresh stack's outputs hold for a stage: what `${cf:<stack>.<Output>}` reads at
+ * deploy time. An offline package cannot call DescribeStacks, so the template spec hands them over as the overrides.
+ */
+export const producerOutputs = (stage: 'stg' | 'prod'): Record<ReadOutput, string> => ({
+  UsersTableName: `alma-cache-${stage}-users`,
+  LoansTableName: `alma-cache-${stage}-loans`,
+  RequestsTableName: `alma-cache-${stage}-requests`,
+  FeesTableName: `alma-cache-${stage}-fees`,
+  UsersQueueUrl: `https://sqs.eu-west-1.amazonaws.com/000000000000/alma-cache-${stage}-users`,
+  UsersQueueArn: `arn:aws:sqs:eu-west-1:000000000000:alma-cache-${stage}-users`,
+});
+
+/** {@link producerOutputs} as the per-stage override variables serverless.yml reads first. */
+export const producerOutputEnv = (stage: 'stg' | 'prod'): Record<string, string> => {
+  const outputs = producerOutputs(stage);
+  const suffix = stage.toUpperCase();
+  return {
+    [`USER_CACHE_TABLE_NAME_${suffix}`]: outputs.UsersTableName,
+    [`LOAN_CACHE_TABLE_NAME_${suffix}`]: outputs.LoansTableName,
+    [`REQUEST_CACHE_TABLE_NAME_${suffix}`]: outputs.RequestsTableName,
+    [`FEE_CACHE_TABLE_NAME_${suffix}`]: outputs.FeesTableName,
+    [`USER_QUEUE_URL_${suffix}`]: outputs.UsersQueueUrl,
+    [`USER_QUEUE_ARN_${suffix}`]: outputs.UsersQueueArn,
+  };
+};
+
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
 export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
-import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, runNode, tail } from './support';
+import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
@@ -15,7 +15,8 @@ const names = namesFor('stg');
 const LOG_GROUP_ARN = logGroupArn(names.function);
 const SSM_PARAMETER_ARN = ssmParameterArn;
 const TABLE_ARN = tableArn;
-const imported = (name: Parameters<typeof names.imported>[0], stage: 'stg' | 'prod' = 'stg') => ({ 'Fn::ImportValue': namesFor(stage).imported(name) });
+/** The producer output a value defaults to (`${cf:…}`, handed over as overrides: see producerOutputEnv). */
+const imported = (name: Parameters<typeof names.imported>[0], stage: 'stg' | 'prod' = 'stg') => producerOutputs(stage)[name];
 
 /** Lookups into one packaged template. */
 const inspect = (template: Template) => {
@@ -53,7 +54,7 @@ describe('Template: query-api serverless.yml', () => {
     const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
     const packaged = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      childEnv({ QUERY_API_ARTIFACT_DIR: bundleDir, ...extraEnv }),
+      childEnv({ ...producerOutputEnv(stage), QUERY_API_ARTIFACT_DIR: bundleDir, ...extraEnv }),
       PACKAGE_TIMEOUT_MS,
     );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);

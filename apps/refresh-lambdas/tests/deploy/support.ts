@@ -53,6 +53,28 @@ export const overrideEnv = (
   };
 };
 
+/**
+ * What the foundation stack's outputs hold for a stage: what `${cf:alma-cache-sns-<stage>.<Output>}` reads at deploy
+ * time. An offline package cannot call DescribeStacks, so the template spec hands them over as the overrides.
+ */
+export const foundationOutputs = (stage: 'stg' | 'prod') => ({
+  UsersQueueArn: `arn:aws:sqs:${REGION}:000000000000:alma-cache-${stage}-users`,
+  UsersTableName: `alma-cache-${stage}-users`,
+  LoansTableName: `alma-cache-${stage}-loans`,
+  RequestsTableName: `alma-cache-${stage}-requests`,
+});
+
+/** {@link foundationOutputs} as the per-stage override variables. */
+export const foundationOutputEnv = (stage: 'stg' | 'prod'): Record<string, string> => {
+  const outputs = foundationOutputs(stage);
+  return overrideEnv(stage, {
+    usersQueueArn: outputs.UsersQueueArn,
+    usersTable: outputs.UsersTableName,
+    loansTable: outputs.LoansTableName,
+    requestsTable: outputs.RequestsTableName,
+  });
+};
+
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */

@@ -12,6 +12,8 @@ import {
   ITEM_OF,
   namesFor,
   overrideEnv,
+  foundationOutputEnv,
+  foundationOutputs,
   runNode,
   tail,
   WORKSPACE_ROOT,
@@ -27,9 +29,8 @@ const names = namesFor('stg');
 const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
 const SSM_PARAMETER_ARN = ssmParameterArn;
 const TABLE_ARN = tableArn;
-const imported = (name: Parameters<typeof names.foundationExport>[0], stage: 'stg' | 'prod' = 'stg') => ({
-  'Fn::ImportValue': namesFor(stage).foundationExport(name),
-});
+/** The foundation output a value defaults to (`${cf:…}`, handed over as overrides: see foundationOutputEnv). */
+const imported = (name: keyof ReturnType<typeof foundationOutputs>, stage: 'stg' | 'prod' = 'stg') => foundationOutputs(stage)[name];
 const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
 
@@ -78,7 +79,7 @@ describe('Template: refresh-lambdas', () => {
     const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
     const packaged = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      childEnv({ REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
+      childEnv({ ...foundationOutputEnv(stage), REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
       PACKAGE_TIMEOUT_MS,
     );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
@@ -360,7 +361,7 @@ describe('Template: refresh-lambdas', () => {
     expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
   }, PACKAGE_TIMEOUT_MS);
 
-  it("imports the prod foundation's exports for stage prod and names everything for prod", async () => {
+  it("reads the prod foundation's outputs for stage prod and names everything for prod", async () => {
     // Act
     const prod = await packageStack('prod');
 
