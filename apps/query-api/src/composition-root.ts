@@ -29,6 +29,7 @@ import {
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { loadConfig, type QueryApiConfig } from './config';
+import { almaPathWithoutIds } from './query-audit';
 import { TOKENS } from './tokens';
 
 /**
@@ -63,6 +64,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       TOKENS.SsmClient,
       TOKENS.Config,
     ]);
+  // The pepper of the patron id hashes in the log lines (see query-audit.ts): read like the API key, cached per container.
+  container
+    .bind<CachedSecret>(TOKENS.LogPepper)
+    .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.logPepperName), [TOKENS.SsmClient, TOKENS.Config]);
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
     (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger) =>
       new AlmaHttpApi({
@@ -75,7 +80,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
         timeoutMs: config.alma.timeoutMs,
         // A Retry-After longer than this is answered to the caller at once instead of waited out here.
         backoffMaxMs: 1000,
-        onRetry: (info) => logger.warn('Alma request retried', { ...info }),
+        // The path names the patron: it is logged without its ids, like every line of this function.
+        onRetry: (info) => logger.warn('Alma request retried', { ...info, path: almaPathWithoutIds(info.path) }),
       }),
     [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger],
   );

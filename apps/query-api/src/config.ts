@@ -1,4 +1,5 @@
 import { type CacheReaderTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
+import type { QueryAccessPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -9,6 +10,16 @@ export const ENV = {
   usersQueueUrl: 'USER_QUEUE_URL',
   almaApiBaseUrl: 'ALMA_API_BASE_URL',
   almaApiKeyName: 'ALMA_API_KEY_NAME',
+  logPepperName: 'QUERY_LOG_PEPPER_NAME',
+} as const;
+
+/**
+ * Optional narrowing of who may call (see `QueryAccessPolicy`): a comma-separated allow-list of OAuth client ids
+ * (unset or blank: any client), and the claim naming a patron token's patron (unset: `sub`).
+ */
+export const ACCESS_ENV = {
+  allowedClientIds: 'QUERY_ALLOWED_CLIENT_IDS',
+  patronIdClaim: 'QUERY_PATRON_ID_CLAIM',
 } as const;
 
 /**
@@ -35,6 +46,9 @@ export interface QueryApiConfig {
   readonly tables: CacheReaderTableNames;
   readonly usersQueueUrl: string;
   readonly alma: QueryAlmaConfig;
+  /** The SSM SecureString holding the per-stage pepper of the patron id hashes in the log lines: the name only. */
+  readonly logPepperName: string;
+  readonly access: QueryAccessPolicy;
 }
 
 const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: { env: string; default: number; min: number }, invalid: string[]): number => {
@@ -48,7 +62,8 @@ const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: {
 
 /**
  * Reads the function's configuration from the environment, reporting every missing or invalid variable at once.
- * The API key's parameter name must be a path (`/…`), as the IAM grant in serverless.yml is `parameter${name}`.
+ * The API key's and the log pepper's parameter names must be paths (`/…`), as the IAM grants in serverless.yml are
+ * `parameter${name}`.
  *
  * @example
  * const config = loadConfig(process.env);
@@ -63,6 +78,13 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Q
   if (apiKeyName && !apiKeyName.startsWith('/')) {
     invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
   }
+  const logPepperName = read(ENV.logPepperName);
+  if (logPepperName && !logPepperName.startsWith('/')) {
+    invalid.push(`${ENV.logPepperName} must be an SSM parameter path starting with "/", got "${logPepperName}"`);
+  }
+  // Client ids are opaque strings; a blank entry (a trailing comma) is dropped rather than allowing an empty id.
+  const allowedClientIds = read(ACCESS_ENV.allowedClientIds).split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const patronIdClaim = read(ACCESS_ENV.patronIdClaim);
   const maxConcurrentRequests = parseWhole(env, ALMA_TUNING.maxConcurrentRequests, invalid);
   const maxAttempts = parseWhole(env, ALMA_TUNING.maxAttempts, invalid);
   const timeoutMs = parseWhole(env, ALMA_TUNING.timeoutMs, invalid);
@@ -71,5 +93,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Q
     tables: { users: read(ENV.usersTable), loans: read(ENV.loansTable), requests: read(ENV.requestsTable), fees: read(ENV.feesTable) },
     usersQueueUrl: read(ENV.usersQueueUrl),
     alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, maxAttempts, timeoutMs },
+    logPepperName,
+    access: { ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}), ...(patronIdClaim ? { patronIdClaim } : {}) },
   };
 };

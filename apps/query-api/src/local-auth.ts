@@ -13,7 +13,15 @@ export const LOCAL_TOKEN_ISSUER = 'alma-cache-local';
 export const LOCAL_TOKEN_AUDIENCE = 'alma-cache-query-api';
 
 /** The scope each role's token carries; `none` is a valid token without any of the API's scopes (for 403s). */
-const SCOPE_OF: Record<QueryRole | 'none', string> = { reader: QUERY_SCOPES.read, admin: QUERY_SCOPES.admin, none: 'openid' };
+const SCOPE_OF: Record<QueryRole | 'none', string> = {
+  reader: QUERY_SCOPES.read,
+  admin: QUERY_SCOPES.admin,
+  patron: QUERY_SCOPES.patron,
+  none: 'openid',
+};
+
+/** The `client_id` of local tokens unless one is given: the one client a local allow-list would name. */
+export const LOCAL_CLIENT_ID = 'alma-cache-local-client';
 
 /**
  * This process's signing key: random, so a local token is worthless anywhere else and after a restart. Pass your
@@ -23,7 +31,12 @@ const PROCESS_SECRET = randomBytes(32);
 
 export interface LocalTokenOptions {
   readonly secret?: Buffer | string;
+  /** `sub`; default `local-<role>`. A patron token's patron id, unless `claims` names it in another claim. */
   readonly subject?: string;
+  /** `client_id`; default {@link LOCAL_CLIENT_ID}. */
+  readonly clientId?: string;
+  /** Further claims (e.g. the claim `QUERY_PATRON_ID_CLAIM` names); they cannot replace the registered ones. */
+  readonly claims?: Readonly<Record<string, string | number | boolean | string[]>>;
   /** Default 3600. Negative for an already expired token. */
   readonly expiresInSeconds?: number;
   /** For tests of the verifier. */
@@ -35,11 +48,13 @@ const base64url = (data: Buffer | string) => Buffer.from(data).toString('base64u
 const sign = (input: string, secret: Buffer | string) => createHmac('sha256', secret).update(input).digest();
 
 /**
- * A signed HS256 JWT for the local server, carrying the role's scope as `scope` like an OAuth access token.
- * LOCAL ONLY: the deployed API accepts only the identity provider's tokens.
+ * A signed HS256 JWT for the local server, carrying the role's scope as `scope` like an OAuth access token, and
+ * `client_id`. A `patron` token reads only the patron its `subject` names. LOCAL ONLY: the deployed API accepts only
+ * the identity provider's tokens.
  *
  * @example
  * const token = mintLocalToken('admin');
+ * const mine = mintLocalToken('patron', { subject: 'PAT0042X' }); // GET /users/PAT0042X/loans: 200; /users/PAT0043Y: 403
  * await fetch(`${server.url}/users/PAT0042X/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
  */
 export const mintLocalToken = (role: QueryRole | 'none', options: LocalTokenOptions = {}): string => {
@@ -47,6 +62,8 @@ export const mintLocalToken = (role: QueryRole | 'none', options: LocalTokenOpti
   const header = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = base64url(
     JSON.stringify({
+      ...options.claims,
+      client_id: options.clientId ?? LOCAL_CLIENT_ID,
       iss: options.issuer ?? LOCAL_TOKEN_ISSUER,
       aud: options.audience ?? LOCAL_TOKEN_AUDIENCE,
       sub: options.subject ?? `local-${role}`,

@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import { buildContainer } from './composition-root';
 import { errorResponse } from './http-responses';
-import { createQueryApiRoutes, type QueryApiRoute, type QueryRoutesOptions, type QueryUseCases } from './routes';
+import type { CachedSecret } from '@alma-cache/aws-adapters';
+import type { QueryApiConfig } from './config';
+import { createQueryApiRoutes, type QueryApiRoute, type QueryRouteAudit, type QueryRoutesOptions, type QueryUseCases } from './routes';
 import { routeKeyOf } from './route-specs';
 import { TOKENS } from './tokens';
 
@@ -41,7 +43,9 @@ export const createQueryApi = (env: Readonly<Record<string, string | undefined>>
     getPatronItem: container.get(TOKENS.GetPatronItem),
     queuePatronRefresh: container.get(TOKENS.QueuePatronRefresh),
   };
-  return { container, logger, routes: createQueryApiRoutes(useCases, logger, metrics, options) };
+  const config = container.get<QueryApiConfig>(TOKENS.Config);
+  const audit: QueryRouteAudit = { logPepper: container.get<CachedSecret>(TOKENS.LogPepper), access: config.access };
+  return { container, logger, routes: createQueryApiRoutes(useCases, logger, metrics, audit, options) };
 };
 
 export type QueryApiLambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

@@ -3,17 +3,22 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import {
+  callerOfClaims,
+  clientIdOfClaims,
   decideQueryAccess,
   type GetPatron,
   type GetPatronItem,
   ITEM_KINDS,
   type ListPatronItems,
+  type QueryAccessDenial,
+  type QueryAccessPolicy,
   type QueuePatronRefresh,
   type RefreshRequestOutcome,
   scopesAllowing,
 } from '@alma-cache/cache-domain';
 import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
-import { countRequest } from './request-metrics';
+import { patronLogHash, redactedError, redactIds } from './query-audit';
+import { countRequest, requestOutcomeOf } from './request-metrics';
 import { KIND_PLURAL, QUERY_ROUTE_SPECS, type QueryRouteSpec, routeKeyOf } from './route-specs';
 
 /** A route's handler: API Gateway HTTP API payload 2.0 in, a structured result out. It never throws. */
@@ -32,6 +37,16 @@ export interface QueryUseCases {
   readonly listPatronItems: ListPatronItems;
   readonly getPatronItem: GetPatronItem;
   readonly queuePatronRefresh: QueuePatronRefresh;
+}
+
+/**
+ * What makes every query accountable and narrowable: the stage's pepper for the patron id hashes of the log lines
+ * (read per request from a cached SSM secret; a pepper that cannot be read fails the request with a 500 rather than
+ * answer a query nobody could trace), and the stage's access policy (client allow-list, patron id claim).
+ */
+export interface QueryRouteAudit {
+  readonly logPepper: () => Promise<string>;
+  readonly access: QueryAccessPolicy;
 }
 
 export interface QueryRoutesOptions {
@@ -112,58 +127,103 @@ const operationOf = (spec: QueryRouteSpec, useCases: QueryUseCases): ((event: AP
 
 /**
  * Wraps one operation in what every route does: the access rule on the verified claims (401 without a token, 403
- * without a scope allowing the route's action), a deadline under API Gateway's 30 s, the status of each expected
- * error, a 500 for anything else, one log line per request, and the correlation id (API Gateway's request id) in
- * the `x-correlation-id` header, in every error body and in the log line. Nothing escapes as an exception: a
- * throwing handler is what API Gateway turns into a bare 500/502. (`metered`, around it, counts the answer.)
+ * without a scope allowing the route's action, from a client outside the stage's allow-list, or for a patron token
+ * asking for another patron), a deadline under API Gateway's 30 s, the status of each expected error, a 500 for
+ * anything else, and the correlation id (API Gateway's request id) in the `x-correlation-id` header, in every error
+ * body and in the log line. Nothing escapes as an exception: a throwing handler is what API Gateway turns into a bare
+ * 500/502. (`metered`, around it, counts the answer.)
+ *
+ * Exactly one log line per request (`Query answered` / `Query refused` / `Query not answered` / `Query failed`),
+ * answering "who read whom" without ids in clear: `caller` (`sub`, else the client id), `clientId`, `route` (the
+ * operationId), `patron` (the HMAC of the patron id, see `patronLogHash`), `outcome` (as the metric counts it),
+ * `status`, `roles`, `correlationId`. Error messages in it have the ids redacted; the answer's body may still echo
+ * them to the caller, who sent them.
  */
-const guarded = (spec: QueryRouteSpec, run: (event: APIGatewayProxyEventV2) => Promise<Answered>, logger: Logger, marginMs: number): QueryRouteHandler => {
+const guarded = (
+  spec: QueryRouteSpec,
+  run: (event: APIGatewayProxyEventV2) => Promise<Answered>,
+  logger: Logger,
+  audit: QueryRouteAudit,
+  marginMs: number,
+): QueryRouteHandler => {
   const routeKey = routeKeyOf(spec);
   const needed = scopesAllowing(spec.action);
+  const itemParameter = spec.operation.type === 'item' ? spec.operation.itemParameter : undefined;
   return async (event, context) => {
     const started = Date.now();
     const correlationId = event.requestContext?.requestId || randomUUID();
-    const base = { correlationId, routeKey, ...(context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {}) };
+    const jwt = jwtOf(event);
+    const claims = jwt?.claims;
+    const patronId = event.pathParameters?.['id'];
+    const ids = [patronId, itemParameter === undefined ? undefined : event.pathParameters?.[itemParameter]];
+    const line: Record<string, unknown> = {
+      correlationId,
+      routeKey,
+      route: spec.operationId,
+      caller: claims === undefined ? undefined : callerOfClaims(claims),
+      clientId: claims === undefined ? undefined : clientIdOfClaims(claims),
+      ...(context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {}),
+    };
+    const answer = (response: APIGatewayProxyStructuredResultV2) => ({ ...line, status: response.statusCode, outcome: requestOutcomeOf(response) });
     try {
-      const jwt = jwtOf(event);
-      const access = decideQueryAccess(jwt?.claims, spec.action, jwt?.scopes ?? []);
+      // Before the access rule: a refused request is logged with whom it tried to read, too.
+      if (patronId !== undefined) line['patron'] = patronLogHash(await audit.logPepper(), patronId);
+      const access = decideQueryAccess(claims, spec.action, jwt?.scopes ?? [], { patronId, policy: audit.access });
+      line['roles'] = access.roles;
       if (!access.allowed) {
-        const unauthenticated = access.reason === 'unauthenticated';
-        logger.info('Query refused', { ...base, status: unauthenticated ? 401 : 403, roles: access.roles });
-        return unauthenticated
-          ? errorResponse(401, 'A valid bearer token is required', correlationId, { 'www-authenticate': 'Bearer' })
-          : errorResponse(403, `This token does not allow ${routeKey}: it needs one of the scopes ${needed.join(', ')}`, correlationId, {
-              'www-authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}"`,
-            });
+        const response = refusal(access.reason, routeKey, needed, correlationId);
+        logger.info('Query refused', { ...answer(response), denial: access.reason });
+        return response;
       }
       const remaining = context?.getRemainingTimeInMillis?.();
       const budgetMs = Math.min(MAX_BUDGET_MS, remaining !== undefined && remaining > 0 ? Math.max(remaining - marginMs, 1) : MAX_BUDGET_MS);
       const answered = await withinDeadline(run(event), budgetMs);
       if (answered.refresh?.queued === false) {
-        logger.warn('Answered from Alma, but the patron could not be queued for a refresh', { ...base, error: answered.refresh.error as Error });
+        logger.warn('Answered from Alma, but the patron could not be queued for a refresh', { ...line, error: redactedError(answered.refresh.error, ids) });
       }
+      const cacheHeader: Record<string, string> = answered.source ? { 'x-cache': answered.source === 'cache' ? 'hit' : 'miss' } : {};
+      const response = jsonResponse(answered.status, answered.body, correlationId, cacheHeader);
       logger.info('Query answered', {
-        ...base,
-        status: answered.status,
-        roles: access.roles,
+        ...answer(response),
         ...(answered.source ? { source: answered.source } : {}),
         ...(answered.refresh ? { refreshQueued: answered.refresh.queued } : {}),
         ms: Date.now() - started,
       });
-      const cacheHeader: Record<string, string> = answered.source ? { 'x-cache': answered.source === 'cache' ? 'hit' : 'miss' } : {};
-      return jsonResponse(answered.status, answered.body, correlationId, cacheHeader);
+      return response;
     } catch (error) {
       try {
         const failure = failureOf(error);
-        const details = { ...base, status: failure.status, ms: Date.now() - started };
-        if (failure.severity === 'error') logger.error('Query failed', { ...details, error: error as Error });
-        else logger[failure.severity]('Query not answered', { ...details, reason: (error as Error).message });
-        return errorResponse(failure.status, failure.message, correlationId, failure.headers);
+        const response = errorResponse(failure.status, failure.message, correlationId, failure.headers);
+        const details = { ...answer(response), ms: Date.now() - started };
+        if (failure.severity === 'error') logger.error('Query failed', { ...details, error: redactedError(error, ids) });
+        else logger[failure.severity]('Query not answered', { ...details, errorType: (error as Error).name, reason: redactIds(String((error as Error).message), ids) });
+        return response;
       } catch {
         return errorResponse(500, 'Internal error; quote the correlation id when reporting it', correlationId);
       }
     }
   };
+};
+
+/** The answer to a refused request: 401 without a token, 403 for every other denial, each saying which. */
+const refusal = (
+  reason: QueryAccessDenial,
+  routeKey: string,
+  needed: readonly string[],
+  correlationId: string,
+): APIGatewayProxyStructuredResultV2 => {
+  switch (reason) {
+    case 'unauthenticated':
+      return errorResponse(401, 'A valid bearer token is required', correlationId, { 'www-authenticate': 'Bearer' });
+    case 'client-not-allowed':
+      return errorResponse(403, 'This token was issued to a client this API does not serve', correlationId);
+    case 'not-this-patron':
+      return errorResponse(403, "A patron token reads only its own patron's data", correlationId);
+    case 'forbidden':
+      return errorResponse(403, `This token does not allow ${routeKey}: it needs one of the scopes ${needed.join(', ')}`, correlationId, {
+        'www-authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}"`,
+      });
+  }
 };
 
 /**
@@ -195,11 +255,18 @@ const metered = (spec: QueryRouteSpec, handler: QueryRouteHandler, logger: Logge
  * dispatches to these by route key; the local stack mounts them on `startHttpApiServer` as they are.
  *
  * @example
- * const server = await startHttpApiServer({ routes: createQueryApiRoutes(useCases, logger, metrics), authorize: verifyLocalToken });
+ * const audit = { logPepper: cachedSsmSecret(ssm, config.logPepperName), access: config.access };
+ * const server = await startHttpApiServer({ routes: createQueryApiRoutes(useCases, logger, metrics, audit), authorize: verifyLocalToken });
  */
-export const createQueryApiRoutes = (useCases: QueryUseCases, logger: Logger, metrics: Metrics, options: QueryRoutesOptions = {}): QueryApiRoute[] =>
+export const createQueryApiRoutes = (
+  useCases: QueryUseCases,
+  logger: Logger,
+  metrics: Metrics,
+  audit: QueryRouteAudit,
+  options: QueryRoutesOptions = {},
+): QueryApiRoute[] =>
   QUERY_ROUTE_SPECS.map((spec) => ({
     ...spec,
     auth: true,
-    handler: metered(spec, guarded(spec, operationOf(spec, useCases), logger, options.deadlineMarginMs ?? 1000), logger, metrics),
+    handler: metered(spec, guarded(spec, operationOf(spec, useCases), logger, audit, options.deadlineMarginMs ?? 1000), logger, metrics),
   }));

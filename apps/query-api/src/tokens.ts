@@ -7,6 +7,7 @@ export const TOKENS = {
   SqsClient: Symbol.for('SQSClient'),
   SsmClient: Symbol.for('SSMClient'),
   AlmaApiKey: Symbol.for('AlmaApiKey'),
+  LogPepper: Symbol.for('QueryLogPepper'),
   AlmaApi: Symbol.for('AlmaApi'),
   Clock: Symbol.for('Clock'),
   CacheReader: Symbol.for('CacheReader'),

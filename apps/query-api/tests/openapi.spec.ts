@@ -77,7 +77,7 @@ describe('Document: openapi.yaml', () => {
     // Assess
     for (const spec of QUERY_ROUTE_SPECS) {
       const responses = openapi.paths[spec.path][spec.method.toLowerCase()].responses;
-      const expected = spec.action === 'read' ? ['200', '400', '401', '403', '404', '429', '500', '503'] : ['202', '400', '401', '403', '429', '500'];
+      const expected = spec.action === 'read' ? ['200', '400', '401', '403', '404', '429', '500', '502', '503'] : ['202', '400', '401', '403', '429', '500'];
       expect({ route: routeKeyOf(spec), statuses: Object.keys(responses).sort() }).toEqual({ route: routeKeyOf(spec), statuses: expected });
       for (const status of ['429', '503'].filter((code) => code in responses)) {
         const headers = resolveRef<{ headers: Record<string, unknown> }>(openapi, responses[status]).headers;

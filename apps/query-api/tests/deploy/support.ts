@@ -18,6 +18,7 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   imported: (name: 'UsersTableName' | 'LoansTableName' | 'RequestsTableName' | 'FeesTableName' | 'UsersQueueUrl' | 'UsersQueueArn') =>
     `alma-cache-${stage}-${name}`,
   defaultApiKeyName: `/alma-cache/${stage}/alma-api-key`,
+  defaultLogPepperName: `/alma-cache/${stage}/query-log-pepper`,
 });
 
 /** The per-stage JWT settings serverless.yml requires. */
@@ -26,7 +27,6 @@ export const jwtEnv = (stage: 'stg' | 'prod', issuer = `https://issuer.example.c
   [`QUERY_API_JWT_AUDIENCE_${stage.toUpperCase()}`]: audience,
 });
 
-export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 type ReadOutput = Parameters<ReturnType<typeof namesFor>['imported']>[0];
 
 /**
@@ -56,6 +56,7 @@ export const producerOutputEnv = (stage: 'stg' | 'prod'): Record<string, string>
   };
 };
 
+export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
 export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);

@@ -82,8 +82,10 @@ describe('HTTP: query-api', () => {
   beforeAll(async () => {
     [tables, queueUrl, alma] = await Promise.all([createCacheTables(), createQueue(), startFakeAlmaServer()]);
     const keyName = `/alma-cache/test/${randomUUID().slice(0, 8)}/alma-api-key`;
+    const pepperName = `/alma-cache/test/${randomUUID().slice(0, 8)}/query-log-pepper`;
     const ssm = createSsmClient();
     await ssm.send(new PutParameterCommand({ Name: keyName, Value: alma.apiKey, Type: 'SecureString' }));
+    await ssm.send(new PutParameterCommand({ Name: pepperName, Value: randomUUID(), Type: 'SecureString' }));
     ssm.destroy();
     process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
     env = {
@@ -94,6 +96,7 @@ describe('HTTP: query-api', () => {
       [ENV.usersQueueUrl]: queueUrl,
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
+      [ENV.logPepperName]: pepperName,
     };
     api = createQueryApi(env, { configure: captureMetrics });
     server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
@@ -393,7 +396,7 @@ describe('HTTP: query-api', () => {
 
       // Assess
       expect(answer.status).toBe(403);
-      expect(answer.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="alma-cache/read alma-cache/admin"');
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="alma-cache/read alma-cache/admin alma-cache/patron"');
       expectCorrelated(answer);
     });
 

@@ -9,6 +9,7 @@ const COMPLETE = {
   USER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/alma-cache-stg-users',
   ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
   ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
+  QUERY_LOG_PEPPER_NAME: '/alma-cache/stg/query-log-pepper',
 };
 
 describe('Function: loadConfig', () => {
@@ -27,7 +28,25 @@ describe('Function: loadConfig', () => {
         maxAttempts: 2,
         timeoutMs: 4000,
       },
+      logPepperName: COMPLETE.QUERY_LOG_PEPPER_NAME,
+      access: {},
     });
+  });
+
+  it('reads the client allow-list (blank entries dropped) and the patron id claim', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, QUERY_ALLOWED_CLIENT_IDS: ' library-app, patron-app ,, ', QUERY_PATRON_ID_CLAIM: 'primary_id' });
+
+    // Assess
+    expect(config.access).toEqual({ allowedClientIds: ['library-app', 'patron-app'], patronIdClaim: 'primary_id' });
+  });
+
+  it('treats a blank allow-list as none: any client', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, QUERY_ALLOWED_CLIENT_IDS: ' , ' });
+
+    // Assess
+    expect(config.access).toEqual({});
   });
 
   it('takes the Alma tuning from the environment', () => {
@@ -40,13 +59,15 @@ describe('Function: loadConfig', () => {
 
   it('names every missing and invalid variable at once', () => {
     // Act
-    const act = () => loadConfig({ ...COMPLETE, USER_QUEUE_URL: ' ', FEE_CACHE_TABLE_NAME: undefined, ALMA_API_KEY_NAME: 'key', ALMA_TIMEOUT_MS: '50' });
+    const act = () =>
+      loadConfig({ ...COMPLETE, USER_QUEUE_URL: ' ', FEE_CACHE_TABLE_NAME: undefined, ALMA_API_KEY_NAME: 'key', QUERY_LOG_PEPPER_NAME: 'pepper', ALMA_TIMEOUT_MS: '50' });
 
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
       'Missing environment variables: FEE_CACHE_TABLE_NAME, USER_QUEUE_URL. Invalid environment variables: ' +
         'ALMA_API_KEY_NAME must be an SSM parameter path starting with "/", got "key"; ' +
+        'QUERY_LOG_PEPPER_NAME must be an SSM parameter path starting with "/", got "pepper"; ' +
         'ALMA_TIMEOUT_MS must be a whole number of at least 100, got "50"',
     );
   });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { LOCAL_TOKEN_AUDIENCE, LOCAL_TOKEN_ISSUER, mintLocalToken, verifyLocalToken } from '../../src/local-auth';
+import { LOCAL_CLIENT_ID, LOCAL_TOKEN_AUDIENCE, LOCAL_TOKEN_ISSUER, mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
@@ -7,6 +7,7 @@ describe('Function: verifyLocalToken', () => {
   it.each([
     ['reader', 'alma-cache/read'],
     ['admin', 'alma-cache/admin'],
+    ['patron', 'alma-cache/patron'],
     ['none', 'openid'],
   ] as const)('accepts a %s token minted here and hands back its claims', (role, scope) => {
     // Prepare
@@ -16,7 +17,7 @@ describe('Function: verifyLocalToken', () => {
     const claims = verifyLocalToken(bearer(token));
 
     // Assess
-    expect(claims).toMatchObject({ iss: LOCAL_TOKEN_ISSUER, aud: LOCAL_TOKEN_AUDIENCE, sub: 'tester', scope });
+    expect(claims).toMatchObject({ iss: LOCAL_TOKEN_ISSUER, aud: LOCAL_TOKEN_AUDIENCE, sub: 'tester', scope, client_id: LOCAL_CLIENT_ID });
   });
 
   it('shares tokens between processes that use the same secret, and only those', () => {
@@ -58,5 +59,18 @@ describe('Function: verifyLocalToken', () => {
 
     // Assess
     expect(claims).toBeUndefined();
+  });
+});
+
+describe('Function: mintLocalToken', () => {
+  it('mints a patron token for the patron given, with another client id and extra claims, whose registered claims stay its own', () => {
+    // Prepare
+    const token = mintLocalToken('patron', { subject: 'u-1', clientId: 'patron-app', claims: { primary_id: 'PAT0042X', iss: 'elsewhere' } });
+
+    // Act
+    const claims = verifyLocalToken(bearer(token));
+
+    // Assess
+    expect(claims).toMatchObject({ sub: 'u-1', client_id: 'patron-app', primary_id: 'PAT0042X', scope: 'alma-cache/patron', iss: LOCAL_TOKEN_ISSUER });
   });
 });

@@ -13,7 +13,7 @@ import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualC
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
 import { createQueryApiRoutes, type QueryApiRoute } from '../../src/routes';
-import { requestOutcomeOf } from '../../src/request-metrics';
+import { countRequest, requestOutcomeOf } from '../../src/request-metrics';
 import { routeKeyOf } from '../../src/route-specs';
 
 const READER_CLAIMS = { sub: 'app', scope: 'alma-cache/read' };
@@ -56,6 +56,7 @@ const makeApi = () => {
     },
     logger,
     metrics,
+    { logPepper: async () => 'unit-test-pepper', access: {} },
   );
   const route = (key: string) => routes.find((candidate) => routeKeyOf(candidate) === key)!;
   return { cache, alma, refreshQueue, logger, metrics, routes, route };
@@ -80,7 +81,10 @@ describe('Function: createQueryApiRoutes', () => {
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-correlation-id': 'Ab1cD2eFgH3iJkL=' },
       body: JSON.stringify({ message: 'Internal error; quote the correlation id when reporting it', correlationId: 'Ab1cD2eFgH3iJkL=' }),
     });
-    expect(errors).toHaveBeenCalledWith('Query failed', expect.objectContaining({ correlationId: 'Ab1cD2eFgH3iJkL=', status: 500, error: expect.any(TypeError) }));
+    expect(errors).toHaveBeenCalledWith(
+      'Query failed',
+      expect.objectContaining({ correlationId: 'Ab1cD2eFgH3iJkL=', status: 500, error: expect.objectContaining({ name: 'TypeError', message: 'boom' }) }),
+    );
   });
 
   it('makes up a correlation id when the event has no request id', async () => {
@@ -98,7 +102,7 @@ describe('Function: createQueryApiRoutes', () => {
     expect(answer.headers?.['x-correlation-id']).toBe(correlationId);
   });
 
-  it('answers Alma refusing the key as a 500: the service\'s fault, not the caller\'s', async () => {
+  it('answers Alma refusing the key as a 502 with a correlation id: the upstream\'s fault, not the caller\'s', async () => {
     // Prepare
     const { alma, route } = makeApi();
     alma.failNext(new AlmaRequestError(401, 'API-key not defined'));
@@ -108,8 +112,8 @@ describe('Function: createQueryApiRoutes', () => {
     const answer = await loans.handler(eventFor(loans, { id: 'PAT0042X' }));
 
     // Assess
-    expect(answer.statusCode).toBe(500);
-    expect(JSON.parse(answer.body!).message).toBe("Alma refused this service's request; quote the correlation id when reporting it");
+    expect(answer.statusCode).toBe(502);
+    expect(JSON.parse(answer.body!)).toEqual({ message: "Alma refused this service's request; quote the correlation id when reporting it", correlationId: 'Ab1cD2eFgH3iJkL=' });
   });
 
   it('still answers from Alma when the refresh cannot be queued, and says so in a warning', async () => {
@@ -259,6 +263,23 @@ describe('Metrics: query-api Requests and AlmaFallbacks', () => {
       requests('queuePatronRefresh', 'queued'),
     ]);
     expect(metrics.documents).toHaveLength(8);
+  });
+
+  it('counts a 429 (Alma throttled the key) once more as AlmaThrottled, in a document of its own with the service dimension only', () => {
+    // Prepare
+    const metrics = new CapturedMetrics('alma-cache-query');
+
+    // Act
+    const outcomes = [countRequest(metrics, 'getPatron', { statusCode: 429 }), countRequest(metrics, 'getPatron', { statusCode: 503 })];
+
+    // Assess
+    expect(outcomes).toEqual(['throttled', 'unavailable']);
+    expect(metrics.points()).toEqual([
+      { metric: 'Requests', value: 1, dimensions: { route: 'getPatron', outcome: 'throttled' } },
+      { metric: 'AlmaThrottled', value: 1, dimensions: {} },
+      { metric: 'Requests', value: 1, dimensions: { route: 'getPatron', outcome: 'unavailable' } },
+    ]);
+    expect(metrics.documents[1]['service']).toBe('alma-cache-query');
   });
 
   it.each([

@@ -1,0 +1,421 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { DEFAULT_EXPIRY_POLICY, isIdentifier, MAX_IDENTIFIER_LENGTH, RefreshUser, systemClock } from '@alma-cache/cache-domain';
+import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
+import { AlmaHttpApi } from '@alma-cache/alma-api';
+import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
+import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
+import type { Container } from 'inversify';
+import { ACCESS_ENV, ENV } from '../../src/config';
+import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
+import { patronLogHash } from '../../src/query-audit';
+import { createQueryApi, type QueryApi } from '../../src/query-api';
+import { TOKENS } from '../../src/tokens';
+import { documentationGaps, loadOpenApi } from '../support/openapi';
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+const openapi = loadOpenApi();
+const READER = mintLocalToken('reader');
+const ADMIN = mintLocalToken('admin');
+const PEPPER = `pepper-${randomUUID()}`;
+
+/** The only Alma paths the query API may ever ask for: a patron's list, or one record of it, each id a valid one. */
+const ALMA_ROUTE = /^\/almaws\/v1\/users\/([^/]+)\/(?:loans|requests|fees)(?:\/([^/]+))?$/;
+const isListOrRecordCall = (path: string): boolean => {
+  const match = ALMA_ROUTE.exec(path);
+  return match !== null && [match[1], match[2]].every((segment) => segment === undefined || isIdentifier(decodeURIComponent(segment)));
+};
+
+/**
+ * The probes, exactly as they go on the wire (sent with node:http, which leaves the path alone: fetch and curl would
+ * resolve `.` and `..` before sending). The local server, like API Gateway, decodes each path parameter once.
+ */
+const PROBES: readonly [label: string, wire: string][] = [
+  ['.', '.'],
+  ['..', '..'],
+  ['%2E%2E', '%2E%2E'],
+  ['%2e', '%2e'],
+  ['a%2Fb', 'a%2Fb'],
+  ['a%5Cb', 'a%5Cb'],
+  ['..%2F..', '..%2F..'],
+  ['256 characters', 'x'.repeat(MAX_IDENTIFIER_LENGTH + 1)],
+  ['a control character (%07)', 'PAT%070042X'],
+];
+
+/** Every route, with the probe in each id position it has. */
+const ROUTES_WITH = (probe: string, patron: string, token: { reader: string; admin: string }) => [
+  { method: 'GET', path: `/users/${probe}`, token: token.reader },
+  ...['loans', 'requests', 'fees'].flatMap((plural) => [
+    { method: 'GET', path: `/users/${probe}/${plural}`, token: token.reader },
+    { method: 'GET', path: `/users/${probe}/${plural}/1`, token: token.reader },
+    { method: 'GET', path: `/users/${patron}/${plural}/${probe}`, token: token.reader },
+  ]),
+  { method: 'POST', path: `/users/${probe}/refresh`, token: token.admin },
+];
+
+// Security of the read path through the real route table on the local HTTP API server, against DynamoDB Local, SQS
+// and SSM in the emulators and the fake Alma server: identifiers refused at every route before Alma is asked, the
+// roles (reader, admin, patron) and their denials, the client allow-list, and one log line per query that says who
+// read whom without the id in clear.
+describe('HTTP: query-api security', () => {
+  jest.setTimeout(60_000);
+  const client = createDocumentClient();
+  const sqs = createSqsClient();
+  let queueUrl: string;
+  let alma: FakeAlmaServer;
+  let env: Record<string, string>;
+  let api: QueryApi;
+  let server: HttpApiServer;
+  let refreshUser: RefreshUser;
+  const metrics = new CapturedMetrics('alma-cache-query');
+  const captureMetrics = (container: Container) => container.rebindSync(TOKENS.Metrics).toConstantValue(metrics);
+  const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
+
+  /** One request with the path exactly as given. */
+  const raw = (method: string, path: string, token: string | null, base = server.url): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(base);
+      const outgoing = httpRequest(
+        { host: url.hostname, port: url.port, method, path, headers: token === null ? {} : { authorization: `Bearer ${token}` } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) });
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+  /** Through fetch, checked against openapi.yaml (the route is known there). */
+  const call = async (method: string, path: string, token: string | null, base = server.url): Promise<Answer & { headers: Headers }> => {
+    const response = await fetch(`${base}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    const text = await response.text();
+    const answer = { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+    expect(documentationGaps(openapi, { method, path }, answer)).toEqual([]);
+    return answer;
+  };
+  const cachePatron = async (id: string, counts: { loans?: number; requests?: number; fees?: number }) => {
+    alma.seedPatron(generatePatron(id, counts));
+    await refreshUser.execute(id);
+    alma.resetCalls();
+  };
+  const drainQueue = async (): Promise<(string | undefined)[]> => {
+    const bodies: (string | undefined)[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (Messages.length === 0) return bodies;
+      bodies.push(...Messages.map((message) => message.Body));
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+    }
+  };
+  /** What the function logged, every level, as one JSON text per call. */
+  const logLines = (target: QueryApi) => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    for (const level of ['info', 'warn', 'error'] as const) {
+      jest.spyOn(target.logger, level).mockImplementation(((message: string, fields: Record<string, unknown>) => {
+        lines.push({ level, message, fields });
+      }) as never);
+    }
+    return lines;
+  };
+
+  beforeAll(async () => {
+    let tables: Awaited<ReturnType<typeof createCacheTables>>;
+    [tables, queueUrl, alma] = await Promise.all([createCacheTables(), createQueue(), startFakeAlmaServer()]);
+    const prefix = `/alma-cache/test/${randomUUID().slice(0, 8)}`;
+    const ssm = createSsmClient();
+    await ssm.send(new PutParameterCommand({ Name: `${prefix}/alma-api-key`, Value: alma.apiKey, Type: 'SecureString' }));
+    await ssm.send(new PutParameterCommand({ Name: `${prefix}/query-log-pepper`, Value: PEPPER, Type: 'SecureString' }));
+    ssm.destroy();
+    process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
+    env = {
+      [ENV.usersTable]: tables.users,
+      [ENV.loansTable]: tables.loans,
+      [ENV.requestsTable]: tables.requests,
+      [ENV.feesTable]: tables.fees,
+      [ENV.usersQueueUrl]: queueUrl,
+      [ENV.almaApiBaseUrl]: alma.url,
+      [ENV.almaApiKeyName]: `${prefix}/alma-api-key`,
+      [ENV.logPepperName]: `${prefix}/query-log-pepper`,
+    };
+    api = createQueryApi(env, { configure: captureMetrics });
+    server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
+    const store = new DynamoDbCacheStore(client, tables);
+    refreshUser = new RefreshUser({ store, alma: new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey }), clock: systemClock, expiry: DEFAULT_EXPIRY_POLICY });
+  });
+
+  beforeEach(async () => {
+    await drainQueue();
+    alma.resetCalls();
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  afterAll(async () => {
+    await server?.close();
+    await alma?.close();
+    client.destroy();
+    sqs.destroy();
+  });
+
+  describe('identifiers', () => {
+    it.each(PROBES)('refuses the id %s on every route and in every id position with 400, asking Alma nothing and queueing nothing', async (_label, probe) => {
+      // Prepare: a cached patron, so a record probe under a good patron id would otherwise be answered
+      const patron = patronId('probe');
+      await cachePatron(patron, { loans: 1, requests: 1, fees: 1 });
+
+      // Act
+      const answers = [];
+      for (const route of ROUTES_WITH(probe, patron, { reader: READER, admin: ADMIN })) {
+        answers.push({ route: `${route.method} ${route.path.slice(0, 60)}`, status: (await raw(route.method, route.path, route.token)).status });
+      }
+
+      // Assess
+      expect(answers).toEqual(answers.map((answer) => ({ ...answer, status: 400 })));
+      expect(alma.calls).toEqual([]);
+      expect(await drainQueue()).toEqual([]);
+    });
+
+    it('names the rule in the 400, never the id', async () => {
+      // Act
+      const [dots, separator, control] = await Promise.all([
+        raw('GET', '/users/PAT0042X/loans/%2E%2E', READER),
+        raw('GET', '/users/a%2Fb', READER),
+        raw('GET', '/users/PAT%070042X/fees', READER),
+      ]);
+
+      // Assess
+      expect(dots.body.message).toBe('Invalid request: the loan id is a dot segment ("." or "..")');
+      expect(separator.body.message).toBe('Invalid request: the patron id holds a path separator ("/" or "\\")');
+      expect(control.body.message).toBe('Invalid request: the patron id holds control characters');
+      expect(alma.calls).toEqual([]);
+    });
+
+    it('asks Alma only for list and record routes with valid ids when a client resolves dot segments itself (fetch, curl)', async () => {
+      // Prepare: what a WHATWG client sends for these: `/users/P/` (no route: 404), `/users/loans` (the patron "loans")
+      const patron = patronId('normalised');
+
+      // Act
+      const statuses = [
+        (await fetch(`${server.url}/users/${patron}/loans/..`, { headers: { authorization: `Bearer ${READER}` } })).status,
+        (await fetch(`${server.url}/users/./loans`, { headers: { authorization: `Bearer ${READER}` } })).status,
+        (await fetch(`${server.url}/users/${patron}/loans/%2e%2e`, { headers: { authorization: `Bearer ${READER}` } })).status,
+      ];
+
+      // Assess
+      expect(statuses).toEqual([404, 404, 404]);
+      expect(alma.calls.every((call) => isListOrRecordCall(call.path))).toBe(true);
+      expect(alma.calls.map((call) => call.path).sort()).toEqual(['fees', 'loans', 'requests'].map((kind) => `/almaws/v1/users/loans/${kind}`));
+    });
+
+    it('answers an Alma 400 it cannot explain for one record with 404, and an Alma 403 with 502 and a correlation id, never 500', async () => {
+      // Prepare
+      const patron = patronId('alma4xx');
+      alma.seedPatron(generatePatron(patron, { loans: 1 }));
+      const loan = fakeRecordId(patron, 'loan', 0);
+
+      // Act
+      alma.failNext(1, 400);
+      const unexplained = await call('GET', `/users/${patron}/loans/${loan}`, READER);
+      alma.failNext(1, 403);
+      const refused = await call('GET', `/users/${patron}/loans/${loan}`, READER);
+
+      // Assess
+      expect(unexplained.status).toBe(404);
+      expect(refused.status).toBe(502);
+      expect(refused.body).toEqual({ message: "Alma refused this service's request; quote the correlation id when reporting it", correlationId: expect.any(String) });
+      expect(refused.headers.get('x-correlation-id')).toBe(refused.body.correlationId);
+      expect(alma.calls.every((c) => isListOrRecordCall(c.path))).toBe(true);
+    });
+  });
+
+  describe('roles', () => {
+    it('lets a reader read any patron and refuses it the refresh (403)', async () => {
+      // Prepare
+      const [one, two] = [patronId('r1'), patronId('r2')];
+      await cachePatron(one, { loans: 1 });
+      await cachePatron(two, { fees: 1 });
+
+      // Act
+      const answers = await Promise.all([call('GET', `/users/${one}/loans`, READER), call('GET', `/users/${two}`, READER), call('POST', `/users/${one}/refresh`, READER)]);
+
+      // Assess
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 403]);
+      expect(await drainQueue()).toEqual([]);
+    });
+
+    it('lets an admin read any patron and queue a refresh', async () => {
+      // Prepare
+      const one = patronId('a1');
+      await cachePatron(one, { requests: 1 });
+
+      // Act
+      const answers = await Promise.all([call('GET', `/users/${one}/requests`, ADMIN), call('POST', `/users/${one}/refresh`, ADMIN)]);
+
+      // Assess
+      expect(answers.map((answer) => answer.status)).toEqual([200, 202]);
+      expect(await drainQueue()).toEqual([one]);
+    });
+
+    it("lets a patron read their own data on every read route, in any case, and nobody else's (403, before any lookup)", async () => {
+      // Prepare
+      const [self, other] = [patronId('self'), patronId('other')];
+      await cachePatron(self, { loans: 1, requests: 1, fees: 1 });
+      await cachePatron(other, { loans: 1 });
+      const token = mintLocalToken('patron', { subject: self });
+      const own = [
+        `/users/${self}`,
+        `/users/${self.toLowerCase()}/loans`,
+        `/users/${self}/requests`,
+        `/users/${self}/fees`,
+        `/users/${self}/loans/${fakeRecordId(self, 'loan', 0)}`,
+        `/users/${self}/requests/${fakeRecordId(self, 'request', 0)}`,
+        `/users/${self}/fees/${fakeRecordId(self, 'fee', 0)}`,
+      ];
+
+      // Act
+      const mine = await Promise.all(own.map((path) => call('GET', path, token)));
+      const theirs = await Promise.all([
+        call('GET', `/users/${other}`, token),
+        call('GET', `/users/${other}/loans/${fakeRecordId(other, 'loan', 0)}`, token),
+        call('GET', `/users/NOBODY-${randomUUID().slice(0, 6)}`, token),
+      ]);
+      const underMine = await call('GET', `/users/${self}/loans/${fakeRecordId(other, 'loan', 0)}`, token);
+
+      // Assess
+      expect(mine.map((answer) => answer.status)).toEqual(own.map(() => 200));
+      expect(theirs.map((answer) => answer.status)).toEqual([403, 403, 403]);
+      expect(theirs[0].body.message).toBe("A patron token reads only its own patron's data");
+      expect(underMine.status).toBe(404);
+      expect(alma.calls).toEqual([]);
+    });
+
+    it('never lets a patron queue a refresh, not even their own (403)', async () => {
+      // Prepare
+      const self = patronId('selfrefresh');
+      const token = mintLocalToken('patron', { subject: self });
+
+      // Act
+      const answer = await call('POST', `/users/${self}/refresh`, token);
+
+      // Assess
+      expect(answer.status).toBe(403);
+      expect(answer.body.message).toBe('This token does not allow POST /users/{id}/refresh: it needs one of the scopes alma-cache/admin');
+      expect(await drainQueue()).toEqual([]);
+    });
+
+    it('reads the patron id from the configured claim (QUERY_PATRON_ID_CLAIM) and no longer from sub', async () => {
+      // Prepare
+      const self = patronId('claim');
+      await cachePatron(self, { fees: 1 });
+      const claimed = createQueryApi({ ...env, [ACCESS_ENV.patronIdClaim]: 'primary_id' }, { configure: captureMetrics });
+      const claimedServer = await startHttpApiServer({ routes: claimed.routes, authorize: verifyLocalToken });
+      const token = mintLocalToken('patron', { subject: 'cognito-user-uuid', claims: { primary_id: self } });
+
+      // Act
+      const [own, bySub] = await Promise.all([call('GET', `/users/${self}/fees`, token, claimedServer.url), call('GET', '/users/cognito-user-uuid', token, claimedServer.url)]);
+
+      // Assess
+      expect([own.status, bySub.status]).toEqual([200, 403]);
+      await claimedServer.close();
+    });
+  });
+
+  describe('client allow-list', () => {
+    it('refuses a token from a client the stage does not list (403, logged), whatever its role, and serves the listed ones', async () => {
+      // Prepare
+      const self = patronId('allow');
+      await cachePatron(self, { loans: 1 });
+      const narrowed = createQueryApi({ ...env, [ACCESS_ENV.allowedClientIds]: 'library-app, patron-app' }, { configure: captureMetrics });
+      const narrowedServer = await startHttpApiServer({ routes: narrowed.routes, authorize: verifyLocalToken });
+      const lines = logLines(narrowed);
+
+      // Act
+      const answers = await Promise.all([
+        call('GET', `/users/${self}/loans`, mintLocalToken('reader', { clientId: 'library-app' }), narrowedServer.url),
+        call('GET', `/users/${self}/loans`, mintLocalToken('patron', { subject: self, clientId: 'patron-app' }), narrowedServer.url),
+        call('GET', `/users/${self}/loans`, mintLocalToken('admin', { clientId: 'intruder' }), narrowedServer.url),
+        call('POST', `/users/${self}/refresh`, mintLocalToken('admin', { clientId: 'intruder' }), narrowedServer.url),
+      ]);
+
+      // Assess
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 403, 403]);
+      expect(answers[2].body.message).toBe('This token was issued to a client this API does not serve');
+      const refused = lines.filter((line) => line.message === 'Query refused');
+      expect(refused.map((line) => [line.fields['clientId'], line.fields['denial'], line.fields['status']])).toEqual([
+        ['intruder', 'client-not-allowed', 403],
+        ['intruder', 'client-not-allowed', 403],
+      ]);
+      expect(await drainQueue()).toEqual([]);
+      await narrowedServer.close();
+    });
+  });
+
+  describe('the log line', () => {
+    it('writes exactly one line per query with caller, client, route, hashed patron and outcome, and never the id in clear', async () => {
+      // Prepare
+      const [cached, uncached, other] = [patronId('log-hit'), patronId('log-miss'), patronId('log-other')];
+      await cachePatron(cached, { loans: 1 });
+      alma.seedPatron(generatePatron(uncached, { fees: 1 }));
+      const lines = logLines(api);
+      const patronToken = mintLocalToken('patron', { subject: cached, clientId: 'patron-app' });
+
+      // Act
+      const statuses = [
+        (await call('GET', `/users/${cached}/loans`, mintLocalToken('reader', { subject: 'svc-discovery' }))).status,
+        (await call('GET', `/users/${uncached}/fees`, READER)).status,
+        (await call('GET', `/users/${other}/loans/1`, patronToken)).status,
+        (await call('GET', `/users/NOBODY-${uncached}`, READER)).status,
+        (await call('POST', `/users/${cached}/refresh`, ADMIN)).status,
+        (await raw('GET', `/users/${cached}/loans/%2E%2E`, READER)).status,
+      ];
+
+      // Assess
+      expect(statuses).toEqual([200, 200, 403, 404, 202, 400]);
+      const perQuery = lines.filter((line) => line.message.startsWith('Query '));
+      expect(perQuery).toHaveLength(statuses.length);
+      expect(perQuery.map((line) => ({ ...line.fields, ms: undefined, correlationId: undefined, awsRequestId: undefined }))).toEqual([
+        expect.objectContaining({ caller: 'svc-discovery', clientId: 'alma-cache-local-client', route: 'listPatronLoans', patron: patronLogHash(PEPPER, cached), outcome: 'hit', status: 200 }),
+        expect.objectContaining({ caller: 'local-reader', route: 'listPatronFees', patron: patronLogHash(PEPPER, uncached), outcome: 'miss', status: 200 }),
+        expect.objectContaining({ caller: cached, clientId: 'patron-app', route: 'getPatronLoan', patron: patronLogHash(PEPPER, other), outcome: 'forbidden', status: 403, denial: 'not-this-patron' }),
+        expect.objectContaining({ caller: 'local-reader', route: 'getPatron', patron: patronLogHash(PEPPER, `NOBODY-${uncached}`), outcome: 'not-found', status: 404 }),
+        expect.objectContaining({ caller: 'local-admin', route: 'queuePatronRefresh', patron: patronLogHash(PEPPER, cached), outcome: 'queued', status: 202 }),
+        expect.objectContaining({ caller: 'local-reader', route: 'getPatronLoan', patron: patronLogHash(PEPPER, cached), outcome: 'bad-request', status: 400 }),
+      ]);
+      // The patron token's own subject is its caller; every other id appears only hashed.
+      const text = JSON.stringify(lines.map((line) => ({ ...line, fields: { ...line.fields, caller: undefined } })));
+      for (const id of [cached, uncached, other]) expect(text.toLowerCase()).not.toContain(id.toLowerCase());
+      await drainQueue();
+    });
+
+    it('keeps the ids out of an error line too, while the 404 body may echo them to the caller', async () => {
+      // Prepare
+      const patron = patronId('log-err');
+      alma.seedPatron(generatePatron(patron, { loans: 1 }));
+      const lines = logLines(api);
+      alma.failNext(1, 403);
+
+      // Act
+      const refused = await call('GET', `/users/${patron}/loans`, READER);
+      const missing = await call('GET', `/users/NOBODY-${patron}/fees`, READER);
+
+      // Assess
+      expect([refused.status, missing.status]).toEqual([502, 404]);
+      expect(missing.body.message).toBe(`No patron "NOBODY-${patron}"`);
+      expect(lines.map((line) => line.message)).toEqual(['Query failed', 'Query not answered']);
+      expect(JSON.stringify(lines, (key, value) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)).toLowerCase()).not.toContain(
+        patron.toLowerCase(),
+      );
+    });
+  });
+});

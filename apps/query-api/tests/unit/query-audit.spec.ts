@@ -1,0 +1,65 @@
+import { createHmac } from 'node:crypto';
+import { almaPathWithoutIds, patronLogHash, redactedError, redactIds } from '../../src/query-audit';
+
+describe('Function: patronLogHash', () => {
+  it('is HMAC-SHA256 of the id as a cache key (trimmed, lower-cased), keyed with the pepper, in hex', () => {
+    // Act
+    const hashes = ['PAT0042X', 'pat0042x', ' Pat0042X '].map((id) => patronLogHash('pepper-stg', id));
+
+    // Assess
+    const expected = createHmac('sha256', 'pepper-stg').update('pat0042x').digest('hex');
+    expect(hashes).toEqual([expected, expected, expected]);
+    expect(expected).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('differs between stages (peppers) and between patrons', () => {
+    // Act
+    const [stg, prod, other] = [patronLogHash('pepper-stg', 'PAT0042X'), patronLogHash('pepper-prod', 'PAT0042X'), patronLogHash('pepper-stg', 'PAT0043Y')];
+
+    // Assess
+    expect(new Set([stg, prod, other]).size).toBe(3);
+  });
+});
+
+describe('Function: redactIds', () => {
+  it('replaces each id as given and URL-encoded, case-insensitively, longest first', () => {
+    // Act
+    const text = redactIds('no patron "PAT 42" (GET /users/PAT%2042/loans/pat 42-1), loan "pat 42-1"', ['pat 42', 'PAT 42-1']);
+
+    // Assess
+    expect(text).toBe('no patron "[id]" (GET /users/[id]/loans/[id]), loan "[id]"');
+  });
+
+  it('leaves the text alone without ids, and treats regular-expression characters literally', () => {
+    // Assess
+    expect(redactIds('a.b and axb', [undefined, ' ', 'a.b'])).toBe('[id] and axb');
+  });
+});
+
+describe('Function: redactedError', () => {
+  it('keeps the name, redacts message, stack and causes, and leaves the original alone', () => {
+    // Prepare
+    const original = new TypeError('patron PAT0042X failed', { cause: new Error('GET /almaws/v1/users/PAT0042X/loans: 401') });
+
+    // Act
+    const copy = redactedError(original, ['PAT0042X']);
+
+    // Assess
+    expect(copy.name).toBe('TypeError');
+    expect(copy.message).toBe('patron [id] failed');
+    expect(copy.stack).not.toContain('PAT0042X');
+    expect((copy.cause as Error).message).toBe('GET /almaws/v1/users/[id]/loans: 401');
+    expect(original.message).toBe('patron PAT0042X failed');
+  });
+});
+
+describe('Function: almaPathWithoutIds', () => {
+  it.each([
+    ['/almaws/v1/users/PAT0042X/loans', '/almaws/v1/users/{id}/loans'],
+    ['/almaws/v1/users/PAT%2042/fees/6612', '/almaws/v1/users/{id}/fees/{recordId}'],
+    ['/almaws/v1/conf/libraries', '/almaws/v1/conf/libraries'],
+  ])('%s → %s', (path, expected) => {
+    // Assess
+    expect(almaPathWithoutIds(path)).toBe(expected);
+  });
+});
