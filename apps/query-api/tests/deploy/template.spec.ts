@@ -177,13 +177,16 @@ describe('Template: query-api serverless.yml', () => {
       USER_QUEUE_URL: imported('UsersQueueUrl'),
       ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
       ALMA_API_KEY_NAME: names.defaultApiKeyName,
+      QUERY_LOG_PEPPER_NAME: names.defaultLogPepperName,
+      QUERY_ALLOWED_CLIENT_IDS: '',
+      QUERY_PATRON_ID_CLAIM: '',
       POWERTOOLS_SERVICE_NAME: 'alma-cache-query',
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
-  it('gives the function its own role with exactly what it does: read the 4 tables, queue refreshes, read the key', () => {
+  it('gives the function its own role with exactly what it does: read the 4 tables, queue refreshes, read the key and the log pepper', () => {
     // Assess
     expect(t.resourcesOfType('AWS::IAM::Role')).toHaveLength(1);
     expect(t.resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
@@ -204,6 +207,7 @@ describe('Template: query-api serverless.yml', () => {
         ...tables.flatMap((table) => [grant('dynamodb:GetItem', table), grant('dynamodb:BatchGetItem', table)]),
         grant('sqs:SendMessage', imported('UsersQueueArn')),
         grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
+        grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultLogPepperName)),
       ].sort(),
     );
     for (const line of grants) {
@@ -228,6 +232,9 @@ describe('Template: query-api serverless.yml', () => {
       USER_QUEUE_URL_STG: 'https://sqs.eu-west-1.amazonaws.com/123456789012/legacy-users',
       USER_QUEUE_ARN_STG: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
       ALMA_API_KEY_NAME: '/legacy/alma-key',
+      QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
+      QUERY_ALLOWED_CLIENT_IDS_STG: 'library-app,patron-app',
+      QUERY_PATRON_ID_CLAIM_STG: 'primary_id',
     };
 
     // Act
@@ -241,11 +248,15 @@ describe('Template: query-api serverless.yml', () => {
       FEE_CACHE_TABLE_NAME: 'legacy-fees',
       USER_QUEUE_URL: given.USER_QUEUE_URL_STG,
       ALMA_API_KEY_NAME: '/legacy/alma-key',
+      QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
+      QUERY_ALLOWED_CLIENT_IDS: 'library-app,patron-app',
+      QUERY_PATRON_ID_CLAIM: 'primary_id',
     });
     const grants = o.grantsOf(o.roleId());
     expect(grants).toContain(`sqs:SendMessage ${JSON.stringify(given.USER_QUEUE_ARN_STG)}`);
     expect(grants).toContain(`dynamodb:BatchGetItem ${JSON.stringify(TABLE_ARN('legacy-fees'))}`);
     expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
+    expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/log-pepper'))}`);
   }, PACKAGE_TIMEOUT_MS);
 
   it("uses prod's issuer and audience and the prod exports for stage prod", async () => {
