@@ -48,6 +48,10 @@ const topicArn = (event: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${event}`;
 const ALMA_API_KEY_NAME = `/alma-cache/${STAGE}/alma-api-key`;
 /** Where the webhook receiver looks for Alma's webhook secret by default. */
 const ALMA_WEBHOOK_SECRET_NAME = `/alma-cache/${STAGE}/alma-webhook-secret`;
+/** Where the query API looks for the pepper of the patron id hashes in its log lines by default. */
+const QUERY_LOG_PEPPER_NAME = `/alma-cache/${STAGE}/query-log-pepper`;
+/** The patron the local patron token speaks for: the demo's patron. */
+export const LOCAL_DEMO_PATRON = 'PAT0042X';
 
 /** The deployable apps, in deploy order: the later stacks import the foundation's (and the refresh's) exports. */
 const APPS = [
@@ -64,7 +68,7 @@ const APPS = [
 interface LocalAuth {
   LOCAL_TOKEN_ISSUER: string;
   LOCAL_TOKEN_AUDIENCE: string;
-  mintLocalToken(role: 'reader' | 'admin' | 'none', options?: { secret?: string; expiresInSeconds?: number }): string;
+  mintLocalToken(role: 'reader' | 'admin' | 'patron' | 'none', options?: { secret?: string; expiresInSeconds?: number; subject?: string }): string;
   verifyLocalToken(event: Pick<APIGatewayProxyEventV2, 'headers'>, options?: { secret?: string }): JwtClaims | undefined;
 }
 export const loadLocalAuth = (): LocalAuth => require(join(WORKSPACE, 'apps', 'query-api', 'src', 'local-auth.ts')) as LocalAuth;
@@ -77,6 +81,8 @@ export interface LocalSession {
   tokenSecret: string;
   readerToken: string;
   adminToken: string;
+  /** A patron token for {@link LOCAL_DEMO_PATRON}: reads that patron only, never refreshes. */
+  patronToken: string;
   /** The emulators' endpoints and dummy credentials, for tools such as `npm run redrive -- … --local`. */
   awsEnv: Record<string, string>;
 }
@@ -187,6 +193,7 @@ export const startLocalStack = async (opts: {
   const ssm = new SSMClient({});
   await ssm.send(new PutParameterCommand({ Name: ALMA_API_KEY_NAME, Type: 'SecureString', Value: alma.apiKey, Overwrite: true }));
   await ssm.send(new PutParameterCommand({ Name: ALMA_WEBHOOK_SECRET_NAME, Type: 'SecureString', Value: webhookSecret, Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: QUERY_LOG_PEPPER_NAME, Type: 'SecureString', Value: randomBytes(32).toString('base64'), Overwrite: true }));
   ssm.destroy();
 
   const tables: Record<string, string> = {};
@@ -253,6 +260,7 @@ export const startLocalStack = async (opts: {
     tokenSecret,
     readerToken: localAuth.mintLocalToken('reader', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
     adminToken: localAuth.mintLocalToken('admin', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
+    patronToken: localAuth.mintLocalToken('patron', { secret: tokenSecret, expiresInSeconds: 12 * 3600, subject: LOCAL_DEMO_PATRON }),
     awsEnv: aws.env,
   };
   mkdirSync(dirname(SESSION_FILE), { recursive: true });

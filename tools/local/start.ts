@@ -70,6 +70,7 @@ const main = async () => {
   say(`  curl -s -X POST ${session.url}/ -H 'content-type: application/json' \\`);
   say(`    -H 'X-Exl-Signature: ${signAsAlma(session.webhookSecret, sampleBody)}' --data-binary @${relative(process.cwd(), sample)}`);
   say(`  curl -s ${session.url}/users/${PATRON} -H 'authorization: Bearer ${session.readerToken}'`);
+  say(`  curl -s ${session.url}/users/${PATRON}/loans -H 'authorization: Bearer ${session.patronToken}'   # patron token: ${PATRON} only`);
   say('or: npm run webhook -- LOAN_CREATED [--patron ID]   and   npm run cache -- PAT0042X');
 
   const showPatron = async () => {
