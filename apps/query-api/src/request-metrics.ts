@@ -10,6 +10,8 @@ export const REQUEST_METRICS = {
   requests: 'Requests',
   /** A request the cache could not answer, answered from Alma instead (always with `outcome` `miss`). */
   almaFallbacks: 'AlmaFallbacks',
+  /** A 429 answer because Alma throttled the key (outcome `throttled`), with the `service` dimension only: one alarm. */
+  almaThrottled: 'AlmaThrottled',
 } as const;
 
 /**
@@ -71,5 +73,6 @@ export const countRequest = (metrics: Metrics, route: string, response: APIGatew
   metrics.addMetric(REQUEST_METRICS.requests, MetricUnit.Count, 1);
   if (outcome === 'miss') metrics.addMetric(REQUEST_METRICS.almaFallbacks, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
+  if (outcome === 'throttled') metrics.singleMetric().addMetric(REQUEST_METRICS.almaThrottled, MetricUnit.Count, 1);
   return outcome;
 };

@@ -16,6 +16,7 @@ import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
 import { loadConfig, type RefreshLambdasConfig } from './config';
+import { countAlmaThrottled } from './refresh-metrics';
 import { TOKENS } from './tokens';
 
 /**
@@ -49,7 +50,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       TOKENS.Config,
     ]);
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
-    (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger) =>
+    (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger, metrics: Metrics) =>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey: meter.countingApiKey(apiKey),
@@ -58,10 +59,11 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
         maxConcurrentRequests: config.alma.maxConcurrentRequests,
         onRetry: (info) => {
           meter.retried();
+          if (info.reason === 429) countAlmaThrottled(metrics);
           logger.warn('Alma request retried', { ...info });
         },
       }),
-    [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger],
+    [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger, TOKENS.Metrics],
   );
   container
     .bind<CacheStore>(TOKENS.CacheStore)

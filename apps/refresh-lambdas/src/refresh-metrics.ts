@@ -16,6 +16,8 @@ export const REFRESH_METRICS = {
   almaCalls: 'AlmaCalls',
   /** Of those, repeats of a failed attempt (429, 5xx, timeout). */
   almaRetries: 'AlmaRetries',
+  /** Alma replies 429 (its per-second threshold) that the client waited on and retried; dimension `service` only. */
+  almaThrottled: 'AlmaThrottled',
 } as const;
 
 const countAlma = (metrics: Metrics, tally: AlmaTally): void => {
@@ -43,4 +45,15 @@ export const countRefreshed = (metrics: Metrics, found: boolean, tally: AlmaTall
 export const countRefreshFailed = (metrics: Metrics, tally: AlmaTally | undefined): void => {
   metrics.addMetric(REFRESH_METRICS.failed, MetricUnit.Count, 1);
   if (tally) countAlma(metrics, tally);
+};
+
+/**
+ * Counts one 429 from Alma, at once and with the `service` dimension only (not `kind`), so one alarm covers the four
+ * functions (alma-cache-refresh-<stage>-alma-throttled). Called from the Alma client's `onRetry`.
+ *
+ * @example
+ * onRetry: (info) => { if (info.reason === 429) countAlmaThrottled(metrics); }
+ */
+export const countAlmaThrottled = (metrics: Metrics): void => {
+  metrics.singleMetric().addMetric(REFRESH_METRICS.almaThrottled, MetricUnit.Count, 1);
 };

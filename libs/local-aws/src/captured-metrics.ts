@@ -17,8 +17,17 @@ export type EmfDocument = Record<string, unknown> & {
 export class CapturedMetrics extends Metrics {
   public readonly documents: EmfDocument[] = [];
 
-  public constructor(serviceName: string) {
-    super({ namespace: METRICS_NAMESPACE, serviceName });
+  public constructor(
+    private readonly service: string,
+    options: { singleMetric?: boolean; documents?: EmfDocument[] } = {},
+  ) {
+    super({ namespace: METRICS_NAMESPACE, serviceName: service, singleMetric: options.singleMetric ?? false });
+    if (options.documents) this.documents = options.documents;
+  }
+
+  /** Like Powertools' (each metric published at once, default dimensions only), kept in the same `documents`. */
+  public override singleMetric(): Metrics {
+    return new CapturedMetrics(this.service, { singleMetric: true, documents: this.documents });
   }
 
   public override publishStoredMetrics(): this {

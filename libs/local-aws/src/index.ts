@@ -9,7 +9,20 @@ export { invokeAsync, type AsyncInvokeOptions, type AsyncInvokeResult, type Dest
 export { TableStreamReader } from './table-stream-reader';
 export { HttpApiRouteError, startHttpApiServer, type HttpApiRoute, type HttpApiServer, type HttpApiServerOptions, type JwtClaims } from './http-api-server';
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
-export { ALARM_ACTIONS, alarmsOf, alarmTopicSettings, byId, functionAlarms, pascalCase, queueAlarm, type AlarmSummary } from './template-alarms';
+export {
+  ALARM_ACTIONS,
+  alarmsOf,
+  alarmTopicSettings,
+  byId,
+  functionAlarms,
+  HTTP_API_STAGE_DIMENSIONS,
+  metricAlarm,
+  pascalCase,
+  queueAgeAlarm,
+  queueAlarm,
+  type AlarmSummary,
+} from './template-alarms';
+export { rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings, type RolePolicy } from './template-tracing';
 export { CapturedMetrics, type EmfDocument } from './captured-metrics';
 export { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Resource, type Statement, type Template } from './template-contract';
 export { snsEvent, sqsEvent, sqsRecord, type SqsMessageFields } from './lambda-events';

@@ -12,6 +12,8 @@ export interface AlarmSummary {
   readonly name: Json;
   readonly metric: string;
   readonly statistic: Json;
+  /** A percentile such as `p99` (ExtendedStatistic), for the alarms that have one instead of `statistic`. */
+  readonly extendedStatistic?: Json;
   readonly dimensions: Json;
   readonly period: Json;
   readonly evaluationPeriods: Json;
@@ -44,6 +46,7 @@ export const alarmsOf = (resources: Record<string, Resource>): AlarmSummary[] =>
       name: p['AlarmName'],
       metric: `${String(p['Namespace'])}/${String(p['MetricName'])}`,
       statistic: p['Statistic'],
+      extendedStatistic: p['ExtendedStatistic'],
       dimensions: p['Dimensions'],
       period: p['Period'],
       evaluationPeriods: p['EvaluationPeriods'],
@@ -69,6 +72,38 @@ export const queueAlarm = (id: string, name: string, queueId: string): AlarmSumm
   ...FIRES_ON_ANY,
   actions: ALARM_ACTIONS,
 });
+
+/**
+ * The alarm on how long the oldest message of a DLQ or failure queue has waited (Maximum over 5 minutes): for
+ * messages left unattended, beside `queueAlarm` for any message at all.
+ *
+ * @example
+ * queueAgeAlarm('FailureQueueAgeAlarm', 'alma-cache-stg-sns-lambdas-failures-message-age', 'FailureQueue', 172_800);
+ */
+export const queueAgeAlarm = (id: string, name: string, queueId: string, seconds: number): AlarmSummary => ({
+  ...queueAlarm(id, name, queueId),
+  metric: 'AWS/SQS/ApproximateAgeOfOldestMessage',
+  threshold: seconds,
+});
+
+/**
+ * Any other alarm, as its spec states it: missing data is not breaching and it notifies the optional alarm topic,
+ * like every alarm of the stacks.
+ *
+ * @example
+ * metricAlarm({ id: 'HttpApi5xxAlarm', name: 'alma-cache-query-stg-http-5xx', metric: 'AWS/ApiGateway/5xx', … });
+ */
+export const metricAlarm = (alarm: Omit<AlarmSummary, 'treatMissingData' | 'actions'>): AlarmSummary => ({
+  ...alarm,
+  treatMissingData: 'notBreaching',
+  actions: ALARM_ACTIONS,
+});
+
+/** The dimensions of an HTTP API's `$default` stage metrics (namespace AWS/ApiGateway: `5xx`, `Latency`, …). */
+export const HTTP_API_STAGE_DIMENSIONS = [
+  { Name: 'ApiId', Value: { Ref: 'HttpApi' } },
+  { Name: 'Stage', Value: '$default' },
+] as const;
 
 /** The two alarms every function must have: any error, any throttle, summed over 5 minutes. */
 export const functionAlarms = (idPrefix: string, namePrefix: string, functionId: string): AlarmSummary[] =>

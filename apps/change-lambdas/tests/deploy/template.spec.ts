@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP, APP_DIR, childEnv, DIST, foundationStreamArn, foundationStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
-import { alarmsOf, byId, functionAlarms, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
+import { alarmsOf, byId, functionAlarms, queueAgeAlarm, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
+import { rolePolicies, TRACING_ROLE_POLICY, tracingSettings } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
@@ -35,10 +36,13 @@ describe('Template: change-lambdas', () => {
   };
   const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
+  /** Whether the stage traces: the default of the TracingMode parameter the roles' X-Ray grant follows. */
+  const tracingActive = (template: Template) => (template.Parameters?.['TracingMode'] as { Default?: string } | undefined)?.Default === 'Active';
+
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (template: Template, roleId: string): string[] =>
-    ((template.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
-      .flatMap((policy) => policy.PolicyDocument.Statement)
+    rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template))
+      .flatMap((policy): Statement[] => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
         return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`));
@@ -106,6 +110,7 @@ describe('Template: change-lambdas', () => {
       POWERTOOLS_SERVICE_NAME: 'alma-cache-changes',
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_TRACE_ENABLED: 'false',
     });
     expect(logGroups.map(([, r]) => r.Properties)).toEqual([{ LogGroupName: `/aws/lambda/${names.function}`, RetentionInDays: 30 }]);
   });
@@ -180,6 +185,7 @@ describe('Template: change-lambdas', () => {
     expect(alarmsOf(template.Resources)).toEqual(
       [
         queueAlarm('ChangeFailureQueueDepthAlarm', `${names.failureQueue}-not-empty`, queueId),
+        queueAgeAlarm('ChangeFailureQueueAgeAlarm', `${names.failureQueue}-message-age`, queueId, 6 * 3600),
         ...functionAlarms('PublishChanges', names.function, functionId),
       ].sort(byId),
     );
@@ -187,6 +193,39 @@ describe('Template: change-lambdas', () => {
     expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
   });
+
+  it('traces with X-Ray only when the stage says so: PassThrough for stg by default, Active with TRACING_STG=Active, the grant following it', async () => {
+    // Act
+    const traced = await packageTemplate('package-traced', { TRACING_STG: 'Active' });
+
+    // Assess
+    const tracingOf = (t: Template) => {
+      const fn = t.Resources[functionId].Properties ?? {};
+      const roleId = resourcesOfType(t, 'AWS::IAM::Role')[0][0];
+      return {
+        config: fn['TracingConfig'],
+        powertools: (fn['Environment'] as { Variables: Record<string, Json> }).Variables['POWERTOOLS_TRACE_ENABLED'],
+        parameter: t.Parameters?.['TracingMode'],
+        condition: t.Conditions?.['TracingActive'],
+        listsXrayPolicy: (t.Resources[roleId].Properties?.['Policies'] as Json[]).some((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY)),
+        xrayGrants: grantsOf(t, roleId).filter((grant) => grant.startsWith('xray:')),
+      };
+    };
+    expect(tracingOf(template)).toEqual({
+      config: { Mode: 'PassThrough' },
+      powertools: 'false',
+      ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('PassThrough')),
+      listsXrayPolicy: true,
+      xrayGrants: [],
+    });
+    expect(tracingOf(traced)).toEqual({
+      config: { Mode: 'Active' },
+      powertools: 'true',
+      ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('Active')),
+      listsXrayPolicy: true,
+      xrayGrants: ['xray:PutTelemetryRecords "*"', 'xray:PutTraceSegments "*"'],
+    });
+  }, TIMEOUT_MS);
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act

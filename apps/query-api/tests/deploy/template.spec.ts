@@ -5,7 +5,8 @@ import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
+import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -29,7 +30,7 @@ const inspect = (template: Template) => {
   const fn = () => only('AWS::Lambda::Function')[1].Properties ?? {};
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string): string[] =>
-    ((template.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+    (rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template)))
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
@@ -151,7 +152,17 @@ describe('Template: query-api serverless.yml', () => {
   it('alarms on any error or throttle of the function (the stage throttle answers 429 itself; a Lambda throttle is a 5xx), notifying no topic unless one is set', () => {
     // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
     const [functionId] = t.only('AWS::Lambda::Function');
-    expect(alarmsOf(template.Resources)).toEqual(functionAlarms('QueryApi', names.function, functionId));
+    expect(alarmsOf(template.Resources)).toEqual(
+      [
+        ...functionAlarms('QueryApi', names.function, functionId),
+        metricAlarm({ id: 'HttpApi5xxAlarm', name: `${names.stack}-http-5xx`, metric: 'AWS/ApiGateway/5xx', statistic: 'Sum', extendedStatistic: undefined,
+          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+        metricAlarm({ id: 'HttpApiLatencyAlarm', name: `${names.stack}-http-p99-latency`, metric: 'AWS/ApiGateway/Latency', statistic: undefined, extendedStatistic: 'p99',
+          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 3, threshold: 3000, comparison: 'GreaterThanThreshold' }),
+        metricAlarm({ id: 'QueryAlmaThrottledAlarm', name: `${names.stack}-alma-throttled`, metric: 'AlmaCache/AlmaThrottled', statistic: 'Sum',
+          dimensions: [{ Name: 'service', Value: 'alma-cache-query' }], period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+      ].sort(byId),
+    );
     const { parameter, condition } = alarmTopicSettings('');
     expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
@@ -183,6 +194,7 @@ describe('Template: query-api serverless.yml', () => {
       POWERTOOLS_SERVICE_NAME: 'alma-cache-query',
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_TRACE_ENABLED: 'false',
     });
   });
 
@@ -283,6 +295,20 @@ describe('Template: query-api serverless.yml', () => {
     expect(result.code).toBe(1);
     expect(result.output).toContain('missing environment variables for stage prod: QUERY_API_JWT_AUDIENCE_PROD, QUERY_API_JWT_ISSUER_PROD');
     expect(result.output).not.toContain('Packaging');
+  });
+
+  it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
+    // Assess
+    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+    const functions = ofType('AWS::Lambda::Function');
+    const roles = ofType('AWS::IAM::Role');
+    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
+    const xrayPolicies = (role: (typeof roles)[number]) =>
+      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
+    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
+    const { parameter, condition } = tracingSettings('PassThrough');
+    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
+    expect(template.Conditions?.['TracingActive']).toEqual(condition);
   });
 
   it('refuses a stage other than stg and prod before osls runs', async () => {

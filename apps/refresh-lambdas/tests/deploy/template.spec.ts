@@ -19,7 +19,8 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
+import { metricAlarm, queueAgeAlarm, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -59,7 +60,7 @@ const inspect = (template: Template) => {
   };
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string): string[] =>
-    ((template.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[])
+    (rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template)))
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
@@ -221,6 +222,7 @@ describe('Template: refresh-lambdas', () => {
         },
       });
     }
+          POWERTOOLS_TRACE_ENABLED: 'false',
   });
 
   it('gives each function its own role with exactly the grants its handler needs', () => {
@@ -295,8 +297,13 @@ describe('Template: refresh-lambdas', () => {
     ].sort(byId);
 
     // Assess: the Users queue's DLQ is the foundation's, and alarmed there
+      queueAgeAlarm('LoansDeadLetterQueueAgeAlarm', `${names.queues.loansDlq}-message-age`, t.queueId('loansDlq'), 2 * 24 * 3600),
+      queueAgeAlarm('RequestsDeadLetterQueueAgeAlarm', `${names.queues.requestsDlq}-message-age`, t.queueId('requestsDlq'), 2 * 24 * 3600),
+      queueAgeAlarm('FeesDeadLetterQueueAgeAlarm', `${names.queues.feesDlq}-message-age`, t.queueId('feesDlq'), 2 * 24 * 3600),
+      metricAlarm({ id: 'AlmaThrottledAlarm', name: `${names.stack}-alma-throttled`, metric: 'AlmaCache/AlmaThrottled', statistic: 'Sum',
+        dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }], period: 300, evaluationPeriods: 3, threshold: 10, comparison: 'GreaterThanThreshold' }),
     expect(alarmsOf(template.Resources)).toEqual(expected);
-    expect(expected).toHaveLength(3 + 2 * FUNCTIONS.length);
+    expect(expected).toHaveLength(3 + 3 + 1 + 2 * FUNCTIONS.length);
     const { parameter, condition } = alarmTopicSettings('');
     expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
@@ -376,6 +383,20 @@ describe('Template: refresh-lambdas', () => {
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act
     const result = await runNode(
+  it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
+    // Assess
+    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+    const functions = ofType('AWS::Lambda::Function');
+    const roles = ofType('AWS::IAM::Role');
+    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
+    const xrayPolicies = (role: (typeof roles)[number]) =>
+      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
+    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
+    const { parameter, condition } = tracingSettings('PassThrough');
+    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
+    expect(template.Conditions?.['TracingActive']).toEqual(condition);
+  });
+
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', join(workDir, 'dev')],
       childEnv({}),
       PACKAGE_TIMEOUT_MS,

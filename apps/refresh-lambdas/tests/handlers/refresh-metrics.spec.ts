@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AlmaUnavailableError, type RefreshItem, type RefreshUser } from '@alma-cache/cache-domain';
 import { AlmaCallMeter } from '../../src/alma-call-meter';
 import { itemRefreshProcessor, userRefreshProcessor } from '../../src/refresh-processors';
+import { countAlmaThrottled } from '../../src/refresh-metrics';
 import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { sqsEvent, sqsRecord } from './sqs-event';
@@ -86,6 +87,22 @@ describe('Metrics: refresh-lambdas', () => {
       ]),
     );
     expect(metrics.points().map((point) => point.metric)).not.toContain('Refreshed');
+  });
+
+  it('publishes AlmaThrottled at once, with the service dimension only, so one alarm covers every kind', () => {
+    // Prepare
+    metrics.addDimension('kind', 'loan');
+
+    // Act
+    countAlmaThrottled(metrics);
+    countAlmaThrottled(metrics);
+
+    // Assess
+    expect(metrics.points()).toEqual([
+      { metric: 'AlmaThrottled', value: 1, dimensions: {} },
+      { metric: 'AlmaThrottled', value: 1, dimensions: {} },
+    ]);
+    expect(metrics.documents.map((document) => document['service'])).toEqual(['alma-cache-refresh', 'alma-cache-refresh']);
   });
 
   it('publishes with a fresh dimension set each invocation, so nothing carries over to the next', async () => {

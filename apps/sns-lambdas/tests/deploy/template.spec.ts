@@ -20,7 +20,8 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
+import { queueAgeAlarm, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -61,7 +62,7 @@ describe('Template: sns-lambdas', () => {
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string): string[] => {
     const role = template.Resources[roleId];
-    const policies = (role.Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+    const policies = rolePolicies(role.Properties?.['Policies'], tracingActive(template));
     return policies
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
@@ -265,6 +266,7 @@ describe('Template: sns-lambdas', () => {
       });
     }
   });
+          POWERTOOLS_TRACE_ENABLED: 'false',
 
   it('gives each function its own role with exactly the grants its handler needs', () => {
     // Assess
@@ -334,7 +336,9 @@ describe('Template: sns-lambdas', () => {
 
     // Assess: one alarm per DLQ/failure queue (the Users queue itself is work, not failure), two per function
     expect(alarmsOf(template.Resources)).toEqual(expected);
-    expect(expected).toHaveLength(2 + 2 * FUNCTIONS.length);
+      queueAgeAlarm('UsersDeadLetterQueueAgeAlarm', `${names.queues.usersDlq}-message-age`, queueId('usersDlq'), 2 * 24 * 3600),
+      queueAgeAlarm('FailureQueueAgeAlarm', `${names.queues.failures}-message-age`, queueId('failures'), 2 * 24 * 3600),
+    expect(expected).toHaveLength(2 + 2 + 2 * FUNCTIONS.length);
   });
 
   it('notifies the alarm topic only when ALARM_TOPIC_ARN_<STAGE> is set', () => {
@@ -359,6 +363,20 @@ describe('Template: sns-lambdas', () => {
     // Act
     const result = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', packageDir],
+  it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
+    // Assess
+    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+    const functions = ofType('AWS::Lambda::Function');
+    const roles = ofType('AWS::IAM::Role');
+    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
+    const xrayPolicies = (role: (typeof roles)[number]) =>
+      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
+    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
+    const { parameter, condition } = tracingSettings('PassThrough');
+    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
+    expect(template.Conditions?.['TracingActive']).toEqual(condition);
+  });
+
       childEnv(topicEnv('stg', dummyTopicArn)),
       PACKAGE_TIMEOUT_MS,
     );

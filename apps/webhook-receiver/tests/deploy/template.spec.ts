@@ -19,7 +19,8 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, type Json, type Resource, type Statement, type Template } from '@alma-cache/local-aws';
+import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, type Json, type Resource, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -56,7 +57,7 @@ describe('Template: webhook-receiver', () => {
   };
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string, from = template): string[] => {
-    const policies = (from.Resources[roleId].Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+    const policies = rolePolicies(from.Resources[roleId].Properties?.['Policies'], tracingActive(from));
     return policies
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
@@ -180,7 +181,16 @@ describe('Template: webhook-receiver', () => {
   it('alarms on any error or throttle of the function (it owns no queue), notifying no topic unless one is set', () => {
     // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
     const [functionId] = functionOf();
-    expect(alarmsOf(template.Resources)).toEqual(functionAlarms('ReceiveWebhook', names.function, functionId));
+    expect(alarmsOf(template.Resources)).toEqual(
+      [
+        ...functionAlarms('ReceiveWebhook', names.function, functionId),
+        metricAlarm({ id: 'HttpApi5xxAlarm', name: `${names.stack}-http-5xx`, metric: 'AWS/ApiGateway/5xx', statistic: 'Sum',
+          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+        metricAlarm({ id: 'WebhookSignatureRejectedAlarm', name: `${names.stack}-signature-rejections`, metric: 'AlmaCache/WebhooksRejected', statistic: 'Sum',
+          dimensions: [{ Name: 'service', Value: 'alma-cache-webhooks' }, { Name: 'reason', Value: 'signature' }],
+          period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+      ].sort(byId),
+    );
     const { parameter, condition } = alarmTopicSettings('');
     expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
@@ -221,6 +231,7 @@ describe('Template: webhook-receiver', () => {
     // Act
     const grants = grantsOf(roleId);
 
+      POWERTOOLS_TRACE_ENABLED: 'false',
     // Assess
     expect(resourcesOfType('AWS::IAM::Role')).toHaveLength(1);
     expect(resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
@@ -293,6 +304,20 @@ describe('Template: webhook-receiver', () => {
     // Act: osls itself, bypassing the wrapper (cwd is the app)
     const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
     const result = await runNode([osls, 'print', '--stage', 'dev'], childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }), PACKAGE_TIMEOUT_MS, APP_DIR);
+  it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
+    // Assess
+    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+    const functions = ofType('AWS::Lambda::Function');
+    const roles = ofType('AWS::IAM::Role');
+    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
+    const xrayPolicies = (role: (typeof roles)[number]) =>
+      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
+    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
+    const { parameter, condition } = tracingSettings('PassThrough');
+    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
+    expect(template.Conditions?.['TracingActive']).toEqual(condition);
+  });
+
 
     // Assess
     expect(result.code).not.toBe(0);
