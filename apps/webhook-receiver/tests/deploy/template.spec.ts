@@ -205,7 +205,18 @@ describe('Template: webhook-receiver', () => {
     expect(properties).toMatchObject({ FunctionName: names.function, Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256, Architectures: ['arm64'] });
     expect(Number(properties['Timeout']) * 1000).toBeLessThanOrEqual(ALMA_WAITS_MS);
     expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${FUNCTION}\\.zip$`));
-    expect(properties['ReservedConcurrentExecutions']).toBeUndefined();
+  });
+
+  it('absorbs a flood with reserved concurrency (a Lambda throttle reaches Alma as a 500), never with a stage throttle (a 429)', () => {
+    // Prepare
+    const [, fn] = functionOf();
+    const [, stage] = onlyOfType('AWS::ApiGatewayV2::Stage');
+
+    // Assess: past the reservation Lambda refuses and API Gateway answers 500, which Alma retries; API Gateway's own
+    // throttle would answer 429, which Alma drops for good, so none is set on the stage or a route
+    expect(fn.Properties?.['ReservedConcurrentExecutions']).toBe(20);
+    expect(stage.Properties?.['DefaultRouteSettings']).toBeUndefined();
+    expect(stage.Properties?.['RouteSettings']).toBeUndefined();
   });
 
   it("gives the function the secret's parameter name and the eight topics, as the foundation names them", () => {
@@ -215,6 +226,7 @@ describe('Template: webhook-receiver', () => {
     // Assess
     expect((fn.Properties?.['Environment'] as { Variables: Json }).Variables).toEqual({
       ALMA_WEBHOOK_SECRET_NAME: names.defaultSecretName,
+      SECRET_CACHE_TTL_SECONDS: '300',
       ...Object.fromEntries(EVENTS.map((event) => [`${event}_TOPIC_ARN`, dummyTopicArn(event)])),
       POWERTOOLS_SERVICE_NAME: 'alma-cache-webhooks',
       LOG_LEVEL: 'INFO',
@@ -222,7 +234,7 @@ describe('Template: webhook-receiver', () => {
     });
   });
 
-  it('gives the function its own role: its log group, sns:Publish on the eight topics, ssm:GetParameter on the secret', () => {
+  it('gives the function its own role: its log group, sns:Publish on the eight topics, ssm:GetParameters on the secret and its previous one', () => {
     // Prepare
     const [, fn] = functionOf();
     const roleId = roleIdOf(fn);
@@ -246,7 +258,8 @@ describe('Template: webhook-receiver', () => {
         `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': functionLogGroupArn('stg') })}`,
         `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': functionLogGroupArn('stg') })}`,
         ...EVENTS.map((event) => `sns:Publish ${JSON.stringify(dummyTopicArn(event))}`),
-        `ssm:GetParameter ${JSON.stringify({ 'Fn::Sub': secretArn(names.defaultSecretName) })}`,
+        `ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn(names.defaultSecretName) })}`,
+        `ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn(`${names.defaultSecretName}-previous`) })}`,
       ].sort(),
     );
     for (const grant of grants) {
@@ -286,7 +299,8 @@ describe('Template: webhook-receiver', () => {
       LOAN_RETURNED_TOPIC_ARN: prodArn('LOAN_RETURNED'),
     });
     const grants = grantsOf(roleIdOf(fn), prod);
-    expect(grants).toContain(`ssm:GetParameter ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret') })}`);
+    expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret') })}`);
+    expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret-previous') })}`);
     expect(grants.filter((grant) => grant.startsWith('sns:Publish'))).toEqual(EVENTS.map((event) => `sns:Publish ${JSON.stringify(prodArn(event))}`).sort());
   }, PACKAGE_TIMEOUT_MS);
 
