@@ -8,6 +8,16 @@ export default [
   ...nx.configs['flat/typescript'],
   { ignores: ['**/dist', '**/node_modules', '**/.serverless', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   {
+    // Type-aware: a promise nobody awaits is a webhook or a write that can fail unseen, in handlers above all.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': [

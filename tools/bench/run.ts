@@ -3,7 +3,7 @@
 // dynamic import (static imports would load it first).
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
-import('./main')
+void import('./main')
   .then(({ main }) => main(process.argv.slice(2)))
   .catch((error: unknown) => {
     process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
