@@ -407,7 +407,7 @@ export const startHttpApiServer = async (options: HttpApiServerOptions): Promise
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = Date.now();
     const requestId = gatewayRequestId();
-    handle(request, requestId)
+    void handle(request, requestId)
       .catch((error: unknown) => {
         log?.(`${request.method} ${request.url} failed in the server: ${String(error)}`);
         return { reply: gatewayError(500, 'Internal Server Error'), routeKey: undefined };
