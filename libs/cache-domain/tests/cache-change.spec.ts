@@ -67,8 +67,23 @@ describe('Function: detectCacheChanges', () => {
           almaEventTime: '2026-11-21T10:15:03.120Z',
           source: 'webhook',
           title: 'Designing Data-Intensive Applications',
+          changedFields: null,
           old: null,
-          new: { due_date: '2026-12-05T23:59:00Z', loan_status: 'ACTIVE', last_renew_date: null, return_date: null },
+          new: {
+            title: 'Designing Data-Intensive Applications',
+            author: 'Kleppmann, Martin',
+            description: null,
+            due_date: '2026-12-05T23:59:00Z',
+            loan_status: 'ACTIVE',
+            process_status: 'NORMAL',
+            last_renew_date: null,
+            return_date: null,
+            renewable: true,
+            item_barcode: '39001004561233',
+            library: { value: 'MAIN', desc: 'Main Library' },
+            location_code: { value: 'STACKS', name: 'Main Stacks' },
+            call_number: 'QA76.9.D3 K54 2017',
+          },
         },
       ]);
     });
@@ -132,12 +147,62 @@ describe('Function: detectCacheChanges', () => {
       expect(changesOf({ before, after })).toEqual([]);
     });
 
-    it('publishes nothing when only fields without a change type move (status, title, barcode)', () => {
+    it('publishes loan.updated, naming the fields, when only patron-visible fields without their own change move (status, title)', () => {
       // Prepare
       const after = version('LOAN_DUE_DATE', { set: { due_date: '2026-12-19T23:59:00Z', loan_status: 'CLAIMED_RETURNED', title: 'DDIA' } });
 
+      // Act
+      const [change, ...more] = detectCacheChanges({ before: version('LOAN_RENEWED'), after });
+
+      // Assess
+      expect(more).toEqual([]);
+      expect(change).toMatchObject({
+        eventId: `loan.updated/${LOAN}/5500110003`,
+        change: 'loan.updated',
+        title: 'DDIA',
+        changedFields: ['title', 'loan_status'],
+        old: { title: 'Designing Data-Intensive Applications', loan_status: 'ACTIVE', due_date: '2026-12-19T23:59:00Z' },
+        new: { title: 'DDIA', loan_status: 'CLAIMED_RETURNED', due_date: '2026-12-19T23:59:00Z' },
+      });
+    });
+
+    it.each([
+      ['location', { location_code: { value: 'RESERVE', name: 'Course Reserve' } }, ['location_code']],
+      ['barcode', { item_barcode: '39001000000001' }, ['item_barcode']],
+      ['renewability', { renewable: false }, ['renewable']],
+      ['process status', { process_status: 'LOST' }, ['process_status']],
+    ])('publishes loan.updated when the %s changes', (_what, set, changedFields) => {
+      // Prepare
+      const after = version('LOAN_CREATED', { eventId: 'staff-edit', set });
+
+      // Act
+      const changes = detectCacheChanges({ before: version('LOAN_CREATED'), after });
+
+      // Assess
+      expect(changes.map((change) => [change.change, change.changedFields])).toEqual([['loan.updated', changedFields]]);
+    });
+
+    it('publishes only the specific change, never also loan.updated, when the due date and the title move together', () => {
+      // Prepare
+      const after = version('LOAN_DUE_DATE', { set: { title: 'DDIA, 2nd ed.' } });
+
+      // Act
+      const changes = detectCacheChanges({ before: version('LOAN_RENEWED'), after });
+
+      // Assess
+      expect(changes.map((change) => [change.change, change.changedFields])).toEqual([['loan.due-date-changed', ['title', 'due_date']]]);
+    });
+
+    it.each([
+      ['fields a patron does not see (circulation desk, policy, internal ids)', { circ_desk: { value: 'OTHER_DESK' }, item_policy: { value: '7DAY' }, item_id: 'x' }],
+      ['a field the new version carries and the old did not', { description: 'v. 2' }],
+      ['an object field whose keys come in another order', { library: { desc: 'Main Library', value: 'MAIN' } }],
+    ])('publishes nothing for %s', (_what, set) => {
+      // Prepare
+      const after = version('LOAN_CREATED', { eventId: 'other-write', set });
+
       // Act / Assess
-      expect(changesOf({ before: version('LOAN_RENEWED'), after })).toEqual([]);
+      expect(changesOf({ before: version('LOAN_CREATED'), after })).toEqual([]);
     });
 
     it('treats a last_renew_date that moved as a renewal, whoever wrote it', () => {
@@ -201,12 +266,45 @@ describe('Function: detectCacheChanges', () => {
       expect(changesOf({ before, after: version('REQUEST_CANCELED') })).toEqual(['request.removed']);
     });
 
-    it('publishes nothing when only the place in the queue moves', () => {
+    it('publishes request.updated when only the place in the queue moves', () => {
       // Prepare
       const after = version('REQUEST_CREATED', { eventId: 'queue-moved', set: { place_in_queue: 1 } });
 
-      // Act / Assess
-      expect(changesOf({ before: version('REQUEST_CREATED'), after })).toEqual([]);
+      // Act
+      const [change] = detectCacheChanges({ before: version('REQUEST_CREATED'), after });
+
+      // Assess
+      expect(change).toMatchObject({
+        eventId: `request.updated/${HOLD}/queue-moved`,
+        change: 'request.updated',
+        changedFields: ['place_in_queue'],
+        old: { request_status: 'NOT_STARTED', place_in_queue: 2 },
+        new: { request_status: 'NOT_STARTED', place_in_queue: 1 },
+      });
+    });
+
+    it.each([
+      ['pickup location', { pickup_location: 'Science Library', pickup_location_library: 'SCI' }, ['pickup_location', 'pickup_location_library']],
+      ['hold shelf expiry', { expiry_date: '2027-02-03Z' }, ['expiry_date']],
+      ['title', { title: 'TAOCP 1' }, ['title']],
+    ])('publishes request.updated when the %s changes', (_what, set, changedFields) => {
+      // Prepare
+      const after = version('REQUEST_PLACED_ON_SHELF', { eventId: 'staff-edit', set });
+
+      // Act
+      const changes = detectCacheChanges({ before: version('REQUEST_PLACED_ON_SHELF'), after });
+
+      // Assess
+      expect(changes.map((change) => [change.change, change.changedFields])).toEqual([['request.updated', changedFields]]);
+    });
+
+    it('publishes request.status-changed, not also request.updated, when the status and the place in the queue move', () => {
+      // Act
+      const changes = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF') });
+
+      // Assess
+      expect(changes.map((change) => change.change)).toEqual(['request.status-changed']);
+      expect(changes[0].changedFields).toEqual(expect.arrayContaining(['request_status', 'place_in_queue']));
     });
 
     it('publishes nothing when a second event repeats the status', () => {
@@ -368,6 +466,7 @@ describe('Function: changeAttributes', () => {
       entity: 'request',
       change: 'request.status-changed',
       patron: 'pat0042x',
+      recordId: HOLD,
       source: 'webhook',
       status: 'ON_HOLD_SHELF',
     });
@@ -380,7 +479,15 @@ describe('Function: changeAttributes', () => {
 
     // Act / Assess
     expect(changeAttributes(deleted)['status']).toBe('ON_HOLD_SHELF');
-    expect(changeAttributes(loan)).toEqual({ entity: 'loan', change: 'loan.created', patron: 'pat0042x', source: 'webhook' });
+    expect(changeAttributes(loan)).toEqual({ entity: 'loan', change: 'loan.created', patron: 'pat0042x', recordId: LOAN, source: 'webhook' });
+  });
+
+  it('names the record for updated events too, so a subscriber can follow one record', () => {
+    // Prepare
+    const [update] = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_CREATED', { eventId: 'q', set: { place_in_queue: 1 } }) });
+
+    // Act / Assess
+    expect(changeAttributes(update)).toMatchObject({ change: 'request.updated', recordId: HOLD, status: 'NOT_STARTED' });
   });
 });
 

@@ -8,9 +8,13 @@ export const CacheChangeType = {
   LOAN_DUE_DATE_CHANGED: 'loan.due-date-changed',
   LOAN_RENEWED: 'loan.renewed',
   LOAN_REMOVED: 'loan.removed',
+  /** Any other patron-visible field of a live loan changed (title, loan status without a return, location…). */
+  LOAN_UPDATED: 'loan.updated',
   REQUEST_CREATED: 'request.created',
   REQUEST_STATUS_CHANGED: 'request.status-changed',
   REQUEST_REMOVED: 'request.removed',
+  /** Any other patron-visible field of a live request changed (place in queue, pickup location, expiry…). */
+  REQUEST_UPDATED: 'request.updated',
 } as const;
 export type CacheChangeType = (typeof CacheChangeType)[keyof typeof CacheChangeType];
 
@@ -22,12 +26,40 @@ export type ChangeEntity = 'loan' | 'request';
 export type ChangeSource = 'webhook' | 'refresh';
 
 /**
- * The Alma fields an event carries before and after, per entity: what a notifier needs to word its message
- * without reading the cache. Missing fields are `null`.
+ * The Alma fields a patron sees in their account, per entity: the only fields compared, and the ones an event carries
+ * before and after (missing fields are `null`), so a notifier can word its message without reading the cache.
+ * Left out on purpose: Alma's internal ids (`mms_id`, `item_id`, `holding_id`), fields fixed once the record exists
+ * (`loan_date`, `request_date`, `request_type`, `publication_year`), and staff-side ones (`circ_desk`,
+ * `item_policy`, `task_name`, `last_renew_status`). A change to any of these alone publishes nothing.
  */
-export const CHANGE_VALUE_FIELDS = {
-  loan: ['due_date', 'loan_status', 'last_renew_date', 'return_date'],
-  request: ['request_status', 'pickup_location', 'place_in_queue'],
+export const PATRON_VISIBLE_FIELDS = {
+  loan: [
+    'title',
+    'author',
+    'description',
+    'due_date',
+    'loan_status',
+    'process_status',
+    'last_renew_date',
+    'return_date',
+    'renewable',
+    'item_barcode',
+    'library',
+    'location_code',
+    'call_number',
+  ],
+  request: [
+    'title',
+    'author',
+    'description',
+    'request_status',
+    'place_in_queue',
+    'pickup_location',
+    'pickup_location_type',
+    'pickup_location_library',
+    'expiry_date',
+    'barcode',
+  ],
 } as const satisfies Record<ChangeEntity, readonly string[]>;
 
 export type ChangeValues = Readonly<Record<string, unknown>>;
@@ -52,9 +84,14 @@ export interface CacheChange {
   readonly source: ChangeSource;
   /** The item's title, when Alma sent one, so a message can name the book. */
   readonly title: string | null;
-  /** {@link CHANGE_VALUE_FIELDS} before the change; null when the cache held no live record. */
+  /**
+   * For a live record that stayed live: the {@link PATRON_VISIBLE_FIELDS} this write changed (including the one the
+   * change is named after), in the list's order. Null for a created or removed record.
+   */
+  readonly changedFields: readonly string[] | null;
+  /** {@link PATRON_VISIBLE_FIELDS} before the change; null when the cache held no live record. */
   readonly old: ChangeValues | null;
-  /** {@link CHANGE_VALUE_FIELDS} after the change; null when the record was deleted outright. */
+  /** {@link PATRON_VISIBLE_FIELDS} after the change; null when the record was deleted outright. */
   readonly new: ChangeValues | null;
 }
 
@@ -84,10 +121,13 @@ const isChangeEntity = (kind: string): kind is ChangeEntity => kind === 'loan' |
 
 const field = (record: ItemRecord, name: string): unknown => record.fields[name] ?? null;
 
+// Only ISO-8601 dates: Date.parse also reads free text ("Vol. 1" parses), which would make two titles equal.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+
 /** Dates compare as instants: a refresh may format the same due date differently from the webhook. */
 const sameDate = (a: unknown, b: unknown): boolean => {
   if (a === b) return true;
-  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  if (typeof a !== 'string' || typeof b !== 'string' || !ISO_DATE.test(a) || !ISO_DATE.test(b)) return false;
   const [left, right] = [Date.parse(a), Date.parse(b)];
   return !Number.isNaN(left) && left === right;
 };
@@ -97,38 +137,64 @@ const present = (value: unknown): boolean => value !== null && value !== '';
 const dateMoved = (before: ItemRecord, after: ItemRecord, name: string): boolean =>
   present(field(after, name)) && !sameDate(field(before, name), field(after, name));
 
-const loanModified = (before: ItemRecord, after: ItemRecord): CacheChangeType | undefined => {
+/** Key order and date formats are not news: objects compare by content, strings also as instants. */
+const sameValue = (a: unknown, b: unknown): boolean => {
+  if (sameDate(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  return [...keys].every((key) => sameValue(left[key] ?? null, right[key] ?? null));
+};
+
+/** The patron-visible fields the new version carries with another value than the old one (or newly carries). */
+const changedFieldsOf = (entity: ChangeEntity, before: ItemRecord, after: ItemRecord): string[] =>
+  PATRON_VISIBLE_FIELDS[entity].filter((name) => present(field(after, name)) && !sameValue(field(before, name), field(after, name)));
+
+// The catch-all is stricter than the named changes: a field that only appeared is usually a fuller version of the
+// same record (a refresh carries fields a webhook lacks), so it takes a value present on both sides that differs.
+const otherwiseUpdated = (before: ItemRecord, changed: readonly string[]): boolean => changed.some((name) => present(field(before, name)));
+
+const loanModified = (before: ItemRecord, after: ItemRecord, changed: readonly string[]): CacheChangeType | undefined => {
   const dueDateMoved = dateMoved(before, after, 'due_date');
   // A refresh has no LOAN_RENEWED to show; a new last_renew_date is Alma's own record that a renewal happened.
   if (dateMoved(before, after, 'last_renew_date')) return CacheChangeType.LOAN_RENEWED;
   if (dueDateMoved && after.eventType === AlmaEventType.LOAN_RENEWED) return CacheChangeType.LOAN_RENEWED;
   if (dueDateMoved) return CacheChangeType.LOAN_DUE_DATE_CHANGED;
-  return undefined;
+  return otherwiseUpdated(before, changed) ? CacheChangeType.LOAN_UPDATED : undefined;
 };
 
-const requestModified = (before: ItemRecord, after: ItemRecord): CacheChangeType | undefined => {
+const requestModified = (before: ItemRecord, after: ItemRecord, changed: readonly string[]): CacheChangeType | undefined => {
   const status = field(after, 'request_status');
-  return present(status) && status !== field(before, 'request_status') ? CacheChangeType.REQUEST_STATUS_CHANGED : undefined;
+  if (present(status) && status !== field(before, 'request_status')) return CacheChangeType.REQUEST_STATUS_CHANGED;
+  return otherwiseUpdated(before, changed) ? CacheChangeType.REQUEST_UPDATED : undefined;
 };
 
 const CREATED = { loan: CacheChangeType.LOAN_CREATED, request: CacheChangeType.REQUEST_CREATED } as const;
 const REMOVED = { loan: CacheChangeType.LOAN_REMOVED, request: CacheChangeType.REQUEST_REMOVED } as const;
 const MODIFIED = { loan: loanModified, request: requestModified } as const;
 
-/** Which change a transition is, if any: the rule table of the README. */
-const classify = (entity: ChangeEntity, transition: CacheItemTransition): CacheChangeType | undefined => {
+/**
+ * Which change a transition is, if any: the rule table of the README. At most one per write, the most specific:
+ * a write that moves the due date and the title is a `loan.due-date-changed` whose `changedFields` name both.
+ */
+const classify = (entity: ChangeEntity, transition: CacheItemTransition): { change?: CacheChangeType; changedFields: readonly string[] | null } => {
   const { before, after } = transition;
   const from = stateOf(before);
   const to = stateOf(after);
-  if (to === 'live' && from !== 'live') return CREATED[entity];
-  if (from !== 'live') return undefined; // absent or tombstone → tombstone or gone: the cache never showed it
-  if (to === 'live') return MODIFIED[entity](before as ItemRecord, after as ItemRecord);
-  if (to === 'tombstone') return REMOVED[entity];
-  return transition.expired ? undefined : REMOVED[entity];
+  if (to === 'live' && from !== 'live') return { change: CREATED[entity], changedFields: null };
+  if (from !== 'live') return { changedFields: null }; // absent or tombstone → tombstone or gone: the cache never showed it
+  if (to === 'live') {
+    const changedFields = changedFieldsOf(entity, before as ItemRecord, after as ItemRecord);
+    return { change: MODIFIED[entity](before as ItemRecord, after as ItemRecord, changedFields), changedFields };
+  }
+  if (to === 'tombstone') return { change: REMOVED[entity], changedFields: null };
+  return { change: transition.expired ? undefined : REMOVED[entity], changedFields: null };
 };
 
 const valuesOf = (entity: ChangeEntity, record: ItemRecord | undefined): ChangeValues | null =>
-  record === undefined ? null : Object.fromEntries(CHANGE_VALUE_FIELDS[entity].map((name) => [name, field(record, name)]));
+  record === undefined ? null : Object.fromEntries(PATRON_VISIBLE_FIELDS[entity].map((name) => [name, field(record, name)]));
 
 const checkSameRecord = ({ before, after }: CacheItemTransition): void => {
   if (before === undefined || after === undefined) return;
@@ -138,8 +204,8 @@ const checkSameRecord = ({ before, after }: CacheItemTransition): void => {
 
 /**
  * The change notifications one write to the cache calls for: at most one per write, none for writes a patron
- * would not notice (a replayed event, a refresh that found the same values, a moved expiry, a tombstone written
- * over a tombstone or over nothing, a TTL deletion).
+ * would not notice (a replayed event, a refresh that found the same values, a moved expiry, a change to fields
+ * outside {@link PATRON_VISIBLE_FIELDS}, a tombstone written over a tombstone or over nothing, a TTL deletion).
  *
  * Pure: the same transition always yields the same events with the same ids, so a stream record that is
  * delivered twice publishes the same event twice, and consumers de-duplicate on `eventId`.
@@ -156,7 +222,7 @@ export const detectCacheChanges = (transition: CacheItemTransition): readonly Ca
   const cause = after ?? before;
   if (cause === undefined || !isChangeEntity(cause.kind)) return [];
   const entity = cause.kind;
-  const change = classify(entity, transition);
+  const { change, changedFields } = classify(entity, transition);
   if (change === undefined) return [];
 
   const deleted = after === undefined;
@@ -175,6 +241,7 @@ export const detectCacheChanges = (transition: CacheItemTransition): readonly Ca
       almaEventTime: cause.eventTime,
       source: cause.eventType === REFRESH_EVENT_TYPE ? 'refresh' : 'webhook',
       title: typeof title === 'string' ? title : null,
+      changedFields,
       old: before === undefined || before.tombstone ? null : valuesOf(entity, before),
       new: valuesOf(entity, after),
     },
@@ -183,11 +250,11 @@ export const detectCacheChanges = (transition: CacheItemTransition): readonly Ca
 
 /**
  * The SNS message attributes of a change, so that subscriptions filter without parsing bodies: `entity`,
- * `change`, `patron`, `source`, and for requests `status`, the request's status after the change (before it,
- * for a request deleted outright).
+ * `change`, `patron`, `recordId` (the `loan_id` or `request_id`), `source`, and for requests `status`, the
+ * request's status after the change (before it, for a request deleted outright).
  *
  * @example
- * changeAttributes(change); // { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', source: 'webhook', status: 'ON_HOLD_SHELF' }
+ * changeAttributes(change); // { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', recordId: '8812300040004561', source: 'webhook', status: 'ON_HOLD_SHELF' }
  */
 export const changeAttributes = (change: CacheChange): Readonly<Record<string, string>> => {
   const status = (change.new ?? change.old)?.['request_status'];
@@ -195,6 +262,7 @@ export const changeAttributes = (change: CacheChange): Readonly<Record<string, s
     entity: change.entity,
     change: change.change,
     patron: change.patron,
+    recordId: change.recordId,
     source: change.source,
     ...(change.entity === 'request' && typeof status === 'string' && status !== '' ? { status } : {}),
   };
