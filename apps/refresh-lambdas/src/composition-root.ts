@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   type AlmaApi,
   type CacheStore,
@@ -12,6 +13,7 @@ import {
   systemClock,
 } from '@alma-cache/cache-domain';
 import { type CachedSecret, cachedSsmSecret, secretCacheOptionsFromEnv, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { createSqsClient, type MessageDelay, SqsMessageDelay } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -40,6 +42,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
   container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
   container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
+  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
+  // Delays a message as Alma's Retry-After asks (sqs-batch-handler.ts).
+  container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
   container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
   container.bind<AlmaCallMeter>(TOKENS.AlmaCallMeter).toConstantValue(new AlmaCallMeter());
 

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlmaRequestError, AlmaUnavailableError, InvalidEventError } from '@alma-cache/cache-domain';
+import type { MessageDelay } from '@alma-cache/aws-adapters';
 import { tallyOf } from './alma-call-meter';
 import { countRefreshFailed } from './refresh-metrics';
 
@@ -50,12 +51,34 @@ const describeFailure = (error: unknown): { message: string; details: Record<str
  * The metrics the processor and the failures counted are published once per invocation, with the dimension
  * `kind` (what this function refreshes), also when the invocation throws.
  *
+ * When Alma said when to come back (Retry-After on a 429 or 503: `AlmaUnavailableError.retryAfterSeconds`), the
+ * message is hidden that long with `delay` (ChangeMessageVisibility, capped under SQS's 12 hours) instead of coming
+ * back after the queue's visibility timeout: its 3 receives then span Alma's outage instead of being spent in minutes
+ * and parking every pending refresh on the DLQ. A delay that fails is logged and the message comes back as usual.
+ *
  * @example
- * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan');
+ * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan', delay);
  */
-export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger, metrics: Metrics, kind: string) => {
+export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger, metrics: Metrics, kind: string, delay?: MessageDelay) => {
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.SQS);
+
+  /** The delay applied as Alma's Retry-After asked, or undefined when none was asked for or it could not be applied. */
+  const delayAsAlmaAsked = async (record: SQSRecord, error: unknown): Promise<number | undefined> => {
+    if (!delay || !(error instanceof AlmaUnavailableError)) return undefined;
+    const seconds = error.retryAfterSeconds;
+    if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+    try {
+      return await delay.delay({ queueArn: record.eventSourceARN, receiptHandle: record.receiptHandle }, seconds);
+    } catch (delayError) {
+      logger.warn('Could not delay the message as Alma asked: it comes back after the visibility timeout', {
+        messageId: record.messageId,
+        retryAfterSeconds: seconds,
+        error: delayError as Error,
+      });
+      return undefined;
+    }
+  };
 
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
@@ -63,11 +86,13 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logge
     } catch (error) {
       const { message, details } = describeFailure(error);
       const alma = tallyOf(error);
+      const delayedSeconds = await delayAsAlmaAsked(record, error);
       logger.error(message, {
         ...details,
         messageId: record.messageId,
         receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
         ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
+        ...(delayedSeconds === undefined ? {} : { delayedSeconds }),
       });
       countRefreshFailed(metrics, alma);
       throw error;

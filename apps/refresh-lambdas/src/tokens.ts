@@ -5,6 +5,8 @@ export const TOKENS = {
   Metrics: Symbol.for('Metrics'),
   DocumentClient: Symbol.for('DynamoDBDocumentClient'),
   SsmClient: Symbol.for('SSMClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  MessageDelay: Symbol.for('MessageDelay'),
   AlmaApiKey: Symbol.for('AlmaApiKey'),
   AlmaCallMeter: Symbol.for('AlmaCallMeter'),
   AlmaApi: Symbol.for('AlmaApi'),

@@ -3,6 +3,7 @@ export * from './lib/tracing';
 export * from './lib/dynamodb-cache-store';
 export * from './lib/dynamodb-alma-guard';
 export * from './lib/sqs-user-refresh-queue';
+export * from './lib/sqs-message-delay';
 export * from './lib/ssm-secret';
 export * from './lib/sns-change-publisher';
 export * from './lib/cache-stream-record';

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QUEUE_RETENTION_SECONDS } from '@alma-cache/cache-domain';
 import {
   APP,
   APP_DIR,
@@ -133,7 +134,7 @@ describe('Template: refresh-lambdas', () => {
     });
   });
 
-  it('gives the Loans, Requests and Fees queues a DLQ after 3 receives, kept 14 days, and a visibility timeout of at least 6 function timeouts', () => {
+  it('gives the Loans, Requests and Fees queues, kept 14 days, a DLQ after 3 receives, kept 14 days, and a visibility timeout of at least 6 function timeouts', () => {
     // Assess
     expect(t.resourcesOfType('AWS::SQS::Queue')).toHaveLength(6);
     for (const queue of ['loans', 'requests', 'fees'] as const) {
@@ -145,6 +146,8 @@ describe('Template: refresh-lambdas', () => {
       });
       expect(properties['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * FUNCTION_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS);
       expect(template.Resources[t.queueId(dlq)].Properties).toEqual({ QueueName: names.queues[dlq], MessageRetentionPeriod: 1209600 });
+      // The source queue keeps its messages as long as its DLQ (and as the replay horizon counts on, expiry-policy.ts).
+      expect({ queue, retention: properties['MessageRetentionPeriod'] }).toEqual({ queue, retention: QUEUE_RETENTION_SECONDS });
     }
   });
 
@@ -219,10 +222,10 @@ describe('Template: refresh-lambdas', () => {
           POWERTOOLS_SERVICE_NAME: 'alma-cache-refresh',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_TRACE_ENABLED: 'false',
         },
       });
     }
-          POWERTOOLS_TRACE_ENABLED: 'false',
   });
 
   it('gives each function its own role with exactly the grants its handler needs', () => {
@@ -238,6 +241,8 @@ describe('Template: refresh-lambdas', () => {
       grant('sqs:ReceiveMessage', queueArn),
       grant('sqs:DeleteMessage', queueArn),
       grant('sqs:GetQueueAttributes', queueArn),
+      // Delays a message as Alma's Retry-After asks, on the function's own queue only.
+      grant('sqs:ChangeMessageVisibility', queueArn),
       grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
     ];
     const tableArn: Record<'users' | 'loans' | 'requests' | 'fees', Json> = {
@@ -261,6 +266,8 @@ describe('Template: refresh-lambdas', () => {
           key,
           [
             ...common(key, t.getAttArn(t.queueId(ITEM_OF[key].queue))),
+            // The owner check before a tombstone (RefreshItem: only the named patron's record).
+            grant('dynamodb:GetItem', tableArn[ITEM_OF[key].table]),
             grant('dynamodb:PutItem', tableArn[ITEM_OF[key].table]),
             grant('dynamodb:UpdateItem', tableArn.users),
           ],
@@ -294,14 +301,14 @@ describe('Template: refresh-lambdas', () => {
       queueAlarm('RequestsDeadLetterQueueDepthAlarm', `${names.queues.requestsDlq}-not-empty`, t.queueId('requestsDlq')),
       queueAlarm('FeesDeadLetterQueueDepthAlarm', `${names.queues.feesDlq}-not-empty`, t.queueId('feesDlq')),
       ...FUNCTIONS.flatMap((key) => functionAlarms(pascalCase(key), names.function(key), t.functionId(key))),
-    ].sort(byId);
-
-    // Assess: the Users queue's DLQ is the foundation's, and alarmed there
       queueAgeAlarm('LoansDeadLetterQueueAgeAlarm', `${names.queues.loansDlq}-message-age`, t.queueId('loansDlq'), 2 * 24 * 3600),
       queueAgeAlarm('RequestsDeadLetterQueueAgeAlarm', `${names.queues.requestsDlq}-message-age`, t.queueId('requestsDlq'), 2 * 24 * 3600),
       queueAgeAlarm('FeesDeadLetterQueueAgeAlarm', `${names.queues.feesDlq}-message-age`, t.queueId('feesDlq'), 2 * 24 * 3600),
       metricAlarm({ id: 'AlmaThrottledAlarm', name: `${names.stack}-alma-throttled`, metric: 'AlmaCache/AlmaThrottled', statistic: 'Sum',
         dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }], period: 300, evaluationPeriods: 3, threshold: 10, comparison: 'GreaterThanThreshold' }),
+    ].sort(byId);
+
+    // Assess: the Users queue's DLQ is the foundation's, and alarmed there
     expect(alarmsOf(template.Resources)).toEqual(expected);
     expect(expected).toHaveLength(3 + 3 + 1 + 2 * FUNCTIONS.length);
     const { parameter, condition } = alarmTopicSettings('');
@@ -380,9 +387,6 @@ describe('Template: refresh-lambdas', () => {
     expect(text).toContain('parameter/alma-cache/prod/alma-api-key');
   }, PACKAGE_TIMEOUT_MS);
 
-  it('refuses a stage other than stg and prod before osls runs', async () => {
-    // Act
-    const result = await runNode(
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
     const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
@@ -397,6 +401,9 @@ describe('Template: refresh-lambdas', () => {
     expect(template.Conditions?.['TracingActive']).toEqual(condition);
   });
 
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', join(workDir, 'dev')],
       childEnv({}),
       PACKAGE_TIMEOUT_MS,
