@@ -15,6 +15,7 @@ import {
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, SQSBatchResponse } from 'aws-lambda';
 import { AlmaEventType } from '@alma-cache/cache-domain';
+import { overridesFromOutputs, type Stage } from '../system/stacks';
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import {
   type HttpApiServer,
@@ -42,7 +43,7 @@ import {
 export const WORKSPACE = resolve(__dirname, '..', '..');
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
-const STAGE = 'stg';
+const STAGE: Stage = 'stg';
 const topicArn = (event: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${event}`;
 /** Where the refresh and query functions look for the Alma API key by default (see their serverless.yml). */
 const ALMA_API_KEY_NAME = `/alma-cache/${STAGE}/alma-api-key`;
@@ -179,12 +180,14 @@ export const startLocalStack = async (opts: {
   };
   const projects = APPS.map((app) => app.project);
   run(`building the function bundles (nx run-many -t build -p ${projects.join(' ')})`, join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'], env, log);
-  const templates = APPS.map((app) => {
+  // Offline, osls cannot read an earlier stack's outputs (`${cf:…}` calls DescribeStacks): each app is packaged after
+  // the earlier ones are provisioned, and handed their outputs through the per-stage override variables.
+  const packageOffline = (app: (typeof APPS)[number], crossStack: Record<string, string>) => {
     const packageDir = join(WORKSPACE, 'tmp', 'local-stack', app.project);
     mkdirSync(packageDir, { recursive: true });
-    run(`packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`, process.execPath, [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir], env, log);
+    run(`packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`, process.execPath, [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir], { ...env, ...crossStack }, log);
     return readPackagedTemplate(join(WORKSPACE, 'apps', app.project), packageDir);
-  });
+  };
 
   const aws = await startLocalAws({ backend: opts.backend ?? process.env['AWS_TEST_BACKEND'], log });
   log(`emulators: ${aws.description}`);
@@ -200,13 +203,18 @@ export const startLocalStack = async (opts: {
   const queues: Record<string, string> = {};
   const functions: LocalFunction[] = [];
   let exports: StackExports = {};
+  const templates: ReturnType<typeof readPackagedTemplate>[] = [];
+  const crossStack: Record<string, string> = {};
   for (const [index, app] of APPS.entries()) {
+    templates.push(packageOffline(app, crossStack));
     const provisioned = await provisionFromTemplate(templates[index], aws.env, { log });
     Object.assign(tables, provisioned.tables);
     Object.assign(queues, provisioned.queues);
     // With every stack's resources so far, since a function may consume a queue an earlier stack made.
     functions.push(...templateFunctions(templates[index], { tables, queues }, exports).map((fn) => ({ ...fn, ...app })));
     exports = { ...exports, ...templateExports(templates[index], provisioned) };
+    const outputs = Object.fromEntries(Object.entries(exports).map(([name, value]) => [name.replace(`alma-cache-${STAGE}-`, ''), value]));
+    Object.assign(crossStack, overridesFromOutputs(app.project, STAGE, outputs));
   }
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 

@@ -102,15 +102,15 @@ describe('Class: AlmaHttpApi', () => {
     });
 
     it('URL-encodes the primary id, which Alma matches case-insensitively', async () => {
-      // Prepare
-      alma.seedPatron(generatePatron('Jane.Doe/42@uni.example', { loans: 2 }));
+      // Prepare: characters an id may hold (the identifier rule refuses only separators, dot segments, controls)
+      alma.seedPatron(generatePatron('Jane.Doe+42@uni example', { loans: 2 }));
 
       // Act
-      const loans = await almaApi().listRecords('JANE.DOE/42@UNI.EXAMPLE', 'loan');
+      const loans = await almaApi().listRecords('JANE.DOE+42@UNI EXAMPLE', 'loan');
 
       // Assess
       expect(loans).toHaveLength(2);
-      expect(alma.calls[0].path).toBe('/almaws/v1/users/JANE.DOE%2F42%40UNI.EXAMPLE/loans');
+      expect(alma.calls[0].path).toBe('/almaws/v1/users/JANE.DOE%2B42%40UNI%20EXAMPLE/loans');
     });
 
     it('sees the changes made to Alma between two calls', async () => {

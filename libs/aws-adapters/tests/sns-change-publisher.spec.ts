@@ -3,16 +3,16 @@ import { type CacheChange, detectCacheChanges, type ItemRecord } from '@alma-cac
 import { SnsChangePublisher } from '../src';
 import { createTopic, drainQueue, subscribeQueue } from '../src/testing';
 
-const request = (status: string, eventId: string, tombstone = false): ItemRecord => ({
+const request = (status: string, eventId: string, tombstone = false, { itemId = '8812300040004561', place = 2 } = {}): ItemRecord => ({
   kind: 'request',
-  itemId: '8812300040004561',
+  itemId,
   userPrimaryId: 'PAT0042X',
   eventId,
   eventType: 'REQUEST_PLACED_ON_SHELF',
   eventTime: '2026-11-25T08:47:19.377Z',
   tombstone,
   expiresAt: 1_800_000_000,
-  fields: { request_id: '8812300040004561', user_primary_id: 'PAT0042X', request_status: status, title: 'TAOCP' },
+  fields: { request_id: itemId, user_primary_id: 'PAT0042X', request_status: status, title: 'TAOCP', place_in_queue: place },
 });
 
 const changeOf = (before: ItemRecord | undefined, after: ItemRecord): CacheChange => detectCacheChanges({ before, after })[0];
@@ -35,7 +35,35 @@ describe('Class: SnsChangePublisher', () => {
     expect(more).toEqual([]);
     expect(JSON.parse(message.Body!)).toEqual(change);
     const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
-    expect(attributes).toEqual({ entity: 'request', change: 'request.status-changed', patron: 'pat0042x', source: 'webhook', status: 'ON_HOLD_SHELF' });
+    expect(attributes).toEqual({
+      entity: 'request',
+      change: 'request.status-changed',
+      patron: 'pat0042x',
+      recordId: '8812300040004561',
+      source: 'webhook',
+      status: 'ON_HOLD_SHELF',
+    });
+  });
+
+  it('lets a filter policy on recordId follow one record, its request.updated included', async () => {
+    // Prepare
+    const topicArn = await createTopic();
+    const oneRecord = await subscribeQueue(topicArn, { recordId: ['8812300040004561'] });
+    const publisher = new SnsChangePublisher(sns, topicArn);
+    const other = { itemId: '8812300050004561' };
+    const changes = [
+      changeOf(undefined, request('NOT_STARTED', 'e1')),
+      changeOf(undefined, request('NOT_STARTED', 'o1', false, other)),
+      changeOf(request('NOT_STARTED', 'e1'), request('NOT_STARTED', 'e2', false, { place: 1 })),
+      changeOf(request('NOT_STARTED', 'o1', false, other), request('NOT_STARTED', 'o2', false, { ...other, place: 1 })),
+    ];
+
+    // Act
+    for (const change of changes) await publisher.publish(change);
+
+    // Assess
+    const received = (await drainQueue(oneRecord)).map((message) => (JSON.parse(message.Body!) as CacheChange).eventId);
+    expect(received).toEqual(['request.created/8812300040004561/e1', 'request.updated/8812300040004561/e2']);
   });
 
   it('lets a filter policy on the attributes pick out holds reaching the shelf', async () => {

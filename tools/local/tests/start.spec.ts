@@ -64,7 +64,7 @@ describe('Local run: npm start -- --once', () => {
 
   it('refuses a tampered signature, and parks a signed but malformed webhook in the failure queue with its reason', () => {
     expect(output).toMatch(/POST tampered signature\s+→ 401/);
-    expect(output).toContain('failure queue: MalformedEventError: Alma event malformed-demo: "item_loan.loan_id" is missing or empty (after 3 attempts)');
+    expect(output).toContain('failure queue: MalformedEventError: Alma event malformed-demo: "item_loan.loan_id" is missing or not a string (after 3 attempts)');
   });
 });
 

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SNSEvent } from 'aws-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
-import { type AlmaEventType, type CacheChange } from '@alma-cache/cache-domain';
-import { almaWebhookMessage, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
+import { type AlmaEventType, type CacheChange, type Clock } from '@alma-cache/cache-domain';
+import type { Container } from 'inversify';
+import { almaWebhookMessage, almaWebhooksInTimeOrder, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { createQueue, createStreamedCacheTables, createTopic, drainQueue, type StreamedCacheTables, subscribeQueue } from '@alma-cache/aws-adapters/testing';
 import { snsEvent, TableStreamReader } from '@alma-cache/local-aws';
@@ -52,6 +53,7 @@ describe('Integration: change notifications from the cache tables', () => {
   let readers: TableStreamReader[];
   let everything: string;
   let onShelf: string;
+  let topicArn: string;
   const responses: DynamoDBBatchResponse[] = [];
   let streamRecords: DynamoDBRecord[] = [];
 
@@ -83,7 +85,7 @@ describe('Integration: change notifications from the cache tables', () => {
 
   beforeAll(async () => {
     tables = await createStreamedCacheTables();
-    const topicArn = await createTopic();
+    topicArn = await createTopic();
     everything = await subscribeQueue(topicArn);
     onShelf = await subscribeQueue(topicArn, ON_SHELF_FILTER);
     Object.assign(process.env, {
@@ -99,6 +101,12 @@ describe('Integration: change notifications from the cache tables', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
     // The upstream functions are another app: loaded by path, as Lambda loads a bundle, not imported into this one.
+    // The fixtures are dated late 2026: on the real clock they would fall outside the replay horizon (or ahead of
+    // it) as the calendar moves, so the functions' container runs on a clock just after the samples. The handlers
+    // resolve their use case when loaded, so the clock is rebound before they are.
+    const main = (await import(join(SNS_LAMBDAS, '..', 'main'))) as { container: Container };
+    const { TOKENS } = (await import(join(SNS_LAMBDAS, '..', 'tokens'))) as { TOKENS: { Clock: symbol } };
+    main.container.rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
     snsHandlers = {};
     for (const name of new Set(Object.values(HANDLER_OF))) {
       snsHandlers[name] = ((await import(join(SNS_LAMBDAS, name))) as { handler: SnsHandler }).handler;
@@ -133,7 +141,7 @@ describe('Integration: change notifications from the cache tables', () => {
     expect(shelf.map((message) => [bodyOf(message).eventId, attributesOf(message)])).toEqual([
       [
         `request.status-changed/${HOLD}/5500120002`,
-        { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', source: 'webhook', status: 'ON_HOLD_SHELF' },
+        { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', recordId: HOLD, source: 'webhook', status: 'ON_HOLD_SHELF' },
       ],
     ]);
     expect(bodyOf(shelf[0])).toMatchObject({
@@ -188,5 +196,37 @@ describe('Integration: change notifications from the cache tables', () => {
       ['request.removed', 'IN_PROCESS', 'HISTORY'],
     ]);
     expect(await drainQueue(onShelf)).toEqual([]);
+  });
+
+  it('publishes request.updated for a move in the queue, and a recordId filter follows that one record only', async () => {
+    // Prepare: two new holds; a queue that follows only the first
+    const [followed, other] = ['req-followed-hold', 'req-other-hold'];
+    const followedQueue = await subscribeQueue(topicArn, { recordId: [followed] });
+    const movedUp = (itemId: string, eventId: string) => {
+      const body = JSON.parse(almaWebhookMessage('REQUEST_CREATED', { itemId, eventId, time: '2026-11-22T09:00:00.000Z' })) as Record<string, any>;
+      body['user_request']['place_in_queue'] = 1;
+      body['user_request']['pickup_location'] = 'Science Library';
+      return JSON.stringify(body);
+    };
+
+    // Act
+    for (const itemId of [followed, other]) await play('REQUEST_CREATED', almaWebhookMessage('REQUEST_CREATED', { itemId, eventId: `${itemId}-1` }));
+    await play('REQUEST_CREATED', movedUp(other, 'other-2'));
+    await play('REQUEST_CREATED', movedUp(followed, 'followed-2'));
+
+    // Assess
+    const published = (await drainQueue(everything)).map(bodyOf);
+    expect(published.map((change) => [change.recordId, change.change, change.changedFields])).toEqual([
+      [followed, 'request.created', null],
+      [other, 'request.created', null],
+      [other, 'request.updated', ['place_in_queue', 'pickup_location']],
+      [followed, 'request.updated', ['place_in_queue', 'pickup_location']],
+    ]);
+    const received = await drainQueue(followedQueue);
+    expect(received.map((message) => [bodyOf(message).change, attributesOf(message)['recordId']])).toEqual([
+      ['request.created', followed],
+      ['request.updated', followed],
+    ]);
+    expect(bodyOf(received[1])).toMatchObject({ old: { place_in_queue: 2, pickup_location: 'Main Library' }, new: { place_in_queue: 1, pickup_location: 'Science Library' } });
   });
 });

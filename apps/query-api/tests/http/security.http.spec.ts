@@ -413,7 +413,7 @@ describe('HTTP: query-api security', () => {
       expect([refused.status, missing.status]).toEqual([502, 404]);
       expect(missing.body.message).toBe(`No patron "NOBODY-${patron}"`);
       expect(lines.map((line) => line.message)).toEqual(['Query failed', 'Query not answered']);
-      expect(JSON.stringify(lines, (key, value) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)).toLowerCase()).not.toContain(
+      expect(JSON.stringify(lines, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)).toLowerCase()).not.toContain(
         patron.toLowerCase(),
       );
     });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QUEUE_RETENTION_SECONDS } from '@alma-cache/cache-domain';
 import {
   APP,
   APP_DIR,
@@ -194,15 +195,18 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it('redrives the Users queue to its DLQ after 3 receives; the DLQ and the failure queue keep messages 14 days', () => {
+  it('redrives the Users queue to its DLQ after 3 receives; the Users queue, its DLQ and the failure queue keep messages 14 days', () => {
     // Assess
     expect(resourcesOfType('AWS::SQS::Queue')).toHaveLength(3);
     const users = template.Resources[queueId('users')].Properties;
     expect(users?.['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAttArn(queueId('usersDlq')), maxReceiveCount: 3 });
     // Long enough for the bulk refresh's 60 s function (6 x 60 s + its 2 s batching window, AWS's advice).
     expect(users?.['VisibilityTimeout']).toBeGreaterThanOrEqual(362);
-    expect(template.Resources[queueId('usersDlq')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
-    expect(template.Resources[queueId('failures')].Properties?.['MessageRetentionPeriod']).toBe(1209600);
+    // Every queue as long as the replay horizon counts on (expiry-policy.ts): a source queue shorter than its DLQ
+    // would drop messages in a long outage before the DLQ saw them.
+    for (const queue of ['users', 'usersDlq', 'failures'] as const) {
+      expect({ queue, retention: template.Resources[queueId(queue)].Properties?.['MessageRetentionPeriod'] }).toEqual({ queue, retention: QUEUE_RETENTION_SECONDS });
+    }
   });
 
   it('retries each function twice within 6 hours, then sends the event to the failure queue', () => {
@@ -262,11 +266,11 @@ describe('Template: sns-lambdas', () => {
           POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_TRACE_ENABLED: 'false',
         },
       });
     }
   });
-          POWERTOOLS_TRACE_ENABLED: 'false',
 
   it('gives each function its own role with exactly the grants its handler needs', () => {
     // Assess
@@ -332,12 +336,12 @@ describe('Template: sns-lambdas', () => {
       queueAlarm('UsersDeadLetterQueueDepthAlarm', `${names.queues.usersDlq}-not-empty`, queueId('usersDlq')),
       queueAlarm('FailureQueueDepthAlarm', `${names.queues.failures}-not-empty`, queueId('failures')),
       ...FUNCTIONS.flatMap((fn) => functionAlarms(pascalCase(fn), names.function(fn), functionId(fn))),
+      queueAgeAlarm('UsersDeadLetterQueueAgeAlarm', `${names.queues.usersDlq}-message-age`, queueId('usersDlq'), 2 * 24 * 3600),
+      queueAgeAlarm('FailureQueueAgeAlarm', `${names.queues.failures}-message-age`, queueId('failures'), 2 * 24 * 3600),
     ].sort(byId);
 
     // Assess: one alarm per DLQ/failure queue (the Users queue itself is work, not failure), two per function
     expect(alarmsOf(template.Resources)).toEqual(expected);
-      queueAgeAlarm('UsersDeadLetterQueueAgeAlarm', `${names.queues.usersDlq}-message-age`, queueId('usersDlq'), 2 * 24 * 3600),
-      queueAgeAlarm('FailureQueueAgeAlarm', `${names.queues.failures}-message-age`, queueId('failures'), 2 * 24 * 3600),
     expect(expected).toHaveLength(2 + 2 + 2 * FUNCTIONS.length);
   });
 
@@ -359,10 +363,6 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it('refuses a stage other than stg and prod before osls runs', async () => {
-    // Act
-    const result = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', packageDir],
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
     const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
@@ -377,6 +377,10 @@ describe('Template: sns-lambdas', () => {
     expect(template.Conditions?.['TracingActive']).toEqual(condition);
   });
 
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev', '--package-dir', packageDir],
       childEnv(topicEnv('stg', dummyTopicArn)),
       PACKAGE_TIMEOUT_MS,
     );
@@ -402,8 +406,8 @@ describe('Template: sns-lambdas', () => {
     expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
   }, PACKAGE_TIMEOUT_MS);
 
-  it('names the missing topic variable before osls runs', async () => {
-    // Prepare
+  it('without the per-stage override a topic is read from the topics stack, and osls names the one it could not read', async () => {
+    // Prepare: no AWS credentials in the child, so the topics stack cannot be asked
     const env = childEnv(topicEnv('prod', dummyTopicArn));
     delete env[topicEnvName('REQUEST_PLACED_ON_SHELF', 'prod')];
 
@@ -416,7 +420,7 @@ describe('Template: sns-lambdas', () => {
 
     // Assess
     expect(result.code).toBe(1);
-    expect(result.output).toContain('missing environment variable for stage prod: REQUEST_PLACED_ON_SHELF_TOPIC_ARN_PROD.');
+    expect(result.output).toContain('Cannot resolve variable at "custom.topics.REQUEST_PLACED_ON_SHELF"');
     expect(result.output).not.toContain('Packaging');
   });
 });

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSEvent } from 'aws-lambda';
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '@alma-cache/cache-domain';
-import { almaWebhookMessage, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
+import { almaWebhookMessage, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
 import { METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { eventOutcomeOf } from '../../src/event-metrics';
@@ -19,7 +19,7 @@ describe('Metrics: sns-lambdas Events', () => {
   let recordLoan: (message: string) => Promise<void>;
   let removeLoan: (message: string) => Promise<void>;
 
-  const deps = () => ({ store, refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(), expiry: DEFAULT_EXPIRY_POLICY });
+  const deps = () => ({ store, refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(SAMPLES_RECEIVED_AT), expiry: DEFAULT_EXPIRY_POLICY });
 
   beforeEach(() => {
     store = new InMemoryCacheStore();

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
 import { type AlmaEventType, MalformedEventError, UnsupportedEventTypeError } from '@alma-cache/cache-domain';
-import { almaWebhookMessage, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
+import { almaWebhookMessage, almaWebhookMessageAsOf, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { snsEvent } from '@alma-cache/local-aws';
@@ -36,7 +36,7 @@ describe('Handlers: sns-lambdas', () => {
 
   const scan = async (table: string) => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
   const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
-  const run = (type: AlmaEventType, message = almaWebhookMessage(type)) => handlers[HANDLER_OF[type]](toSns(type, message));
+  const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) => handlers[HANDLER_OF[type]](toSns(type, message));
 
   beforeAll(async () => {
     tables = await createCacheTables();
@@ -98,7 +98,7 @@ describe('Handlers: sns-lambdas', () => {
     // Prepare
     const before = (await scan(tables.loans)).length;
     const errors = jest.spyOn(logger, 'error');
-    const event = toSns('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED').replace('"loan_id":"7391500230004561"', '"loan_id":""'));
+    const event = toSns('LOAN_CREATED', almaWebhookMessageAsOf('LOAN_CREATED', new Date()).replace('"loan_id":"7391500230004561"', '"loan_id":""'));
 
     // Act
     const act = handlers['loan-updated'](event);
@@ -107,7 +107,7 @@ describe('Handlers: sns-lambdas', () => {
     await expect(act).rejects.toBeInstanceOf(MalformedEventError);
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('rejected'), {
       errorType: 'MalformedEventError',
-      reason: '"item_loan.loan_id" is missing or empty',
+      reason: '"item_loan.loan_id" is empty',
       almaEventId: '5500110001',
       snsMessageId: event.Records[0].Sns.MessageId,
     });
@@ -127,8 +127,8 @@ describe('Handlers: sns-lambdas', () => {
 
   it('queues an unknown patron once and still caches the loan', async () => {
     // Act
-    await run('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n1', eventId: 'n1' }));
-    await run('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n2', eventId: 'n2' }));
+    await run('LOAN_CREATED', almaWebhookMessageAsOf('LOAN_CREATED', new Date(), { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n1', eventId: 'n1' }));
+    await run('LOAN_CREATED', almaWebhookMessageAsOf('LOAN_CREATED', new Date(), { userPrimaryId: 'NEW-PATRON', itemId: 'loan-n2', eventId: 'n2' }));
 
     // Assess
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -142,7 +142,7 @@ describe('Handlers: sns-lambdas', () => {
     jest.spyOn(DynamoDbCacheStore.prototype, 'writeItem').mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
 
     // Act
-    const act = run('LOAN_RENEWED', almaWebhookMessage('LOAN_RENEWED', { eventId: 'throttled' }));
+    const act = run('LOAN_RENEWED', almaWebhookMessageAsOf('LOAN_RENEWED', new Date(), { eventId: 'throttled' }));
 
     // Assess
     await expect(act).rejects.toThrow('Throughput exceeds');

@@ -87,7 +87,7 @@ describe('Template: webhook-receiver', () => {
     // Prepare
     const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
       tags: string[];
-      targets: Record<string, { outputs?: string[]; dependsOn?: string[]; options: { command: string } }>;
+      targets: Record<string, { outputs?: string[]; dependsOn?: unknown[]; options: { command: string } }>;
     };
     const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
 
@@ -95,7 +95,12 @@ describe('Template: webhook-receiver', () => {
     expect(project.tags).toEqual(['type:app']);
     expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
     expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTION}`);
-    expect(project.targets['deploy'].dependsOn).toEqual(['build']);
+    // Its own bundle, the stacks it reads outputs from (Nx implicitDependencies: the topics), and the inputs check first.
+    expect(project.targets['deploy'].dependsOn).toEqual([
+      'build',
+      { dependencies: true, target: 'deploy', params: 'forward' },
+      { projects: ['tools'], target: 'preflight', params: 'forward' },
+    ]);
     expect(project.targets['deploy'].options.command).toBe(`node tools/scripts/sls.mjs deploy --app ${APP} --stage={args.stage} --region={args.region}`);
     expect(serverlessYml).toContain(`artifactDir: \${env:WEBHOOK_RECEIVER_ARTIFACT_DIR, '../../${DIST}'}`);
   });
@@ -231,6 +236,7 @@ describe('Template: webhook-receiver', () => {
       POWERTOOLS_SERVICE_NAME: 'alma-cache-webhooks',
       LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_TRACE_ENABLED: 'false',
     });
   });
 
@@ -243,7 +249,6 @@ describe('Template: webhook-receiver', () => {
     // Act
     const grants = grantsOf(roleId);
 
-      POWERTOOLS_TRACE_ENABLED: 'false',
     // Assess
     expect(resourcesOfType('AWS::IAM::Role')).toHaveLength(1);
     expect(resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
@@ -304,20 +309,6 @@ describe('Template: webhook-receiver', () => {
     expect(grants.filter((grant) => grant.startsWith('sns:Publish'))).toEqual(EVENTS.map((event) => `sns:Publish ${JSON.stringify(prodArn(event))}`).sort());
   }, PACKAGE_TIMEOUT_MS);
 
-  it('refuses a stage other than stg and prod before osls runs', async () => {
-    // Act
-    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev'], childEnv(topicEnv('stg', dummyTopicArn)), PACKAGE_TIMEOUT_MS);
-
-    // Assess
-    expect(result.code).toBe(1);
-    expect(result.output).toContain('stage "dev" is not allowed: the only stages are stg and prod');
-    expect(result.output).not.toContain('Packaging');
-  });
-
-  it('fails to resolve serverless.yml for another stage when osls is called directly', async () => {
-    // Act: osls itself, bypassing the wrapper (cwd is the app)
-    const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-    const result = await runNode([osls, 'print', '--stage', 'dev'], childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }), PACKAGE_TIMEOUT_MS, APP_DIR);
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
     const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
@@ -332,14 +323,28 @@ describe('Template: webhook-receiver', () => {
     expect(template.Conditions?.['TracingActive']).toEqual(condition);
   });
 
+  it('refuses a stage other than stg and prod before osls runs', async () => {
+    // Act
+    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev'], childEnv(topicEnv('stg', dummyTopicArn)), PACKAGE_TIMEOUT_MS);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('stage "dev" is not allowed: the only stages are stg and prod');
+    expect(result.output).not.toContain('Packaging');
+  });
+
+  it('fails to resolve serverless.yml for another stage when osls is called directly', async () => {
+    // Act: osls itself, bypassing the wrapper (cwd is the app)
+    const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+    const result = await runNode([osls, 'print', '--stage', 'dev'], childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }), PACKAGE_TIMEOUT_MS, APP_DIR);
 
     // Assess
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
   }, PACKAGE_TIMEOUT_MS);
 
-  it('names the missing topic variable before osls runs', async () => {
-    // Prepare
+  it('without the per-stage override a topic is read from the topics stack, and osls names the one it could not read', async () => {
+    // Prepare: no AWS credentials in the child, so the topics stack cannot be asked
     const env = childEnv(topicEnv('prod', dummyTopicArn));
     delete env[topicEnvName('REQUEST_PLACED_ON_SHELF', 'prod')];
 
@@ -348,7 +353,7 @@ describe('Template: webhook-receiver', () => {
 
     // Assess
     expect(result.code).toBe(1);
-    expect(result.output).toContain('missing environment variable for stage prod: REQUEST_PLACED_ON_SHELF_TOPIC_ARN_PROD.');
+    expect(result.output).toContain('Cannot resolve variable at "custom.topics.REQUEST_PLACED_ON_SHELF"');
     expect(result.output).not.toContain('Packaging');
   });
 });

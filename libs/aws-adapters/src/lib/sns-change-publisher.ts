@@ -3,7 +3,7 @@ import { type CacheChange, type ChangePublisher, changeAttributes } from '@alma-
 
 /**
  * The change notifications on SNS: the body is the {@link CacheChange} as JSON, and its `changeAttributes`
- * (`entity`, `change`, `patron`, `source`, and `status` for requests) are String message attributes, so that a
+ * (`entity`, `change`, `patron`, `recordId`, `source`, and `status` for requests) are String message attributes, so that a
  * subscription's filter policy selects events without parsing bodies.
  *
  * @example

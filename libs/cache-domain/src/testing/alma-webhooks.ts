@@ -52,3 +52,23 @@ export const almaWebhookMessage = (type: AlmaEventType, variation: WebhookVariat
   if (variation.userPrimaryId !== undefined) item[shape.userField] = variation.userPrimaryId;
   return JSON.stringify(body);
 };
+
+/**
+ * Just after the last sample (LOAN_RETURNED, 2026-12-10T16:42:52.500Z): a clock set here accepts every sample, the
+ * oldest (2026-11-21) being well inside the replay horizon.
+ */
+export const SAMPLES_RECEIVED_AT = '2026-12-10T17:00:00.000Z';
+
+/**
+ * A sample as if it were received at `now`: its time moved by as much as `now` is after {@link SAMPLES_RECEIVED_AT},
+ * so the samples keep their order and gaps. For tests that run on the real clock (a deployed handler), where the
+ * samples' own dates would fall outside the replay horizon as the calendar moves on.
+ *
+ * @example
+ * const message = almaWebhookMessageAsOf('LOAN_RETURNED', new Date()); // dated 17 minutes ago
+ */
+export const almaWebhookMessageAsOf = (type: AlmaEventType, now: Date, variation: WebhookVariation = {}): string => {
+  const shift = now.getTime() - Date.parse(SAMPLES_RECEIVED_AT);
+  const time = new Date(Date.parse(String(almaWebhooks[AlmaEventType[type]]['time'])) + shift).toISOString();
+  return almaWebhookMessage(type, { time, ...variation });
+};

@@ -7,6 +7,8 @@ import { buildContainer } from '../../../src/composition-root';
 import { createSnsHandler, type ItemUseCase } from '../../../src/sns-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { TOKENS } from '../../../src/tokens';
+import type { Clock } from '@alma-cache/cache-domain';
+import { ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 
 /** The function (by its serverless.yml name) subscribed to each event type's topic, and the use case it runs. */
 export const FUNCTION_OF = {
@@ -68,6 +70,9 @@ export const snsLambdas = (
   },
 ) => {
   const container = buildContainer(env);
+  // The suite's events are dated around the samples (late 2026): on the real clock they would fall outside the replay
+  // horizon as the calendar moves on, so the functions run on a clock just after the samples.
+  container.rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
   options.configure?.(container);
   const logger = container.get<Logger>(TOKENS.Logger);
   // Kept, not printed: thousands of invocations would flood the test output with EMF lines.

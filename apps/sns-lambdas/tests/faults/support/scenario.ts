@@ -37,7 +37,8 @@ export interface Scenario {
   readonly events: readonly ScenarioEvent[];
 }
 
-const START = Date.parse('2026-11-02T08:00:00.000Z');
+// Inside the replay horizon of the harness's clock (SAMPLES_RECEIVED_AT, 2026-12-10T17:00Z), and hours before it.
+const START = Date.parse('2026-12-01T08:00:00.000Z');
 const MINUTE = 60_000;
 
 const LOAN_FIELD = 'due_date';
