@@ -1,5 +1,5 @@
 import { AlmaEventType } from '@alma-cache/cache-domain';
-import { almaWebhookMessage, almaWebhooks, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
+import { almaWebhookMessageAsOf, almaWebhooks, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
 
 /** The four functions of the cache-update service, each with the Alma events its SNS topics route to it. */
 export const HANDLER_EVENTS = {
@@ -27,13 +27,15 @@ const fixtureItemId = (type: AlmaEventType): string => {
 
 /**
  * A sample webhook made unique for one run: its item id and event id get `suffix`, and it names `patron`.
- * The events of one suffix still tell one coherent story (same loan created, renewed, returned).
+ * The events of one suffix still tell one coherent story (same loan created, renewed, returned). Dated as if
+ * received `now`: the handlers run on the real clock, and the samples' own dates fall outside the replay horizon
+ * as the calendar moves on (they would be refused as malformed, a path far cheaper than the one measured).
  *
  * @example
  * sampleMessage('LOAN_RETURNED', '-r3', 'BENCH-CACHED-3');
  */
-export const sampleMessage = (type: AlmaEventType, suffix: string, patron: string): string =>
-  almaWebhookMessage(type, {
+export const sampleMessage = (type: AlmaEventType, suffix: string, patron: string, now = new Date()): string =>
+  almaWebhookMessageAsOf(type, now, {
     itemId: `${fixtureItemId(type)}${suffix}`,
     eventId: `${type}${suffix}`,
     userPrimaryId: patron,
