@@ -51,7 +51,7 @@ const functionEnv = (app: BenchApp, tables: Required<CacheTableNames>, awsEnv: R
   REQUEST_CACHE_TABLE_NAME: tables.requests,
   ...(app === 'sns-lambdas'
     ? { USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims, USER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-users' }
-    : { FEE_CACHE_TABLE_NAME: tables.fees, ALMA_API_BASE_URL: 'http://127.0.0.1:9', ALMA_API_KEY_NAME: '/alma-cache/bench/alma-api-key' }),
+    : { FEE_CACHE_TABLE_NAME: tables.fees, ALMA_API_BASE_URL: 'http://127.0.0.1:9', ALMA_API_KEY_NAME: '/alma-cache/bench/alma-api-key', ALMA_GUARD_TABLE_NAME: 'alma-cache-bench-alma-guard' }),
   POWERTOOLS_SERVICE_NAME: `alma-cache-${app}-bench`,
 });
 

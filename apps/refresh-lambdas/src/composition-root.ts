@@ -13,7 +13,7 @@ import {
   systemClock,
 } from '@alma-cache/cache-domain';
 import { type CachedSecret, cachedSsmSecret, secretCacheOptionsFromEnv, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
-import { createSqsClient, type MessageDelay, SqsMessageDelay } from '@alma-cache/aws-adapters';
+import { createSqsClient, DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons, type MessageDelay, SqsMessageDelay } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -55,10 +55,12 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       TOKENS.Config,
     ]);
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
-    (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger, metrics: Metrics) =>
+    (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger, metrics: Metrics, client: DynamoDBDocumentClient) =>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey: meter.countingApiKey(apiKey),
+        // The stage's budget, shared with the query API: every function together stays under ALMA_CALLS_PER_SECOND.
+        budget: new DynamoDbAlmaCallBudget(client, config.alma.guardTable, { callsPerSecond: config.alma.callsPerSecond }),
         // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
         refreshApiKey: apiKey.refresh,
         maxConcurrentRequests: config.alma.maxConcurrentRequests,
@@ -68,7 +70,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
           logger.warn('Alma request retried', { ...info });
         },
       }),
-    [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger, TOKENS.Metrics],
+    [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger, TOKENS.Metrics, TOKENS.DocumentClient],
   );
   container
     .bind<CacheStore>(TOKENS.CacheStore)
@@ -79,8 +81,15 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<RefreshDeps>(TOKENS.RefreshDeps)
     .toResolvedValue(
-      (store: CacheStore, alma: AlmaApi, clock: Clock, config: RefreshLambdasConfig) => ({ store, alma, clock, expiry: config.expiry }),
-      [TOKENS.CacheStore, TOKENS.AlmaApi, TOKENS.Clock, TOKENS.Config],
+      (store: CacheStore, alma: AlmaApi, clock: Clock, config: RefreshLambdasConfig, client: DynamoDBDocumentClient) => ({
+        store,
+        alma,
+        clock,
+        expiry: config.expiry,
+        // A patron Alma does not know is remembered, so the query API's misses stop asking Alma about them for a while.
+        unknownPatrons: new DynamoDbUnknownPatrons(client, config.alma.guardTable),
+      }),
+      [TOKENS.CacheStore, TOKENS.AlmaApi, TOKENS.Clock, TOKENS.Config, TOKENS.DocumentClient],
     );
 
   container.bind(TOKENS.RefreshUser).toResolvedValue((deps: RefreshDeps) => new RefreshUser(deps), [TOKENS.RefreshDeps]);

@@ -9,11 +9,16 @@ export const ENV = {
   feesTable: 'FEE_CACHE_TABLE_NAME',
   almaApiBaseUrl: 'ALMA_API_BASE_URL',
   almaApiKeyName: 'ALMA_API_KEY_NAME',
+  almaGuardTable: 'ALMA_GUARD_TABLE_NAME',
 } as const;
 
 /** Optional: Alma requests one container keeps in flight at once. */
 export const ALMA_MAX_CONCURRENT_REQUESTS_ENV = 'ALMA_MAX_CONCURRENT_REQUESTS';
 export const DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS = 4;
+
+/** Optional: the stage's Alma budget, calls per second for all its functions together (the Alma guard table counts them). */
+export const ALMA_CALLS_PER_SECOND_ENV = 'ALMA_CALLS_PER_SECOND';
+export const DEFAULT_ALMA_CALLS_PER_SECOND = 10;
 
 export interface RefreshTableNames {
   readonly users: string;
@@ -28,6 +33,10 @@ export interface AlmaConfig {
   /** The SSM parameter (a SecureString) holding the API key: the name only, never the key. */
   readonly apiKeyName: string;
   readonly maxConcurrentRequests: number;
+  /** The stage's Alma budget (calls per second, every function together). */
+  readonly callsPerSecond: number;
+  /** The Alma guard table: the budget's counters and the patrons Alma does not know. */
+  readonly guardTable: string;
 }
 
 export interface RefreshLambdasConfig {
@@ -36,12 +45,12 @@ export interface RefreshLambdasConfig {
   readonly expiry: ExpiryPolicy;
 }
 
-const parseCeiling = (raw: string | undefined, invalid: string[]): number => {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS;
+const parseAtLeastOne = (name: string, raw: string | undefined, fallback: number, invalid: string[]): number => {
+  if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (Number.isInteger(value) && value >= 1) return value;
-  invalid.push(`${ALMA_MAX_CONCURRENT_REQUESTS_ENV} must be a whole number of at least 1, got "${raw}"`);
-  return DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS;
+  invalid.push(`${name} must be a whole number of at least 1, got "${raw}"`);
+  return fallback;
 };
 
 /**
@@ -62,7 +71,8 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): R
   if (apiKeyName && !apiKeyName.startsWith('/')) {
     invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
   }
-  const maxConcurrentRequests = parseCeiling(env[ALMA_MAX_CONCURRENT_REQUESTS_ENV], invalid);
+  const maxConcurrentRequests = parseAtLeastOne(ALMA_MAX_CONCURRENT_REQUESTS_ENV, env[ALMA_MAX_CONCURRENT_REQUESTS_ENV], DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS, invalid);
+  const callsPerSecond = parseAtLeastOne(ALMA_CALLS_PER_SECOND_ENV, env[ALMA_CALLS_PER_SECOND_ENV], DEFAULT_ALMA_CALLS_PER_SECOND, invalid);
   if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
   return {
     tables: {
@@ -71,7 +81,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): R
       requests: read(ENV.requestsTable),
       fees: read(ENV.feesTable),
     },
-    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests },
+    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, callsPerSecond, guardTable: read(ENV.almaGuardTable) },
     expiry: resolveExpiryPolicy(env),
   };
 };

@@ -28,6 +28,7 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   /** The foundation's export names this stack imports. */
   foundationExport: (name: 'UsersQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
   feesTable: `alma-cache-${stage}-fees`,
+  guardTable: `alma-cache-${stage}-alma-guard`,
   queues: {
     loans: `alma-cache-${stage}-loans`,
     loansDlq: `alma-cache-${stage}-loans-dlq`,

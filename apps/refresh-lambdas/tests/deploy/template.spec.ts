@@ -121,16 +121,25 @@ describe('Template: refresh-lambdas', () => {
     expect(serverlessYml).toContain(`artifactDir: \${env:REFRESH_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
   });
 
-  it('defines the Fees table only (the others are the foundation\'s): on demand, fee_id, TTL on expires_at', () => {
+  it('defines the Fees table and the Alma guard table only (the others are the foundation\'s): on demand, TTL on expires_at', () => {
     // Assess
-    const tables = t.resourcesOfType('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(1);
-    expect(tables[0][1].Properties).toEqual({
-      TableName: names.feesTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'fee_id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'fee_id', KeyType: 'HASH' }],
-      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    const tables = Object.fromEntries(t.resourcesOfType('AWS::DynamoDB::Table').map(([id, table]) => [id, table.Properties]));
+    expect(tables).toEqual({
+      FeesTable: {
+        TableName: names.feesTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'fee_id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'fee_id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      },
+      // The stage's Alma budget counters and the negative cache (dynamodb-alma-guard.ts), shared with the query API.
+      AlmaGuardTable: {
+        TableName: names.guardTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'guard_key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'guard_key', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      },
     });
   });
 
@@ -216,6 +225,8 @@ describe('Template: refresh-lambdas', () => {
           LOAN_CACHE_TABLE_NAME: imported('LoansTableName'),
           REQUEST_CACHE_TABLE_NAME: imported('RequestsTableName'),
           FEE_CACHE_TABLE_NAME: { Ref: 'FeesTable' },
+          ALMA_GUARD_TABLE_NAME: { Ref: 'AlmaGuardTable' },
+          ALMA_CALLS_PER_SECOND: '10',
           ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
           ALMA_API_KEY_NAME: names.defaultApiKeyName,
           ALMA_MAX_CONCURRENT_REQUESTS: key === 'update-user' ? '4' : '1',
@@ -244,6 +255,9 @@ describe('Template: refresh-lambdas', () => {
       // Delays a message as Alma's Retry-After asks, on the function's own queue only.
       grant('sqs:ChangeMessageVisibility', queueArn),
       grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
+      // The stage's Alma budget (a counter per second) and the negative cache, on the Alma guard table.
+      grant('dynamodb:UpdateItem', t.getAttArn('AlmaGuardTable')),
+      grant('dynamodb:PutItem', t.getAttArn('AlmaGuardTable')),
     ];
     const tableArn: Record<'users' | 'loans' | 'requests' | 'fees', Json> = {
       users: TABLE_ARN(imported('UsersTableName')),
@@ -330,6 +344,7 @@ describe('Template: refresh-lambdas', () => {
       // osls's own, for its deployment bucket
       ServerlessDeploymentBucketName: [{ Ref: 'ServerlessDeploymentBucket' }, 'sls-alma-cache-refresh-stg-ServerlessDeploymentBucketName'],
       FeesTableName: [{ Ref: 'FeesTable' }, 'alma-cache-stg-FeesTableName'],
+      AlmaGuardTableName: [{ Ref: 'AlmaGuardTable' }, 'alma-cache-stg-AlmaGuardTableName'],
       LoansQueueUrl: [{ Ref: t.queueId('loans') }, 'alma-cache-stg-LoansQueueUrl'],
       LoansQueueArn: [t.getAttArn(t.queueId('loans')), 'alma-cache-stg-LoansQueueArn'],
       LoansDeadLetterQueueUrl: [{ Ref: t.queueId('loansDlq') }, 'alma-cache-stg-LoansDeadLetterQueueUrl'],

@@ -8,6 +8,7 @@ const COMPLETE = {
   FEE_CACHE_TABLE_NAME: 'f',
   ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
   ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
+  ALMA_GUARD_TABLE_NAME: 'g',
 };
 
 describe('Function: loadConfig', () => {
@@ -18,11 +19,11 @@ describe('Function: loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
-      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, FEE_CACHE_TABLE_NAME, ALMA_API_BASE_URL, ALMA_API_KEY_NAME',
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, FEE_CACHE_TABLE_NAME, ALMA_API_BASE_URL, ALMA_API_KEY_NAME, ALMA_GUARD_TABLE_NAME',
     );
   });
 
-  it('reads the tables, Alma settings with the default ceiling, and the expiry overrides', () => {
+  it('reads the tables, Alma settings with the default ceiling and budget, and the expiry overrides', () => {
     // Act
     const config = loadConfig({ ...COMPLETE, CACHE_USER_TTL_SECONDS: '3600' });
 
@@ -32,6 +33,8 @@ describe('Function: loadConfig', () => {
       baseUrl: 'https://api-eu.hosted.exlibrisgroup.com',
       apiKeyName: '/alma-cache/stg/alma-api-key',
       maxConcurrentRequests: 4,
+      callsPerSecond: 10,
+      guardTable: 'g',
     });
     expect(config.expiry.userSeconds).toBe(3600);
   });
@@ -42,6 +45,16 @@ describe('Function: loadConfig', () => {
 
     // Assess
     expect(config.alma.maxConcurrentRequests).toBe(1);
+  });
+
+  it('takes the stage Alma budget from ALMA_CALLS_PER_SECOND, and refuses one below 1', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, ALMA_CALLS_PER_SECOND: '4' });
+    const act = () => loadConfig({ ...COMPLETE, ALMA_CALLS_PER_SECOND: '0.5' });
+
+    // Assess
+    expect(config.alma.callsPerSecond).toBe(4);
+    expect(act).toThrow('ALMA_CALLS_PER_SECOND must be a whole number of at least 1, got "0.5"');
   });
 
   it('reports invalid values together with missing ones', () => {

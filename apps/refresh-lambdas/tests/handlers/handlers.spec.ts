@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { type CachedSecret, type CacheTableNames, createDocumentClient, createSsmClient } from '@alma-cache/aws-adapters';
-import { createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
@@ -36,6 +36,7 @@ describe('Handlers: refresh-lambdas', () => {
 
   beforeAll(async () => {
     tables = await createCacheTables();
+    const guardTable = await createAlmaGuardTable();
     alma = await startFakeAlmaServer();
     const keyName = `/alma-cache/test/${randomUUID().slice(0, 8)}/alma-api-key`;
     await ssm.send(new PutParameterCommand({ Name: keyName, Value: alma.apiKey, Type: 'SecureString' }));
@@ -46,6 +47,7 @@ describe('Handlers: refresh-lambdas', () => {
       [ENV.feesTable]: tables.fees,
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
+      [ENV.almaGuardTable]: guardTable,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (refresh-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',

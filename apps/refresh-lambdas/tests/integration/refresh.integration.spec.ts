@@ -9,7 +9,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { type CacheStore, DEFAULT_EXPIRY_POLICY, RecordLoan, type RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue, almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { type CachedSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { AlmaCallMeter } from '../../src/alma-call-meter';
@@ -39,6 +39,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
   beforeAll(async () => {
     alma = await startFakeAlmaServer();
     tables = await createCacheTables();
+    const guardTable = await createAlmaGuardTable();
     const keyName = `/alma-cache/test/${tables.users}/alma-api-key`;
     const ssm = createSsmClient();
     await ssm.send(new PutParameterCommand({ Name: keyName, Type: 'SecureString', Value: alma.apiKey }));
@@ -50,6 +51,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
       FEE_CACHE_TABLE_NAME: tables.fees,
       ALMA_API_BASE_URL: alma.url,
       ALMA_API_KEY_NAME: keyName,
+      ALMA_GUARD_TABLE_NAME: guardTable,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const logger = container.get<Logger>(TOKENS.Logger);
