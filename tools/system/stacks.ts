@@ -21,7 +21,7 @@ export const SYSTEM_STACKS: readonly SystemStack[] = [
   { project: 'alma-topics', service: 'alma-cache-topics', dependsOn: [], what: 'the eight Alma event topics' },
   { project: 'sns-lambdas', service: 'alma-cache-sns', dependsOn: ['alma-topics'], what: 'cache update: Users, Loans, Requests tables, Users queue' },
   { project: 'webhook-receiver', service: 'alma-cache-webhooks', dependsOn: ['alma-topics'], what: "Alma's webhook endpoint" },
-  { project: 'refresh-lambdas', service: 'alma-cache-refresh', dependsOn: ['sns-lambdas'], what: 'bulk refresh: Fees table, Loans/Requests/Fees queues' },
+  { project: 'refresh-lambdas', service: 'alma-cache-refresh', dependsOn: ['sns-lambdas'], what: 'bulk refresh: Fees and Alma guard tables, Loans/Requests/Fees queues' },
   { project: 'change-lambdas', service: 'alma-cache-changes', dependsOn: ['sns-lambdas'], what: 'change notifications: cache-changes topic' },
   { project: 'query-api', service: 'alma-cache-query', dependsOn: ['sns-lambdas', 'refresh-lambdas'], what: 'the read API (JWT)' },
 ];
@@ -73,7 +73,9 @@ export const CROSS_STACK_VALUES: readonly CrossStackValue[] = [
   { producer: 'sns-lambdas', output: 'UsersQueueArn', override: 'USER_QUEUE_ARN' },
   { producer: 'sns-lambdas', output: 'LoansTableStreamArn', override: 'LOANS_TABLE_STREAM_ARN' },
   { producer: 'sns-lambdas', output: 'RequestsTableStreamArn', override: 'REQUESTS_TABLE_STREAM_ARN' },
+  { producer: 'sns-lambdas', output: 'UserRefreshClaimsTableName', override: 'USER_REFRESH_CLAIM_TABLE_NAME' },
   { producer: 'refresh-lambdas', output: 'FeesTableName', override: 'FEE_CACHE_TABLE_NAME' },
+  { producer: 'refresh-lambdas', output: 'AlmaGuardTableName', override: 'ALMA_GUARD_TABLE_NAME' },
 ];
 
 /**

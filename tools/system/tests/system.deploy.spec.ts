@@ -6,7 +6,7 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { childEnv, NX_BIN, runNode, startMoto, tail, WORKSPACE_ROOT, type MotoServer, type RunResult } from '@alma-cache/local-aws';
 import { spawn } from 'node:child_process';
-import { SYSTEM_STACKS, stackName, TOPIC_EVENTS } from '../stacks';
+import { CROSS_STACK_VALUES, SYSTEM_STACKS, stackName, TOPIC_EVENTS } from '../stacks';
 
 // The README's runbook, run as written against an empty moto account of this test's own: the preflight refusing a
 // stage with inputs missing, `npx nx run-many -t deploy --stage=stg` deploying every stack in dependency order (the
@@ -20,7 +20,14 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const stacks = SYSTEM_STACKS.map(({ project }) => ({ project, name: stackName(project, 'stg') }));
 const topicName = (event: string) => `alma-cache-stg-${event.toLowerCase().replaceAll('_', '-')}`;
 /** Everything that would change what the stacks resolve, so only the test's own inputs count. */
-const STACK_INPUTS = [/_TOPIC_ARN(_|$)/, /^QUERY_API_/, /^ALMA_/, /_CACHE_TABLE_NAME/, /^USER_QUEUE_/, /_TABLE_STREAM_ARN_/, /_ARTIFACT_DIR$/];
+const STACK_INPUTS = [
+  ...CROSS_STACK_VALUES.map(({ override }) => new RegExp(`^${override}(_|$)`)),
+  /_TOPIC_ARN(_|$)/,
+  /^QUERY_API_/,
+  /^ALMA_/,
+  /^TRACING_/,
+  /_ARTIFACT_DIR$/,
+];
 
 /** Runs a command of the runbook (npm, not node) as a person would, from the workspace root. */
 const runCommand = (command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> => {
