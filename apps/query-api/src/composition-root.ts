@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,8 +11,10 @@ import {
   GetPatron,
   GetPatronItem,
   ListPatronItems,
+  type PatronMissDeps,
   type PatronQueryDeps,
   QueuePatronRefresh,
+  RefreshUser,
   systemClock,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
@@ -22,7 +25,10 @@ import {
   createDocumentClient,
   createSqsClient,
   createSsmClient,
+  DynamoDbAlmaCallBudget,
   DynamoDbCacheReader,
+  DynamoDbCacheStore,
+  DynamoDbUnknownPatrons,
   METRICS_NAMESPACE,
   SqsUserRefreshQueue,
 } from '@alma-cache/aws-adapters';
@@ -69,7 +75,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     .bind<CachedSecret>(TOKENS.LogPepper)
     .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.logPepperName), [TOKENS.SsmClient, TOKENS.Config]);
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
-    (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger) =>
+    (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger, client: DynamoDBDocumentClient) =>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey,
@@ -80,10 +86,12 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
         timeoutMs: config.alma.timeoutMs,
         // A Retry-After longer than this is answered to the caller at once instead of waited out here.
         backoffMaxMs: 1000,
+        // The stage's budget, shared with the bulk refresh: a burst of misses waits its turn instead of draining Alma.
+        budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, { callsPerSecond: config.alma.callsPerSecond }),
         // The path names the patron: it is logged without its ids, like every line of this function.
         onRetry: (info) => logger.warn('Alma request retried', { ...info, path: almaPathWithoutIds(info.path) }),
       }),
-    [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger],
+    [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger, TOKENS.DocumentClient],
   );
   container
     .bind<CacheReader>(TOKENS.CacheReader)
@@ -97,11 +105,28 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       TOKENS.SqsClient,
       TOKENS.Config,
     ]);
+  // A miss rebuilds the patron inline through the bulk refresh's RefreshUser (same writes, same consistency rules),
+  // once per patron per refresh window: the claim is the webhooks' own, so queries and webhooks coalesce together.
+  container.bind<PatronMissDeps>(TOKENS.PatronMissDeps).toResolvedValue(
+    (client: DynamoDBDocumentClient, config: QueryApiConfig, alma: AlmaApi, clock: Clock) => {
+      const store = new DynamoDbCacheStore(client, { ...config.tables, refreshClaims: config.refreshClaimsTable });
+      const unknownPatrons = new DynamoDbUnknownPatrons(client, config.almaGuardTable);
+      return {
+        store,
+        unknownPatrons,
+        refreshUser: new RefreshUser({ store, alma, clock, expiry: config.expiry, unknownPatrons }),
+        expiry: config.expiry,
+        newClaimant: () => `query:${randomUUID()}`,
+        sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      };
+    },
+    [TOKENS.DocumentClient, TOKENS.Config, TOKENS.AlmaApi, TOKENS.Clock],
+  );
   container
     .bind<PatronQueryDeps>(TOKENS.PatronQueryDeps)
     .toResolvedValue(
-      (cache: CacheReader, alma: AlmaApi, refreshQueue: UserRefreshQueue, clock: Clock) => ({ cache, alma, refreshQueue, clock }),
-      [TOKENS.CacheReader, TOKENS.AlmaApi, TOKENS.UserRefreshQueue, TOKENS.Clock],
+      (cache: CacheReader, alma: AlmaApi, refreshQueue: UserRefreshQueue, clock: Clock, miss: PatronMissDeps) => ({ cache, alma, refreshQueue, clock, miss }),
+      [TOKENS.CacheReader, TOKENS.AlmaApi, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.PatronMissDeps],
     );
 
   container.bind(TOKENS.GetPatron).toResolvedValue((deps: PatronQueryDeps) => new GetPatron(deps), [TOKENS.PatronQueryDeps]);

@@ -1,5 +1,5 @@
 import { type CacheReaderTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
-import type { QueryAccessPolicy } from '@alma-cache/cache-domain';
+import { type ExpiryPolicy, type QueryAccessPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -8,6 +8,8 @@ export const ENV = {
   requestsTable: 'REQUEST_CACHE_TABLE_NAME',
   feesTable: 'FEE_CACHE_TABLE_NAME',
   usersQueueUrl: 'USER_QUEUE_URL',
+  refreshClaimsTable: 'USER_REFRESH_CLAIM_TABLE_NAME',
+  almaGuardTable: 'ALMA_GUARD_TABLE_NAME',
   almaApiBaseUrl: 'ALMA_API_BASE_URL',
   almaApiKeyName: 'ALMA_API_KEY_NAME',
   logPepperName: 'QUERY_LOG_PEPPER_NAME',
@@ -30,6 +32,8 @@ export const ALMA_TUNING = {
   maxConcurrentRequests: { env: 'ALMA_MAX_CONCURRENT_REQUESTS', default: 4, min: 1 },
   maxAttempts: { env: 'ALMA_MAX_ATTEMPTS', default: 2, min: 1 },
   timeoutMs: { env: 'ALMA_TIMEOUT_MS', default: 4000, min: 100 },
+  /** The stage's budget, shared with the bulk refresh: calls per second for every function together. */
+  callsPerSecond: { env: 'ALMA_CALLS_PER_SECOND', default: 10, min: 1 },
 } as const;
 
 export interface QueryAlmaConfig {
@@ -40,15 +44,22 @@ export interface QueryAlmaConfig {
   readonly maxConcurrentRequests: number;
   readonly maxAttempts: number;
   readonly timeoutMs: number;
+  readonly callsPerSecond: number;
 }
 
 export interface QueryApiConfig {
   readonly tables: CacheReaderTableNames;
+  /** The webhooks' refresh claims: a miss takes the same claim, so queries and webhooks rebuild a patron once per window. */
+  readonly refreshClaimsTable: string;
+  /** The Alma guard table: the stage's Alma budget and the patrons Alma does not know. */
+  readonly almaGuardTable: string;
   readonly usersQueueUrl: string;
   readonly alma: QueryAlmaConfig;
   /** The SSM SecureString holding the per-stage pepper of the patron id hashes in the log lines: the name only. */
   readonly logPepperName: string;
   readonly access: QueryAccessPolicy;
+  /** The refresh window, the records' lifetimes and the negative cache's time (CACHE_*_TTL_SECONDS, ALMA_UNKNOWN_PATRON_TTL_SECONDS). */
+  readonly expiry: ExpiryPolicy;
 }
 
 const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: { env: string; default: number; min: number }, invalid: string[]): number => {
@@ -88,12 +99,17 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Q
   const maxConcurrentRequests = parseWhole(env, ALMA_TUNING.maxConcurrentRequests, invalid);
   const maxAttempts = parseWhole(env, ALMA_TUNING.maxAttempts, invalid);
   const timeoutMs = parseWhole(env, ALMA_TUNING.timeoutMs, invalid);
+  const callsPerSecond = parseWhole(env, ALMA_TUNING.callsPerSecond, invalid);
+  const expiry = resolveExpiryPolicy(env);
   if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
   return {
     tables: { users: read(ENV.usersTable), loans: read(ENV.loansTable), requests: read(ENV.requestsTable), fees: read(ENV.feesTable) },
+    refreshClaimsTable: read(ENV.refreshClaimsTable),
+    almaGuardTable: read(ENV.almaGuardTable),
     usersQueueUrl: read(ENV.usersQueueUrl),
-    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, maxAttempts, timeoutMs },
+    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, maxAttempts, timeoutMs, callsPerSecond },
     logPepperName,
     access: { ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}), ...(patronIdClaim ? { patronIdClaim } : {}) },
+    expiry,
   };
 };

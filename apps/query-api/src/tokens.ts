@@ -12,6 +12,7 @@ export const TOKENS = {
   Clock: Symbol.for('Clock'),
   CacheReader: Symbol.for('CacheReader'),
   UserRefreshQueue: Symbol.for('UserRefreshQueue'),
+  PatronMissDeps: Symbol.for('PatronMissDeps'),
   PatronQueryDeps: Symbol.for('PatronQueryDeps'),
   GetPatron: Symbol.for('GetPatron'),
   ListPatronItems: Symbol.for('ListPatronItems'),

@@ -15,7 +15,9 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   function: `${SERVICE}-${stage}-${FUNCTION}`,
   httpApi: `${SERVICE}-${stage}`,
   /** The foundation's and the refresh stack's export names this stack imports. */
-  imported: (name: 'UsersTableName' | 'LoansTableName' | 'RequestsTableName' | 'FeesTableName' | 'UsersQueueUrl' | 'UsersQueueArn') =>
+  imported: (
+    name: 'UsersTableName' | 'LoansTableName' | 'RequestsTableName' | 'FeesTableName' | 'UserRefreshClaimsTableName' | 'AlmaGuardTableName' | 'UsersQueueUrl' | 'UsersQueueArn',
+  ) =>
     `alma-cache-${stage}-${name}`,
   defaultApiKeyName: `/alma-cache/${stage}/alma-api-key`,
   defaultLogPepperName: `/alma-cache/${stage}/query-log-pepper`,
@@ -38,6 +40,8 @@ export const producerOutputs = (stage: 'stg' | 'prod'): Record<ReadOutput, strin
   LoansTableName: `alma-cache-${stage}-loans`,
   RequestsTableName: `alma-cache-${stage}-requests`,
   FeesTableName: `alma-cache-${stage}-fees`,
+  UserRefreshClaimsTableName: `alma-cache-${stage}-user-refresh-claims`,
+  AlmaGuardTableName: `alma-cache-${stage}-alma-guard`,
   UsersQueueUrl: `https://sqs.eu-west-1.amazonaws.com/000000000000/alma-cache-${stage}-users`,
   UsersQueueArn: `arn:aws:sqs:eu-west-1:000000000000:alma-cache-${stage}-users`,
 });
@@ -51,6 +55,8 @@ export const producerOutputEnv = (stage: 'stg' | 'prod'): Record<string, string>
     [`LOAN_CACHE_TABLE_NAME_${suffix}`]: outputs.LoansTableName,
     [`REQUEST_CACHE_TABLE_NAME_${suffix}`]: outputs.RequestsTableName,
     [`FEE_CACHE_TABLE_NAME_${suffix}`]: outputs.FeesTableName,
+    [`USER_REFRESH_CLAIM_TABLE_NAME_${suffix}`]: outputs.UserRefreshClaimsTableName,
+    [`ALMA_GUARD_TABLE_NAME_${suffix}`]: outputs.AlmaGuardTableName,
     [`USER_QUEUE_URL_${suffix}`]: outputs.UsersQueueUrl,
     [`USER_QUEUE_ARN_${suffix}`]: outputs.UsersQueueArn,
   };
@@ -59,4 +65,4 @@ export const producerOutputEnv = (stage: 'stg' | 'prod'): Record<string, string>
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
-export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME|USER_REFRESH_CLAIM_TABLE_NAME)(_|$)/]);

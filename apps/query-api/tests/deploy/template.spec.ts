@@ -186,6 +186,9 @@ describe('Template: query-api serverless.yml', () => {
       REQUEST_CACHE_TABLE_NAME: imported('RequestsTableName'),
       FEE_CACHE_TABLE_NAME: imported('FeesTableName'),
       USER_QUEUE_URL: imported('UsersQueueUrl'),
+      USER_REFRESH_CLAIM_TABLE_NAME: imported('UserRefreshClaimsTableName'),
+      ALMA_GUARD_TABLE_NAME: imported('AlmaGuardTableName'),
+      ALMA_CALLS_PER_SECOND: '10',
       ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
       ALMA_API_KEY_NAME: names.defaultApiKeyName,
       QUERY_LOG_PEPPER_NAME: names.defaultLogPepperName,
@@ -198,7 +201,7 @@ describe('Template: query-api serverless.yml', () => {
     });
   });
 
-  it('gives the function its own role with exactly what it does: read the 4 tables, queue refreshes, read the key and the log pepper', () => {
+  it('gives the function its own role with exactly what it does: read the 4 tables, rebuild a missed patron as update-user does, claim, count Alma calls, queue refreshes, read the key and the log pepper', () => {
     // Assess
     expect(t.resourcesOfType('AWS::IAM::Role')).toHaveLength(1);
     expect(t.resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
@@ -211,12 +214,25 @@ describe('Template: query-api serverless.yml', () => {
     });
     const grant = (action: string, resource: Json) => `${action} ${JSON.stringify(resource)}`;
     const tables = (['UsersTableName', 'LoansTableName', 'RequestsTableName', 'FeesTableName'] as const).map((name) => TABLE_ARN(imported(name)));
+    const [users, ...records] = tables;
+    const [claims, guard] = [TABLE_ARN(imported('UserRefreshClaimsTableName')), TABLE_ARN(imported('AlmaGuardTableName'))];
     const grants = t.grantsOf(t.roleId());
     expect(grants).toEqual(
       [
         grant('logs:CreateLogStream', { 'Fn::Sub': LOG_GROUP_ARN }),
         grant('logs:PutLogEvents', { 'Fn::Sub': LOG_GROUP_ARN }),
         ...tables.flatMap((table) => [grant('dynamodb:GetItem', table), grant('dynamodb:BatchGetItem', table)]),
+        // The miss's inline RefreshUser: the update-user function's writes, no more.
+        grant('dynamodb:PutItem', users),
+        grant('dynamodb:DeleteItem', users),
+        ...records.map((table) => grant('dynamodb:PutItem', table)),
+        // The webhooks' refresh claim: take it, mark its queued refresh sent.
+        grant('dynamodb:PutItem', claims),
+        grant('dynamodb:UpdateItem', claims),
+        // The stage's Alma budget and the negative cache.
+        grant('dynamodb:GetItem', guard),
+        grant('dynamodb:PutItem', guard),
+        grant('dynamodb:UpdateItem', guard),
         grant('sqs:SendMessage', imported('UsersQueueArn')),
         grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
         grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultLogPepperName)),

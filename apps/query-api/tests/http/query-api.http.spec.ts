@@ -3,7 +3,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_EXPIRY_POLICY, RefreshUser, systemClock, userCacheKey } from '@alma-cache/cache-domain';
 import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
+import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
@@ -97,6 +97,8 @@ describe('HTTP: query-api', () => {
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
       [ENV.logPepperName]: pepperName,
+      [ENV.refreshClaimsTable]: tables.refreshClaims,
+      [ENV.almaGuardTable]: await createAlmaGuardTable(),
     };
     api = createQueryApi(env, { configure: captureMetrics });
     server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
@@ -225,13 +227,14 @@ describe('HTTP: query-api', () => {
   });
 
   describe('a patron the cache cannot answer for', () => {
-    it('answers from Alma and queues exactly one refresh with the id as given', async () => {
+    it('rebuilds the patron from Alma once (loans first), answers from the cache it wrote, and queues nothing', async () => {
       // Prepare
       const id = patronId('miss');
       alma.seedPatron(generatePatron(id, { loans: 2, requests: 1, fees: 1 }));
 
       // Act
       const answer = await get(`/users/${id}`);
+      const again = await get(`/users/${id}`);
 
       // Assess
       expect(answer.status).toBe(200);
@@ -239,30 +242,32 @@ describe('HTTP: query-api', () => {
       expect(answer.body.loans).toHaveLength(2);
       expect(answer.body.requests).toHaveLength(1);
       expect(answer.body.fees).toHaveLength(1);
-      expect(alma.calls.map((call) => call.path).sort()).toEqual(
-        ['fees', 'loans', 'requests'].map((kind) => `/almaws/v1/users/${id}/${kind}`),
-      );
-      expect(await queuedBodies()).toEqual([id]);
+      // RefreshUser asks for the loans alone first: an id Alma does not know then costs one call.
+      expect(alma.calls[0].path).toBe(`/almaws/v1/users/${id}/loans`);
+      expect(alma.calls.map((call) => call.path).sort()).toEqual(['fees', 'loans', 'requests'].map((kind) => `/almaws/v1/users/${id}/${kind}`));
+      expect([again.status, again.headers.get('x-cache'), again.body]).toEqual([200, 'hit', answer.body]);
+      expect(await queuedBodies()).toEqual([]);
     });
 
-    it('treats the placeholder of a running first refresh as a miss', async () => {
-      // Prepare
+    it('does not fetch a patron whose first refresh is still running: it waits for it, then answers 503 refreshing', async () => {
+      // Prepare: the placeholder a refresh writes before it asks Alma, just now
       const id = patronId('placeholder');
       alma.seedPatron(generatePatron(id, { fees: 2 }));
-      await store.beginUserRefresh(userCacheKey(id), Math.floor(Date.now() / 1000) + 3600);
+      await store.beginUserRefresh(userCacheKey(id), Math.floor(Date.now() / 1000) + DEFAULT_EXPIRY_POLICY.userSeconds);
 
       // Act
       const answer = await get(`/users/${id}/fees`);
 
       // Assess
-      expect(answer.status).toBe(200);
-      expect(answer.headers.get('x-cache')).toBe('miss');
-      expect(answer.body.fees).toHaveLength(2);
-      expect(alma.calls.map((call) => call.path)).toEqual([`/almaws/v1/users/${id}/fees`]);
-      expect(await queuedBodies()).toEqual([id]);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('2');
+      expect(answer.body.message).toBe('This patron is being rebuilt from Alma right now; retry after 2 s');
+      expectCorrelated(answer);
+      expect(alma.calls).toEqual([]);
+      expect(await queuedBodies()).toEqual([]);
     });
 
-    it('asks Alma for the one record of a patron not cached, and queues the patron', async () => {
+    it('rebuilds a patron not cached for one of their records, then serves it from the cache (never Alma\'s record route)', async () => {
       // Prepare
       const id = patronId('itemmiss');
       alma.seedPatron(generatePatron(id, { loans: 2 }));
@@ -270,12 +275,13 @@ describe('HTTP: query-api', () => {
 
       // Act
       const answer = await get(`/users/${id}/loans/${loanId}`);
+      const other = await get(`/users/${id}/loans/${fakeRecordId(id, 'loan', 0)}`);
 
       // Assess
-      expect(answer.status).toBe(200);
-      expect(answer.body.loan_id).toBe(loanId);
-      expect(alma.calls.map((call) => call.path)).toEqual([`/almaws/v1/users/${id}/loans/${loanId}`]);
-      expect(await queuedBodies()).toEqual([id]);
+      expect([answer.status, answer.headers.get('x-cache'), answer.body.loan_id]).toEqual([200, 'miss', loanId]);
+      expect([other.status, other.headers.get('x-cache')]).toEqual([200, 'hit']);
+      expect(alma.calls.map((call) => call.path).sort()).toEqual(['fees', 'loans', 'requests'].map((kind) => `/almaws/v1/users/${id}/${kind}`));
+      expect(await queuedBodies()).toEqual([]);
     });
 
     it('answers 404 when neither the cache nor Alma knows the patron, and queues nothing', async () => {
@@ -293,7 +299,7 @@ describe('HTTP: query-api', () => {
       ['its per-second limit, with Retry-After', { retryAfterSeconds: 30 }, 1, '30', /throttling/],
       ['its per-second limit on every try, without Retry-After', {}, 2, '2', /throttling/],
       ['the daily quota', { errorCode: 'DAILY_THRESHOLD' as const }, 1, '3600', /daily API request limit/],
-    ])('answers 429 with Retry-After when Alma throttles (%s)', async (_case, throttle, times, retryAfter, message) => {
+    ])('answers 429 with Retry-After when Alma throttles (%s), and hands the patron to the bulk refresh', async (_case, throttle, times, retryAfter, message) => {
       // Prepare
       const id = patronId('throttled');
       alma.seedPatron(generatePatron(id, { loans: 1 }));
@@ -308,7 +314,8 @@ describe('HTTP: query-api', () => {
       expect(answer.body.message).toMatch(message);
       expectCorrelated(answer);
       expect(alma.calls).toHaveLength(times);
-      expect(await queuedBodies()).toEqual([]);
+      // The rebuild could not reach Alma: the Users queue's consumer retries patiently, the claim keeps other misses off Alma.
+      expect(await queuedBodies()).toEqual([id]);
     });
 
     it('answers 503 with Retry-After when Alma is down', async () => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DEFAULT_EXPIRY_POLICY, isIdentifier, MAX_IDENTIFIER_LENGTH, RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
+import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
@@ -147,6 +147,8 @@ describe('HTTP: query-api security', () => {
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: `${prefix}/alma-api-key`,
       [ENV.logPepperName]: `${prefix}/query-log-pepper`,
+      [ENV.refreshClaimsTable]: tables.refreshClaims,
+      [ENV.almaGuardTable]: await createAlmaGuardTable(),
     };
     api = createQueryApi(env, { configure: captureMetrics });
     server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
@@ -215,23 +217,24 @@ describe('HTTP: query-api security', () => {
       // Assess
       expect(statuses).toEqual([404, 404, 404]);
       expect(alma.calls.every((call) => isListOrRecordCall(call.path))).toBe(true);
-      expect(alma.calls.map((call) => call.path).sort()).toEqual(['fees', 'loans', 'requests'].map((kind) => `/almaws/v1/users/loans/${kind}`));
+      // The patron "loans" is unknown to Alma: the rebuild's first call (the loans, alone) says so, and nothing more is asked.
+      expect(alma.calls.map((call) => call.path)).toEqual(['/almaws/v1/users/loans/loans']);
     });
 
-    it('answers an Alma 400 it cannot explain for one record with 404, and an Alma 403 with 502 and a correlation id, never 500', async () => {
-      // Prepare
-      const patron = patronId('alma4xx');
-      alma.seedPatron(generatePatron(patron, { loans: 1 }));
-      const loan = fakeRecordId(patron, 'loan', 0);
+    it('answers an Alma 400 it cannot explain and an Alma 403, met while rebuilding a patron for one record, with 502 and a correlation id, never 500', async () => {
+      // Prepare: two patrons, as a failed rebuild keeps its claim for the refresh window (no second try on Alma)
+      const [first, second] = [patronId('alma400'), patronId('alma403')];
+      for (const patron of [first, second]) alma.seedPatron(generatePatron(patron, { loans: 1 }));
 
       // Act
       alma.failNext(1, 400);
-      const unexplained = await call('GET', `/users/${patron}/loans/${loan}`, READER);
+      const unexplained = await call('GET', `/users/${first}/loans/${fakeRecordId(first, 'loan', 0)}`, READER);
       alma.failNext(1, 403);
-      const refused = await call('GET', `/users/${patron}/loans/${loan}`, READER);
+      const refused = await call('GET', `/users/${second}/loans/${fakeRecordId(second, 'loan', 0)}`, READER);
 
       // Assess
-      expect(unexplained.status).toBe(404);
+      expect(unexplained.status).toBe(502);
+      expect(unexplained.body.correlationId).toEqual(expect.any(String));
       expect(refused.status).toBe(502);
       expect(refused.body).toEqual({ message: "Alma refused this service's request; quote the correlation id when reporting it", correlationId: expect.any(String) });
       expect(refused.headers.get('x-correlation-id')).toBe(refused.body.correlationId);

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@alma-cache/aws-adapters';
+import { DEFAULT_EXPIRY_POLICY } from '@alma-cache/cache-domain';
 import { loadConfig } from '../../src/config';
 
 const COMPLETE = {
@@ -10,16 +11,20 @@ const COMPLETE = {
   ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
   ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
   QUERY_LOG_PEPPER_NAME: '/alma-cache/stg/query-log-pepper',
+  USER_REFRESH_CLAIM_TABLE_NAME: 'claims',
+  ALMA_GUARD_TABLE_NAME: 'guard',
 };
 
 describe('Function: loadConfig', () => {
-  it('reads the tables, the Users queue and Alma, with the query-time Alma defaults', () => {
+  it('reads the tables, the Users queue and Alma, with the query-time Alma defaults and the stage budget', () => {
     // Act
     const config = loadConfig(COMPLETE);
 
     // Assess
     expect(config).toEqual({
       tables: { users: 'u', loans: 'l', requests: 'r', fees: 'f' },
+      refreshClaimsTable: 'claims',
+      almaGuardTable: 'guard',
       usersQueueUrl: COMPLETE.USER_QUEUE_URL,
       alma: {
         baseUrl: COMPLETE.ALMA_API_BASE_URL,
@@ -27,9 +32,11 @@ describe('Function: loadConfig', () => {
         maxConcurrentRequests: 4,
         maxAttempts: 2,
         timeoutMs: 4000,
+        callsPerSecond: 10,
       },
       logPepperName: COMPLETE.QUERY_LOG_PEPPER_NAME,
       access: {},
+      expiry: DEFAULT_EXPIRY_POLICY,
     });
   });
 
@@ -51,10 +58,10 @@ describe('Function: loadConfig', () => {
 
   it('takes the Alma tuning from the environment', () => {
     // Act
-    const config = loadConfig({ ...COMPLETE, ALMA_MAX_CONCURRENT_REQUESTS: '2', ALMA_MAX_ATTEMPTS: '1', ALMA_TIMEOUT_MS: '1500' });
+    const config = loadConfig({ ...COMPLETE, ALMA_MAX_CONCURRENT_REQUESTS: '2', ALMA_MAX_ATTEMPTS: '1', ALMA_TIMEOUT_MS: '1500', ALMA_CALLS_PER_SECOND: '5' });
 
     // Assess
-    expect(config.alma).toMatchObject({ maxConcurrentRequests: 2, maxAttempts: 1, timeoutMs: 1500 });
+    expect(config.alma).toMatchObject({ maxConcurrentRequests: 2, maxAttempts: 1, timeoutMs: 1500, callsPerSecond: 5 });
   });
 
   it('names every missing and invalid variable at once', () => {
