@@ -4,6 +4,7 @@ export * from './lib/dynamodb-cache-store';
 export * from './lib/dynamodb-alma-guard';
 export * from './lib/sqs-user-refresh-queue';
 export * from './lib/sqs-message-delay';
+export { type FailureParking, PARKED_REASON_ATTRIBUTES, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
 export * from './lib/ssm-secret';
 export * from './lib/sns-change-publisher';
 export * from './lib/cache-stream-record';
