@@ -1,10 +1,24 @@
-import { CloudFormationClient, DescribeStacksCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { StatusSource } from './status';
 
 /** DescribeAlarms takes at most 100 names per call. */
 const ALARM_NAMES_PER_CALL = 100;
+
+interface TemplateResource {
+  Type?: string;
+  Properties?: Record<string, unknown>;
+}
+
+/** osls deploys JSON templates; anything else (a stack made by hand in YAML) declares no alarm this can read. */
+const parseTemplateResources = (body: string | undefined): Record<string, TemplateResource | undefined> => {
+  try {
+    return (JSON.parse(body ?? '{}') as { Resources?: Record<string, TemplateResource> }).Resources ?? {};
+  } catch {
+    return {};
+  }
+};
 
 /**
  * {@link StatusSource} over CloudFormation, CloudWatch and SQS; the endpoint comes from the SDK's own settings
@@ -45,6 +59,22 @@ export class AwsStatusSource implements StatusSource {
       }
     }
     return ids;
+  }
+
+  /**
+   * The stack's alarms: the physical ids of its AWS::CloudWatch::Alarm resources, and the AlarmName of each one its
+   * deployed template declares. In AWS both give the same names; moto 5.2.1 creates no alarm from a template (nor
+   * lists one among the stack's resources), so there only the template names them, and an alarm missing from
+   * CloudWatch is still counted, never in ALARM.
+   */
+  async alarmNames(name: string) {
+    const names = new Set(await this.stackResources(name, 'AWS::CloudWatch::Alarm'));
+    const { TemplateBody } = await this.cloudFormation.send(new GetTemplateCommand({ StackName: name, TemplateStage: 'Original' }));
+    for (const resource of Object.values(parseTemplateResources(TemplateBody))) {
+      const alarmName = resource?.Properties?.['AlarmName'];
+      if (resource?.Type === 'AWS::CloudWatch::Alarm' && typeof alarmName === 'string') names.add(alarmName);
+    }
+    return [...names];
   }
 
   async alarmStates(names: readonly string[]) {

@@ -6,6 +6,8 @@ export interface StatusSource {
   describeStack(name: string): Promise<{ status: string; outputs: Record<string, string> } | undefined>;
   /** The stack's resources of one CloudFormation type: their physical ids (a queue's URL, an alarm's name). */
   stackResources(name: string, type: string): Promise<string[]>;
+  /** The names of the alarms the stack declares, whether or not each exists in CloudWatch. */
+  alarmNames(name: string): Promise<string[]>;
   /** The state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) of each named alarm that exists. */
   alarmStates(names: readonly string[]): Promise<Record<string, string>>;
   /** Messages waiting and in flight on a queue. */
@@ -58,7 +60,7 @@ export const readStatus = async (stage: Stage, source: StatusSource): Promise<St
       continue;
     }
     Object.assign(outputs, described.outputs);
-    const alarmNames = await source.stackResources(stack, 'AWS::CloudWatch::Alarm');
+    const alarmNames = await source.alarmNames(stack);
     const states = alarmNames.length > 0 ? await source.alarmStates(alarmNames) : {};
     const queues: QueueHealth[] = [];
     for (const queueUrl of await source.stackResources(stack, 'AWS::SQS::Queue')) {

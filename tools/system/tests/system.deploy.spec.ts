@@ -1,8 +1,8 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { childEnv, NX_BIN, runNode, startMoto, tail, WORKSPACE_ROOT, type MotoServer, type RunResult } from '@alma-cache/local-aws';
 import { spawn } from 'node:child_process';
@@ -52,6 +52,7 @@ describe('Deploy: the whole system with one command', () => {
   let moto: MotoServer;
   let env: NodeJS.ProcessEnv;
   let refused: RunResult;
+  let topicsStackAfterRefusal: string;
   let deployed: RunResult;
   let cloudFormation: CloudFormationClient;
   let sns: SNSClient;
@@ -81,6 +82,7 @@ describe('Deploy: the whole system with one command', () => {
     // Act: the one command on a stage with nothing set up
     refused = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], withoutJwt, DEPLOY_TIMEOUT_MS);
     console.log(`[measured] nx run-many -t deploy with no inputs: exit ${refused.code} after ${seconds(refused)}`);
+    topicsStackAfterRefusal = await stackStatus(stackName('alma-topics', 'stg'));
 
     const ssm = new SSMClient(config);
     await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-api-key', Type: 'SecureString', Value: 'test-api-key' }));
@@ -109,7 +111,7 @@ describe('Deploy: the whole system with one command', () => {
     }
     expect(message).toContain('for: the Alma API key');
     expect(refused.output).not.toContain('Service deployed to stack');
-    expect(await stackStatus(stackName('alma-topics', 'stg'))).toBe('none');
+    expect(topicsStackAfterRefusal).toBe('none');
   });
 
   it('deploys every stack, each after the stacks whose outputs it reads', async () => {
@@ -164,6 +166,21 @@ describe('Deploy: the whole system with one command', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'PAT0042X' }));
     sqs.destroy();
     const cloudWatch = new CloudWatchClient({ endpoint: moto.endpoint, region: REGION, credentials });
+    // moto 5.2.1 creates no AWS::CloudWatch::Alarm from a template: put this one as the sns-lambdas template declares it.
+    await cloudWatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'alma-cache-stg-users-dlq-not-empty',
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: 'alma-cache-stg-users-dlq' }],
+        Statistic: 'Maximum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    );
     await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: 'alma-cache-stg-users-dlq-not-empty', StateValue: 'ALARM', StateReason: 'test' }));
     cloudWatch.destroy();
     const attention = await runCommand('npm', ['run', '--silent', 'status', '--', '--stage', 'stg'], env, 60_000);
@@ -180,6 +197,27 @@ describe('Deploy: the whole system with one command', () => {
     expect(attention.code).toBe(2);
     expect(attention.output).toMatch(/^ {2}queue alma-cache-stg-users-dlq \(dead letters\): 1 waiting, 0 in flight {2}<- given up on/m);
     expect(attention.output).toMatch(/^ {2}alarms: 1 of \d+ in ALARM: alma-cache-stg-users-dlq-not-empty$/m);
+  }, 150_000);
+
+  it("replays failures as the runbook says: `npm run redrive` lists the dead letter and, without --yes, only says where it would go", async () => {
+    // Act: the DLQ message the status test left
+    const listed = await runCommand('npm', ['run', '--silent', 'redrive', '--', 'list', '--queue', 'users-dlq', '--stage', 'stg'], env, 60_000);
+    const dryRun = await runCommand('npm', ['run', '--silent', 'redrive', '--', 'replay', '--queue', 'users-dlq', '--to', 'source', '--stage', 'stg'], env, 60_000);
+    const sqs = new SQSClient({ endpoint: moto.endpoint, region: REGION, credentials, useQueueUrlAsEndpoint: false });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'alma-cache-stg-users-dlq' }));
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    sqs.destroy();
+
+    // Assess
+    console.log(`[measured] npm run redrive -- list --queue users-dlq --stage stg (exit ${listed.code}):\n${listed.output.trimEnd()}`);
+    console.log(`[measured] npm run redrive -- replay --queue users-dlq --to source --stage stg (exit ${dryRun.code}):\n${dryRun.output.trimEnd()}`);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toContain('alma-cache-stg-users-dlq: 1 message(s)');
+    expect(listed.output).toContain('PAT0042X');
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.output).toContain('dry run: 1 would be replayed, 0 skipped; nothing was sent or deleted (add --yes to act)');
+    expect(dryRun.output).toContain('alma-cache-stg-users');
+    expect(Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)).toBe(1);
   }, 150_000);
 
   it('removes every stack and the topics with `npx nx run-many -t remove`, dependents first; status then names what is missing', async () => {
