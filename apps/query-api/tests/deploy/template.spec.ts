@@ -130,6 +130,15 @@ describe('Template: query-api serverless.yml', () => {
     });
   });
 
+  it('orders each route after the invoke permission, never with a DependsOn its Target already implies (moto refuses it)', () => {
+    // Assess
+    const routes = t.resourcesOfType('AWS::ApiGatewayV2::Route');
+    expect(routes).toHaveLength(8);
+    for (const [id, route] of routes) {
+      expect({ id, dependsOn: (route as { DependsOn?: unknown }).DependsOn }).toEqual({ id, dependsOn: ['QueryDashapiLambdaPermissionHttpApi'] });
+    }
+  });
+
   it('calls the function with payload 2.0 and lets only this API invoke it', () => {
     // Assess
     const [, integration] = t.only('AWS::ApiGatewayV2::Integration');
