@@ -22,11 +22,13 @@ const suffixOf = (stage: Stage) => stage.toUpperCase();
 export const parameterNames = (stage: Stage, env: NodeJS.ProcessEnv) => ({
   almaApiKey: env['ALMA_API_KEY_NAME']?.trim() || `/alma-cache/${stage}/alma-api-key`,
   webhookSecret: env['ALMA_WEBHOOK_SECRET_NAME']?.trim() || `/alma-cache/${stage}/alma-webhook-secret`,
+  queryLogPepper: env['QUERY_LOG_PEPPER_NAME']?.trim() || `/alma-cache/${stage}/query-log-pepper`,
 });
 
 /**
  * Every input a deploy of the whole system needs, checked at once, so one run names all that is missing: the query
- * API's JWT issuer and audience, the SSM parameters holding the Alma API key and the webhook secret, and the shape of
+ * API's JWT issuer and audience, the SSM parameters holding the Alma API key, the webhook secret and the query log
+ * pepper, and the shape of
  * any override given (an override that is not an ARN would only fail halfway through the deploy).
  *
  * @example
@@ -57,6 +59,11 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
   const wanted: [string, string, string][] = [
     [parameters.almaApiKey, 'ALMA_API_KEY_NAME', 'the Alma API key (SecureString), read by the bulk refresh and by the query API on a cache miss'],
     [parameters.webhookSecret, 'ALMA_WEBHOOK_SECRET_NAME', "the secret of Alma's webhook integration profile (SecureString), checked on every webhook"],
+    [
+      parameters.queryLogPepper,
+      'QUERY_LOG_PEPPER_NAME',
+      "the query API's log pepper (SecureString, e.g. 32 random bytes in base64): the key of the patron id hashes in its log lines, without which every query answers 500",
+    ],
   ];
   for (const [name, variable, purpose] of wanted) {
     const input = { name, kind: 'ssm-parameter', purpose } as const;

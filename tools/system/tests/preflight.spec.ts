@@ -6,7 +6,7 @@ const COMPLETE = { QUERY_API_JWT_ISSUER_STG: 'https://login.example.org/', QUERY
 const everyParameter = async () => true;
 
 describe('Function: checkDeployInputs', () => {
-  it('passes a stage with the JWT settings and both SSM parameters', async () => {
+  it('passes a stage with the JWT settings and the three SSM parameters', async () => {
     // Act
     const problems = await checkDeployInputs('stg', COMPLETE, everyParameter);
 
@@ -30,8 +30,9 @@ describe('Function: checkDeployInputs', () => {
       ['QUERY_API_JWT_AUDIENCE_PROD', 'not set'],
       ['/alma-cache/prod/alma-api-key', 'no such SSM parameter'],
       ['/alma-cache/prod/alma-webhook-secret', 'no such SSM parameter'],
+      ['/alma-cache/prod/query-log-pepper', 'no such SSM parameter'],
     ]);
-    expect(asked).toEqual(['/alma-cache/prod/alma-api-key', '/alma-cache/prod/alma-webhook-secret']);
+    expect(asked).toEqual(['/alma-cache/prod/alma-api-key', '/alma-cache/prod/alma-webhook-secret', '/alma-cache/prod/query-log-pepper']);
     for (const problem of problems) expect(problem.purpose.length).toBeGreaterThan(20);
     expect(problems[2]?.fix).toBe("aws ssm put-parameter --type SecureString --name /alma-cache/prod/alma-api-key --value '<value>'");
   });
@@ -47,7 +48,7 @@ describe('Function: checkDeployInputs', () => {
     });
 
     // Assess
-    expect(asked).toEqual(['/legacy/alma-key']);
+    expect(asked).toEqual(['/legacy/alma-key', '/alma-cache/stg/query-log-pepper']);
     expect(problems.map((p) => [p.name, p.problem])).toEqual([['no-slash', 'ALMA_WEBHOOK_SECRET_NAME must be a path starting with "/"']]);
   });
 
@@ -66,6 +67,7 @@ describe('Function: checkDeployInputs', () => {
       ['QUERY_API_JWT_ISSUER_STG', '"http://login.example.org" is not an https URL'],
       ['/alma-cache/stg/alma-api-key', 'could not be checked: Could not load credentials from any providers'],
       ['/alma-cache/stg/alma-webhook-secret', 'could not be checked: Could not load credentials from any providers'],
+      ['/alma-cache/stg/query-log-pepper', 'could not be checked: Could not load credentials from any providers'],
       ['LOAN_CREATED_TOPIC_ARN_STG', '"loan-created" is not an SNS, SQS or DynamoDB ARN'],
     ]);
   });

@@ -87,6 +87,7 @@ describe('Deploy: the whole system with one command', () => {
     const ssm = new SSMClient(config);
     await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-api-key', Type: 'SecureString', Value: 'test-api-key' }));
     await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-webhook-secret', Type: 'SecureString', Value: 'test-webhook-secret' }));
+    await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/query-log-pepper', Type: 'SecureString', Value: 'dGVzdC1wZXBwZXItMzItYnl0ZXMtb2YtYmFzZTY0IQ==' }));
     ssm.destroy();
     deployed = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], env, DEPLOY_TIMEOUT_MS);
     const order = finished(deployed.output, /Service deployed to stack (\S+) \(\d+s\)/g);
@@ -105,8 +106,8 @@ describe('Deploy: the whole system with one command', () => {
     // Assess
     expect(refused.code).not.toBe(0);
     const message = refused.output.slice(refused.output.indexOf('preflight (stage stg)'));
-    expect(message).toMatch(/^preflight \(stage stg\): 4 inputs missing or wrong; nothing was deployed\./);
-    for (const name of ['QUERY_API_JWT_ISSUER_STG', 'QUERY_API_JWT_AUDIENCE_STG', 'SSM parameter /alma-cache/stg/alma-api-key', 'SSM parameter /alma-cache/stg/alma-webhook-secret']) {
+    expect(message).toMatch(/^preflight \(stage stg\): 5 inputs missing or wrong; nothing was deployed\./);
+    for (const name of ['QUERY_API_JWT_ISSUER_STG', 'QUERY_API_JWT_AUDIENCE_STG', 'SSM parameter /alma-cache/stg/alma-api-key', 'SSM parameter /alma-cache/stg/alma-webhook-secret', 'SSM parameter /alma-cache/stg/query-log-pepper']) {
       expect(message).toContain(`  - ${name}: `);
     }
     expect(message).toContain('for: the Alma API key');
