@@ -13,7 +13,15 @@ import {
   systemClock,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
-import { createDocumentClient, createSqsClient, DynamoDbCacheStore, SqsUserRefreshQueue, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import {
+  createDocumentClient,
+  createSqsClient,
+  DynamoDbCacheStore,
+  type FailureParking,
+  METRICS_NAMESPACE,
+  SqsFailureParking,
+  SqsUserRefreshQueue,
+} from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
 import { TOKENS } from './tokens';
@@ -49,6 +57,14 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     .bind<UserRefreshQueue>(TOKENS.UserRefreshQueue)
     .toResolvedValue(
       (client: SQSClient, config: SnsLambdasConfig) => new SqsUserRefreshQueue(client, config.userQueueUrl),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
+  // Where an event refused as invalid is parked at once (sns-handler.ts): the failure queue, which the roles may
+  // already send to as the on-failure destination.
+  container
+    .bind<FailureParking>(TOKENS.FailureParking)
+    .toResolvedValue(
+      (client: SQSClient, config: SnsLambdasConfig) => new SqsFailureParking(client, config.failureQueueUrl),
       [TOKENS.SqsClient, TOKENS.Config],
     );
   container

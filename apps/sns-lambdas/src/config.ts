@@ -8,11 +8,14 @@ export const ENV = {
   requestsTable: 'REQUEST_CACHE_TABLE_NAME',
   refreshClaimsTable: 'USER_REFRESH_CLAIM_TABLE_NAME',
   userQueueUrl: 'USER_QUEUE_URL',
+  /** The failure queue (also the on-failure destination): where an event refused as invalid is parked at once. */
+  failureQueueUrl: 'FAILURE_QUEUE_URL',
 } as const;
 
 export interface SnsLambdasConfig {
   readonly tables: CacheTableNames;
   readonly userQueueUrl: string;
+  readonly failureQueueUrl: string;
   readonly expiry: ExpiryPolicy;
 }
 
@@ -34,6 +37,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): S
       refreshClaims: read(ENV.refreshClaimsTable),
     },
     userQueueUrl: read(ENV.userQueueUrl),
+    failureQueueUrl: read(ENV.failureQueueUrl),
     expiry: resolveExpiryPolicy(env),
   };
 };

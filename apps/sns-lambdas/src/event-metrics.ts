@@ -7,8 +7,11 @@ export const EVENTS_METRIC = 'Events';
 /**
  * What became of one event, as operators read it. One per event: a stale event is only stale, a duplicate only a
  * duplicate (even when its redelivery re-sent a refresh request), a refresh only counts when the patron was unknown.
+ * `refused`: invalid, parked on the failure queue at once and not retried, so it counts once. `failed`: one attempt
+ * that threw (a transient failure, or a refusal that could not be parked); Lambda retries it, so one event that ends
+ * on the failure queue that way counts three.
  */
-export type EventOutcome = 'written' | 'stale-skipped' | 'duplicate' | 'refresh-queued' | 'refresh-coalesced' | 'failed';
+export type EventOutcome = 'written' | 'stale-skipped' | 'duplicate' | 'refresh-queued' | 'refresh-coalesced' | 'refused' | 'failed';
 
 /** `eventType` for events whose type is unknown or not one we handle: malformed input must not mint dimensions. */
 export const UNKNOWN_EVENT_TYPE = 'unknown';

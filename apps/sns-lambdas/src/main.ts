@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { FailureParking } from '@alma-cache/aws-adapters';
 import { buildContainer } from './composition-root';
 import { createSnsHandler, type ItemUseCase } from './sns-handler';
 import { TOKENS } from './tokens';
@@ -9,4 +10,9 @@ export const container = buildContainer(process.env);
 
 /** The handler for one use case, resolved from the container. */
 export const snsHandlerFor = (token: symbol) =>
-  createSnsHandler(container.get<ItemUseCase>(token), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics));
+  createSnsHandler(
+    container.get<ItemUseCase>(token),
+    container.get<Logger>(TOKENS.Logger),
+    container.get<Metrics>(TOKENS.Metrics),
+    container.get<FailureParking>(TOKENS.FailureParking),
+  );

@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { FailureParking } from '@alma-cache/aws-adapters';
 import { InvalidEventError, type SyncOutcome } from '@alma-cache/cache-domain';
 import { countEvent, eventOutcomeOf, eventTypeDimension, UNKNOWN_EVENT_TYPE } from './event-metrics';
 
@@ -57,31 +59,90 @@ const peekMessage = (message: string): { almaEventId?: string; eventType: string
 };
 
 /**
+ * `requestContext.condition` of a failure-queue record the function wrote itself: the event was refused as invalid
+ * and parked at once, not retried. Lambda's own on-failure records say `RetriesExhausted` or `EventAgeExceeded`.
+ */
+export const REFUSED_CONDITION = 'RefusedAsInvalid';
+
+/**
+ * The failure-queue record of a refused event, in the shape of Lambda's on-failure destination record (version,
+ * timestamp, requestContext, requestPayload, responseContext, responsePayload), so whatever reads the failure queue
+ * (tools/redrive, `npm start`'s demo, an operator's query on `responsePayload.errorType`) reads both alike.
+ *
+ * @example
+ * refusalRecord(snsEvent, new MalformedEventError('"time" is missing'), context);
+ * // { version: '1.0', requestContext: { condition: 'RefusedAsInvalid', approximateInvokeCount: 1, … }, requestPayload: snsEvent,
+ * //   responsePayload: { errorType: 'MalformedEventError', errorMessage: '"time" is missing', trace: […] }, … }
+ */
+export const refusalRecord = (event: unknown, error: Error, context: Context | undefined, now: Date = new Date()) => ({
+  version: '1.0',
+  timestamp: now.toISOString(),
+  requestContext: {
+    requestId: context?.awsRequestId ?? randomUUID(),
+    // Empty without a context (a direct call in a test): redrive then finds the function by the event's topic.
+    functionArn: context?.invokedFunctionArn ?? '',
+    condition: REFUSED_CONDITION,
+    // The attempt that refused it: validation runs before any I/O, so the first, unless parking failed on an earlier
+    // one (Lambda's context does not say which attempt it is).
+    approximateInvokeCount: 1,
+  },
+  requestPayload: event,
+  // 'Handled': the function returned; Lambda's records say 'Unhandled' for an error it threw.
+  responseContext: { statusCode: 200, executedVersion: context?.functionVersion ?? '$LATEST', functionError: 'Handled' },
+  responsePayload: { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') },
+});
+
+/**
  * A thin SNS handler: the record's message (the raw Alma webhook body) goes to the use case. An event that is not
  * one SNS record is refused first (InvalidSnsEventError), logged with its reason.
  *
- * A failure is logged with the Alma event id and the SNS message id and rethrown: SNS invokes asynchronously, so
- * Lambda retries it and then sends it, with the error as its reason, to the failure queue (the on-failure
- * destination). Invalid events are rejected before any write, so those retries are harmless.
+ * An event refused as invalid (InvalidSnsEventError, or the domain's InvalidEventError family: malformed, outside
+ * the replay horizon, a type this function does not handle) is parked on the failure queue at once, as a record
+ * shaped like Lambda's on-failure record with `requestContext.condition` {@link REFUSED_CONDITION}, and the
+ * invocation succeeds: retrying cannot help, so Lambda does not retry it. Nothing was written (refusals come before
+ * any write). If the failure queue does not take it, the refusal is rethrown, and Lambda's retries and on-failure
+ * destination park it as before: it is never lost.
  *
- * Every invocation counts its event once into the `Events` metric (see event-metrics.ts), failures included: each
- * failed attempt counts, so one event that ends on the failure queue counts three `failed`.
+ * Any other failure is logged with the Alma event id and the SNS message id and rethrown: SNS invokes
+ * asynchronously, so Lambda retries it and then sends it, with the error as its reason, to the failure queue (the
+ * on-failure destination).
+ *
+ * Every invocation counts its event once into the `Events` metric (see event-metrics.ts): a refused event counts one
+ * `refused`; each attempt that throws counts `failed`, so one event that ends on the failure queue after Lambda's
+ * retries counts three.
  *
  * @example
- * export const handler = createSnsHandler(container.get(TOKENS.RecordLoan), container.get(TOKENS.Logger), container.get(TOKENS.Metrics));
+ * export const handler = createSnsHandler(container.get(TOKENS.RecordLoan), container.get(TOKENS.Logger), container.get(TOKENS.Metrics), container.get(TOKENS.FailureParking));
  */
 export const createSnsHandler =
-  (useCase: ItemUseCase, logger: Logger, metrics: Metrics) =>
+  (useCase: ItemUseCase, logger: Logger, metrics: Metrics, parking: FailureParking) =>
   async (event: SNSEvent, context?: Context): Promise<void> => {
     if (context) logger.addContext(context);
+
+    /** Parks a refused event and returns, or rethrows `error` when the failure queue did not take it. */
+    const refuse = async (what: 'SNS event' | 'Alma event', error: InvalidEventError | InvalidSnsEventError, eventType: string, ids: Record<string, unknown> = {}) => {
+      const fields = { errorType: error.name, reason: error.reason, ...ids };
+      let parkedMessageId: string;
+      try {
+        parkedMessageId = await parking.park(JSON.stringify(refusalRecord(event, error, context)), { errorType: error.name, reason: error.reason });
+      } catch (parkError) {
+        logger.error(`${what} rejected: nothing written; it could not be parked, so Lambda will retry it, then send it to the failure queue`, {
+          ...fields,
+          parkError: parkError as Error,
+        });
+        countEvent(metrics, eventType, 'failed');
+        throw error;
+      }
+      logger.error(`${what} rejected: nothing written; parked on the failure queue at once, not retried`, { ...fields, parkedMessageId });
+      countEvent(metrics, eventType, 'refused');
+    };
+
     let sns: { Message: string; MessageId?: unknown };
     try {
       sns = snsRecordOf(event);
     } catch (error) {
-      const { name, reason } = error as InvalidSnsEventError;
-      logger.error('SNS event rejected: nothing written; it goes to the failure queue', { errorType: name, reason });
-      countEvent(metrics, UNKNOWN_EVENT_TYPE, 'failed');
-      throw error;
+      if (!(error instanceof InvalidSnsEventError)) throw error;
+      return refuse('SNS event', error, UNKNOWN_EVENT_TYPE);
     }
     const snsMessageId = sns.MessageId;
     try {
@@ -99,20 +160,12 @@ export const createSnsHandler =
     } catch (error) {
       const peeked = peekMessage(sns.Message);
       const almaEventId = (error instanceof InvalidEventError && error.almaEventId) || peeked.almaEventId;
-      if (error instanceof InvalidEventError) {
-        logger.error('Alma event rejected: nothing written; it goes to the failure queue', {
-          errorType: error.name,
-          reason: error.reason,
-          almaEventId,
-          snsMessageId,
-        });
-      } else {
-        logger.error('Alma event failed: Lambda will retry it, then send it to the failure queue', {
-          error: error as Error,
-          almaEventId,
-          snsMessageId,
-        });
-      }
+      if (error instanceof InvalidEventError) return refuse('Alma event', error, peeked.eventType, { almaEventId, snsMessageId });
+      logger.error('Alma event failed: Lambda will retry it, then send it to the failure queue', {
+        error: error as Error,
+        almaEventId,
+        snsMessageId,
+      });
       countEvent(metrics, peeked.eventType, 'failed');
       throw error;
     }

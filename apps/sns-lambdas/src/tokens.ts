@@ -7,6 +7,7 @@ export const TOKENS = {
   SqsClient: Symbol.for('SQSClient'),
   CacheStore: Symbol.for('CacheStore'),
   UserRefreshQueue: Symbol.for('UserRefreshQueue'),
+  FailureParking: Symbol.for('FailureParking'),
   Clock: Symbol.for('Clock'),
   ItemSyncDeps: Symbol.for('ItemSyncDeps'),
   RecordLoan: Symbol.for('RecordLoan'),

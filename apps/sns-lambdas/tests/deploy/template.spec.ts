@@ -251,7 +251,7 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it("gives each function the cache's table names, the Users queue URL and its runtime settings", () => {
+  it("gives each function the cache's table names, the Users and failure queue URLs and its runtime settings", () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const properties = template.Resources[functionId(fn)].Properties ?? {};
@@ -263,6 +263,7 @@ describe('Template: sns-lambdas', () => {
           REQUEST_CACHE_TABLE_NAME: { Ref: tableId('requests') },
           USER_REFRESH_CLAIM_TABLE_NAME: { Ref: tableId('userRefreshClaims') },
           USER_QUEUE_URL: { Ref: queueId('users') },
+          FAILURE_QUEUE_URL: { Ref: queueId('failures') },
           POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',

@@ -63,7 +63,7 @@ describe('Faults: DynamoDB outage mid-stream', () => {
       await withConcurrency(scenario.cachedPatrons, 16, (primaryId) =>
         client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: primaryId.toLowerCase(), user_version: 0, refreshed_at: '2026-11-02T07:00:00.000Z' } })),
       );
-      const lambdas = snsLambdas(functionEnv(tables, userQueueUrl), {
+      const lambdas = snsLambdas(functionEnv(tables, userQueueUrl, failureQueueUrl), {
         sqs,
         failureQueueUrl,
         retryDelaysMs: RETRY_DELAYS_MS,

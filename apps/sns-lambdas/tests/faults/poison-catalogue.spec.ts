@@ -3,10 +3,11 @@ import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { scanAll } from './support/cache-snapshot';
+import { REFUSED_CONDITION } from '../../src/sns-handler';
 import { drainFailureRecords, drainQueue, functionEnv, MAXIMUM_RETRY_ATTEMPTS, snsLambdas } from './support/lambda-harness';
 import { POISON_CASES } from './support/poison-cases';
 
-type LoggedFields = { errorType?: string; reason?: string; error?: Error };
+type LoggedFields = { errorType?: string; reason?: string; error?: Error; parkedMessageId?: string; parkError?: Error };
 
 describe('Faults: poison catalogue', () => {
   const client = createDocumentClient();
@@ -31,7 +32,7 @@ describe('Faults: poison catalogue', () => {
     userQueueUrl = await createQueue();
     failureQueueUrl = await createQueue();
     process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
-    lambdas = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl), { sqs, failureQueueUrl });
+    lambdas = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl, failureQueueUrl), { sqs, failureQueueUrl });
     jest.spyOn(lambdas.logger, 'error').mockImplementation((...args: unknown[]) => void logged.push(args[1] as LoggedFields));
     // The sample patron cached with the sample loan and request: a poison message wrongly applied would change them.
     await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', user_version: 0, refreshed_at: '2026-11-01T00:00:00.000Z' } }));
@@ -41,7 +42,7 @@ describe('Faults: poison catalogue', () => {
   }, 30_000);
 
   afterAll(() => {
-    console.log(`[measured] poison catalogue: ${outcomes.length} cases, each refused, logged, nothing written, kept on the failure queue\n${outcomes.join('\n')}`);
+    console.log(`[measured] poison catalogue: ${outcomes.length} cases, each refused after 1 attempt, logged, nothing written, parked on the failure queue\n${outcomes.join('\n')}`);
     jest.restoreAllMocks();
     client.destroy();
     sqs.destroy();
@@ -53,7 +54,7 @@ describe('Faults: poison catalogue', () => {
   });
 
   it.each(POISON_CASES.map((poison) => [poison.name, poison] as const))(
-    '%s: refused with its reason, nothing written, the message kept',
+    '%s: refused with its reason, nothing written, parked on the failure queue after one attempt',
     async (_name, poison) => {
       // Prepare: a clean failure queue, so this case's record is the only one.
       await drainQueue(sqs, failureQueueUrl);
@@ -63,23 +64,54 @@ describe('Faults: poison catalogue', () => {
       // Act
       const result = await lambdas.invoke(poison.topic, poison.event);
 
-      // Assess: refused on every attempt, with the reason logged each time.
-      expect(result).toEqual(expect.objectContaining({ succeeded: false, attempts: MAXIMUM_RETRY_ATTEMPTS + 1 }));
+      // Assess: refused once, not retried (the invocation succeeds), with the reason logged once.
+      expect(result).toEqual({ succeeded: true, attempts: 1 });
       const reasons = logged.map((fields) => ({ errorType: fields.errorType ?? fields.error?.name, reason: fields.reason ?? fields.error?.message }));
-      expect(reasons).toHaveLength(MAXIMUM_RETRY_ATTEMPTS + 1);
-      for (const reason of reasons) expect(reason).toEqual({ errorType: poison.errorType, reason: expect.stringMatching(poison.reason) });
+      expect(reasons).toEqual([{ errorType: poison.errorType, reason: expect.stringMatching(poison.reason) }]);
       // Nothing written anywhere, no refresh asked for.
       expect(await everything()).toEqual(before);
       expect(await drainQueue(sqs, userQueueUrl)).toEqual([]);
-      // Kept: exactly one failure record, holding the event as it came, with the reason.
+      // Parked: exactly one failure record, in the on-failure record's shape, holding the event as it came, with the
+      // reason, marked as refused after one attempt.
       const records = await drainFailureRecords(sqs, failureQueueUrl);
       expect(records).toHaveLength(1);
       expect(records[0].requestPayload).toEqual(JSON.parse(JSON.stringify(poison.event)));
       expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType, errorMessage: expect.stringMatching(poison.reason) }));
+      expect(records[0].requestContext).toEqual({
+        requestId: expect.any(String),
+        functionArn: expect.stringMatching(/^arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-sns-test-/),
+        condition: REFUSED_CONDITION,
+        approximateInvokeCount: 1,
+      });
+      expect(logged[0].parkedMessageId).toEqual(expect.any(String));
       // Prototype keys stayed data.
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
       outcomes.push(`  - ${poison.name}: ${poison.errorType}: ${reasons[0].reason?.slice(0, 160)}`);
     },
     20_000,
   );
+
+  it('rethrows a refused event the failure queue does not take: Lambda retries it, and its on-failure destination parks it', async () => {
+    // Prepare: functions whose FAILURE_QUEUE_URL names no queue, while the on-failure destination is the real one.
+    await drainQueue(sqs, failureQueueUrl);
+    const missingQueue = failureQueueUrl.replace(/[^/]+$/, 'no-such-failure-queue');
+    const unparkable = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl, missingQueue), { sqs, failureQueueUrl });
+    const parkErrors: LoggedFields[] = [];
+    jest.spyOn(unparkable.logger, 'error').mockImplementation((...args: unknown[]) => void parkErrors.push(args[1] as LoggedFields));
+    const poison = POISON_CASES[0];
+    const before = await everything();
+
+    // Act
+    const result = await unparkable.invoke(poison.topic, poison.event);
+
+    // Assess: each attempt refused it and failed to park it, so Lambda retried and its destination kept it.
+    expect(result).toEqual(expect.objectContaining({ succeeded: false, attempts: MAXIMUM_RETRY_ATTEMPTS + 1 }));
+    expect(parkErrors).toHaveLength(MAXIMUM_RETRY_ATTEMPTS + 1);
+    for (const fields of parkErrors) expect(fields).toEqual(expect.objectContaining({ errorType: poison.errorType, parkError: expect.any(Error) }));
+    expect(await everything()).toEqual(before);
+    const records = await drainFailureRecords(sqs, failureQueueUrl);
+    expect(records).toHaveLength(1);
+    expect(records[0].requestContext).toEqual(expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: MAXIMUM_RETRY_ATTEMPTS + 1 }));
+    expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType }));
+  }, 20_000);
 });

@@ -9,11 +9,11 @@ describe('Function: loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
-      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL',
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, FAILURE_QUEUE_URL',
     );
   });
 
-  it('reads tables, queue and expiry overrides', () => {
+  it('reads tables, queues and expiry overrides', () => {
     // Act
     const config = loadConfig({
       USER_CACHE_TABLE_NAME: 'u',
@@ -21,11 +21,14 @@ describe('Function: loadConfig', () => {
       REQUEST_CACHE_TABLE_NAME: 'r',
       USER_REFRESH_CLAIM_TABLE_NAME: 'c',
       USER_QUEUE_URL: 'http://queue',
+      FAILURE_QUEUE_URL: 'http://failures',
       USER_REFRESH_WINDOW_SECONDS: '120',
     });
 
     // Assess
     expect(config.tables).toEqual({ users: 'u', loans: 'l', requests: 'r', refreshClaims: 'c' });
+    expect(config.userQueueUrl).toBe('http://queue');
+    expect(config.failureQueueUrl).toBe('http://failures');
     expect(config.expiry.refreshWindowSeconds).toBe(120);
   });
 });

@@ -4,10 +4,23 @@ import type { SNSEvent } from 'aws-lambda';
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
-import { METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { type FailureParking, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { eventOutcomeOf } from '../../src/event-metrics';
 import { createSnsHandler } from '../../src/sns-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
+
+/** A failure queue in memory: what was parked, or a SendMessage failure when `failing`. */
+const memoryParking = (failing = false) => {
+  const parked: string[] = [];
+  const parking: FailureParking = {
+    park: async (body) => {
+      if (failing) throw Object.assign(new Error('queue unreachable'), { name: 'TimeoutError' });
+      parked.push(body);
+      return `m${parked.length}`;
+    },
+  };
+  return { parked, parking };
+};
 
 const toSns = (message: string) => snsEvent('arn:aws:sns:eu-west-1:000000000000:LOAN_CREATED', message) as unknown as SNSEvent;
 
@@ -18,6 +31,7 @@ describe('Metrics: sns-lambdas Events', () => {
   let metrics: CapturedMetrics;
   let recordLoan: (message: string) => Promise<void>;
   let removeLoan: (message: string) => Promise<void>;
+  let parking: ReturnType<typeof memoryParking>;
 
   const deps = () => ({ store, refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(SAMPLES_RECEIVED_AT), expiry: DEFAULT_EXPIRY_POLICY });
 
@@ -25,8 +39,9 @@ describe('Metrics: sns-lambdas Events', () => {
     store = new InMemoryCacheStore();
     const shared = deps();
     metrics = new CapturedMetrics('alma-cache-sns');
-    recordLoan = (message) => createSnsHandler(new RecordLoan(shared), logger, metrics)(toSns(message));
-    removeLoan = (message) => createSnsHandler(new RemoveLoan(shared), logger, metrics)(toSns(message));
+    parking = memoryParking();
+    recordLoan = (message) => createSnsHandler(new RecordLoan(shared), logger, metrics, parking.parking)(toSns(message));
+    removeLoan = (message) => createSnsHandler(new RemoveLoan(shared), logger, metrics, parking.parking)(toSns(message));
   });
 
   it('counts one Events point per event, by event type and outcome: written, duplicate, stale-skipped', async () => {
@@ -57,10 +72,11 @@ describe('Metrics: sns-lambdas Events', () => {
     expect(metrics.points().map((point) => point.dimensions['outcome'])).toEqual(['refresh-queued', 'refresh-coalesced']);
   });
 
-  it('counts failed, with the event type when the message names a known one and "unknown" otherwise, and still throws', async () => {
+  it('counts failed for a transient failure and still throws; refused, once, for an invalid event it parks and returns', async () => {
     // Prepare
     store.failNext('writeItem', Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
     const unsupported = almaWebhookMessage('LOAN_CREATED').replace('"LOAN_CREATED"', '"SOMETHING_ELSE"');
+    const missingTime = almaWebhookMessage('LOAN_RENEWED').replace(/"time":"[^"]*",?/, '');
 
     // Act
     const outcomes: string[] = [];
@@ -68,19 +84,39 @@ describe('Metrics: sns-lambdas Events', () => {
       () => recordLoan(almaWebhookMessage('LOAN_CREATED')),
       () => recordLoan(unsupported),
       () => recordLoan('not json'),
-      () => createSnsHandler(new RecordLoan(deps()), logger, metrics)({ Records: [] } as unknown as SNSEvent),
+      () => recordLoan(missingTime),
+      () => createSnsHandler(new RecordLoan(deps()), logger, metrics, parking.parking)({ Records: [] } as unknown as SNSEvent),
     ]) {
       outcomes.push(await run().then(() => 'resolved', () => 'rejected'));
     }
 
-    // Assess
-    expect(outcomes).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    // Assess: the event type when the message names a known one, "unknown" otherwise.
+    expect(outcomes).toEqual(['rejected', 'resolved', 'resolved', 'resolved', 'resolved']);
     expect(metrics.points()).toEqual([
       { metric: 'Events', value: 1, dimensions: { eventType: 'LOAN_CREATED', outcome: 'failed' } },
-      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'failed' } },
-      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'failed' } },
-      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'failed' } },
+      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
+      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
+      { metric: 'Events', value: 1, dimensions: { eventType: 'LOAN_RENEWED', outcome: 'refused' } },
+      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
     ]);
+    expect(parking.parked.map((body) => JSON.parse(body).responsePayload.errorType)).toEqual([
+      'UnsupportedEventTypeError',
+      'MalformedEventError',
+      'MalformedEventError',
+      'InvalidSnsEventError',
+    ]);
+  });
+
+  it('counts failed and throws the refusal when the failure queue does not take it, so Lambda retries it', async () => {
+    // Prepare
+    const unreachable = memoryParking(true);
+
+    // Act
+    const act = createSnsHandler(new RecordLoan(deps()), logger, metrics, unreachable.parking)(toSns('not json'));
+
+    // Assess
+    await expect(act).rejects.toThrow(/message is not JSON/);
+    expect(metrics.points()).toEqual([{ metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'failed' } }]);
   });
 
   it('maps every SyncOutcome to one metric outcome, stale and duplicate first', () => {
@@ -106,7 +142,7 @@ describe('Metrics: sns-lambdas Events', () => {
 
     // Act
     try {
-      await createSnsHandler(new RecordLoan(deps()), logger, real)(toSns(almaWebhookMessage('LOAN_CREATED')));
+      await createSnsHandler(new RecordLoan(deps()), logger, real, parking.parking)(toSns(almaWebhookMessage('LOAN_CREATED')));
     } finally {
       stdout.mockRestore();
     }

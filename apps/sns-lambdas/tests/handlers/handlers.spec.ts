@@ -1,8 +1,9 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent } from 'aws-lambda';
-import { type AlmaEventType, MalformedEventError, UnsupportedEventTypeError } from '@alma-cache/cache-domain';
+import type { AlmaEventType } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, almaWebhookMessageAsOf, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
@@ -31,22 +32,31 @@ describe('Handlers: sns-lambdas', () => {
   const sqs = createSqsClient();
   let tables: CacheTableNames;
   let queueUrl: string;
+  let failureQueueUrl: string;
   let handlers: Record<string, Handler>;
   let logger: Logger;
 
   const scan = async (table: string) => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+  const failureRecords = async () => {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: failureQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
+    return Messages.map((message: Message) => ({ record: JSON.parse(message.Body ?? '{}'), attributes: message.MessageAttributes }));
+  };
   const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
   const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) => handlers[HANDLER_OF[type]](toSns(type, message));
 
   beforeAll(async () => {
     tables = await createCacheTables();
     queueUrl = await createQueue();
+    failureQueueUrl = await createQueue();
     Object.assign(process.env, {
       [ENV.usersTable]: tables.users,
       [ENV.loansTable]: tables.loans,
       [ENV.requestsTable]: tables.requests,
       [ENV.refreshClaimsTable]: tables.refreshClaims,
       [ENV.userQueueUrl]: queueUrl,
+      [ENV.failureQueueUrl]: failureQueueUrl,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (event-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -94,7 +104,7 @@ describe('Handlers: sns-lambdas', () => {
     ]);
   });
 
-  it('rejects a malformed message, logging both ids, and writes nothing', async () => {
+  it('refuses a malformed message, logging both ids, writes nothing and parks it on the failure queue at once', async () => {
     // Prepare
     const before = (await scan(tables.loans)).length;
     const errors = jest.spyOn(logger, 'error');
@@ -103,26 +113,43 @@ describe('Handlers: sns-lambdas', () => {
     // Act
     const act = handlers['loan-updated'](event);
 
-    // Assess
-    await expect(act).rejects.toBeInstanceOf(MalformedEventError);
+    // Assess: the invocation succeeds (nothing for Lambda to retry) and the record says why.
+    await expect(act).resolves.toBeUndefined();
     expect(errors).toHaveBeenCalledWith(expect.stringContaining('rejected'), {
       errorType: 'MalformedEventError',
       reason: '"item_loan.loan_id" is empty',
       almaEventId: '5500110001',
       snsMessageId: event.Records[0].Sns.MessageId,
+      parkedMessageId: expect.any(String),
     });
     expect(await scan(tables.loans)).toHaveLength(before);
+    const [parked, ...others] = await failureRecords();
+    expect(others).toEqual([]);
+    expect(parked.record).toEqual({
+      version: '1.0',
+      timestamp: expect.any(String),
+      requestContext: { requestId: expect.any(String), functionArn: '', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
+      requestPayload: JSON.parse(JSON.stringify(event)),
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Handled' },
+      responsePayload: { errorType: 'MalformedEventError', errorMessage: 'Alma event 5500110001: "item_loan.loan_id" is empty', trace: expect.any(Array) },
+    });
+    expect(parked.attributes).toEqual({
+      RefusedErrorType: expect.objectContaining({ StringValue: 'MalformedEventError' }),
+      RefusedReason: expect.objectContaining({ StringValue: '"item_loan.loan_id" is empty' }),
+    });
   });
 
-  it('rejects non-JSON and an event type the function does not handle', async () => {
+  it('refuses non-JSON and an event type the function does not handle, each parked with its reason', async () => {
     // Act
     const notJson = handlers['request-updated'](toSns('REQUEST_CREATED', '<xml/>'));
     const wrongType = handlers['request-updated'](toSns('REQUEST_CLOSED', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
 
     // Assess
-    await expect(notJson).rejects.toThrow(/message is not JSON/);
-    await expect(wrongType).rejects.toBeInstanceOf(UnsupportedEventTypeError);
+    await expect(notJson).resolves.toBeUndefined();
+    await expect(wrongType).resolves.toBeUndefined();
     expect((await scan(tables.requests)).some((request) => request['request_id'] === 'req-x')).toBe(false);
+    const reasons = (await failureRecords()).map(({ record }) => `${record.responsePayload.errorType}: ${record.responsePayload.errorMessage}`).sort();
+    expect(reasons).toEqual([expect.stringMatching(/^MalformedEventError: message is not JSON/), expect.stringMatching(/^UnsupportedEventTypeError: .*REQUEST_CLOSED is not handled here/)]);
   });
 
   it('queues an unknown patron once and still caches the loan', async () => {

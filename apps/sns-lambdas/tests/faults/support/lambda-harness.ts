@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Container } from 'inversify';
+import type { FailureParking } from '@alma-cache/aws-adapters';
 import type { SNSEvent } from 'aws-lambda';
 import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, snsEvent } from '@alma-cache/local-aws';
 import { buildContainer } from '../../../src/composition-root';
@@ -52,7 +53,9 @@ const withFunctionTimeout =
 /**
  * The four functions as the deployed stack has them: one container from the real composition root (the same
  * singletons main.ts builds), each handler from `createSnsHandler`, run as Lambda runs an asynchronous SNS invocation
- * (retries, then the on-failure record sent to a real SQS failure queue).
+ * (retries, then the on-failure record sent to a real SQS failure queue). The functions park a refused event on the
+ * failure queue their env names (FAILURE_QUEUE_URL, see {@link functionEnv}) themselves; pass the same queue as
+ * `failureQueueUrl` so both kinds of record land together, as in the stack.
  *
  * @example
  * const lambdas = snsLambdas(env, { sqs, failureQueueUrl });
@@ -82,7 +85,8 @@ export const snsLambdas = (
     const { name, token } = FUNCTION_OF[type];
     let handler = handlers.get(name);
     if (!handler) {
-      const raw = createSnsHandler(container.get<ItemUseCase>(token), logger, metrics) as unknown as SnsLambdaHandler;
+      const parking = container.get<FailureParking>(TOKENS.FailureParking);
+      const raw = createSnsHandler(container.get<ItemUseCase>(token), logger, metrics, parking) as unknown as SnsLambdaHandler;
       handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
       handlers.set(name, handler);
     }
@@ -127,12 +131,13 @@ export const drainQueue = async (sqs: SQSClient, queueUrl: string): Promise<stri
 export const drainFailureRecords = async (sqs: SQSClient, queueUrl: string): Promise<DestinationRecord[]> =>
   (await drainQueue(sqs, queueUrl)).map((body) => JSON.parse(body) as DestinationRecord);
 
-/** The env the composition root reads, for a set of tables and a Users queue. */
-export const functionEnv = (tables: { users: string; loans: string; requests: string; refreshClaims: string }, userQueueUrl: string) => ({
+/** The env the composition root reads, for a set of tables, a Users queue and the failure queue. */
+export const functionEnv = (tables: { users: string; loans: string; requests: string; refreshClaims: string }, userQueueUrl: string, failureQueueUrl: string) => ({
   ...process.env,
   USER_CACHE_TABLE_NAME: tables.users,
   LOAN_CACHE_TABLE_NAME: tables.loans,
   REQUEST_CACHE_TABLE_NAME: tables.requests,
   USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims,
   USER_QUEUE_URL: userQueueUrl,
+  FAILURE_QUEUE_URL: failureQueueUrl,
 });
