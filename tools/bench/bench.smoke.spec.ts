@@ -20,7 +20,7 @@ const runQuickBench = () =>
   });
 
 // A smoke test only: the quick mode's numbers come from tiny samples on whatever machine CI has, so nothing here
-// compares them with a goal or a time. It checks that every figure of issue 6 was measured and reported.
+// compares them with a goal or a time. It checks that every figure of issues 6 and 14 was measured and reported.
 describe('bench quick mode', () => {
   let run: { code: number | null; output: string };
 
@@ -34,7 +34,7 @@ describe('bench quick mode', () => {
   it('exits 0 and prints one [bench] line per figure', () => {
     // Assess
     expect({ code: run.code, tail: run.output.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
-    for (const figure of ['DynamoDB cost per event', 'handler throughput', 'cold start', 'bundle size', 'refresh']) {
+    for (const figure of ['DynamoDB cost per event', 'handler throughput', 'cold start', 'bundle size', 'query API cache hit', 'tracing cost', 'refresh']) {
       expect(run.output).toContain(`[bench] ${figure}`);
     }
   });
@@ -46,7 +46,7 @@ describe('bench quick mode', () => {
     const markdown = readFileSync(join(dir, 'bench.md'), 'utf8');
 
     // Assess
-    expect(figures.map((figure) => figure.key).sort()).toEqual(['bundle-size', 'cold-start', 'event-cost', 'refresh', 'throughput']);
+    expect(figures.map((figure) => figure.key).sort()).toEqual(['bundle-size', 'cold-start', 'event-cost', 'query-latency', 'refresh', 'throughput', 'tracing']);
     for (const figure of figures) {
       expect(figure.rows.length).toBeGreaterThan(0);
       expect(figure.panels.length).toBeGreaterThan(0);

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { BENCH_APPS, type BenchApp } from './function-env';
 import { WORKSPACE } from './workspace';
 
-export const BENCH_APPS = ['sns-lambdas', 'refresh-lambdas'] as const;
-export type BenchApp = (typeof BENCH_APPS)[number];
+export { BENCH_APPS, type BenchApp } from './function-env';
 
 /** A built function: its bundle and zip, as bundle-lambdas.mjs writes them. */
 export interface BuiltFunction {
@@ -14,18 +14,15 @@ export interface BuiltFunction {
   readonly zip: string;
 }
 
-/** What a bundle of each app is built from; a file newer than the bundle means dist is stale. */
-const SOURCES: Record<BenchApp, string[]> = {
-  'sns-lambdas': ['apps/sns-lambdas/src', 'libs/cache-domain/src', 'libs/aws-adapters/src', 'package-lock.json', 'tools/scripts/bundle-lambdas.mjs'],
-  'refresh-lambdas': [
-    'apps/refresh-lambdas/src',
-    'libs/cache-domain/src',
-    'libs/aws-adapters/src',
-    'libs/alma-api/src',
-    'package-lock.json',
-    'tools/scripts/bundle-lambdas.mjs',
-  ],
-};
+/** What a bundle of an app is built from; a file newer than the bundle means dist is stale. */
+const sourcesOf = (app: BenchApp): string[] => [
+  `apps/${app}/src`,
+  'libs/cache-domain/src',
+  'libs/aws-adapters/src',
+  'libs/alma-api/src',
+  'package-lock.json',
+  'tools/scripts/bundle-lambdas.mjs',
+];
 
 const newestMtime = (path: string): number => {
   const stat = statSync(path);
@@ -65,7 +62,7 @@ export const ensureBundles = (log: (line: string) => void): Record<BenchApp, Bui
   for (const app of BENCH_APPS) {
     const functions = functionsOf(app);
     const oldest = Math.min(...functions.map((fn) => (existsSync(fn.indexJs) && existsSync(fn.zip) ? statSync(fn.indexJs).mtimeMs : 0)));
-    const newestSource = Math.max(...SOURCES[app].map((path) => newestMtime(join(WORKSPACE, path))));
+    const newestSource = Math.max(...sourcesOf(app).map((path) => newestMtime(join(WORKSPACE, path))));
     if (oldest < newestSource) run(join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run', `${app}:build`, '--outputStyle=static'], log);
     else log(`${app}: reusing dist/apps/${app} (newer than its sources)`);
     built[app] = functions;
@@ -73,18 +70,27 @@ export const ensureBundles = (log: (line: string) => void): Record<BenchApp, Bui
   return built;
 };
 
+/** The baseline of each app: a bare handler that builds the same SDK clients (tools/bench/baseline). */
+export const BASELINE_OF: Record<BenchApp, string> = {
+  'sns-lambdas': 'sns-baseline',
+  'refresh-lambdas': 'refresh-baseline',
+  'query-api': 'query-baseline',
+  'webhook-receiver': 'webhook-baseline',
+};
+
 /**
- * Builds the two baseline bundles (tools/bench/baseline/*.ts) with the same bundler and options as the real
+ * Builds the baseline bundles (tools/bench/baseline/*.ts) with the same bundler and options as the real
  * functions, into tmp/bench/baseline, so sizes and cold starts compare like with like.
  */
 export const buildBaselines = (log: (line: string) => void): Record<BenchApp, BuiltFunction> => {
   const out = join('tmp', 'bench', 'baseline');
-  run(process.execPath, ['tools/scripts/bundle-lambdas.mjs', '--app', 'tools/bench', '--handlers-dir', 'baseline', '--out', out, 'sns-baseline', 'refresh-baseline'], log);
-  const baseline = (app: BenchApp, name: string): BuiltFunction => ({
+  const names = BENCH_APPS.map((app) => BASELINE_OF[app]);
+  run(process.execPath, ['tools/scripts/bundle-lambdas.mjs', '--app', 'tools/bench', '--handlers-dir', 'baseline', '--out', out, ...names], log);
+  const baseline = (app: BenchApp): BuiltFunction => ({
     app,
-    name,
-    indexJs: join(WORKSPACE, out, name, 'index.js'),
-    zip: join(WORKSPACE, out, `${name}.zip`),
+    name: BASELINE_OF[app],
+    indexJs: join(WORKSPACE, out, BASELINE_OF[app], 'index.js'),
+    zip: join(WORKSPACE, out, `${BASELINE_OF[app]}.zip`),
   });
-  return { 'sns-lambdas': baseline('sns-lambdas', 'sns-baseline'), 'refresh-lambdas': baseline('refresh-lambdas', 'refresh-baseline') };
+  return Object.fromEntries(BENCH_APPS.map((app) => [app, baseline(app)])) as Record<BenchApp, BuiltFunction>;
 };

@@ -32,7 +32,7 @@ export interface ChartPanel {
 
 /** What one figure module hands to the report: its one-line summary, its table rows, its chart panels. */
 export interface FigureResult {
-  readonly key: 'event-cost' | 'throughput' | 'cold-start' | 'bundle-size' | 'refresh';
+  readonly key: 'event-cost' | 'throughput' | 'cold-start' | 'bundle-size' | 'query-latency' | 'tracing' | 'refresh';
   readonly summary: string;
   readonly rows: readonly BenchRow[];
   readonly panels: readonly ChartPanel[];

@@ -7,9 +7,11 @@ import { startBenchEnvironment } from './environment';
 import { measureEventCost } from './event-cost';
 import type { FigureResult } from './figure';
 import { benchOptions } from './options';
+import { measureQueryLatency } from './query-latency';
 import { measureRefresh } from './refresh';
 import { writeReport } from './report';
 import { measureThroughput } from './throughput';
+import { measureTracingCost } from './tracing-cost';
 import { WORKSPACE } from './workspace';
 
 const started = performance.now();
@@ -37,6 +39,10 @@ export const main = async (argv: readonly string[]): Promise<void> => {
     await figure('handler throughput', () => measureThroughput(environment.tables, environment.env, options.throughput));
     await figure('cold start', () => measureColdStart(functions, baselines, environment.tables, environment.env, options.coldStartRuns));
     await figure('bundle sizes', () => measureBundleSizes(functions, baselines));
+    await figure('query API latency', () =>
+      measureQueryLatency(functions['query-api'][0], baselines['query-api'], environment.tables, environment.env, options.queryLatency),
+    );
+    await figure('tracing cost', () => measureTracingCost(functions, environment.tables, environment.env, options.coldStartRuns));
     await figure('refresh', () => measureRefresh(environment.tables, options.refreshSizes, options.refreshRepeats));
   } finally {
     await environment.stop();
@@ -54,7 +60,8 @@ export const main = async (argv: readonly string[]): Promise<void> => {
     emulator: environment.description,
     settings:
       `${options.eventRepeats} repeats of the 8 events; throughput ${options.throughput.repeats} × ${options.throughput.operations} operations at ` +
-      `${options.throughput.concurrency} in flight; ${options.coldStartRuns} cold-start rounds; refresh ${options.refreshRepeats} repeats`,
+      `${options.throughput.concurrency} in flight; ${options.coldStartRuns} cold-start rounds (and tracing pairs); query latency ` +
+      `${options.queryLatency.repeats} × ${options.queryLatency.requests} requests; refresh ${options.refreshRepeats} repeats`,
   });
   say(`[bench] report: ${relative(WORKSPACE, join(options.outDir, 'bench.md'))} and bench.svg`);
   if (options.updateLatest) {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import type { QueryLatencyOptions } from './query-latency';
 import type { PatronSize } from './refresh';
 import type { ThroughputOptions } from './throughput';
 import { WORKSPACE } from './workspace';
@@ -10,6 +11,7 @@ export interface BenchOptions {
   readonly eventRepeats: number;
   readonly throughput: ThroughputOptions;
   readonly coldStartRuns: number;
+  readonly queryLatency: QueryLatencyOptions;
   readonly refreshSizes: readonly PatronSize[];
   readonly refreshRepeats: number;
   /** Where bench.md/svg/json go; `latest` is also refreshed after a full run into tools/bench/reports. */
@@ -55,6 +57,7 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
         eventRepeats: 1,
         throughput: { concurrency: 16, operations: 80, repeats: 2, warmupOperations: 40 },
         coldStartRuns: 2,
+        queryLatency: { requests: 40, repeats: 2, warmupRequests: 20 },
         refreshSizes: QUICK_SIZES,
         refreshRepeats: 1,
       }
@@ -63,13 +66,21 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
         eventRepeats: 5,
         throughput: { concurrency: 16, operations: 1200, repeats: 7, warmupOperations: 400 },
         coldStartRuns: 15,
+        queryLatency: { requests: 400, repeats: 7, warmupRequests: 100 },
         refreshSizes: FULL_SIZES,
         refreshRepeats: 3,
       };
   const withRepeats =
     repeats === undefined
       ? base
-      : { ...base, eventRepeats: repeats, throughput: { ...base.throughput, repeats }, coldStartRuns: repeats * 2, refreshRepeats: repeats };
+      : {
+          ...base,
+          eventRepeats: repeats,
+          throughput: { ...base.throughput, repeats },
+          coldStartRuns: repeats * 2,
+          queryLatency: { ...base.queryLatency, repeats },
+          refreshRepeats: repeats,
+        };
   const outDir = values.out
     ? join(process.cwd(), values.out)
     : quick

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { CacheTableNames } from '@alma-cache/aws-adapters';
 import { type FigureResult, verdictOf } from './figure';
+import { functionEnv } from './function-env';
 import { fmt, spread } from './stats';
 import type { ThroughputReply, ThroughputRequest, ThroughputSample } from './throughput-worker';
 import { WORKSPACE } from './workspace';
@@ -27,23 +28,16 @@ export const measureThroughput = async (
   tables: Required<CacheTableNames>,
   env: Record<string, string>,
   options: ThroughputOptions,
+  bundleDir = join(WORKSPACE, 'dist', 'apps', 'sns-lambdas'),
 ): Promise<FigureResult> => {
   const samples = await runWorker(
     {
-      bundleDir: join(WORKSPACE, 'dist', 'apps', 'sns-lambdas'),
+      bundleDir,
       tables: { users: tables.users, loans: tables.loans, requests: tables.requests },
       ...options,
     },
-    {
-      ...env,
-      USER_CACHE_TABLE_NAME: tables.users,
-      LOAN_CACHE_TABLE_NAME: tables.loans,
-      REQUEST_CACHE_TABLE_NAME: tables.requests,
-      USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims,
-      // Never sent to on the cached path; the composition root only needs a value.
-      USER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-users',
-      POWERTOOLS_SERVICE_NAME: 'alma-cache-sns-bench',
-    },
+    // The functions' own environment (serverless.yml); the queues are never sent to on the cached path.
+    { ...functionEnv('sns-lambdas', tables, env), POWERTOOLS_SERVICE_NAME: 'alma-cache-sns-bench' },
   );
   const ratio = spread(samples.map((s) => s.eventsPerSecond / s.putsPerSecond));
   const events = spread(samples.map((s) => s.eventsPerSecond));
@@ -93,7 +87,9 @@ export const measureThroughput = async (
 
 const runWorker = (request: ThroughputRequest, env: Record<string, string>): Promise<ThroughputSample[]> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'throughput-worker.ts')], {
+    // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there (node --cpu-prof), to see where an event's time goes.
+    const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, 'throughput-worker.ts')], {
       cwd: WORKSPACE,
       env: { ...process.env, ...env, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.base.json'), BENCH_THROUGHPUT: JSON.stringify(request) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

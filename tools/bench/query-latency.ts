@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { CacheTableNames } from '@alma-cache/aws-adapters';
+import type { BuiltFunction } from './bundles';
+import { type FigureResult, verdictOf } from './figure';
+import { functionEnv } from './function-env';
+import type { QueryLatencyReply, QueryLatencyRequest, QueryLatencySample } from './query-latency-worker';
+import { fmt, spread } from './stats';
+import { WORKSPACE } from './workspace';
+
+/** A cache hit may cost the caller at most this much more handler time than a bare GetItem handler. */
+export const QUERY_LATENCY_GOAL = 1.3;
+
+/** How many requests the query-latency figure times. */
+export interface QueryLatencyOptions {
+  readonly requests: number;
+  readonly repeats: number;
+  readonly warmupRequests: number;
+}
+
+/**
+ * Handler time of a cache hit (`GET /users/{id}/loans/{loanId}` for a cached patron, through the built query-api
+ * bundle: access rule, log pepper, two parallel GetItems, the record's checks, the log line and metrics) against a
+ * bare handler doing one GetItem of the same loan on the same DynamoDB Local, both warm in one child process,
+ * one request at a time, slices alternating. Per repeat the ratio of the two medians.
+ */
+export const measureQueryLatency = async (
+  queryApi: BuiltFunction,
+  baseline: BuiltFunction,
+  tables: Required<CacheTableNames>,
+  awsEnv: Record<string, string>,
+  options: QueryLatencyOptions,
+): Promise<FigureResult> => {
+  const samples = await runWorker(
+    { queryBundle: queryApi.indexJs, baselineBundle: baseline.indexJs, tables, ...options },
+    // The function's own environment, as for its cold start; the SDK's endpoint variables come with awsEnv.
+    { ...functionEnv('query-api', tables, awsEnv), POWERTOOLS_SERVICE_NAME: 'alma-cache-query-bench' },
+  );
+  const ratio = spread(samples.map((s) => s.queryMs / s.baselineMs));
+  const query = spread(samples.map((s) => s.queryMs));
+  const bare = spread(samples.map((s) => s.baselineMs));
+  const verdict = verdictOf(ratio.median <= QUERY_LATENCY_GOAL);
+  return {
+    key: 'query-latency',
+    summary:
+      `[bench] query API cache hit: ${fmt(ratio.median)}x a bare GetItem handler (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}; ` +
+      `${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms median handler time, ${samples.length} repeats; goal <= ${QUERY_LATENCY_GOAL}x) ${verdict}`,
+    rows: [
+      {
+        figure: 'Query API latency',
+        subject: `cache hit ${'GET /users/{id}/loans/{loanId}'} ÷ bare GetItem handler, ${options.requests} requests × ${samples.length}, one at a time`,
+        measured: `${fmt(ratio.median)}× (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}); ${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms`,
+        goal: `≤ ${QUERY_LATENCY_GOAL}×`,
+        original: '',
+        verdict,
+        values: [ratio.min, ratio.median, ratio.max, query.median, bare.median],
+      },
+    ],
+    panels: [
+      {
+        title: 'Query API cache hit ÷ bare GetItem handler (handler time)',
+        unit: '× bare handler',
+        bars: [{ label: 'query-api cache hit', spread: ratio, goal: QUERY_LATENCY_GOAL }],
+      },
+    ],
+  };
+};
+
+const runWorker = (request: QueryLatencyRequest, env: Record<string, string>): Promise<QueryLatencySample[]> =>
+  new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there (node --cpu-prof), to see where a hit's time goes.
+    const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, 'query-latency-worker.ts')], {
+      cwd: WORKSPACE,
+      env: { ...env, TSX_TSCONFIG_PATH: join(WORKSPACE, 'tsconfig.base.json'), BENCH_QUERY_LATENCY: JSON.stringify(request) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    let reply: QueryLatencyReply | undefined;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    child.on('message', (message) => {
+      reply = message as QueryLatencyReply;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (reply && 'samples' in reply) resolve(reply.samples);
+      else reject(new Error(`query latency worker failed (exit ${code}): ${reply && 'error' in reply ? reply.error : ''}\n${stderr}`));
+    });
+  });
