@@ -71,6 +71,7 @@ export const CROSS_STACK_VALUES: readonly CrossStackValue[] = [
   { producer: 'sns-lambdas', output: 'RequestsTableName', override: 'REQUEST_CACHE_TABLE_NAME' },
   { producer: 'sns-lambdas', output: 'UsersQueueUrl', override: 'USER_QUEUE_URL' },
   { producer: 'sns-lambdas', output: 'UsersQueueArn', override: 'USER_QUEUE_ARN' },
+  { producer: 'sns-lambdas', output: 'UsersDeadLetterQueueArn', override: 'USER_DLQ_ARN' },
   { producer: 'sns-lambdas', output: 'LoansTableStreamArn', override: 'LOANS_TABLE_STREAM_ARN' },
   { producer: 'sns-lambdas', output: 'RequestsTableStreamArn', override: 'REQUESTS_TABLE_STREAM_ARN' },
   { producer: 'sns-lambdas', output: 'UserRefreshClaimsTableName', override: 'USER_REFRESH_CLAIM_TABLE_NAME' },

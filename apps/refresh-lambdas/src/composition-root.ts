@@ -14,6 +14,7 @@ import {
 } from '@alma-cache/cache-domain';
 import { type CachedSecret, cachedSsmSecret, secretCacheOptionsFromEnv, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { createSqsClient, DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons, type MessageDelay, SqsMessageDelay } from '@alma-cache/aws-adapters';
+import { type FailureParking, SqsFailureParking } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -45,6 +46,14 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
   // Delays a message as Alma's Retry-After asks (sqs-batch-handler.ts).
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
+  // Sends a poison message straight to this function's DLQ (sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
+  // an SQS queue ARN stops the container at cold start.
+  container
+    .bind<FailureParking>(TOKENS.DeadLetterQueue)
+    .toResolvedValue(
+      (sqs: SQSClient, config: RefreshLambdasConfig) => SqsFailureParking.forQueueArn(sqs, config.deadLetterQueueArn),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
   container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
   container.bind<AlmaCallMeter>(TOKENS.AlmaCallMeter).toConstantValue(new AlmaCallMeter());
 

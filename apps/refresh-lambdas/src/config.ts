@@ -10,6 +10,8 @@ export const ENV = {
   almaApiBaseUrl: 'ALMA_API_BASE_URL',
   almaApiKeyName: 'ALMA_API_KEY_NAME',
   almaGuardTable: 'ALMA_GUARD_TABLE_NAME',
+  /** This function's own DLQ (each function has one): where a poison message is sent at once, not received again. */
+  deadLetterQueueArn: 'DEAD_LETTER_QUEUE_ARN',
 } as const;
 
 /** Optional: Alma requests one container keeps in flight at once. */
@@ -42,6 +44,8 @@ export interface AlmaConfig {
 export interface RefreshLambdasConfig {
   readonly tables: RefreshTableNames;
   readonly alma: AlmaConfig;
+  /** The DLQ of the queue this function consumes. */
+  readonly deadLetterQueueArn: string;
   readonly expiry: ExpiryPolicy;
 }
 
@@ -82,6 +86,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): R
       fees: read(ENV.feesTable),
     },
     alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, callsPerSecond, guardTable: read(ENV.almaGuardTable) },
+    deadLetterQueueArn: read(ENV.deadLetterQueueArn),
     expiry: resolveExpiryPolicy(env),
   };
 };

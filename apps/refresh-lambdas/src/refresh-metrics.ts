@@ -12,6 +12,8 @@ export const REFRESH_METRICS = {
   notFound: 'NotFoundInAlma',
   /** A message that failed this receive (it comes back, or goes to the DLQ after its last). */
   failed: 'RefreshFailed',
+  /** A poison message refused and sent straight to the DLQ: counted once, it is not received again. */
+  refused: 'Refused',
   /** HTTP requests sent to Alma, retries included. */
   almaCalls: 'AlmaCalls',
   /** Of those, repeats of a failed attempt (429, 5xx, timeout). */
@@ -44,6 +46,18 @@ export const countRefreshed = (metrics: Metrics, found: boolean, tally: AlmaTall
  */
 export const countRefreshFailed = (metrics: Metrics, tally: AlmaTally | undefined): void => {
   metrics.addMetric(REFRESH_METRICS.failed, MetricUnit.Count, 1);
+  if (tally) countAlma(metrics, tally);
+};
+
+/**
+ * Counts one poison message sent straight to the DLQ, with the Alma requests it made before it was refused (when
+ * known: a record Alma returned that the cache must not store).
+ *
+ * @example
+ * countRefused(metrics, tallyOf(error));
+ */
+export const countRefused = (metrics: Metrics, tally: AlmaTally | undefined): void => {
+  metrics.addMetric(REFRESH_METRICS.refused, MetricUnit.Count, 1);
   if (tally) countAlma(metrics, tally);
 };
 

@@ -1,16 +1,23 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlmaRequestError, AlmaUnavailableError, InvalidEventError } from '@alma-cache/cache-domain';
-import type { MessageDelay } from '@alma-cache/aws-adapters';
+import type { FailureParking, MessageDelay } from '@alma-cache/aws-adapters';
 import { tallyOf } from './alma-call-meter';
-import { countRefreshFailed } from './refresh-metrics';
+import { countRefreshFailed, countRefused } from './refresh-metrics';
 
 /** Handles one queue message; resolves when it is done, throws when it should be received again. */
 export type SqsRecordProcessor = (record: SQSRecord) => Promise<void>;
 
-/** How the failure line reads: what went wrong and what happens to the message next. */
+/** The log line of a poison message sent straight to the DLQ. */
+const PARKED_MESSAGE = 'Poison message: nothing written; sent to the DLQ at once with its reason, not received again';
+
+/**
+ * How the failure line reads: what went wrong and what happens to the message next. A poison message lands here only
+ * when it could not be sent to the DLQ at once (or the handler has no DLQ).
+ */
 const describeFailure = (error: unknown): { message: string; details: Record<string, unknown> } => {
   if (error instanceof InvalidEventError) {
     return {
@@ -37,6 +44,19 @@ const describeFailure = (error: unknown): { message: string; details: Record<str
 };
 
 /**
+ * The message attributes of a received record in SendMessage's shape (Lambda's SQS event spells them in lower camel
+ * case, binary values in base64), so a message parked on the DLQ keeps them.
+ */
+const sendableAttributes = (record: SQSRecord): Record<string, MessageAttributeValue> =>
+  Object.fromEntries(
+    Object.entries(record.messageAttributes ?? {}).flatMap(([name, attribute]): [string, MessageAttributeValue][] => {
+      if (attribute.stringValue !== undefined) return [[name, { DataType: attribute.dataType, StringValue: attribute.stringValue }]];
+      if (attribute.binaryValue !== undefined) return [[name, { DataType: attribute.dataType, BinaryValue: Buffer.from(attribute.binaryValue, 'base64') }]];
+      return [];
+    }),
+  );
+
+/**
  * An SQS handler that reports partial batch failures (the event source needs
  * `functionResponseType: ReportBatchItemFailures`): the messages that fail come back in `batchItemFailures` and only
  * they are received again, so one bad message never makes the good ones run twice. Messages run in parallel; the
@@ -51,15 +71,29 @@ const describeFailure = (error: unknown): { message: string; details: Record<str
  * The metrics the processor and the failures counted are published once per invocation, with the dimension
  * `kind` (what this function refreshes), also when the invocation throws.
  *
+ * A poison message (the domain's InvalidEventError family: a body that names no patron or record, a record Alma
+ * returned that the cache must not store) is sent at once to `deadLetterQueue`, the DLQ of the queue it came from,
+ * with its body unchanged and its reason as message attributes (RefusedErrorType, RefusedReason), and then counts as
+ * processed (`Refused` metric): receiving it twice more could not help. When that send fails, or without a
+ * `deadLetterQueue`, it is reported as a batch item failure, as any other failure, and SQS moves it to the DLQ after
+ * its last receive: it is never lost.
+ *
  * When Alma said when to come back (Retry-After on a 429 or 503: `AlmaUnavailableError.retryAfterSeconds`), the
  * message is hidden that long with `delay` (ChangeMessageVisibility, capped under SQS's 12 hours) instead of coming
  * back after the queue's visibility timeout: its 3 receives then span Alma's outage instead of being spent in minutes
  * and parking every pending refresh on the DLQ. A delay that fails is logged and the message comes back as usual.
  *
  * @example
- * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan', delay);
+ * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan', delay, deadLetterQueue);
  */
-export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logger, metrics: Metrics, kind: string, delay?: MessageDelay) => {
+export const createSqsBatchHandler = (
+  process: SqsRecordProcessor,
+  logger: Logger,
+  metrics: Metrics,
+  kind: string,
+  delay?: MessageDelay,
+  deadLetterQueue?: FailureParking,
+) => {
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -80,12 +114,39 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, logger: Logge
     }
   };
 
+  /** The DLQ's message id once a poison message is parked there, or undefined when it is not (then it fails as usual). */
+  const parkPoison = async (record: SQSRecord, error: unknown): Promise<string | undefined> => {
+    if (!deadLetterQueue || !(error instanceof InvalidEventError)) return undefined;
+    try {
+      return await deadLetterQueue.park(record.body, { errorType: error.name, reason: error.reason }, sendableAttributes(record));
+    } catch (parkError) {
+      logger.warn('Could not send the poison message to the DLQ: it is reported failed, and SQS moves it there after its last receive', {
+        messageId: record.messageId,
+        parkError: parkError as Error,
+      });
+      return undefined;
+    }
+  };
+
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     try {
       await process(record);
     } catch (error) {
-      const { message, details } = describeFailure(error);
       const alma = tallyOf(error);
+      const parkedMessageId = await parkPoison(record, error);
+      if (parkedMessageId !== undefined) {
+        const { details } = describeFailure(error);
+        logger.error(PARKED_MESSAGE, {
+          ...details,
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+          parkedMessageId,
+          ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
+        });
+        countRefused(metrics, alma);
+        return;
+      }
+      const { message, details } = describeFailure(error);
       const delayedSeconds = await delayAsAlmaAsked(record, error);
       logger.error(message, {
         ...details,

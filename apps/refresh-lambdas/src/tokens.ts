@@ -7,6 +7,7 @@ export const TOKENS = {
   SsmClient: Symbol.for('SSMClient'),
   SqsClient: Symbol.for('SQSClient'),
   MessageDelay: Symbol.for('MessageDelay'),
+  DeadLetterQueue: Symbol.for('DeadLetterQueue'),
   AlmaApiKey: Symbol.for('AlmaApiKey'),
   AlmaCallMeter: Symbol.for('AlmaCallMeter'),
   AlmaApi: Symbol.for('AlmaApi'),

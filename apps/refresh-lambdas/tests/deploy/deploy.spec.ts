@@ -32,6 +32,7 @@ describe('Deploy: refresh-lambdas', () => {
   let stack: Stack;
   let usersQueueUrl: string;
   let usersQueueArn: string;
+  let usersDeadLetterQueueArn: string;
   let cloudFormation: CloudFormationClient;
   let dynamodb: DynamoDBClient;
   let sqs: SQSClient;
@@ -56,8 +57,16 @@ describe('Deploy: refresh-lambdas', () => {
     lambda = new LambdaClient(config);
     usersQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: FOUNDATION.usersQueue }))).QueueUrl as string;
     usersQueueArn = (await queueAttributes(usersQueueUrl))['QueueArn'] as string;
+    const usersDeadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${FOUNDATION.usersQueue}-dlq` }))).QueueUrl as string;
+    usersDeadLetterQueueArn = (await queueAttributes(usersDeadLetterQueueUrl))['QueueArn'] as string;
     childEnvironment = childEnv({
-      ...overrideEnv('stg', { usersQueueArn, usersTable: FOUNDATION.usersTable, loansTable: FOUNDATION.loansTable, requestsTable: FOUNDATION.requestsTable }),
+      ...overrideEnv('stg', {
+        usersQueueArn,
+        usersDeadLetterQueueArn,
+        usersTable: FOUNDATION.usersTable,
+        loansTable: FOUNDATION.loansTable,
+        requestsTable: FOUNDATION.requestsTable,
+      }),
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
@@ -115,8 +124,14 @@ describe('Deploy: refresh-lambdas', () => {
     }
   });
 
-  it("wires the four functions to the foundation's tables", async () => {
+  it("wires the four functions to the foundation's tables and each to its own queue's DLQ", async () => {
     // Assess
+    const deadLetterQueueOf = {
+      'update-user': usersDeadLetterQueueArn,
+      'update-loan': (await queueAttributes(outputOf(stack, 'LoansDeadLetterQueueUrl')))['QueueArn'],
+      'update-request': (await queueAttributes(outputOf(stack, 'RequestsDeadLetterQueueUrl')))['QueueArn'],
+      'update-fee': (await queueAttributes(outputOf(stack, 'FeesDeadLetterQueueUrl')))['QueueArn'],
+    };
     for (const fn of FUNCTIONS) {
       const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function(fn) }));
       expect({ fn, runtime: configuration.Runtime, env: configuration.Environment?.Variables }).toEqual({
@@ -128,6 +143,7 @@ describe('Deploy: refresh-lambdas', () => {
           REQUEST_CACHE_TABLE_NAME: FOUNDATION.requestsTable,
           FEE_CACHE_TABLE_NAME: names.feesTable,
           ALMA_API_KEY_NAME: names.defaultApiKeyName,
+          DEAD_LETTER_QUEUE_ARN: deadLetterQueueOf[fn],
         }),
       });
     }

@@ -26,7 +26,7 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   stack: `${SERVICE}-${stage}`,
   function: (fn: FunctionKey) => `${SERVICE}-${stage}-${fn}`,
   /** The foundation's export names this stack imports. */
-  foundationExport: (name: 'UsersQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
+  foundationExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
   feesTable: `alma-cache-${stage}-fees`,
   guardTable: `alma-cache-${stage}-alma-guard`,
   queues: {
@@ -43,11 +43,12 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
 /** The per-stage overrides of the foundation's exports, as serverless.yml reads them. */
 export const overrideEnv = (
   stage: 'stg' | 'prod',
-  values: { usersQueueArn: string; usersTable: string; loansTable: string; requestsTable: string },
+  values: { usersQueueArn: string; usersDeadLetterQueueArn: string; usersTable: string; loansTable: string; requestsTable: string },
 ): Record<string, string> => {
   const suffix = stage.toUpperCase();
   return {
     [`USER_QUEUE_ARN_${suffix}`]: values.usersQueueArn,
+    [`USER_DLQ_ARN_${suffix}`]: values.usersDeadLetterQueueArn,
     [`USER_CACHE_TABLE_NAME_${suffix}`]: values.usersTable,
     [`LOAN_CACHE_TABLE_NAME_${suffix}`]: values.loansTable,
     [`REQUEST_CACHE_TABLE_NAME_${suffix}`]: values.requestsTable,
@@ -60,6 +61,7 @@ export const overrideEnv = (
  */
 export const foundationOutputs = (stage: 'stg' | 'prod') => ({
   UsersQueueArn: `arn:aws:sqs:${REGION}:000000000000:alma-cache-${stage}-users`,
+  UsersDeadLetterQueueArn: `arn:aws:sqs:${REGION}:000000000000:alma-cache-${stage}-users-dlq`,
   UsersTableName: `alma-cache-${stage}-users`,
   LoansTableName: `alma-cache-${stage}-loans`,
   RequestsTableName: `alma-cache-${stage}-requests`,
@@ -70,6 +72,7 @@ export const foundationOutputEnv = (stage: 'stg' | 'prod'): Record<string, strin
   const outputs = foundationOutputs(stage);
   return overrideEnv(stage, {
     usersQueueArn: outputs.UsersQueueArn,
+    usersDeadLetterQueueArn: outputs.UsersDeadLetterQueueArn,
     usersTable: outputs.UsersTableName,
     loansTable: outputs.LoansTableName,
     requestsTable: outputs.RequestsTableName,
@@ -79,4 +82,4 @@ export const foundationOutputEnv = (stage: 'stg' | 'prod'): Record<string, strin
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
-export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|REFRESH_LAMBDAS_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|REFRESH_LAMBDAS_)/, /^(USER_QUEUE_(ARN|URL)|USER_DLQ_ARN|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);

@@ -215,8 +215,14 @@ describe('Template: refresh-lambdas', () => {
     }
   });
 
-  it("gives each function the foundation's table names, the Fees table, Alma's host and the key's parameter name", () => {
+  it("gives each function the foundation's table names, the Fees table, Alma's host, the key's parameter name and its own DLQ", () => {
     // Assess
+    const deadLetterQueueOf: Record<FunctionKey, Json> = {
+      'update-user': imported('UsersDeadLetterQueueArn'),
+      'update-loan': t.getAttArn(t.queueId('loansDlq')),
+      'update-request': t.getAttArn(t.queueId('requestsDlq')),
+      'update-fee': t.getAttArn(t.queueId('feesDlq')),
+    };
     for (const key of FUNCTIONS) {
       expect({ key, env: (t.fn(key)['Environment'] as { Variables: Json }).Variables }).toEqual({
         key,
@@ -230,6 +236,7 @@ describe('Template: refresh-lambdas', () => {
           ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
           ALMA_API_KEY_NAME: names.defaultApiKeyName,
           ALMA_MAX_CONCURRENT_REQUESTS: key === 'update-user' ? '4' : '1',
+          DEAD_LETTER_QUEUE_ARN: deadLetterQueueOf[key],
           POWERTOOLS_SERVICE_NAME: 'alma-cache-refresh',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
@@ -246,7 +253,7 @@ describe('Template: refresh-lambdas', () => {
     expect(t.resourcesOfType('AWS::IAM::ManagedPolicy')).toHaveLength(0);
     expect(new Set(FUNCTIONS.map(t.roleIdOf)).size).toBe(FUNCTIONS.length);
     const grant = (action: string, resource: Json) => `${action} ${JSON.stringify(resource)}`;
-    const common = (key: FunctionKey, queueArn: Json) => [
+    const common = (key: FunctionKey, queueArn: Json, deadLetterQueueArn: Json) => [
       grant('logs:CreateLogStream', { 'Fn::Sub': LOG_GROUP_ARN(key) }),
       grant('logs:PutLogEvents', { 'Fn::Sub': LOG_GROUP_ARN(key) }),
       grant('sqs:ReceiveMessage', queueArn),
@@ -254,6 +261,8 @@ describe('Template: refresh-lambdas', () => {
       grant('sqs:GetQueueAttributes', queueArn),
       // Delays a message as Alma's Retry-After asks, on the function's own queue only.
       grant('sqs:ChangeMessageVisibility', queueArn),
+      // A poison message sent at once to the DLQ of the function's own queue, and to no other queue.
+      grant('sqs:SendMessage', deadLetterQueueArn),
       grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
       // The stage's Alma budget (a counter per second) and the negative cache, on the Alma guard table.
       grant('dynamodb:UpdateItem', t.getAttArn('AlmaGuardTable')),
@@ -267,7 +276,7 @@ describe('Template: refresh-lambdas', () => {
     };
     const expected: Record<FunctionKey, string[]> = {
       'update-user': [
-        ...common('update-user', imported('UsersQueueArn')),
+        ...common('update-user', imported('UsersQueueArn'), imported('UsersDeadLetterQueueArn')),
         grant('dynamodb:GetItem', tableArn.users),
         grant('dynamodb:PutItem', tableArn.users),
         grant('dynamodb:DeleteItem', tableArn.users),
@@ -279,7 +288,7 @@ describe('Template: refresh-lambdas', () => {
         ITEM_FUNCTIONS.map((key) => [
           key,
           [
-            ...common(key, t.getAttArn(t.queueId(ITEM_OF[key].queue))),
+            ...common(key, t.getAttArn(t.queueId(ITEM_OF[key].queue)), t.getAttArn(t.queueId(`${ITEM_OF[key].queue}Dlq`))),
             // The owner check before a tombstone (RefreshItem: only the named patron's record).
             grant('dynamodb:GetItem', tableArn[ITEM_OF[key].table]),
             grant('dynamodb:PutItem', tableArn[ITEM_OF[key].table]),
@@ -357,10 +366,11 @@ describe('Template: refresh-lambdas', () => {
     });
   });
 
-  it('takes the Users queue, the tables and the API key name from the environment when given, importing nothing', async () => {
+  it('takes the Users queue and its DLQ, the tables and the API key name from the environment when given, importing nothing', async () => {
     // Prepare
     const given = {
       usersQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
+      usersDeadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users-dlq',
       usersTable: 'legacy-users',
       loansTable: 'legacy-loans',
       requestsTable: 'legacy-requests',
@@ -386,6 +396,8 @@ describe('Template: refresh-lambdas', () => {
     });
     const userGrants = o.grantsOf(o.roleIdOf('update-user'));
     expect(userGrants).toContain(`sqs:ReceiveMessage ${JSON.stringify(given.usersQueueArn)}`);
+    expect(userGrants).toContain(`sqs:SendMessage ${JSON.stringify(given.usersDeadLetterQueueArn)}`);
+    expect((o.fn('update-user')['Environment'] as { Variables: Record<string, Json> }).Variables['DEAD_LETTER_QUEUE_ARN']).toBe(given.usersDeadLetterQueueArn);
     expect(userGrants).toContain(`dynamodb:DeleteItem ${JSON.stringify(TABLE_ARN('legacy-users'))}`);
     expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
   }, PACKAGE_TIMEOUT_MS);

@@ -9,6 +9,7 @@ const COMPLETE = {
   ALMA_API_BASE_URL: 'https://api-eu.hosted.exlibrisgroup.com',
   ALMA_API_KEY_NAME: '/alma-cache/stg/alma-api-key',
   ALMA_GUARD_TABLE_NAME: 'g',
+  DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:alma-cache-stg-loans-dlq',
 };
 
 describe('Function: loadConfig', () => {
@@ -19,11 +20,11 @@ describe('Function: loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
-      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, FEE_CACHE_TABLE_NAME, ALMA_API_BASE_URL, ALMA_API_KEY_NAME, ALMA_GUARD_TABLE_NAME',
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, FEE_CACHE_TABLE_NAME, ALMA_API_BASE_URL, ALMA_API_KEY_NAME, ALMA_GUARD_TABLE_NAME, DEAD_LETTER_QUEUE_ARN',
     );
   });
 
-  it('reads the tables, Alma settings with the default ceiling and budget, and the expiry overrides', () => {
+  it('reads the tables, Alma settings with the default ceiling and budget, its DLQ, and the expiry overrides', () => {
     // Act
     const config = loadConfig({ ...COMPLETE, CACHE_USER_TTL_SECONDS: '3600' });
 
@@ -36,6 +37,7 @@ describe('Function: loadConfig', () => {
       callsPerSecond: 10,
       guardTable: 'g',
     });
+    expect(config.deadLetterQueueArn).toBe('arn:aws:sqs:eu-west-1:123456789012:alma-cache-stg-loans-dlq');
     expect(config.expiry.userSeconds).toBe(3600);
   });
 

@@ -1,10 +1,11 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { type CachedSecret, type CacheTableNames, createDocumentClient, createSsmClient } from '@alma-cache/aws-adapters';
-import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { type CachedSecret, type CacheTableNames, createDocumentClient, createSqsClient, createSsmClient, SqsFailureParking } from '@alma-cache/aws-adapters';
+import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
@@ -20,6 +21,8 @@ describe('Handlers: refresh-lambdas', () => {
   jest.setTimeout(30_000);
   const client = createDocumentClient();
   const ssm = createSsmClient();
+  const sqs = createSqsClient();
+  let deadLetterQueueUrl: string;
   let tables: Required<CacheTableNames>;
   let alma: FakeAlmaServer;
   let handlers: Record<FunctionName, Handler>;
@@ -33,6 +36,17 @@ describe('Handlers: refresh-lambdas', () => {
   /** A patron id of its own per test, so tests never see each other's records. */
   const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
   const logsOf = (spy: jest.SpyInstance) => spy.mock.calls as [string, Record<string, unknown>][];
+  /** What the DLQ holds (received and deleted, so each test sees only its own). */
+  const drainDeadLetters = async () => {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
+    for (const message of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: deadLetterQueueUrl, ReceiptHandle: message.ReceiptHandle }));
+    return Messages.map((message) => ({
+      body: message.Body,
+      reason: `${message.MessageAttributes?.['RefusedErrorType']?.StringValue}: ${message.MessageAttributes?.['RefusedReason']?.StringValue}`,
+    }));
+  };
 
   beforeAll(async () => {
     tables = await createCacheTables();
@@ -40,6 +54,8 @@ describe('Handlers: refresh-lambdas', () => {
     alma = await startFakeAlmaServer();
     const keyName = `/alma-cache/test/${randomUUID().slice(0, 8)}/alma-api-key`;
     await ssm.send(new PutParameterCommand({ Name: keyName, Value: alma.apiKey, Type: 'SecureString' }));
+    deadLetterQueueUrl = await createQueue();
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
     Object.assign(process.env, {
       [ENV.usersTable]: tables.users,
       [ENV.loansTable]: tables.loans,
@@ -48,6 +64,7 @@ describe('Handlers: refresh-lambdas', () => {
       [ENV.almaApiBaseUrl]: alma.url,
       [ENV.almaApiKeyName]: keyName,
       [ENV.almaGuardTable]: guardTable,
+      [ENV.deadLetterQueueArn]: Attributes!['QueueArn'],
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (refresh-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -59,19 +76,22 @@ describe('Handlers: refresh-lambdas', () => {
     apiKey = container.get<CachedSecret>(TOKENS.AlmaApiKey);
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     jest.restoreAllMocks();
     alma.delayMs = 0;
+    // Each test's poison messages stay its own.
+    await drainDeadLetters();
   });
 
   afterAll(async () => {
     client.destroy();
     ssm.destroy();
+    sqs.destroy();
     await alma?.close();
   });
 
   describe('Function: update-user', () => {
-    it('writes the good patrons of a batch and reports only the poison message', async () => {
+    it('writes the good patrons of a batch and sends the poison message straight to the DLQ, not to be received again', async () => {
       // Prepare
       const [first, second] = [patronId('a'), patronId('b')];
       alma.seedPatron(generatePatron(first, { loans: 3, requests: 2, fees: 1 }));
@@ -83,7 +103,10 @@ describe('Handlers: refresh-lambdas', () => {
       const response = await handlers['update-user'](sqsEvent(sqsRecord(first), poison, sqsRecord(second)));
 
       // Assess
-      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(await drainDeadLetters()).toEqual([
+        { body: '{"userID":"PAT0042X"}', reason: 'MalformedRefreshMessageError: the body is JSON, but the Users queue takes a bare patron id' },
+      ]);
       expect(await getUser(first.toLowerCase())).toMatchObject({ loan_ids: expect.any(Set), request_ids: expect.any(Set), fee_ids: expect.any(Set) });
       expect((await getUser(first.toLowerCase()))?.['loan_ids'].size).toBe(3);
       expect((await getUser(second.toLowerCase()))?.['loan_ids'].size).toBe(120);
@@ -92,15 +115,35 @@ describe('Handlers: refresh-lambdas', () => {
       expect(await get(tables.fees, { fee_id: feeId })).toMatchObject({ fee_id: feeId, id: feeId, alma_event_type: 'REFRESH' });
       expect(logsOf(errors)).toEqual([
         [
-          expect.stringContaining('Poison message'),
+          expect.stringContaining('Poison message: nothing written; sent to the DLQ at once'),
           expect.objectContaining({
             errorType: 'MalformedRefreshMessageError',
             reason: 'the body is JSON, but the Users queue takes a bare patron id',
             messageId: poison.messageId,
             receiveCount: 2,
             retryable: false,
+            parkedMessageId: expect.any(String),
           }),
         ],
+      ]);
+    });
+
+    it('reports the poison message as a batch item failure when the DLQ does not take it, so SQS still moves it there', async () => {
+      // Prepare
+      const poison = sqsRecord('', 1);
+      jest.spyOn(SqsFailureParking.prototype, 'park').mockRejectedValueOnce(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+      const errors = jest.spyOn(logger, 'error');
+      const warnings = jest.spyOn(logger, 'warn');
+
+      // Act
+      const response = await handlers['update-user'](sqsEvent(poison));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
+      expect(await drainDeadLetters()).toEqual([]);
+      expect(logsOf(warnings)).toEqual([[expect.stringContaining('Could not send the poison message to the DLQ'), expect.objectContaining({ messageId: poison.messageId })]]);
+      expect(logsOf(errors)).toEqual([
+        [expect.stringContaining('SQS moves it to the DLQ after the last receive'), expect.objectContaining({ errorType: 'MalformedRefreshMessageError', retryable: false })],
       ]);
     });
 
@@ -214,8 +257,9 @@ describe('Handlers: refresh-lambdas', () => {
     });
 
     it('reports a batch that fails entirely message by message instead of throwing', async () => {
-      // Prepare
+      // Prepare: poison messages the DLQ does not take, so each fails this receive
       const records = [sqsRecord(''), sqsRecord('   ')];
+      jest.spyOn(SqsFailureParking.prototype, 'park').mockRejectedValue(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
 
       // Act
       const response = await handlers['update-user'](sqsEvent(...records));
@@ -244,7 +288,7 @@ describe('Handlers: refresh-lambdas', () => {
   });
 
   describe('Functions: update-loan, update-request, update-fee', () => {
-    it('refreshes the one loan named and reports only the malformed messages', async () => {
+    it('refreshes the one loan named and sends only the malformed messages to the DLQ, at once', async () => {
       // Prepare: a cached patron whose loan Alma has since renewed
       const id = patronId('l');
       const patron = alma.seedPatron(generatePatron(id, { loans: 2 }));
@@ -262,7 +306,11 @@ describe('Handlers: refresh-lambdas', () => {
       const response = await handlers['update-loan'](sqsEvent(noLoanId, good, notJson));
 
       // Assess
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: noLoanId.messageId }, { itemIdentifier: notJson.messageId }]);
+      expect(response.batchItemFailures).toEqual([]);
+      expect((await drainDeadLetters()).sort((a, b) => String(a.body).localeCompare(String(b.body)))).toEqual([
+        { body: noLoanId.body, reason: 'MalformedRefreshMessageError: "loanID" is missing or not a string' },
+        { body: 'loan 42 please', reason: expect.stringMatching(/^MalformedRefreshMessageError: the body is not JSON/) },
+      ]);
       expect(alma.calls).toHaveLength(1);
       expect(await get(tables.loans, { loan_id: loanId })).toMatchObject({ due_date: '2031-01-31T23:59:00Z', alma_event_type: 'REFRESH' });
       expect(logsOf(infos)).toEqual([

@@ -5,6 +5,7 @@ import { itemRefreshProcessor, userRefreshProcessor } from '../../src/refresh-pr
 import { countAlmaThrottled } from '../../src/refresh-metrics';
 import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
+import type { FailureParking } from '@alma-cache/aws-adapters';
 import { sqsEvent, sqsRecord } from './sqs-event';
 
 // The batch handler and processors with use cases stubbed: each stub asks the metered Alma key as many times as it
@@ -87,6 +88,28 @@ describe('Metrics: refresh-lambdas', () => {
       ]),
     );
     expect(metrics.points().map((point) => point.metric)).not.toContain('Refreshed');
+  });
+
+  it('counts a poison message sent to the DLQ as Refused, once, and not as RefreshFailed; RefreshFailed when the DLQ refuses it', async () => {
+    // Prepare
+    const parked: string[] = [];
+    const deadLetterQueue: FailureParking = { park: async (body) => (parked.push(body), `dlq-${parked.length}`) };
+    const unreachable: FailureParking = { park: async () => Promise.reject(new Error('queue unreachable')) };
+    const refreshUser = { execute: async () => Promise.reject(new Error('never reached: the body is refused first')) } as unknown as RefreshUser;
+    const handlerWith = (dlq: FailureParking) => createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user', undefined, dlq);
+
+    // Act
+    const refused = await handlerWith(deadLetterQueue)(sqsEvent(sqsRecord('{"userID":"PAT1"}')));
+    const failed = await handlerWith(unreachable)(sqsEvent(sqsRecord('{"userID":"PAT2"}')));
+
+    // Assess
+    expect(refused.batchItemFailures).toEqual([]);
+    expect(failed.batchItemFailures).toHaveLength(1);
+    expect(parked).toEqual(['{"userID":"PAT1"}']);
+    expect(metrics.points()).toEqual([
+      { metric: 'Refused', value: 1, dimensions: { kind: 'user' } },
+      { metric: 'RefreshFailed', value: 1, dimensions: { kind: 'user' } },
+    ]);
   });
 
   it('publishes AlmaThrottled at once, with the service dimension only, so one alarm covers every kind', () => {

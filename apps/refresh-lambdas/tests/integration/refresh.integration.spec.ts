@@ -2,14 +2,15 @@
 // the API key in moto's SSM, and Alma played by the fake server over loopback HTTP. Alma calls are counted at
 // that server, not inside the client.
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { type CacheStore, DEFAULT_EXPIRY_POLICY, RecordLoan, type RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue, almaWebhookMessage } from '@alma-cache/cache-domain/testing';
-import { type CachedSecret, createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { type CachedSecret, createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore, type FailureParking } from '@alma-cache/aws-adapters';
+import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { AlmaCallMeter } from '../../src/alma-call-meter';
@@ -26,6 +27,8 @@ const sqsEvent = (...bodies: string[]): SQSEvent =>
 
 describe('Integration: update-user on the emulators with a fake Alma', () => {
   const client = createDocumentClient();
+  const sqs = createSqsClient();
+  let deadLetterQueueUrl: string;
   let alma: FakeAlmaServer;
   let tables: Awaited<ReturnType<typeof createCacheTables>>;
   let handler: ReturnType<typeof createSqsBatchHandler>;
@@ -44,6 +47,8 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     const ssm = createSsmClient();
     await ssm.send(new PutParameterCommand({ Name: keyName, Type: 'SecureString', Value: alma.apiKey }));
     ssm.destroy();
+    deadLetterQueueUrl = await createQueue();
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }));
     const container = buildContainer({
       USER_CACHE_TABLE_NAME: tables.users,
       LOAN_CACHE_TABLE_NAME: tables.loans,
@@ -52,6 +57,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
       ALMA_API_BASE_URL: alma.url,
       ALMA_API_KEY_NAME: keyName,
       ALMA_GUARD_TABLE_NAME: guardTable,
+      DEAD_LETTER_QUEUE_ARN: Attributes!['QueueArn'],
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const logger = container.get<Logger>(TOKENS.Logger);
@@ -62,6 +68,8 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
       logger,
       metrics,
       'user',
+      undefined,
+      container.get<FailureParking>(TOKENS.DeadLetterQueue),
     );
     apiKey = container.get<CachedSecret>(TOKENS.AlmaApiKey);
     webhookStore = new DynamoDbCacheStore(client, tables);
@@ -69,6 +77,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
 
   afterAll(async () => {
     client.destroy();
+    sqs.destroy();
     await alma.close();
   });
 
@@ -173,7 +182,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     expect(fee.Item).toMatchObject({ tombstone: true });
   });
 
-  it('reads the API key from SSM once per warm container, and reports a poison message without failing the others', async () => {
+  it('reads the API key from SSM once per warm container, and sends a poison message to the DLQ at once without failing the others', async () => {
     // Prepare
     alma.seedPatron(generatePatron('WARM001', { loans: 1 }));
     alma.seedPatron(generatePatron('WARM002', { requests: 1 }));
@@ -182,7 +191,11 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     const response = await handler(sqsEvent('WARM001', '{"not":"a patron id"}', 'WARM002'));
 
     // Assess
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-1-{"not":"a pa' }]);
+    expect(response.batchItemFailures).toEqual([]);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    expect(Messages.map((message) => [message.Body, message.MessageAttributes?.['RefusedErrorType']?.StringValue])).toEqual([
+      ['{"not":"a patron id"}', 'MalformedRefreshMessageError'],
+    ]);
     expect((await user('warm001'))!['loan_ids'].size).toBe(1);
     expect((await user('warm002'))!['request_ids'].size).toBe(1);
     expect(apiKey.reads).toBe(1);
