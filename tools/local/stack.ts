@@ -1,7 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -13,9 +15,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyEventV2, SQSBatchResponse } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, DynamoDBBatchResponse, DynamoDBRecord, SQSBatchResponse } from 'aws-lambda';
 import { AlmaEventType } from '@alma-cache/cache-domain';
-import { overridesFromOutputs, type Stage } from '../system/stacks';
+import { overridesFromOutputs, type Stage, SYSTEM_STACKS } from '../system/stacks';
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import {
   type HttpApiServer,
@@ -29,6 +31,7 @@ import {
   sqsRecord,
   startHttpApiServer,
   startLocalAws,
+  TableStreamReader,
 } from '@alma-cache/local-aws';
 import {
   queueArn,
@@ -38,6 +41,7 @@ import {
   templateExports,
   templateFunctions,
   templateRoutes,
+  templateTopics,
 } from './template';
 
 export const WORKSPACE = resolve(__dirname, '..', '..');
@@ -54,13 +58,32 @@ const QUERY_LOG_PEPPER_NAME = `/alma-cache/${STAGE}/query-log-pepper`;
 /** The patron the local patron token speaks for: the demo's patron. */
 export const LOCAL_DEMO_PATRON = 'PAT0042X';
 
-/** The deployable apps, in deploy order: the later stacks import the foundation's (and the refresh's) exports. */
-const APPS = [
-  { project: 'sns-lambdas', service: 'alma-cache-sns' },
-  { project: 'refresh-lambdas', service: 'alma-cache-refresh' },
-  { project: 'webhook-receiver', service: 'alma-cache-webhooks' },
-  { project: 'query-api', service: 'alma-cache-query' },
-] as const;
+/**
+ * The deployable apps the local run serves. The topics stack (alma-topics) is not among them: the local run creates
+ * the eight topics itself and hands their ARNs to the others through the per-stage overrides.
+ */
+const APPS = SYSTEM_STACKS.filter((stack) => ['sns-lambdas', 'refresh-lambdas', 'webhook-receiver', 'change-lambdas', 'query-api'].includes(stack.project));
+type App = (typeof APPS)[number];
+
+/**
+ * The apps in waves, in the system's deploy order (tools/system/stacks.ts): each wave reads only outputs of earlier
+ * waves, so its apps are packaged side by side.
+ *
+ * @example
+ * packagingWaves(); // [[sns-lambdas, webhook-receiver], [refresh-lambdas, change-lambdas], [query-api]]
+ */
+const packagingWaves = (): App[][] => {
+  const waves: App[][] = [];
+  const placed = new Set<string>();
+  const local = new Set(APPS.map((app) => app.project));
+  while (placed.size < APPS.length) {
+    const wave = APPS.filter((app) => !placed.has(app.project) && app.dependsOn.every((dependency) => placed.has(dependency) || !local.has(dependency)));
+    if (wave.length === 0) throw new Error(`The stacks' dependencies form a cycle among ${APPS.filter((app) => !placed.has(app.project)).map((app) => app.project).join(', ')}`);
+    for (const app of wave) placed.add(app.project);
+    waves.push(wave);
+  }
+  return waves;
+};
 
 /**
  * The query API's local-only token helpers (apps/query-api/src/local-auth.ts). Loaded at run time: the tools may
@@ -84,6 +107,8 @@ export interface LocalSession {
   adminToken: string;
   /** A patron token for {@link LOCAL_DEMO_PATRON}: reads that patron only, never refreshes. */
   patronToken: string;
+  /** The change notifications topic (apps/change-lambdas), for `npm run changes`. */
+  changeTopicArn: string;
   /** The emulators' endpoints and dummy credentials, for tools such as `npm run redrive -- … --local`. */
   awsEnv: Record<string, string>;
 }
@@ -100,6 +125,18 @@ export interface QueueDelivery {
   failed: number;
 }
 
+export interface StreamDelivery {
+  functionName: string;
+  /** The table whose stream it was. */
+  table: string;
+  received: number;
+  /** Records reported failed (or the whole batch, when the function threw): handed over again from the first. */
+  failed: number;
+  /** Records given up on after the mapping's retries, described on its on-failure queue. */
+  gaveUp: number;
+  error?: string;
+}
+
 export interface LocalStack {
   aws: LocalAws;
   /** Alma, played by the fake server on loopback; seed patrons on it for the refresh to find. */
@@ -110,6 +147,8 @@ export interface LocalStack {
   functions: LocalFunction[];
   queues: Record<string, string>;
   tables: Record<string, string>;
+  /** The topics the templates create, by logical id: topic ARN (the eight Alma topics are the run's own). */
+  topics: Record<string, string>;
   /** Delivers a webhook body as SNS would, to the function subscribed to its topic, with Lambda's async retries. */
   publish(eventType: string, body: string): Promise<{ functionName: string; succeeded: boolean; attempts: number; error?: Error }>;
   /**
@@ -118,25 +157,51 @@ export interface LocalStack {
    */
   deliverQueue(queueUrl: string): Promise<QueueDelivery | undefined>;
   /**
+   * Reads every table stream a function consumes once, as Lambda's stream event source mapping does: the new records
+   * (and those still owed a retry) in one batch per stream to the function, which is handed them again from the first
+   * record it reports failed, until the mapping's retries are spent and the rest is described on its failure queue.
+   */
+  deliverStreams(): Promise<StreamDelivery[]>;
+  /**
    * Starts the dispatcher: from now on, messages SNS put on the topics' delivery queues reach the subscribed
-   * functions (as asynchronous invocations), and the SQS-triggered functions get their queues' batches.
+   * functions (as asynchronous invocations), the SQS-triggered functions get their queues' batches, and the
+   * stream-triggered ones their tables' stream records.
    */
   startDispatching(log?: (line: string) => void): void;
-  /** Resolves once every watched queue is empty and nothing is being delivered. */
+  /** Resolves once every watched queue is empty, every stream read to its end, and nothing is being delivered. */
   settle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-const run = (title: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void) => {
+// Asynchronous, so that the emulators start while the bundles build and independent apps package side by side.
+const run = (title: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> => {
   const started = Date.now();
   log(`${title}…`);
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', (error) => fail(new Error(`${title} failed: ${error.message}`)));
+    child.once('close', (code, signal) => {
+      if (code !== 0) return fail(new Error(`${title} failed (${signal ?? `exit ${code}`}):\n${output}`));
+      log(`${title}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      done();
+    });
+  });
+};
+
+/** Each table's stream ARN by the table's logical id, for the tables that have a stream. */
+const tableStreams = async (tables: Record<string, string>): Promise<Record<string, string>> => {
+  const dynamodb = new DynamoDBClient({});
   try {
-    execFileSync(command, args, { cwd: WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new Error(`${title} failed:\n${stdout}\n${stderr}`);
+    const described = await Promise.all(
+      Object.entries(tables).map(async ([logicalId, name]) => [logicalId, (await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.LatestStreamArn] as const),
+    );
+    return Object.fromEntries(described.filter((entry): entry is readonly [string, string] => typeof entry[1] === 'string'));
+  } finally {
+    dynamodb.destroy();
   }
-  log(`${title}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 };
 
 /**
@@ -179,17 +244,24 @@ export const startLocalStack = async (opts: {
     NX_TUI: 'false',
   };
   const projects = APPS.map((app) => app.project);
-  run(`building the function bundles (nx run-many -t build -p ${projects.join(' ')})`, join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'], env, log);
+  const building = run(`building the function bundles (nx run-many -t build -p ${projects.join(' ')})`, join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'], env, log);
   // Offline, osls cannot read an earlier stack's outputs (`${cf:…}` calls DescribeStacks): each app is packaged after
-  // the earlier ones are provisioned, and handed their outputs through the per-stage override variables.
-  const packageOffline = (app: (typeof APPS)[number], crossStack: Record<string, string>) => {
+  // the ones it reads are provisioned, and handed their outputs through the per-stage override variables.
+  const packageOffline = async (app: App, crossStack: Record<string, string>) => {
     const packageDir = join(WORKSPACE, 'tmp', 'local-stack', app.project);
     mkdirSync(packageDir, { recursive: true });
-    run(`packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`, process.execPath, [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir], { ...env, ...crossStack }, log);
+    await run(`packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`, process.execPath, [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir], { ...env, ...crossStack }, log);
     return readPackagedTemplate(join(WORKSPACE, 'apps', app.project), packageDir);
   };
 
-  const aws = await startLocalAws({ backend: opts.backend ?? process.env['AWS_TEST_BACKEND'], log });
+  // The emulators start while the bundles build; either failing stops the other's result from being used.
+  const [built, started] = await Promise.allSettled([building, startLocalAws({ backend: opts.backend ?? process.env['AWS_TEST_BACKEND'], log })]);
+  if (started.status === 'rejected') throw started.reason;
+  const aws = started.value;
+  if (built.status === 'rejected') {
+    await aws.stop();
+    throw built.reason;
+  }
   log(`emulators: ${aws.description}`);
   Object.assign(process.env, aws.env);
   const webhookSecret = randomBytes(18).toString('base64url');
@@ -201,26 +273,41 @@ export const startLocalStack = async (opts: {
 
   const tables: Record<string, string> = {};
   const queues: Record<string, string> = {};
+  const topics: Record<string, string> = {};
+  const streams: Record<string, string> = {};
   const functions: LocalFunction[] = [];
   let exports: StackExports = {};
   const templates: ReturnType<typeof readPackagedTemplate>[] = [];
   const crossStack: Record<string, string> = {};
-  for (const [index, app] of APPS.entries()) {
-    templates.push(packageOffline(app, crossStack));
-    const provisioned = await provisionFromTemplate(templates[index], aws.env, { log });
-    Object.assign(tables, provisioned.tables);
-    Object.assign(queues, provisioned.queues);
-    // With every stack's resources so far, since a function may consume a queue an earlier stack made.
-    functions.push(...templateFunctions(templates[index], { tables, queues }, exports).map((fn) => ({ ...fn, ...app })));
-    exports = { ...exports, ...templateExports(templates[index], provisioned) };
+  const sns = new SNSClient({});
+  for (const wave of packagingWaves()) {
+    const packaged = await Promise.all(wave.map((app) => packageOffline(app, { ...crossStack })));
+    templates.push(...packaged);
+    const provisioned = [];
+    for (const template of packaged) {
+      const resources = await provisionFromTemplate(template, aws.env, { log });
+      Object.assign(tables, resources.tables);
+      Object.assign(queues, resources.queues);
+      // What provisionFromTemplate leaves to its caller: the template's topics, and the streams of its tables.
+      for (const [logicalId, name] of Object.entries(templateTopics(template))) {
+        topics[logicalId] = (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn!;
+        log(`created topic ${name} (${logicalId})`);
+      }
+      Object.assign(streams, await tableStreams(resources.tables));
+      provisioned.push(resources);
+    }
+    for (const [index, app] of wave.entries()) {
+      // With every stack's resources so far, since a function may consume a queue or stream an earlier stack made.
+      functions.push(...templateFunctions(packaged[index], { tables, queues, topics, streams }, exports).map((fn) => ({ ...fn, project: app.project, service: app.service })));
+      exports = { ...exports, ...templateExports(packaged[index], { ...provisioned[index], topics, streams }) };
+    }
     const outputs = Object.fromEntries(Object.entries(exports).map(([name, value]) => [name.replace(`alma-cache-${STAGE}-`, ''), value]));
-    Object.assign(crossStack, overridesFromOutputs(app.project, STAGE, outputs));
+    for (const app of wave) Object.assign(crossStack, overridesFromOutputs(app.project, STAGE, outputs));
   }
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 
   // The topics the webhook receiver publishes to, each with a queue subscribed in the emulator: SNS's own fan-out
   // fills them, and the dispatcher hands each message to the subscribed function as Lambda's SNS trigger would.
-  const sns = new SNSClient({});
   const deliveryQueues: { eventType: string; topicArn: string; queueUrl: string }[] = [];
   for (const eventType of Object.values(AlmaEventType)) {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
@@ -269,6 +356,7 @@ export const startLocalStack = async (opts: {
     readerToken: localAuth.mintLocalToken('reader', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
     adminToken: localAuth.mintLocalToken('admin', { secret: tokenSecret, expiresInSeconds: 12 * 3600 }),
     patronToken: localAuth.mintLocalToken('patron', { secret: tokenSecret, expiresInSeconds: 12 * 3600, subject: LOCAL_DEMO_PATRON }),
+    changeTopicArn: topics['CacheChangesTopic'] ?? '',
     awsEnv: aws.env,
   };
   mkdirSync(dirname(SESSION_FILE), { recursive: true });
@@ -279,6 +367,104 @@ export const startLocalStack = async (opts: {
   const pollers: Promise<void>[] = [];
   const sqsTriggered = functions.flatMap((fn) => fn.queues);
   const watched = [...deliveryQueues.map((delivery) => delivery.queueUrl), ...sqsTriggered];
+
+  // One reader per stream mapping, from the stream's oldest record (the mappings' TRIM_HORIZON), with the records
+  // read but still owed to the function (a failed batch is handed over again from its first failed record).
+  const streamSources = functions.flatMap((fn) =>
+    fn.streams.map((mapping) => ({
+      fn,
+      mapping,
+      reader: new TableStreamReader(mapping.streamArn, aws.env['AWS_ENDPOINT_URL_DYNAMODB']),
+      pending: [] as DynamoDBRecord[],
+      retries: 0,
+      turn: Promise.resolve() as Promise<unknown>,
+    })),
+  );
+  type StreamSource = (typeof streamSources)[number];
+  const functionArnOf = (fn: LocalFunction) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.service}-${STAGE}-${fn.name}`;
+
+  /** What Lambda sends a stream mapping's on-failure destination: the batch's place in the stream, not its records. */
+  const describeGivenUpBatch = async (source: StreamSource, records: DynamoDBRecord[]) => {
+    const first = records[0].dynamodb?.SequenceNumber ?? '';
+    const last = records.at(-1)?.dynamodb?.SequenceNumber ?? '';
+    const streamsClient = new DynamoDBStreamsClient({ endpoint: aws.env['AWS_ENDPOINT_URL_DYNAMODB'] });
+    try {
+      const { StreamDescription } = await streamsClient.send(new DescribeStreamCommand({ StreamArn: source.mapping.streamArn }));
+      const shard = StreamDescription?.Shards?.find(
+        (candidate) =>
+          BigInt(candidate.SequenceNumberRange?.StartingSequenceNumber ?? '0') <= BigInt(first || '0') &&
+          (candidate.SequenceNumberRange?.EndingSequenceNumber === undefined || BigInt(first || '0') <= BigInt(candidate.SequenceNumberRange.EndingSequenceNumber)),
+      );
+      const arrival = (record?: DynamoDBRecord) => new Date((record?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString();
+      return {
+        requestContext: { requestId: randomUUID(), functionArn: functionArnOf(source.fn), condition: 'RetryAttemptsExhausted', approximateInvokeCount: source.retries },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        DDBStreamBatchInfo: {
+          shardId: shard?.ShardId,
+          startSequenceNumber: first,
+          endSequenceNumber: last,
+          approximateArrivalOfFirstRecord: arrival(records[0]),
+          approximateArrivalOfLastRecord: arrival(records.at(-1)),
+          batchSize: records.length,
+          streamArn: source.mapping.streamArn,
+        },
+      };
+    } finally {
+      streamsClient.destroy();
+    }
+  };
+
+  // Not modelled locally: bisecting a failed batch (the retry starts from the first failed record, or the whole
+  // batch when the function threw) and the mapping's maximum record age (a local run lives minutes, not hours).
+  const deliverStreamOnce = async (source: StreamSource): Promise<StreamDelivery | undefined> => {
+    source.pending.push(...(await source.reader.read()));
+    if (source.pending.length === 0) return undefined;
+    const batch = source.pending.slice(0, source.mapping.batchSize);
+    const delivery: StreamDelivery = { functionName: source.fn.name, table: source.mapping.streamArn.replace(/^.*:table\/([^/]+)\/.*$/, '$1'), received: batch.length, failed: 0, gaveUp: 0 };
+    inFlight += 1;
+    try {
+      let failedFrom = batch.length;
+      try {
+        const response = (await handlerOf(source.fn)({ Records: batch }, {})) as DynamoDBBatchResponse | undefined;
+        const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+        // Lambda fails the whole batch when a reported identifier is none of its records.
+        if (failed.size > 0) failedFrom = Math.max(0, batch.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? '')));
+      } catch (error) {
+        failedFrom = 0;
+        delivery.error = (error as Error).message;
+      }
+      // Lambda hands the batch over again from its earliest failed record: the ones before it are done.
+      source.pending.splice(0, failedFrom);
+      delivery.failed = batch.length - failedFrom;
+      if (delivery.failed === 0) {
+        source.retries = 0;
+        return delivery;
+      }
+      source.retries += 1;
+      const { maximumRetryAttempts, onFailureQueue } = source.mapping;
+      if (maximumRetryAttempts >= 0 && source.retries > maximumRetryAttempts) {
+        const givenUp = source.pending.splice(0, delivery.failed);
+        const failureQueueUrl = onFailureQueue ? queues[onFailureQueue] : undefined;
+        // Without a destination Lambda moves on all the same; the records stay in the stream for 24 h.
+        if (failureQueueUrl) await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(await describeGivenUpBatch(source, givenUp)) }));
+        source.retries = 0;
+        delivery.gaveUp = givenUp.length;
+      }
+      return delivery;
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  // One batch at a time per stream, as Lambda runs one per shard: the dispatcher and settle() may both ask.
+  const pollStream = (source: StreamSource): Promise<StreamDelivery | undefined> => {
+    const next = source.turn.then(() => deliverStreamOnce(source));
+    source.turn = next.catch(() => undefined);
+    return next;
+  };
+  const describeStreamDelivery = (delivery: StreamDelivery) =>
+    `${delivery.table} stream → ${delivery.functionName}: ${delivery.received} record(s), ${delivery.failed} failed${delivery.gaveUp > 0 ? `, ${delivery.gaveUp} given up on (failure queue)` : ''}${delivery.error ? ` (${delivery.error})` : ''}`;
 
   const deliverTopicMessages = async (delivery: (typeof deliveryQueues)[number]): Promise<boolean> => {
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: delivery.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -303,12 +489,13 @@ export const startLocalStack = async (opts: {
     functions,
     queues,
     tables,
+    topics,
     async publish(eventType, body) {
       const fn = functions.find((candidate) => candidate.topics.includes(eventType));
       if (!fn) throw new Error(`No function is subscribed to ${eventType}; subscribed topics: ${functions.flatMap((f) => f.topics).join(', ')}`);
       const failureQueueUrl = fn.onFailureQueue ? queues[fn.onFailureQueue] : undefined;
       const result = await invokeAsync(handlerOf(fn), snsEvent(topicArn(eventType), body), {
-        functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.service}-${STAGE}-${fn.name}`,
+        functionArn: functionArnOf(fn),
         maximumRetryAttempts: fn.maximumRetryAttempts,
         onFailure: async (record) => {
           if (!failureQueueUrl) throw new Error(`${fn.name} has no on-failure destination: the event would be lost`);
@@ -349,6 +536,10 @@ export const startLocalStack = async (opts: {
         inFlight -= 1;
       }
     },
+    async deliverStreams() {
+      const deliveries = await Promise.all(streamSources.map(pollStream));
+      return deliveries.filter((delivery): delivery is StreamDelivery => delivery !== undefined);
+    },
     startDispatching(dispatchLog = () => undefined) {
       if (dispatching) return;
       dispatching = true;
@@ -371,6 +562,16 @@ export const startLocalStack = async (opts: {
           }, queueUrl.split('/').pop() ?? queueUrl),
         );
       }
+      for (const source of streamSources) {
+        pollers.push(
+          loop(async () => {
+            const delivered = await pollStream(source);
+            if (delivered) dispatchLog(describeStreamDelivery(delivered));
+            // Lambda polls a shard about four times a second; an idle local stream is read twice a second.
+            else await new Promise((resolve) => setTimeout(resolve, 500));
+          }, source.mapping.streamArn.replace(/^.*:table\/([^/]+)\/.*$/, '$1 stream')),
+        );
+      }
     },
     async settle(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -390,6 +591,10 @@ export const startLocalStack = async (opts: {
           }),
         );
         busy = watched.filter((_, index) => counts[index] > 0).map((url) => `${url.split('/').pop()} (${counts[watched.indexOf(url)]})`);
+        // A stream has no depth to ask for: read it (delivering what is there, once dispatching) and see what is owed.
+        const streamed = dispatching ? await stack.deliverStreams() : [];
+        busy.push(...streamed.map((delivery) => `${delivery.table} stream (${delivery.received})`));
+        busy.push(...streamSources.filter((source) => source.pending.length > 0).map((source) => `${source.mapping.streamArn} (${source.pending.length} owed)`));
         quietRounds = inFlight === 0 && busy.length === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -397,6 +602,7 @@ export const startLocalStack = async (opts: {
     async stop() {
       dispatching = false;
       await Promise.all(pollers);
+      for (const source of streamSources) source.reader.close();
       await http.close();
       sqs.destroy();
       await alma.close();

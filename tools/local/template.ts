@@ -11,11 +11,32 @@ export interface TemplateFunction {
   topics: string[];
   /** The URLs of the SQS queues it consumes (its event source mappings). */
   queues: string[];
+  /** The DynamoDB table streams it consumes (its stream event source mappings), with their retry settings. */
+  streams: TemplateStreamMapping[];
   /** Environment with the template's Refs resolved to the locally provisioned names. */
   environment: Record<string, string>;
   maximumRetryAttempts: number;
   /** Logical id of the SQS queue of its on-failure destination. */
   onFailureQueue?: string;
+}
+
+/** One DynamoDB stream event source mapping, as the local dispatcher honours it. */
+export interface TemplateStreamMapping {
+  streamArn: string;
+  batchSize: number;
+  /** Retries of a failed batch before Lambda gives up on it; -1 (CloudFormation's default) retries until the records expire. */
+  maximumRetryAttempts: number;
+  /** Logical id of the SQS queue that gets the description of a batch given up on. */
+  onFailureQueue?: string;
+}
+
+/**
+ * What the local run provisioned, by logical id: the tables and queues of `provisionFromTemplate`, and what it
+ * adds itself: the topics (logical id -> topic ARN) and the tables' stream ARNs (table logical id -> stream ARN).
+ */
+export interface LocalResources extends ProvisionedResources {
+  topics?: Record<string, string>;
+  streams?: Record<string, string>;
 }
 
 type Json = Record<string, any>;
@@ -35,19 +56,20 @@ const ACCOUNT = '000000000000';
 /** The ARN a queue has on the emulators, from its URL (`…/<account>/<name>`). */
 export const queueArn = (queueUrl: string): string => `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueUrl.split('/').pop()}`;
 
-const resolveValue = (value: unknown, provisioned: ProvisionedResources, imports: StackExports, where: string): string => {
+const resolveValue = (value: unknown, provisioned: LocalResources, imports: StackExports, where: string): string => {
   if (typeof value === 'string') return value;
   const ref = (value as Json | undefined)?.['Ref'];
   if (typeof ref === 'string') {
-    const resolved = provisioned.tables[ref] ?? provisioned.queues[ref];
+    const resolved = provisioned.tables[ref] ?? provisioned.queues[ref] ?? provisioned.topics?.[ref];
     if (resolved) return resolved;
   }
   const getAtt = logicalIdOf(value);
+  if (getAtt && attributeOf(value) === 'StreamArn' && provisioned.streams?.[getAtt]) return provisioned.streams[getAtt];
   if (getAtt && provisioned.queues[getAtt]) return queueArn(provisioned.queues[getAtt]);
   const imported = (value as Json | undefined)?.['Fn::ImportValue'];
   if (typeof imported === 'string' && imports[imported] !== undefined) return imports[imported];
   throw new Error(
-    `${where}: cannot resolve ${JSON.stringify(value)} locally (supported: Refs to tables and queues, queue ARNs, and imports of ${Object.keys(imports).join(', ') || 'no exports'})`,
+    `${where}: cannot resolve ${JSON.stringify(value)} locally (supported: Refs to tables, queues and topics, queue and stream ARNs, and imports of ${Object.keys(imports).join(', ') || 'no exports'})`,
   );
 };
 
@@ -55,7 +77,7 @@ const resolveValue = (value: unknown, provisioned: ProvisionedResources, imports
  * The Outputs of a template that carry an export, resolved to the locally provisioned names: what a later stack
  * imports with `Fn::ImportValue`.
  */
-export const templateExports = (template: Json, provisioned: ProvisionedResources): StackExports =>
+export const templateExports = (template: Json, provisioned: LocalResources): StackExports =>
   Object.fromEntries(
     Object.entries((template['Outputs'] ?? {}) as Record<string, Json>)
       .filter(([, output]) => typeof output['Export']?.['Name'] === 'string')
@@ -63,7 +85,7 @@ export const templateExports = (template: Json, provisioned: ProvisionedResource
         try {
           return [[output['Export']['Name'] as string, resolveValue(output['Value'], provisioned, {}, `Outputs.${id}`)]];
         } catch {
-          // Outputs of resources the emulators do not provision (a stream ARN, say) are simply not importable here.
+          // Outputs of resources the emulators do not provision are simply not importable here.
           return [];
         }
       }),
@@ -77,6 +99,29 @@ const logicalIdOf = (value: unknown): string | undefined => {
   return Array.isArray(getAtt) ? String(getAtt[0]) : undefined;
 };
 
+const attributeOf = (value: unknown): string | undefined => {
+  const getAtt = (value as Json | undefined)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) ? String(getAtt[1]) : undefined;
+};
+
+/**
+ * The SNS topics a template creates (`AWS::SNS::Topic` with a literal `TopicName`), by logical id: the emulators'
+ * provisioning leaves topics out, so the local run creates these itself.
+ *
+ * @example
+ * templateTopics(template); // { CacheChangesTopic: 'alma-cache-stg-cache-changes' }
+ */
+export const templateTopics = (template: Json): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(template['Resources'] as Record<string, Json>)
+      .filter(([, resource]) => resource['Type'] === 'AWS::SNS::Topic')
+      .map(([logicalId, resource]) => {
+        const name = resource['Properties']?.['TopicName'];
+        if (typeof name !== 'string') throw new Error(`${logicalId}: a topic without a literal TopicName cannot be created locally`);
+        return [logicalId, name];
+      }),
+  );
+
 /**
  * The template's Lambda functions with their topics, environment and async settings, so the local run wires
  * exactly what a deployment wires.
@@ -84,7 +129,7 @@ const logicalIdOf = (value: unknown): string | undefined => {
  * @example
  * const functions = templateFunctions(readPackagedTemplate('apps/sns-lambdas'), provisioned);
  */
-export const templateFunctions = (template: Json, provisioned: ProvisionedResources, imports: StackExports = {}): TemplateFunction[] => {
+export const templateFunctions = (template: Json, provisioned: LocalResources, imports: StackExports = {}): TemplateFunction[] => {
   const resources = template['Resources'] as Record<string, Json>;
   const entries = Object.entries(resources);
   return entries
@@ -97,14 +142,31 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
         Object.entries(variables).map(([key, value]) => [key, resolveValue(value, provisioned, imports, `${logicalId}.Environment.${key}`)]),
       );
       const queueUrlsByArn = new Map(Object.values(provisioned.queues).map((url) => [queueArn(url), url]));
-      const queues = entries
+      const mappings = entries
         .filter(([, mapping]) => mapping['Type'] === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(mapping['Properties']['FunctionName']).includes(logicalId))
-        .map(([id, mapping]) => resolveValue(mapping['Properties']['EventSourceArn'], provisioned, imports, `${id}.EventSourceArn`))
-        .filter((arn) => arn.startsWith('arn:aws:sqs:'))
-        .map((arn) => {
+        .map(([id, mapping]) => ({
+          arn: resolveValue(mapping['Properties']['EventSourceArn'], provisioned, imports, `${id}.EventSourceArn`),
+          properties: mapping['Properties'] as Json,
+        }));
+      const queues = mappings
+        .filter(({ arn }) => arn.startsWith('arn:aws:sqs:'))
+        .map(({ arn }) => {
           const url = queueUrlsByArn.get(arn);
           if (!url) throw new Error(`${logicalId}: consumes ${arn}, which was not provisioned locally`);
           return url;
+        });
+      const knownStreams = new Set(Object.values(provisioned.streams ?? {}));
+      const streams = mappings
+        .filter(({ arn }) => arn.startsWith('arn:aws:dynamodb:'))
+        .map(({ arn, properties }) => {
+          if (!knownStreams.has(arn)) throw new Error(`${logicalId}: consumes the stream ${arn}, which is not a stream of a locally provisioned table`);
+          return {
+            streamArn: arn,
+            // CloudFormation's defaults for a stream mapping.
+            batchSize: Number(properties['BatchSize'] ?? 100),
+            maximumRetryAttempts: Number(properties['MaximumRetryAttempts'] ?? -1),
+            onFailureQueue: logicalIdOf(properties['DestinationConfig']?.['OnFailure']?.['Destination']),
+          };
         });
       const topics = entries
         .filter(([, sub]) => sub['Type'] === 'AWS::SNS::Subscription' && logicalIdOf(sub['Properties']['Endpoint']) === logicalId)
@@ -117,6 +179,7 @@ export const templateFunctions = (template: Json, provisioned: ProvisionedResour
         logicalId,
         topics,
         queues,
+        streams,
         environment,
         maximumRetryAttempts: invokeConfig?.['MaximumRetryAttempts'] ?? 2,
         onFailureQueue: logicalIdOf(invokeConfig?.['DestinationConfig']?.['OnFailure']?.['Destination']),
