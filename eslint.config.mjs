@@ -63,6 +63,27 @@ export default [
     },
   },
   {
+    // Fakes and fixtures ship only behind each library's '/testing' entry point and only tests and tools use them: a
+    // fake store wired into a handler would pass every test and lose data in production. The typescript-eslint twin of
+    // no-restricted-imports, so these patterns add to cache-domain's purity list instead of replacing it (flat config
+    // keeps one option set per rule and file).
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['libs/*/src/testing.ts', 'libs/*/src/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@alma-cache/*/testing', '@alma-cache/*/testing/**', '**/testing', '**/testing/**'],
+              message: 'Test fakes and fixtures are for tests and tools: import them in tests/, never in src/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests assert on values they just wrote; the local tools read untyped CloudFormation and DynamoDB JSON.
     files: ['**/tests/**/*.ts', 'libs/*/src/testing/**/*.ts', 'tools/local/**/*.ts'],
     rules: {

@@ -1,4 +1,3 @@
-export * from './lib/alma-http-api';
-export * from './lib/alma-http-api.options';
-export * from './lib/alma-resources';
-export * from './lib/concurrency-limiter';
+// The public surface: exactly what other projects import. Test fakes and fixtures come from './testing' only;
+// anything else is the library's own and its tests import it from the file that declares it.
+export { AlmaHttpApi } from './lib/alma-http-api';

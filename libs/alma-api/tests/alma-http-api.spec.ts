@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { AlmaRequestError, AlmaUnavailableError, AlmaUserNotFoundError, type ItemKind } from '@alma-cache/cache-domain';
-import { AlmaHttpApi, type AlmaHttpApiOptions, type AlmaRetryInfo } from '../src';
+import { AlmaHttpApi } from '../src';
+import type { AlmaHttpApiOptions, AlmaRetryInfo } from '../src/lib/alma-http-api.options';
 import { fakeRecordId, generatePatron, startFakeAlmaServer, type FakeAlmaServer } from '../src/testing';
 
 // Distinctive, so a leak anywhere (message, stack, retry info) is found by a plain substring search.

@@ -1,5 +1,6 @@
 import { AlmaInvalidIdentifierError, AlmaRequestError, ITEM_KINDS, MAX_IDENTIFIER_LENGTH } from '@alma-cache/cache-domain';
-import { AlmaHttpApi, almaUserPath } from '../src';
+import { AlmaHttpApi } from '../src';
+import { almaUserPath } from '../src/lib/alma-resources';
 import { generatePatron, startFakeAlmaServer, type FakeAlmaServer } from '../src/testing';
 
 /** Every id the identifier rule refuses, as it would arrive after API Gateway decoded the path once. */

@@ -1,4 +1,4 @@
-import { ConcurrencyLimiter } from '../src';
+import { ConcurrencyLimiter } from '../src/lib/concurrency-limiter';
 
 describe('Class: ConcurrencyLimiter', () => {
   it('runs at most maxConcurrent tasks at once, the others in arrival order', async () => {

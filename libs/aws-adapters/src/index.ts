@@ -1,14 +1,25 @@
-export * from './lib/aws-clients';
-export * from './lib/tracing';
-export * from './lib/dynamodb-cache-store';
-export * from './lib/dynamodb-alma-guard';
-export * from './lib/sqs-user-refresh-queue';
-export * from './lib/sqs-message-delay';
+// The public surface: exactly what other projects import. Test fakes and fixtures come from './testing' only;
+// anything else is the library's own and its tests import it from the file that declares it.
+export { createDocumentClient, createSnsClient, createSqsClient } from './lib/aws-clients';
+export { type CacheTableNames, DynamoDbCacheStore } from './lib/dynamodb-cache-store';
+export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
+export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
+export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
 export { type FailureParking, PARKED_REASON_ATTRIBUTES, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
-export * from './lib/ssm-secret';
-export * from './lib/sns-change-publisher';
-export * from './lib/cache-stream-record';
-export * from './lib/dynamodb-cache-reader';
-export * from './lib/sns-webhook-publisher';
-export * from './lib/configuration-error';
-export * from './lib/metrics-namespace';
+export {
+  cachedRotatingSsmSecret,
+  type CachedSecret,
+  cachedSsmSecret,
+  createSsmClient,
+  previousSecretName,
+  type RotatingSecret,
+  SECRET_REREAD_MIN_INTERVAL_MS,
+  type SecretCacheOptions,
+  secretCacheOptionsFromEnv,
+} from './lib/ssm-secret';
+export { SnsChangePublisher } from './lib/sns-change-publisher';
+export { cacheTransitionOf, InvalidStreamRecordError } from './lib/cache-stream-record';
+export { type CacheReaderTableNames, DynamoDbCacheReader } from './lib/dynamodb-cache-reader';
+export { SNS_MAX_MESSAGE_BYTES, SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
+export { ConfigurationError } from './lib/configuration-error';
+export { METRICS_NAMESPACE } from './lib/metrics-namespace';

@@ -1,6 +1,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ItemRecord } from '@alma-cache/cache-domain';
-import { BATCH_GET_MAX_KEYS, CacheReadIncompleteError, createDocumentClient, DynamoDbCacheReader, DynamoDbCacheStore } from '../src';
+import { createDocumentClient, DynamoDbCacheReader, DynamoDbCacheStore } from '../src';
+import { BATCH_GET_MAX_KEYS, CacheReadIncompleteError } from '../src/lib/dynamodb-cache-reader';
 import { countingDocumentClient, createCacheTables } from '../src/testing';
 
 const record = (overrides: Partial<ItemRecord> & Pick<ItemRecord, 'kind' | 'itemId' | 'fields'>): ItemRecord => ({

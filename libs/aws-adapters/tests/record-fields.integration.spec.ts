@@ -11,7 +11,8 @@ import {
   RefreshItem,
 } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryAlmaApi, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
-import { CACHE_ATTRIBUTES, type CacheTableNames, DynamoDbCacheStore } from '../src';
+import { type CacheTableNames, DynamoDbCacheStore } from '../src';
+import { CACHE_ATTRIBUTES } from '../src/lib/dynamodb-cache-store';
 import { countingDocumentClient, createCacheTables } from '../src/testing';
 
 const LOAN_ID = '7391500230004561';

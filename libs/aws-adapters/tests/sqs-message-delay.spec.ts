@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { createSqsClient, MAX_MESSAGE_DELAY_SECONDS, queueUrlOfArn, SqsMessageDelay } from '../src';
+import { createSqsClient, SqsMessageDelay } from '../src';
+import { MAX_MESSAGE_DELAY_SECONDS, queueUrlOfArn } from '../src/lib/sqs-message-delay';
 import { createQueue } from '../src/testing';
 
 describe('Function: queueUrlOfArn', () => {

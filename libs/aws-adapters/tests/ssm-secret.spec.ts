@@ -8,8 +8,8 @@ import {
   previousSecretName,
   SECRET_REREAD_MIN_INTERVAL_MS,
   secretCacheOptionsFromEnv,
-  SsmSecretError,
 } from '../src';
+import { SsmSecretError } from '../src/lib/ssm-secret';
 
 // Against moto's SSM (the global setup points AWS_ENDPOINT_URL at it): SecureString encryption and decryption included.
 describe('Function: cachedSsmSecret', () => {

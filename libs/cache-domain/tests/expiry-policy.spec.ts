@@ -1,12 +1,10 @@
+import { DEFAULT_EXPIRY_POLICY, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../src';
 import {
-  DEFAULT_EXPIRY_POLICY,
   eventTimeProblem,
   FUTURE_EVENT_ALLOWANCE_SECONDS,
   MIN_TOMBSTONE_SECONDS,
-  QUEUE_RETENTION_SECONDS,
   REPLAY_HORIZON_SECONDS,
-  resolveExpiryPolicy,
-} from '../src';
+} from '../src/lib/expiry-policy';
 
 describe('Function: resolveExpiryPolicy', () => {
   it('uses the defaults when nothing is set', () => {

@@ -1,4 +1,5 @@
-import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan, UnsupportedEventTypeError } from '../src';
+import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '../src';
+import { UnsupportedEventTypeError } from '../src/lib/cache-domain.errors';
 import { almaWebhookMessage, extraAlmaWebhookMessage } from '../src/testing';
 import { arriving, makeDeps, nowSeconds } from './helpers';
 

@@ -11,8 +11,8 @@ import {
   PatronItemNotFoundError,
   type PatronQueryDeps,
   QueuePatronRefresh,
-  isAlmaRecordOf,
 } from '../src';
+import { isAlmaRecordOf } from '../src/lib/patron-query-rules';
 import { InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '../src/testing';
 
 /** Alma as an attacker would like it: whatever `answer` says, for any path, and every call written down. */

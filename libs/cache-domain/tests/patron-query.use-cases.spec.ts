@@ -10,8 +10,8 @@ import {
   PatronNotFoundError,
   type PatronQueryDeps,
   QueuePatronRefresh,
-  almaUnavailability,
 } from '../src';
+import { almaUnavailability } from '../src/lib/patron-query-rules';
 import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '../src/testing';
 
 const NOW = '2026-11-21T10:00:00.000Z';

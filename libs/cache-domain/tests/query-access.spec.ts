@@ -1,4 +1,5 @@
-import { QUERY_SCOPES, callerOfClaims, clientIdOfClaims, decideQueryAccess, patronIdOfClaims, rolesOfScopes, scopesAllowing, scopesOfClaims } from '../src';
+import { QUERY_SCOPES, callerOfClaims, clientIdOfClaims, decideQueryAccess, scopesAllowing } from '../src';
+import { patronIdOfClaims, rolesOfScopes, scopesOfClaims } from '../src/lib/query-access';
 
 describe('Function: decideQueryAccess', () => {
   it.each([

@@ -1,4 +1,5 @@
-import { DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy, UnsupportedEventTypeError } from '../src';
+import { DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy } from '../src';
+import { UnsupportedEventTypeError } from '../src/lib/cache-domain.errors';
 import { almaWebhookMessage, almaWebhooks } from '../src/testing';
 import { makeDeps, nowSeconds } from './helpers';
 

@@ -1,4 +1,5 @@
-import { MalformedRefreshMessageError, MAX_IDENTIFIER_LENGTH, parseItemRefreshMessage, parseUserRefreshMessage } from '../src';
+import { MAX_IDENTIFIER_LENGTH, parseItemRefreshMessage, parseUserRefreshMessage } from '../src';
+import { MalformedRefreshMessageError } from '../src/lib/cache-domain.errors';
 
 describe('Function: parseUserRefreshMessage', () => {
   it.each([

@@ -2,11 +2,11 @@ import {
   AlmaUnavailableError,
   DEFAULT_EXPIRY_POLICY,
   RecordLoan,
-  REFRESH_EVENT_TYPE,
   RefreshUser,
   RemoveLoan,
   type RefreshDeps,
 } from '../src';
+import { REFRESH_EVENT_TYPE } from '../src/lib/refresh-support';
 import { InMemoryAlmaApi, InMemoryCacheStore, almaWebhookMessage, ManualClock, InMemoryUserRefreshQueue } from '../src/testing';
 
 const START = '2026-11-21T10:00:00.000Z';

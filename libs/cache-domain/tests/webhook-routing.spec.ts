@@ -1,14 +1,13 @@
 import {
   AlmaEventType,
   CloseRequest,
-  eventTypesRoutedTo,
   ExtraAlmaEventType,
   RecordLoan,
   RecordRequest,
   RemoveLoan,
-  routeWebhookEvent,
   WEBHOOK_ROUTING_TABLE,
 } from '../src';
+import { eventTypesRoutedTo, routeWebhookEvent } from '../src/lib/webhook-routing';
 
 /** The use case each topic feeds, as apps/sns-lambdas subscribes its functions. */
 const USE_CASE_OF_TOPIC: Record<AlmaEventType, { eventTypes: readonly string[] }> = {

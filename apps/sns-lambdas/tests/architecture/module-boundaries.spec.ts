@@ -53,6 +53,32 @@ describe('Architecture: module boundaries', () => {
     expect(errors.join('\n')).toMatch(/enforce-module-boundaries/);
   });
 
+  it.each([
+    ['an app', 'apps/sns-lambdas/src/tokens.ts', "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';"],
+    ['the adapters library', 'libs/aws-adapters/src/lib/tracing.ts', "import { createCacheTables } from '@alma-cache/aws-adapters/testing';"],
+    ['the domain, by a relative path', 'libs/cache-domain/src/lib/identifier.ts', "import { ManualClock } from '../testing';"],
+    ['the domain, one fake by its file', 'libs/cache-domain/src/lib/identifier.ts', "import type { ManualClock } from '../testing/manual-clock';"],
+  ])('refuses test fakes in the shipped code of %s', async (_what, path, code) => {
+    // Act
+    const errors = await lintAs(path, `${code}\nexport const probe = 1;\n`);
+
+    // Assess
+    expect(errors.join('\n')).toMatch(/no-restricted-imports: .*Test fakes and fixtures are for tests and tools/);
+  });
+
+  it('accepts test fakes in tests and in the testing entry points themselves', async () => {
+    // Prepare
+    const fake = "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';\nexport const probe = InMemoryCacheStore;\n";
+
+    // Act
+    const inTests = await lintAs('apps/sns-lambdas/tests/faults/support/poison-cases.ts', fake);
+    const inAdapterFixtures = await lintAs('libs/aws-adapters/src/testing/cache-fixtures.ts', fake);
+
+    // Assess
+    expect(inTests).toEqual([]);
+    expect(inAdapterFixtures).toEqual([]);
+  });
+
   it('accepts the domain importing itself and the app importing everything it wires', async () => {
     expect(await lintAs('libs/cache-domain/src/lib/identifier.ts', "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n")).toEqual([]);
     expect(

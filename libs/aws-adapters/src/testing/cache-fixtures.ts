@@ -1,7 +1,8 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { type CacheTableNames, createDocumentClient, createSqsClient } from '../index';
+import { createDocumentClient, createSqsClient } from '../lib/aws-clients';
+import type { CacheTableNames } from '../lib/dynamodb-cache-store';
 
 /**
  * Fresh, uniquely named cache tables (for tests), keyed as the deploy declares them (the template test in
