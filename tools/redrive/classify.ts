@@ -197,13 +197,18 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   }
   if (refreshKind) {
     const refresh = describeRefresh(body, refreshKind);
+    // Sent here at once by the function that refused it (sqs-batch-handler.ts), with its reason as attributes.
+    const refusedType = message.MessageAttributes?.['RefusedErrorType']?.StringValue;
+    const refusedReason = message.MessageAttributes?.['RefusedReason']?.StringValue;
     return {
       ...base,
       kind: 'refresh-request',
-      reason: refresh.malformed
-        ? `MalformedRefreshMessageError: ${refresh.malformed}`
-        : `the function failed it on each of ${base.receiveCount || 'its'} receives and SQS moved it here; its log names the reason by this message id`,
-      reasonKey: refresh.malformed ? 'MalformedRefreshMessageError' : `${REFRESH_WHAT[refreshKind]} failed 3 times`,
+      reason: refusedType
+        ? `${refusedType}: ${refusedReason ?? ''} (refused at once, not received again)`
+        : refresh.malformed
+          ? `MalformedRefreshMessageError: ${refresh.malformed}`
+          : `the function failed it on each of ${base.receiveCount || 'its'} receives and SQS moved it here; its log names the reason by this message id`,
+      reasonKey: refusedType ?? (refresh.malformed ? 'MalformedRefreshMessageError' : `${REFRESH_WHAT[refreshKind]} failed 3 times`),
       subject: refresh.subject,
       refresh: { queueKind: refreshKind },
     };

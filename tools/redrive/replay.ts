@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyMessage, type ParkedMessage } from './classify';
 import { progressBar } from './progress';
 import { queueNameOf } from './queue-names';
+import { refusalNow } from './recheck';
 import type { ReplayResult } from './report';
 import { countMessages, deleteMessage, peekMessages, receiveBatch, restoreVisibility } from './sqs-messages';
 import type { ReplayPlan, ReplayTarget } from './targets';
@@ -22,31 +23,48 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /** Only messages whose reason is this (its error type, or a part of the reason's text); the others are kept. */
   reason?: string;
+  /** The clock the domain's checks run on (the replay horizon); the machine's by default. */
+  now?: () => Date;
 }
 
-/** The plan for one message: the target's, unless `--reason` leaves it out. */
-const planFor = async (target: ReplayTarget, message: ParkedMessage, reason: string | undefined): Promise<ReplayPlan> => {
+/** The plan for one message: the target's, unless `--reason` leaves it out or the function would refuse it now. */
+const planFor = async (target: ReplayTarget, message: ParkedMessage, reason: string | undefined, now: Date): Promise<ReplayPlan | { refuse: string }> => {
   if (reason !== undefined && message.reasonKey !== reason && !message.reason.includes(reason)) return { skip: `its reason is not "${reason}"` };
+  // Checked before any target: replayed, it would only be refused and parked again (or, past the replay horizon,
+  // applied over a tombstone that may be gone).
+  const refusal = refusalNow(message, now);
+  if (refusal) return { refuse: refusal };
   return target.plan(message);
 };
+
+/** A plan's result line before anything is done: refused, skipped or planned. */
+const unplayed = (message: ParkedMessage, plan: ReplayPlan | { refuse: string }): ReplayResult | undefined =>
+  'refuse' in plan
+    ? { message, outcome: 'refused', detail: plan.refuse }
+    : 'skip' in plan
+      ? { message, outcome: 'skipped', detail: plan.skip }
+      : undefined;
 
 /**
  * Replays the messages of a DLQ or failure queue to `target`, one at a time. A message is deleted only after its
  * replay was accepted (published, sent, or the function returned without error and without reporting it as a
- * batch item failure); a failed or skipped one stays hidden until the run ends, so it is not taken twice, and is
- * then made visible again. Returns one result per message taken.
+ * batch item failure); a failed, refused or skipped one stays hidden until the run ends, so it is not taken twice,
+ * and is then made visible again. A message the function would refuse now (the domain's parser says so, on the
+ * clock `now`: malformed, or older than the replay horizon) is refused here with the function's reason and left
+ * parked. Returns one result per message taken.
  */
 export const replayQueue = async (options: ReplayOptions): Promise<ReplayResult[]> => {
   const { sqs, queueUrl, target } = options;
   const queueName = queueNameOf(queueUrl);
   const results: ReplayResult[] = [];
+  const now = options.now ?? (() => new Date());
 
   if (options.dryRun) {
     // Hidden while the plan is made (60 s, so a crash does not hide them long), all made visible again after.
     for (const message of await peekMessages(sqs, queueUrl, options.max, 60)) {
       const parked = classifyMessage(message, queueName);
-      const plan = await planFor(target, parked, options.reason);
-      results.push('skip' in plan ? { message: parked, outcome: 'skipped', detail: plan.skip } : { message: parked, outcome: 'planned', detail: plan.action });
+      const plan = await planFor(target, parked, options.reason, now());
+      results.push(unplayed(parked, plan) ?? { message: parked, outcome: 'planned', detail: (plan as { action: string }).action });
     }
     return results;
   }
@@ -72,9 +90,10 @@ export const replayQueue = async (options: ReplayOptions): Promise<ReplayResult[
         seen.add(id);
         fresh += 1;
         const parked = classifyMessage(message, queueName);
-        const plan = await planFor(target, parked, options.reason);
-        if ('skip' in plan) {
-          results.push({ message: parked, outcome: 'skipped', detail: plan.skip });
+        const plan = await planFor(target, parked, options.reason, now());
+        const notPlayed = unplayed(parked, plan);
+        if (notPlayed) {
+          results.push(notPlayed);
           keep.set(id, handle);
         } else {
           try {

@@ -40,29 +40,35 @@ export const formatListing = (queueName: string, messages: ParkedMessage[], more
 /** What happened to each message of a replay. */
 export interface ReplayResult {
   message: ParkedMessage;
-  outcome: 'replayed' | 'failed' | 'skipped' | 'planned';
-  /** The replay's result, the failure's reason, the skip's reason, or the plan. */
+  /** `refused`: the function would refuse it now (malformed, past the replay horizon), so it was left parked. */
+  outcome: 'replayed' | 'failed' | 'refused' | 'skipped' | 'planned';
+  /** The replay's result, the failure's reason, the refusal's or the skip's reason, or the plan. */
   detail: string;
   /** A replayed message whose delete failed: it stays queued and a later run would replay it again. */
   notDeleted?: string;
 }
 
-/** The end-of-run summary: counts, then failures and skips grouped by reason. */
+/** The end-of-run summary: counts, then failures, refusals and skips grouped by reason. */
 export const formatSummary = (results: ReplayResult[], dryRun: boolean): string => {
   const of = (outcome: ReplayResult['outcome']) => results.filter((result) => result.outcome === outcome);
   const grouped = (items: ReplayResult[]) => countBy(items, (result) => result.detail).map(([reason, count]) => `    ${String(count).padStart(4)}  ${reason}`);
+  const refused = of('refused');
+  const refusedLines = refused.length > 0 ? ['  refused (the function would refuse them again; left parked):', ...grouped(refused)] : [];
   if (dryRun) {
     return [
-      `dry run: ${of('planned').length} would be replayed, ${of('skipped').length} skipped; nothing was sent or deleted (add --yes to act)`,
+      `dry run: ${of('planned').length} would be replayed, ${of('skipped').length} skipped${refused.length > 0 ? `, ${refused.length} refused` : ''}; nothing was sent or deleted (add --yes to act)`,
       ...grouped(of('planned')).map((line) => line.replace(/^ {4}/, '  would ')),
       ...(of('skipped').length > 0 ? ['  skipped:', ...grouped(of('skipped'))] : []),
+      ...refusedLines,
     ].join('\n');
   }
   const notDeleted = results.filter((result) => result.notDeleted);
   return [
-    `replayed ${of('replayed').length} (deleted ${of('replayed').length - notDeleted.length}), failed ${of('failed').length} (kept), skipped ${of('skipped').length} (kept)`,
+    `replayed ${of('replayed').length} (deleted ${of('replayed').length - notDeleted.length}), failed ${of('failed').length} (kept), skipped ${of('skipped').length} (kept)` +
+      (refused.length > 0 ? `, refused ${refused.length} (kept)` : ''),
     ...(of('failed').length > 0 ? ['  failed:', ...grouped(of('failed'))] : []),
     ...(of('skipped').length > 0 ? ['  skipped:', ...grouped(of('skipped'))] : []),
+    ...refusedLines,
     ...(notDeleted.length > 0 ? ['  replayed but not deleted (a later run replays them again):', ...notDeleted.map((result) => `    ${result.message.messageId}: ${result.notDeleted}`)] : []),
   ].join('\n');
 };

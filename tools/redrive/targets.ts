@@ -16,8 +16,17 @@ export interface ReplayTarget {
   replay(message: ParkedMessage): Promise<string>;
 }
 
-/** Message attributes as received are SendMessage's shape already (DataType with a string or binary value). */
-const sendableAttributes = (message: ParkedMessage) => message.messageAttributes as Record<string, MessageAttributeValue> | undefined;
+/** The attributes a function adds when it parks a message it refused: the reason of that refusal, not of the message. */
+const REFUSAL_ATTRIBUTES: ReadonlySet<string> = new Set(['RefusedErrorType', 'RefusedReason']);
+
+/**
+ * Message attributes as received are SendMessage's shape already (DataType with a string or binary value); the reason
+ * of an earlier refusal stays behind.
+ */
+const sendableAttributes = (message: ParkedMessage): Record<string, MessageAttributeValue> | undefined => {
+  const kept = Object.entries(message.messageAttributes ?? {}).filter(([name]) => !REFUSAL_ATTRIBUTES.has(name));
+  return kept.length > 0 ? (Object.fromEntries(kept) as Record<string, MessageAttributeValue>) : undefined;
+};
 
 /**
  * Back where it came from: an SNS message is published again to its topic (every subscription of the topic gets

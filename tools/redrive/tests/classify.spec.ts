@@ -86,6 +86,54 @@ describe('classifyMessage', () => {
     expect(broken).toMatchObject({ kind: 'refresh-request', reasonKey: 'MalformedRefreshMessageError' });
   });
 
+  it('reads a record the function parked itself when it refused the event: one attempt, the reason, the function', () => {
+    // Prepare: as apps/sns-lambdas writes it (sns-handler.ts refusalRecord)
+    const message = almaWebhookMessage('LOAN_RETURNED').replace(/"loan_id":"[^"]*"/, '"loan_id":""');
+    const body = JSON.stringify({
+      version: '1.0',
+      timestamp: '2026-12-10T17:00:00.000Z',
+      requestContext: { requestId: 'r1', functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
+      requestPayload: snsEvent('arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message),
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Handled' },
+      responsePayload: { errorType: 'MalformedEventError', errorMessage: 'Alma event 5500110004: "item_loan.loan_id" is empty', trace: [] },
+    });
+
+    // Act
+    const parked = classifyMessage({ MessageId: 'm5', Body: body }, 'alma-cache-prod-sns-lambdas-failures');
+
+    // Assess
+    expect(parked).toMatchObject({
+      kind: 'lambda-failure',
+      reasonKey: 'MalformedEventError',
+      reason: 'MalformedEventError: Alma event 5500110004: "item_loan.loan_id" is empty',
+      attempts: 1,
+      sns: { message },
+    });
+    expect(functionFor(parked)).toEqual({ service: 'alma-cache-sns', name: 'loan-returned' });
+  });
+
+  it('reads the reason a refresh function gave when it sent a message to its DLQ at once', () => {
+    // Act
+    const parked = classifyMessage(
+      {
+        MessageId: 'r',
+        Body: '{"userID":"PAT1","loanID":"L9"}',
+        MessageAttributes: {
+          RefusedErrorType: { DataType: 'String', StringValue: 'MalformedAlmaRecordError' },
+          RefusedReason: { DataType: 'String', StringValue: '"loan.tombstone" is named like one of the cache\'s own attributes' },
+        },
+      },
+      'alma-cache-stg-loans-dlq',
+    );
+
+    // Assess
+    expect(parked).toMatchObject({
+      kind: 'refresh-request',
+      reasonKey: 'MalformedAlmaRecordError',
+      reason: 'MalformedAlmaRecordError: "loan.tombstone" is named like one of the cache\'s own attributes (refused at once, not received again)',
+    });
+  });
+
   it('calls anything else unknown and not replayable', () => {
     // Act
     const parked = classifyMessage({ MessageId: 'x', Body: 'hello' }, 'alma-cache-stg-sns-lambdas-failures');

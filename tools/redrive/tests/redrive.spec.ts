@@ -1,7 +1,8 @@
 // The CLI in this process against moto SQS/SNS (the shared global setup): messages parked as Lambda and SQS park
 // them, then list / replay as an operator runs them. Each test has its own stage, so its queues start empty.
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DEFAULT_EXPIRY_POLICY, RecordLoan } from '@alma-cache/cache-domain';
+import { almaWebhookMessageAsOf, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import type { LambdaHandler } from '@alma-cache/local-aws';
 import { clients, createQueue, drainBodies, failingWith, freshStage, parkFailedEvent, queueArn, queueDepth, redrive, topicWithQueue } from './support';
 
@@ -11,12 +12,15 @@ afterAll(() => {
   sns.destroy();
 });
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** A failure queue holding a malformed event and a good one that failed (DynamoDB throttled), as Lambda parks them. */
 const parkedFailures = async () => {
   const stage = freshStage();
   const failureQueueUrl = await createQueue(sqs, `alma-cache-${stage}-sns-lambdas-failures`);
   const topic = await topicWithQueue(sqs, sns, `LOAN_CREATED-${stage}`);
-  const good = almaWebhookMessage('LOAN_CREATED');
+  // Dated as if received now: the replay runs on the real clock, and the domain refuses events past the replay horizon.
+  const good = almaWebhookMessageAsOf('LOAN_CREATED', new Date());
   await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, '{"event":', failingWith('MalformedEventError', 'the message is not JSON'), stage);
   await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, good, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
   return { stage, failureQueueUrl, topic, good };
@@ -53,14 +57,15 @@ describe('redrive replay --to source', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(stdout).toContain('dry run: 2 would be replayed, 0 skipped; nothing was sent or deleted (add --yes to act)');
+    expect(stdout).toContain('dry run: 1 would be replayed, 0 skipped, 1 refused; nothing was sent or deleted (add --yes to act)');
     expect(stdout).toContain(`publish to LOAN_CREATED-${stage}`);
-    expect(explicit.stdout).toContain('dry run: 2 would be replayed');
+    expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedEventError: message is not JSON/);
+    expect(explicit.stdout).toContain('dry run: 1 would be replayed');
     expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
     expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
   });
 
-  it('publishes each event to its topic again and deletes only those; a failed publish and a stream record stay', async () => {
+  it('publishes each event to its topic again and deletes only those; a failed publish, a malformed event and a stream record stay', async () => {
     // Prepare
     const { stage, failureQueueUrl, topic, good } = await parkedFailures();
     // A record whose topic is gone: the publish fails, so the message must stay.
@@ -76,15 +81,16 @@ describe('redrive replay --to source', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(stdout).toContain('replayed 2 (deleted 2), failed 1 (kept), skipped 1 (kept)');
+    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 1 (kept), refused 1 (kept)');
     expect(stdout).toMatch(/failed:\n\s+1\s+NotFound.*/);
     expect(stdout).toMatch(/skipped:\n\s+1\s+a stream on-failure record names the shard/);
+    expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedEventError: message is not JSON/);
     expect(stderr).toMatch(/\[#{30}\] 4\/4 100%/);
-    const delivered = (await drainBodies(sqs, topic.queueUrl)).map((body) => JSON.parse(body).Message).sort();
-    expect(delivered).toEqual(['{"event":', good].sort());
-    expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
+    const delivered = (await drainBodies(sqs, topic.queueUrl)).map((body) => JSON.parse(body).Message);
+    expect(delivered).toEqual([good]);
+    expect(await queueDepth(sqs, failureQueueUrl)).toBe(3);
     const left = await redrive(['list', '--queue', 'failures', '--stage', stage]);
-    expect(left.stdout).toMatch(/per reason:\n\s+1\s+Error\n\s+1\s+stream batch RetryAttemptsExhausted/);
+    expect(left.stdout).toMatch(/per reason:\n\s+1\s+Error\n\s+1\s+MalformedEventError\n\s+1\s+stream batch RetryAttemptsExhausted/);
   });
 
   it('with --reason replays only the messages failed for that reason and keeps the others', async () => {
@@ -125,17 +131,47 @@ describe('redrive replay --to source', () => {
     expect(await drainBodies(sqs, sourceUrl)).toEqual([body]);
     expect(await queueDepth(sqs, dlqUrl)).toBe(0);
   });
+
+  it('sends a refresh message a function parked at once back without its refusal attributes, and refuses a malformed one', async () => {
+    // Prepare: as update-loan parks them (sqs-batch-handler.ts): the body unchanged, the reason as attributes
+    const stage = freshStage();
+    const dlqUrl = await createQueue(sqs, `alma-cache-${stage}-loans-dlq`);
+    const sourceUrl = await createQueue(sqs, `alma-cache-${stage}-loans`);
+    const refused = (errorType: string, reason: string) => ({
+      RefusedErrorType: { DataType: 'String', StringValue: errorType },
+      RefusedReason: { DataType: 'String', StringValue: reason },
+      traceparent: { DataType: 'String', StringValue: '00-abc-def-01' },
+    });
+    const good = '{"userID":"PAT0042X","loanID":"7391500230004561"}';
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: good, MessageAttributes: refused('MalformedAlmaRecordError', 'Alma sent "loan.tombstone"') }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: '{"userID":"PAT0042X"}', MessageAttributes: refused('MalformedRefreshMessageError', 'no loanID') }));
+
+    // Act
+    const listed = await redrive(['list', '--queue', 'loans-dlq', '--stage', stage]);
+    const { code, stdout } = await redrive(['replay', '--queue', 'loans-dlq', '--stage', stage, '--to', 'source', '--yes']);
+
+    // Assess
+    expect(listed.stdout).toContain('MalformedAlmaRecordError: Alma sent "loan.tombstone" (refused at once, not received again)');
+    expect(code).toBe(0);
+    expect(stdout).toContain('replayed 1 (deleted 1), failed 0 (kept), skipped 0 (kept), refused 1 (kept)');
+    expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedRefreshMessageError: "loanID" is missing or not a string/);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sourceUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    expect(Messages.map((message) => [message.Body, Object.keys(message.MessageAttributes ?? {})])).toEqual([[good, ['traceparent']]]);
+    expect(await drainBodies(sqs, dlqUrl)).toEqual(['{"userID":"PAT0042X"}']);
+  });
 });
 
 describe('redrive replay --to handler', () => {
-  it('gives the SNS event to the function that failed; a handler that fails again keeps its message', async () => {
-    // Prepare
-    const { stage, failureQueueUrl, good } = await parkedFailures();
+  it('gives the SNS event to the function that failed; a handler that fails again keeps its message, a malformed one is not given', async () => {
+    // Prepare: besides the malformed and the good event, one the function fails on again (still throttled)
+    const { stage, failureQueueUrl, topic, good } = await parkedFailures();
+    const throttled = almaWebhookMessageAsOf('LOAN_CREATED', new Date(), { eventId: '5500119999', itemId: '7391500239999999' });
+    await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, throttled, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
     const received: string[] = [];
     const handler: LambdaHandler = async (event) => {
       const message = (event as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message;
-      if (message !== good) throw Object.assign(new Error('still malformed'), { name: 'MalformedEventError' });
       received.push(message);
+      if (message !== good) throw Object.assign(new Error('still throttled'), { name: 'ProvisionedThroughputExceededException' });
     };
     const loaded: string[] = [];
 
@@ -149,10 +185,46 @@ describe('redrive replay --to handler', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(received).toEqual([good]);
+    expect(received.sort()).toEqual([good, throttled].sort());
     expect(new Set(loaded)).toEqual(new Set(['alma-cache-sns/loan-updated']));
-    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 0 (kept)');
-    expect(stdout).toMatch(/failed:\n\s+1\s+MalformedEventError: still malformed/);
+    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 0 (kept), refused 1 (kept)');
+    expect(stdout).toMatch(/failed:\n\s+1\s+ProvisionedThroughputExceededException: still throttled/);
+    expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
+  });
+
+  it('refuses an event that aged past the replay horizon while parked, with the reason the function gives, to either target, and leaves it parked', async () => {
+    // Prepare: a LOAN_CREATED parked for a throttle 22 days ago (a returned loan's create: replayed, it could revive it)
+    const stage = freshStage();
+    const failureQueueUrl = await createQueue(sqs, `alma-cache-${stage}-sns-lambdas-failures`);
+    const topic = await topicWithQueue(sqs, sns, `LOAN_CREATED-${stage}`);
+    const old = almaWebhookMessageAsOf('LOAN_CREATED', new Date(Date.now() - 22 * DAY_MS));
+    await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, old, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
+    const invoked: string[] = [];
+
+    // Act
+    const toSource = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes']);
+    const toHandler = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'handler', '--yes'], {
+      loadHandler: async (fn) => {
+        invoked.push(fn.name);
+        return async () => undefined;
+      },
+    });
+
+    // Assess: the function's own use case, on the same clock, gives the same reason.
+    const theFunction = new RecordLoan({ store: new InMemoryCacheStore(), refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(new Date().toISOString()), expiry: DEFAULT_EXPIRY_POLICY });
+    const reason = await theFunction.execute(old).then(
+      () => 'accepted',
+      (error: Error) => `${error.name}: ${error.message}`,
+    );
+    expect(reason).toMatch(/^MalformedEventError: Alma event \S+: "time" \S+ is older than the replay horizon \(21 days\)/);
+    for (const run of [toSource, toHandler]) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('replayed 0 (deleted 0), failed 0 (kept), skipped 0 (kept), refused 1 (kept)');
+      expect(run.stdout).toContain(`refused  `);
+      expect(run.stdout).toContain(reason);
+    }
+    expect(invoked).toEqual([]);
+    expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
     expect(await queueDepth(sqs, failureQueueUrl)).toBe(1);
   });
 
