@@ -41,7 +41,16 @@ const main = async () => {
     }
 
     const result = await stack.publish(eventType, body);
-    process.stdout.write(`${eventType} → ${result.functionName}: ${result.succeeded ? 'ok' : `failed after ${result.attempts} attempts: ${result.error?.message}`}\n`);
+    // Read before anything else is printed: a refused event succeeds (no retries), and only its record says it was refused.
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['FailureQueue'], MaxNumberOfMessages: 10 }));
+    const failureRecords = Messages.map((message) => JSON.parse(message.Body ?? '{}'));
+    const refused = result.succeeded && failureRecords.some((record) => record.requestContext?.condition === 'RefusedAsInvalid');
+    const outcome = !result.succeeded
+      ? `failed after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}: ${result.error?.message}`
+      : refused
+        ? 'refused as invalid: nothing written, parked on the failure queue at once (1 attempt, not retried)'
+        : 'ok';
+    process.stdout.write(`${eventType} → ${result.functionName}: ${outcome}\n`);
 
     const loanId = parsed['item_loan']?.['loan_id'];
     const requestId = parsed['user_request']?.['request_id'];
@@ -58,12 +67,10 @@ const main = async () => {
       process.stdout.write(`Users table: ${user ? JSON.stringify(user, (_key, value) => (value instanceof Set ? [...value] : value)) : 'patron not cached'}\n`);
     }
     process.stdout.write(`Users queue: ${JSON.stringify(await peekQueue(sqs, stack.queues['UsersQueue']))}\n`);
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['FailureQueue'], MaxNumberOfMessages: 10 }));
-    for (const message of Messages) {
-      const record = JSON.parse(message.Body ?? '{}');
+    for (const record of failureRecords) {
       process.stdout.write(`Failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage}\n`);
     }
-    if (!result.succeeded) process.exitCode = 2;
+    if (!result.succeeded || refused) process.exitCode = 2;
   } finally {
     client.destroy();
     sqs.destroy();

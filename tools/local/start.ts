@@ -120,7 +120,9 @@ const main = async () => {
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failureQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
   for (const message of Messages) {
     const record = JSON.parse(message.Body ?? '{}');
-    say(`      failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage} (after ${record.requestContext?.approximateInvokeCount} attempts)`);
+    const attempts = Number(record.requestContext?.approximateInvokeCount);
+    // RefusedAsInvalid: the function parked it itself at once; RetriesExhausted: Lambda's destination, after its retries.
+    say(`      failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage} (${record.requestContext?.condition}, after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
   }
 
   say();

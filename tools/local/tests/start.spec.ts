@@ -62,9 +62,11 @@ describe('Local run: npm start -- --once', () => {
     expect(output).toMatch(/GET \/users\/PAT0042X\/loans\/7391500230004561 → 404 \{"message":"Patron \\"PAT0042X\\" has no loan/);
   });
 
-  it('refuses a tampered signature, and parks a signed but malformed webhook in the failure queue with its reason', () => {
+  it('refuses a tampered signature, and parks a signed but malformed webhook in the failure queue with its reason, not retried', () => {
     expect(output).toMatch(/POST tampered signature\s+→ 401/);
-    expect(output).toContain('failure queue: MalformedEventError: Alma event malformed-demo: "item_loan.loan_id" is missing or not a string (after 3 attempts)');
+    expect(output).toContain(
+      'failure queue: MalformedEventError: Alma event malformed-demo: "item_loan.loan_id" is missing or not a string (RefusedAsInvalid, after 1 attempt)',
+    );
   });
 });
 
