@@ -418,8 +418,22 @@ export const startLocalStack = async (opts: {
 
   // Not modelled locally: bisecting a failed batch (the retry starts from the first failed record, or the whole
   // batch when the function threw) and the mapping's maximum record age (a local run lives minutes, not hours).
+  // DynamoDB Local refuses a TRIM_HORIZON iterator taken from a still empty shard once a record lands before the
+  // GetRecords that uses it (TrimmedDataAccessException, seen under load): a fresh iterator reads it. The reader only
+  // moves on after a read that returned, so reading again loses and repeats nothing.
+  const readStream = async (source: StreamSource): Promise<DynamoDBRecord[]> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await source.reader.read();
+      } catch (error) {
+        if ((error as Error).name !== 'TrimmedDataAccessException' || attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  };
+
   const deliverStreamOnce = async (source: StreamSource): Promise<StreamDelivery | undefined> => {
-    source.pending.push(...(await source.reader.read()));
+    source.pending.push(...(await readStream(source)));
     if (source.pending.length === 0) return undefined;
     const batch = source.pending.slice(0, source.mapping.batchSize);
     const delivery: StreamDelivery = { functionName: source.fn.name, table: source.mapping.streamArn.replace(/^.*:table\/([^/]+)\/.*$/, '$1'), received: batch.length, failed: 0, gaveUp: 0 };
@@ -592,8 +606,8 @@ export const startLocalStack = async (opts: {
         );
         busy = watched.filter((_, index) => counts[index] > 0).map((url) => `${url.split('/').pop()} (${counts[watched.indexOf(url)]})`);
         // A stream has no depth to ask for: read it (delivering what is there, once dispatching) and see what is owed.
-        const streamed = dispatching ? await stack.deliverStreams() : [];
-        busy.push(...streamed.map((delivery) => `${delivery.table} stream (${delivery.received})`));
+        const streamed = dispatching ? await stack.deliverStreams().catch((error: Error) => [error]) : [];
+        busy.push(...streamed.map((delivery) => (delivery instanceof Error ? `a stream (${delivery.message})` : `${delivery.table} stream (${delivery.received})`)));
         busy.push(...streamSources.filter((source) => source.pending.length > 0).map((source) => `${source.mapping.streamArn} (${source.pending.length} owed)`));
         quietRounds = inFlight === 0 && busy.length === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 200));

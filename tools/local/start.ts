@@ -3,14 +3,18 @@
 // what the serverless.yml files declare, creates the webhook topics with queues subscribed (SNS's fan-out, drained
 // by a local dispatcher into the subscribed functions), and serves the webhook receiver and the query API on one
 // HTTP port. Then it plays the sample webhooks through that port, signed as Alma signs them, and reads the patron
-// back through the query API after each. It stays up until Ctrl-C (or exits at once with --once).
+// back through the query API after each, with the change events (apps/change-lambdas, fed the tables' streams) each
+// one produced. It stays up until Ctrl-C (or exits at once with --once).
 import { parseArgs } from 'node:util';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { generatePatron } from '@alma-cache/alma-api/testing';
+import { describeChange, readChangeMessage } from './change-view';
 import { describePatronAnswer, postWebhook, queryApi, signAsAlma } from './local-client';
 import { SESSION_FILE, startLocalStack, WORKSPACE } from './stack';
+import { queueArn } from './template';
 
 const FIXTURES = join(WORKSPACE, 'libs', 'cache-domain', 'src', 'testing', 'alma-webhooks');
 const PATRON = 'PAT0042X';
@@ -49,6 +53,11 @@ const main = async () => {
   stack.startDispatching(flags.verbose ? progress : () => undefined);
   const { session } = stack;
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  // The demo's own subscriber to the change notifications, as a library app would subscribe (raw, no filter).
+  const { QueueUrl: changesQueue } = await sqs.send(new CreateQueueCommand({ QueueName: 'alma-cache-local-demo-changes' }));
+  const sns = new SNSClient({});
+  await sns.send(new SubscribeCommand({ TopicArn: session.changeTopicArn, Protocol: 'sqs', Endpoint: queueArn(changesQueue!), Attributes: { RawMessageDelivery: 'true' } }));
+  sns.destroy();
 
   // What Alma holds for the patron: the sample loan, and a few older records the webhooks never mentioned.
   const almaPatron = generatePatron(PATRON, { loans: 2, requests: 1, fees: 1 });
@@ -71,7 +80,7 @@ const main = async () => {
   say(`    -H 'X-Exl-Signature: ${signAsAlma(session.webhookSecret, sampleBody)}' --data-binary @${relative(process.cwd(), sample)}`);
   say(`  curl -s ${session.url}/users/${PATRON} -H 'authorization: Bearer ${session.readerToken}'`);
   say(`  curl -s ${session.url}/users/${PATRON}/loans -H 'authorization: Bearer ${session.patronToken}'   # patron token: ${PATRON} only`);
-  say('or: npm run webhook -- LOAN_CREATED [--patron ID]   and   npm run cache -- PAT0042X');
+  say('or: npm run webhook -- LOAN_CREATED [--patron ID]   and   npm run cache -- PAT0042X   and   npm run changes -- --patron PAT0042X');
 
   const showPatron = async () => {
     const answer = await queryApi(session, `/users/${PATRON}`);
@@ -79,16 +88,33 @@ const main = async () => {
     if (answer.status === 200) for (const line of describePatronAnswer(answer.json)) say(`        ${line}`);
     else say(`        ${answer.text}`);
   };
+  // Everything the settled stack published since the last look; SNS's fan-out in the emulator is synchronous.
+  const showChanges = async () => {
+    const lines: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: changesQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      if (Messages.length === 0) break;
+      for (const message of Messages) {
+        const line = readChangeMessage(message);
+        lines.push(line ? describeChange(line) : `(not a change notification: ${message.Body})`);
+      }
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: changesQueue, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+    }
+    say(`      change events: ${lines.length === 0 ? 'none' : lines.length}`);
+    for (const line of lines) say(`        ${line}`);
+  };
   const post = async (label: string, body: string, signature?: string) => {
     const reply = await postWebhook(session, body, signature);
     await stack.settle();
     say(`    POST ${label.padEnd(26)} → ${reply.status} ${reply.body}`);
+    await showChanges();
     return reply;
   };
 
   say();
   say(`1. The first webhook for ${PATRON}, whom the cache does not know: the loan is cached, the patron queued for`);
-  say('   refresh, and the bulk refresh rebuilds them from the (fake) Alma API:');
+  say('   refresh, and the bulk refresh rebuilds them from the (fake) Alma API. After each webhook: the change events');
+  say('   published on the cache-changes topic, then the patron as the query API serves them:');
   const [first, ...rest] = fixtures;
   await post(first.parsed.event.value, first.body);
   say(`      Alma API calls made by the refresh: ${stack.alma.calls.length} (loans, requests, fees)`);
