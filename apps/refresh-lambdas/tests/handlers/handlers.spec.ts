@@ -325,6 +325,23 @@ describe('Handlers: refresh-lambdas', () => {
       ]);
     });
 
+    it('sends a message whose Alma record the cache must not store to the DLQ at once, writing nothing', async () => {
+      // Prepare: Alma answers with a loan carrying a field named like the cache's own tombstone flag
+      const id = patronId('m');
+      const patron = alma.seedPatron(generatePatron(id, { loans: 1 }));
+      const loanId = patron.loans[0]['loan_id'] as string;
+      patron.loans[0]['tombstone'] = true;
+      const record = sqsRecord(JSON.stringify({ userID: id, loanID: loanId }));
+
+      // Act
+      const response = await handlers['update-loan'](sqsEvent(record));
+
+      // Assess: not received again, parked with the reason, nothing cached
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await drainDeadLetters()).toEqual([{ body: record.body, reason: expect.stringMatching(/^MalformedAlmaRecordError: Alma's loan \S+ cannot be cached: .*tombstone/) }]);
+      expect(await get(tables.loans, { loan_id: loanId })).toBeUndefined();
+    });
+
     it('refreshes a request', async () => {
       // Prepare
       const id = patronId('q');
