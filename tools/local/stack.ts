@@ -43,6 +43,9 @@ import {
   templateRoutes,
   templateTopics,
 } from './template';
+import { describeStreamDelivery, LocalStreamMapping, type StreamDelivery } from './stream-mapping';
+
+export type { StreamDelivery } from './stream-mapping';
 
 export const WORKSPACE = resolve(__dirname, '..', '..');
 const REGION = 'eu-west-1';
@@ -123,18 +126,6 @@ export interface QueueDelivery {
   functionName: string;
   received: number;
   failed: number;
-}
-
-export interface StreamDelivery {
-  functionName: string;
-  /** The table whose stream it was. */
-  table: string;
-  received: number;
-  /** Records reported failed (or the whole batch, when the function threw): handed over again from the first. */
-  failed: number;
-  /** Records given up on after the mapping's retries, described on its on-failure queue. */
-  gaveUp: number;
-  error?: string;
 }
 
 export interface LocalStack {
@@ -368,47 +359,32 @@ export const startLocalStack = async (opts: {
   const sqsTriggered = functions.flatMap((fn) => fn.queues);
   const watched = [...deliveryQueues.map((delivery) => delivery.queueUrl), ...sqsTriggered];
 
-  // One reader per stream mapping, from the stream's oldest record (the mappings' TRIM_HORIZON), with the records
-  // read but still owed to the function (a failed batch is handed over again from its first failed record).
-  const streamSources = functions.flatMap((fn) =>
-    fn.streams.map((mapping) => ({
-      fn,
-      mapping,
-      reader: new TableStreamReader(mapping.streamArn, aws.env['AWS_ENDPOINT_URL_DYNAMODB']),
-      pending: [] as DynamoDBRecord[],
-      retries: 0,
-      turn: Promise.resolve() as Promise<unknown>,
-    })),
-  );
-  type StreamSource = (typeof streamSources)[number];
   const functionArnOf = (fn: LocalFunction) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.service}-${STAGE}-${fn.name}`;
 
   /** What Lambda sends a stream mapping's on-failure destination: the batch's place in the stream, not its records. */
-  const describeGivenUpBatch = async (source: StreamSource, records: DynamoDBRecord[]) => {
-    const first = records[0].dynamodb?.SequenceNumber ?? '';
-    const last = records.at(-1)?.dynamodb?.SequenceNumber ?? '';
+  const describeGivenUpBatch = async (fn: LocalFunction, streamArn: string, records: DynamoDBRecord[], invocations: number) => {
+    const first = records[0]?.dynamodb?.SequenceNumber ?? '0';
     const streamsClient = new DynamoDBStreamsClient({ endpoint: aws.env['AWS_ENDPOINT_URL_DYNAMODB'] });
     try {
-      const { StreamDescription } = await streamsClient.send(new DescribeStreamCommand({ StreamArn: source.mapping.streamArn }));
+      const { StreamDescription } = await streamsClient.send(new DescribeStreamCommand({ StreamArn: streamArn }));
       const shard = StreamDescription?.Shards?.find(
-        (candidate) =>
-          BigInt(candidate.SequenceNumberRange?.StartingSequenceNumber ?? '0') <= BigInt(first || '0') &&
-          (candidate.SequenceNumberRange?.EndingSequenceNumber === undefined || BigInt(first || '0') <= BigInt(candidate.SequenceNumberRange.EndingSequenceNumber)),
+        ({ SequenceNumberRange: range }) =>
+          BigInt(range?.StartingSequenceNumber ?? '0') <= BigInt(first) && (range?.EndingSequenceNumber === undefined || BigInt(first) <= BigInt(range.EndingSequenceNumber)),
       );
       const arrival = (record?: DynamoDBRecord) => new Date((record?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString();
       return {
-        requestContext: { requestId: randomUUID(), functionArn: functionArnOf(source.fn), condition: 'RetryAttemptsExhausted', approximateInvokeCount: source.retries },
+        requestContext: { requestId: randomUUID(), functionArn: functionArnOf(fn), condition: 'RetryAttemptsExhausted', approximateInvokeCount: invocations },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
         timestamp: new Date().toISOString(),
         DDBStreamBatchInfo: {
           shardId: shard?.ShardId,
           startSequenceNumber: first,
-          endSequenceNumber: last,
+          endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber,
           approximateArrivalOfFirstRecord: arrival(records[0]),
           approximateArrivalOfLastRecord: arrival(records.at(-1)),
           batchSize: records.length,
-          streamArn: source.mapping.streamArn,
+          streamArn,
         },
       };
     } finally {
@@ -416,69 +392,34 @@ export const startLocalStack = async (opts: {
     }
   };
 
-  // Not modelled locally: bisecting a failed batch (the retry starts from the first failed record, or the whole
-  // batch when the function threw) and the mapping's maximum record age (a local run lives minutes, not hours).
-  // DynamoDB Local refuses a TRIM_HORIZON iterator taken from a still empty shard once a record lands before the
-  // GetRecords that uses it (TrimmedDataAccessException, seen under load): a fresh iterator reads it. The reader only
-  // moves on after a read that returned, so reading again loses and repeats nothing.
-  const readStream = async (source: StreamSource): Promise<DynamoDBRecord[]> => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await source.reader.read();
-      } catch (error) {
-        if ((error as Error).name !== 'TrimmedDataAccessException' || attempt === 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-      }
-    }
-  };
-
-  const deliverStreamOnce = async (source: StreamSource): Promise<StreamDelivery | undefined> => {
-    source.pending.push(...(await readStream(source)));
-    if (source.pending.length === 0) return undefined;
-    const batch = source.pending.slice(0, source.mapping.batchSize);
-    const delivery: StreamDelivery = { functionName: source.fn.name, table: source.mapping.streamArn.replace(/^.*:table\/([^/]+)\/.*$/, '$1'), received: batch.length, failed: 0, gaveUp: 0 };
-    inFlight += 1;
-    try {
-      let failedFrom = batch.length;
-      try {
-        const response = (await handlerOf(source.fn)({ Records: batch }, {})) as DynamoDBBatchResponse | undefined;
-        const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-        // Lambda fails the whole batch when a reported identifier is none of its records.
-        if (failed.size > 0) failedFrom = Math.max(0, batch.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? '')));
-      } catch (error) {
-        failedFrom = 0;
-        delivery.error = (error as Error).message;
-      }
-      // Lambda hands the batch over again from its earliest failed record: the ones before it are done.
-      source.pending.splice(0, failedFrom);
-      delivery.failed = batch.length - failedFrom;
-      if (delivery.failed === 0) {
-        source.retries = 0;
-        return delivery;
-      }
-      source.retries += 1;
-      const { maximumRetryAttempts, onFailureQueue } = source.mapping;
-      if (maximumRetryAttempts >= 0 && source.retries > maximumRetryAttempts) {
-        const givenUp = source.pending.splice(0, delivery.failed);
-        const failureQueueUrl = onFailureQueue ? queues[onFailureQueue] : undefined;
-        // Without a destination Lambda moves on all the same; the records stay in the stream for 24 h.
-        if (failureQueueUrl) await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(await describeGivenUpBatch(source, givenUp)) }));
-        source.retries = 0;
-        delivery.gaveUp = givenUp.length;
-      }
-      return delivery;
-    } finally {
-      inFlight -= 1;
-    }
-  };
-  // One batch at a time per stream, as Lambda runs one per shard: the dispatcher and settle() may both ask.
-  const pollStream = (source: StreamSource): Promise<StreamDelivery | undefined> => {
-    const next = source.turn.then(() => deliverStreamOnce(source));
-    source.turn = next.catch(() => undefined);
-    return next;
-  };
-  const describeStreamDelivery = (delivery: StreamDelivery) =>
-    `${delivery.table} stream → ${delivery.functionName}: ${delivery.received} record(s), ${delivery.failed} failed${delivery.gaveUp > 0 ? `, ${delivery.gaveUp} given up on (failure queue)` : ''}${delivery.error ? ` (${delivery.error})` : ''}`;
+  // One mapping per stream a function consumes, reading from the stream's oldest record (the mappings' TRIM_HORIZON).
+  const streamReaders: TableStreamReader[] = [];
+  const streamMappings = functions.flatMap((fn) =>
+    fn.streams.map(
+      (mapping) =>
+        new LocalStreamMapping(streamReaders[streamReaders.push(new TableStreamReader(mapping.streamArn, aws.env['AWS_ENDPOINT_URL_DYNAMODB'])) - 1], {
+          functionName: fn.name,
+          streamArn: mapping.streamArn,
+          batchSize: mapping.batchSize,
+          maximumRetryAttempts: mapping.maximumRetryAttempts,
+          invoke: async (event) => {
+            inFlight += 1;
+            try {
+              return (await handlerOf(fn)(event, {})) as DynamoDBBatchResponse | undefined;
+            } finally {
+              inFlight -= 1;
+            }
+          },
+          giveUp: async (records, invocations) => {
+            const failureQueueUrl = mapping.onFailureQueue ? queues[mapping.onFailureQueue] : undefined;
+            // Without a destination Lambda moves on all the same; the records stay in the stream for 24 h.
+            if (!failureQueueUrl) return;
+            const record = await describeGivenUpBatch(fn, mapping.streamArn, records, invocations);
+            await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
+          },
+        }),
+    ),
+  );
 
   const deliverTopicMessages = async (delivery: (typeof deliveryQueues)[number]): Promise<boolean> => {
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: delivery.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -551,7 +492,7 @@ export const startLocalStack = async (opts: {
       }
     },
     async deliverStreams() {
-      const deliveries = await Promise.all(streamSources.map(pollStream));
+      const deliveries = await Promise.all(streamMappings.map((mapping) => mapping.poll()));
       return deliveries.filter((delivery): delivery is StreamDelivery => delivery !== undefined);
     },
     startDispatching(dispatchLog = () => undefined) {
@@ -576,14 +517,14 @@ export const startLocalStack = async (opts: {
           }, queueUrl.split('/').pop() ?? queueUrl),
         );
       }
-      for (const source of streamSources) {
+      for (const mapping of streamMappings) {
         pollers.push(
           loop(async () => {
-            const delivered = await pollStream(source);
+            const delivered = await mapping.poll();
             if (delivered) dispatchLog(describeStreamDelivery(delivered));
             // Lambda polls a shard about four times a second; an idle local stream is read twice a second.
             else await new Promise((resolve) => setTimeout(resolve, 500));
-          }, source.mapping.streamArn.replace(/^.*:table\/([^/]+)\/.*$/, '$1 stream')),
+          }, `${mapping.table} stream`),
         );
       }
     },
@@ -608,7 +549,7 @@ export const startLocalStack = async (opts: {
         // A stream has no depth to ask for: read it (delivering what is there, once dispatching) and see what is owed.
         const streamed = dispatching ? await stack.deliverStreams().catch((error: Error) => [error]) : [];
         busy.push(...streamed.map((delivery) => (delivery instanceof Error ? `a stream (${delivery.message})` : `${delivery.table} stream (${delivery.received})`)));
-        busy.push(...streamSources.filter((source) => source.pending.length > 0).map((source) => `${source.mapping.streamArn} (${source.pending.length} owed)`));
+        busy.push(...streamMappings.filter((mapping) => mapping.owed > 0).map((mapping) => `${mapping.table} stream (${mapping.owed} owed)`));
         quietRounds = inFlight === 0 && busy.length === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -616,7 +557,7 @@ export const startLocalStack = async (opts: {
     async stop() {
       dispatching = false;
       await Promise.all(pollers);
-      for (const source of streamSources) source.reader.close();
+      for (const reader of streamReaders) reader.close();
       await http.close();
       sqs.destroy();
       await alma.close();
