@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { InvalidWebhookIdError, MalformedEventError, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
-import { type RotatingSecret, SNS_MAX_MESSAGE_BYTES, WebhookTooLargeError } from '@alma-cache/aws-adapters';
+import { InvalidWebhookIdError, MalformedEventError, MAX_WEBHOOK_BYTES, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
+import { type RotatingSecret, WebhookTooLargeError } from '@alma-cache/aws-adapters';
 import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, type SignatureCheck, signatureShape } from './alma-signature';
 import type { WebhookCounter } from './skip-counter';
 
@@ -36,7 +36,7 @@ export interface WebhookSecrets {
  * The largest body the receiver takes: SNS's limit for one message. A larger one could never be published, so it is
  * refused before the secret is read or any HMAC computed (a flood of huge bodies costs neither SSM nor CPU).
  */
-export const MAX_WEBHOOK_BODY_BYTES = SNS_MAX_MESSAGE_BYTES;
+export const MAX_WEBHOOK_BODY_BYTES = MAX_WEBHOOK_BYTES;
 
 /**
  * The size in bytes of the body API Gateway handed over, without decoding it: for base64 from the encoded length

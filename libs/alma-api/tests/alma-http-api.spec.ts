@@ -208,8 +208,22 @@ describe('Class: AlmaHttpApi', () => {
 
       // Assess
       expect(error).toBeInstanceOf(AlmaUnavailableError);
-      expect((error as AlmaUnavailableError).retryAfterSeconds).toBe(60);
+      expect(error).toMatchObject({ retryAfterSeconds: 60, kind: 'throttled' });
       expect(alma.calls).toHaveLength(1);
+    });
+
+    it('gives up as throttled after maxAttempts of 429 PER_SECOND_THRESHOLD', async () => {
+      // Prepare
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));
+      alma.throttleNext(10);
+
+      // Act
+      const error = await failure(almaApi({ maxAttempts: 3 }).listRecords('PAT0042X', 'loan'));
+
+      // Assess
+      expect(error).toBeInstanceOf(AlmaUnavailableError);
+      expect((error as AlmaUnavailableError).kind).toBe('throttled');
+      expect(alma.calls).toHaveLength(3);
     });
 
     it('does not retry 429 DAILY_THRESHOLD', async () => {
@@ -224,7 +238,7 @@ describe('Class: AlmaHttpApi', () => {
       // Assess
       expect(error).toBeInstanceOf(AlmaUnavailableError);
       expect(error.message).toMatch(/daily API request threshold/i);
-      expect((error as AlmaUnavailableError).retryAfterSeconds).toBe(3600);
+      expect(error).toMatchObject({ retryAfterSeconds: 3600, kind: 'daily-limit' });
       expect(api.stats).toEqual({ requestsSent: 1, retries: 0, throttled: 1 });
     });
 
@@ -253,7 +267,24 @@ describe('Class: AlmaHttpApi', () => {
       // Assess
       expect(error).toBeInstanceOf(AlmaUnavailableError);
       expect(error.message).toMatch(/failed 3 time\(s\); last: HTTP 500/);
+      expect((error as AlmaUnavailableError).kind).toBe('unavailable');
       expect(alma.calls).toHaveLength(3);
+    });
+
+    it.each([
+      ['PER_SECOND_THRESHOLD', 'throttled'],
+      ['DAILY_THRESHOLD', 'daily-limit'],
+    ])("gives up as Alma's code says when 5xx replies name %s", async (errorCode, kind) => {
+      // Prepare
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));
+      alma.failNext(2, 503, JSON.stringify({ errorsExist: true, errorList: { error: [{ errorCode, errorMessage: 'threshold' }] } }));
+
+      // Act
+      const error = await failure(almaApi({ maxAttempts: 2 }).listRecords('PAT0042X', 'loan'));
+
+      // Assess
+      expect(error).toBeInstanceOf(AlmaUnavailableError);
+      expect((error as AlmaUnavailableError).kind).toBe(kind);
     });
 
     it('names a non-JSON gateway page as the reason when 502s never stop', async () => {
@@ -314,6 +345,7 @@ describe('Class: AlmaHttpApi', () => {
       // Assess
       expect(error).toBeInstanceOf(AlmaUnavailableError);
       expect(error.message).toMatch(/no reply within 40 ms/);
+      expect((error as AlmaUnavailableError).kind).toBe('unavailable');
       expect(infos.map((info) => info.reason)).toEqual(['timeout', 'timeout']);
       expect(alma.calls).toHaveLength(3);
       expect(Date.now() - started).toBeLessThan(1000);
@@ -332,6 +364,7 @@ describe('Class: AlmaHttpApi', () => {
       // Assess
       expect(error).toBeInstanceOf(AlmaUnavailableError);
       expect(error.message).toMatch(/network error \(ECONNREFUSED\)/);
+      expect((error as AlmaUnavailableError).kind).toBe('unavailable');
       expect(infos.map((info) => info.reason)).toEqual(['network']);
     });
   });

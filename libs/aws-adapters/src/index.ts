@@ -1,7 +1,8 @@
 // The public surface: exactly what other projects import. Test fakes and fixtures come from './testing' only;
 // anything else is the library's own and its tests import it from the file that declares it.
 export { createDocumentClient, createSnsClient, createSqsClient } from './lib/aws-clients';
-export { type CacheTableNames, DynamoDbCacheStore } from './lib/dynamodb-cache-store';
+export { DynamoDbCacheStore } from './lib/dynamodb-cache-store';
+export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
@@ -20,6 +21,6 @@ export {
 export { SnsChangePublisher } from './lib/sns-change-publisher';
 export { cacheTransitionOf, InvalidStreamRecordError } from './lib/cache-stream-record';
 export { type CacheReaderTableNames, DynamoDbCacheReader } from './lib/dynamodb-cache-reader';
-export { SNS_MAX_MESSAGE_BYTES, SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
+export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';

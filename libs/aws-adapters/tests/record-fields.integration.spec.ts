@@ -2,9 +2,6 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DEFAULT_EXPIRY_POLICY,
   InvalidEventError,
-  isCacheAttributeName,
-  ITEM_KINDS,
-  ITEM_SHAPES,
   type ItemSyncDeps,
   MalformedEventError,
   RecordLoan,
@@ -12,7 +9,6 @@ import {
 } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryAlmaApi, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, DynamoDbCacheStore } from '../src';
-import { CACHE_ATTRIBUTES } from '../src/lib/dynamodb-cache-store';
 import { countingDocumentClient, createCacheTables } from '../src/testing';
 
 const LOAN_ID = '7391500230004561';
@@ -23,20 +19,6 @@ const loanCreatedWith = (fields: Record<string, unknown>, variation: Parameters<
   Object.assign(body.item_loan, fields);
   return JSON.stringify(body);
 };
-
-describe('Function: isCacheAttributeName', () => {
-  it("reserves every attribute the DynamoDB store adds and every id-set and key name", () => {
-    for (const kind of ITEM_KINDS) {
-      for (const name of Object.values(CACHE_ATTRIBUTES)) expect(isCacheAttributeName(name, kind)).toBe(true);
-      for (const shape of Object.values(ITEM_SHAPES)) {
-        expect(isCacheAttributeName(shape.userIdsAttribute, kind)).toBe(true);
-        expect(isCacheAttributeName(shape.removedIdsAttribute, kind)).toBe(true);
-      }
-      expect(isCacheAttributeName(ITEM_SHAPES[kind].idField, kind)).toBe(false);
-    }
-    expect(isCacheAttributeName('fee_id', 'fee')).toBe(true);
-  });
-});
 
 // The domain's refusals, proven where they matter: on DynamoDB Local, through the real store.
 describe('Integration: Alma fields the cache must not store, on DynamoDB', () => {

@@ -1,6 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type CacheChange, detectCacheChanges, type ItemRecord } from '@alma-cache/cache-domain';
 import { SnsChangePublisher } from '../src';
+import { changeAttributes } from '../src/lib/sns-change-publisher';
 import { createTopic, drainQueue, subscribeQueue } from '../src/testing';
 
 const request = (status: string, eventId: string, tombstone = false, { itemId = '8812300040004561', place = 2 } = {}): ItemRecord => ({
@@ -16,6 +17,57 @@ const request = (status: string, eventId: string, tombstone = false, { itemId = 
 });
 
 const changeOf = (before: ItemRecord | undefined, after: ItemRecord): CacheChange => detectCacheChanges({ before, after })[0];
+
+const LOAN = '7391500230004561';
+const loan: ItemRecord = {
+  kind: 'loan',
+  itemId: LOAN,
+  userPrimaryId: 'PAT0042X',
+  eventId: 'l1',
+  eventType: 'LOAN_CREATED',
+  eventTime: '2026-11-25T08:47:19.377Z',
+  tombstone: false,
+  expiresAt: 1_800_000_000,
+  fields: { loan_id: LOAN, user_id: 'PAT0042X', title: 'TAOCP', loan_status: 'ACTIVE' },
+};
+
+describe('Function: changeAttributes', () => {
+  it('gives a request the status after the change, for filtering on ON_HOLD_SHELF', () => {
+    // Prepare
+    const change = changeOf(request('NOT_STARTED', 'e1'), request('ON_HOLD_SHELF', 'e2'));
+
+    // Act
+    const attributes = changeAttributes(change);
+
+    // Assess
+    expect(attributes).toEqual({
+      entity: 'request',
+      change: 'request.status-changed',
+      patron: 'pat0042x',
+      recordId: '8812300040004561',
+      source: 'webhook',
+      status: 'ON_HOLD_SHELF',
+    });
+  });
+
+  it('gives a request deleted outright its last status, and a loan no status', () => {
+    // Prepare
+    const [deleted] = detectCacheChanges({ before: request('ON_HOLD_SHELF', 'e1') });
+    const [created] = detectCacheChanges({ after: loan });
+
+    // Act / Assess
+    expect(changeAttributes(deleted)['status']).toBe('ON_HOLD_SHELF');
+    expect(changeAttributes(created)).toEqual({ entity: 'loan', change: 'loan.created', patron: 'pat0042x', recordId: LOAN, source: 'webhook' });
+  });
+
+  it('names the record for updated events too, so a subscriber can follow one record', () => {
+    // Prepare
+    const update = changeOf(request('NOT_STARTED', 'e1'), request('NOT_STARTED', 'e2', false, { place: 1 }));
+
+    // Act / Assess
+    expect(changeAttributes(update)).toMatchObject({ change: 'request.updated', recordId: '8812300040004561', status: 'NOT_STARTED' });
+  });
+});
 
 describe('Class: SnsChangePublisher', () => {
   const sns = new SNSClient({});

@@ -1,7 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { AlmaEventType, InvalidWebhookIdError, MAX_IDENTIFIER_LENGTH } from '@alma-cache/cache-domain';
+import { AlmaEventType, InvalidWebhookIdError, MAX_IDENTIFIER_LENGTH, MAX_WEBHOOK_BYTES } from '@alma-cache/cache-domain';
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
-import { SNS_MAX_MESSAGE_BYTES, SnsWebhookPublisher, WebhookTooLargeError } from '../src';
+import { SnsWebhookPublisher, WebhookTooLargeError } from '../src';
 import { createTopic, drainQueue, subscribeQueue } from '../src/testing';
 
 // Against moto's SNS and SQS (the global setup points AWS_ENDPOINT_URL at it).
@@ -78,7 +78,7 @@ describe('Class: SnsWebhookPublisher', () => {
     // Prepare
     const send = jest.spyOn(sns, 'send');
     const publisher = new SnsWebhookPublisher(sns, topicArns);
-    const body = `{"event":{"value":"LOAN_CREATED"},"pad":"${'x'.repeat(SNS_MAX_MESSAGE_BYTES)}"}`;
+    const body = `{"event":{"value":"LOAN_CREATED"},"pad":"${'x'.repeat(MAX_WEBHOOK_BYTES)}"}`;
 
     // Act
     const act = publisher.publish({ topic: 'LOAN_CREATED', eventType: 'LOAN_CREATED', body });

@@ -5,12 +5,13 @@ export {
   AlmaInvalidIdentifierError,
   AlmaRequestError,
   AlmaUnavailableError,
+  type AlmaUnavailableKind,
   AlmaUserNotFoundError,
 } from './lib/alma-api.errors';
 export type { AlmaApi, AlmaRecord } from './lib/alma-api.port';
 export type { AlmaCallBudget } from './lib/alma-call-budget.port';
 export type { UnknownPatrons } from './lib/unknown-patrons.port';
-export { AlmaEventType, parseItemEvent, userCacheKey, WEBHOOK_SHAPES } from './lib/alma-event';
+export { AlmaEventType, MAX_WEBHOOK_BYTES, parseItemEvent, userCacheKey, WEBHOOK_SHAPES } from './lib/alma-event';
 export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/cache-record';
 export { isCacheAttributeName, recordOwner } from './lib/record-fields';
 export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/identifier';
@@ -41,13 +42,7 @@ export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh-
 export type { RefreshDeps } from './lib/refresh-support';
 export { RefreshUser } from './lib/refresh-user.use-case';
 export { RefreshItem } from './lib/refresh-item.use-case';
-export {
-  type CacheChange,
-  type CacheItemTransition,
-  changeAttributes,
-  detectCacheChanges,
-  InconsistentTransitionError,
-} from './lib/cache-change';
+export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/cache-change';
 export type { ChangePublisher } from './lib/change-publisher.port';
 export { PublishCacheChanges } from './lib/publish-cache-changes.use-case';
 export type { CachedItem, CachedPatronRecord, CacheReader } from './lib/cache-reader.port';

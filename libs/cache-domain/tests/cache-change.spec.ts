@@ -3,7 +3,6 @@ import {
   type CacheChange,
   type CacheItemTransition,
   type ChangePublisher,
-  changeAttributes,
   detectCacheChanges,
   InconsistentTransitionError,
   type ItemRecord,
@@ -453,41 +452,6 @@ describe('Function: detectCacheChanges', () => {
     expect(lifeOf(HOLD)).toEqual(['request.created', 'request.status-changed', 'request.removed']);
     expect(lifeOf(CANCELED_HOLD)).toEqual([]);
     expect(produced).toHaveLength(7);
-  });
-});
-
-describe('Function: changeAttributes', () => {
-  it('gives a request the status after the change, for filtering on ON_HOLD_SHELF', () => {
-    // Prepare
-    const [change] = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_PLACED_ON_SHELF') });
-
-    // Act / Assess
-    expect(changeAttributes(change)).toEqual({
-      entity: 'request',
-      change: 'request.status-changed',
-      patron: 'pat0042x',
-      recordId: HOLD,
-      source: 'webhook',
-      status: 'ON_HOLD_SHELF',
-    });
-  });
-
-  it('gives a request deleted outright its last status, and a loan no status', () => {
-    // Prepare
-    const [deleted] = detectCacheChanges({ before: version('REQUEST_PLACED_ON_SHELF') });
-    const [loan] = detectCacheChanges({ after: version('LOAN_CREATED') });
-
-    // Act / Assess
-    expect(changeAttributes(deleted)['status']).toBe('ON_HOLD_SHELF');
-    expect(changeAttributes(loan)).toEqual({ entity: 'loan', change: 'loan.created', patron: 'pat0042x', recordId: LOAN, source: 'webhook' });
-  });
-
-  it('names the record for updated events too, so a subscriber can follow one record', () => {
-    // Prepare
-    const [update] = detectCacheChanges({ before: version('REQUEST_CREATED'), after: version('REQUEST_CREATED', { eventId: 'q', set: { place_in_queue: 1 } }) });
-
-    // Act / Assess
-    expect(changeAttributes(update)).toMatchObject({ change: 'request.updated', recordId: HOLD, status: 'NOT_STARTED' });
   });
 });
 

@@ -1,6 +1,8 @@
 import {
+  AlmaBudgetExhaustedError,
   AlmaRequestError,
   AlmaUnavailableError,
+  type AlmaUnavailableKind,
   GetPatron,
   GetPatronItem,
   InvalidPatronQueryError,
@@ -11,7 +13,6 @@ import {
   type PatronQueryDeps,
   QueuePatronRefresh,
 } from '../src';
-import { almaUnavailability } from '../src/lib/patron-query-rules';
 import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '../src/testing';
 
 const NOW = '2026-11-21T10:00:00.000Z';
@@ -135,7 +136,7 @@ describe('Class: GetPatron', () => {
     expect(answer.refresh).toEqual({ queued: false, error: failure });
   });
 
-  it.each([
+  it.each<[string, number | undefined, AlmaUnavailableKind, number]>([
     ['HTTP 429 throttled: PER_SECOND_THRESHOLD …', undefined, 'throttled', 2],
     ['GET …/loans failed 2 time(s); last: HTTP 429 throttled: …; Alma asked to wait 12 s', 12, 'throttled', 12],
     ["Alma's daily API request threshold is reached (DAILY_THRESHOLD …)", undefined, 'daily-limit', 3600],
@@ -145,7 +146,7 @@ describe('Class: GetPatron', () => {
     // Prepare
     const { alma, refreshQueue, deps } = makeQuery();
     alma.seed('PAT0042X');
-    alma.failNext(new AlmaUnavailableError(reason, hint));
+    alma.failNext(new AlmaUnavailableError(reason, hint, unavailability));
 
     // Act
     const act = new GetPatron(deps).execute('PAT0042X');
@@ -371,11 +372,28 @@ describe('Class: QueuePatronRefresh', () => {
   });
 });
 
-describe('Function: almaUnavailability', () => {
-  it('reads the per-second and daily thresholds from the error codes Alma names', () => {
+describe('Class: AlmaUnavailableError', () => {
+  it('is of the kind its maker says, whatever words its reason holds: an outage unless told otherwise', () => {
+    // Act
+    const misleading = new AlmaUnavailableError('HTTP 429 throttled: DAILY_THRESHOLD');
+    const budget = new AlmaBudgetExhaustedError(10, 20_000);
+
     // Assess
-    expect(almaUnavailability(new AlmaUnavailableError('… PER_SECOND_THRESHOLD …'))).toBe('throttled');
-    expect(almaUnavailability(new AlmaUnavailableError('… DAILY_THRESHOLD …'))).toBe('daily-limit');
-    expect(almaUnavailability(new AlmaUnavailableError('network error (ECONNREFUSED)'))).toBe('unavailable');
+    expect(misleading.kind).toBe('unavailable');
+    expect(budget.kind).toBe('throttled');
+  });
+
+  it("answers a query with the error's kind, not one read from its reason", async () => {
+    // Prepare
+    const { alma, deps } = makeQuery();
+    alma.seed('PAT0042X');
+    alma.failNext(new AlmaUnavailableError('HTTP 503 (the body mentioned DAILY_THRESHOLD)', undefined, 'unavailable'));
+
+    // Act
+    const error = await new GetPatron(deps).execute('PAT0042X').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(PatronDataUnavailableError);
+    expect(error).toMatchObject({ unavailability: 'unavailable', retryAfterSeconds: 30 });
   });
 });

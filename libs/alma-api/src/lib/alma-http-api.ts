@@ -5,6 +5,7 @@ import {
   ITEM_SHAPES,
   type AlmaApi,
   type AlmaRecord,
+  type AlmaUnavailableKind,
   type ItemKind,
 } from '@alma-cache/cache-domain';
 import {
@@ -54,6 +55,8 @@ interface RetryOutcome {
   readonly retry: AlmaRetryReason;
   readonly description: string;
   readonly retryAfterSeconds?: number;
+  /** What the AlmaUnavailableError says if this is the last attempt. */
+  readonly kind: AlmaUnavailableKind;
 }
 
 /** Alma refused the key (401) and the caller can re-read it: the request may be sent once more with a new one. */
@@ -207,12 +210,14 @@ export class AlmaHttpApi implements AlmaApi {
         throw new AlmaUnavailableError(
           `GET ${target.path}: ${outcome.description}; Alma asked to wait ${outcome.retryAfterSeconds} s`,
           outcome.retryAfterSeconds,
+          outcome.kind,
         );
       }
       if (attempt >= this.options.maxAttempts) {
         throw new AlmaUnavailableError(
           `GET ${target.path} failed ${attempt} time(s); last: ${outcome.description}`,
           lastRetryAfter,
+          outcome.kind,
         );
       }
       const { backoffBaseMs, backoffMaxMs, random } = this.options;
@@ -257,8 +262,8 @@ export class AlmaHttpApi implements AlmaApi {
       return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       if (abandoned?.aborted) throw new ListAbandoned();
-      if (timedOut) return { retry: 'timeout', description: `no reply within ${this.options.timeoutMs} ms` };
-      return { retry: 'network', description: `network error (${redact(networkErrorText(error), key)})` };
+      if (timedOut) return { retry: 'timeout', description: `no reply within ${this.options.timeoutMs} ms`, kind: 'unavailable' };
+      return { retry: 'network', description: `network error (${redact(networkErrorText(error), key)})`, kind: 'unavailable' };
     } finally {
       clearTimeout(timer);
       abandoned?.removeEventListener('abort', stop);
@@ -286,11 +291,16 @@ export class AlmaHttpApi implements AlmaApi {
     if (status === 429) {
       this.counters.throttled += 1;
       if (errors.some((error) => error.errorCode === 'DAILY_THRESHOLD')) {
-        throw new AlmaUnavailableError(`Alma's daily API request threshold is reached (${detail})`, retryAfterSeconds);
+        throw new AlmaUnavailableError(`Alma's daily API request threshold is reached (${detail})`, retryAfterSeconds, 'daily-limit');
       }
-      return { retry: 429, description: `HTTP 429 throttled: ${detail}`, retryAfterSeconds };
+      return { retry: 429, description: `HTTP 429 throttled: ${detail}`, retryAfterSeconds, kind: 'throttled' };
     }
-    if (status >= 500) return { retry: status, description: `HTTP ${status}: ${detail}`, retryAfterSeconds };
+    if (status >= 500) {
+      // Alma's threshold codes say what happened whatever the status they came with.
+      const codes = errors.map((error) => error.errorCode);
+      const kind = codes.includes('DAILY_THRESHOLD') ? 'daily-limit' : codes.includes('PER_SECOND_THRESHOLD') ? 'throttled' : 'unavailable';
+      return { retry: status, description: `HTTP ${status}: ${detail}`, retryAfterSeconds, kind };
+    }
     if (status === 401) return { keyRejected: detail };
 
     const codes = new Set(errors.map((error) => error.errorCode));

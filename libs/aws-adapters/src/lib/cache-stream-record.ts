@@ -1,8 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type CacheItemTransition, ITEM_SHAPES, type ItemRecord, WEBHOOK_SHAPES } from '@alma-cache/cache-domain';
+import { type CacheItemTransition, type ItemRecord, WEBHOOK_SHAPES } from '@alma-cache/cache-domain';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { CACHE_ATTRIBUTES } from './dynamodb-cache-store';
+import { CACHE_ATTRIBUTES, ITEM_TABLES } from './table-schema';
 
 type Image = Record<string, unknown>;
 type StreamedKind = 'loan' | 'request';
@@ -11,8 +11,8 @@ type Fail = (reason: string) => never;
 // How DynamoDbCacheStore lays out the records whose streams publish changes: the table key, and the Alma field
 // that names the patron.
 const STREAMED_TABLES = {
-  loan: { keyAttribute: ITEM_SHAPES.loan.keyAttribute, userField: WEBHOOK_SHAPES.loan.userField },
-  request: { keyAttribute: ITEM_SHAPES.request.keyAttribute, userField: WEBHOOK_SHAPES.request.userField },
+  loan: { keyAttribute: ITEM_TABLES.loan.keyAttribute, userField: WEBHOOK_SHAPES.loan.userField },
+  request: { keyAttribute: ITEM_TABLES.request.keyAttribute, userField: WEBHOOK_SHAPES.request.userField },
 } as const satisfies Record<StreamedKind, { keyAttribute: string; userField: string }>;
 
 const CACHE_ONLY = new Set<string>(Object.values(CACHE_ATTRIBUTES));

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AlmaBudgetExhaustedError, type AlmaCallBudget, type UnknownPatrons } from '@alma-cache/cache-domain';
+import { ALMA_GUARD_ATTRIBUTES } from './table-schema';
 
 /**
  * The Alma guard table (one per stage, owned by the cache-update stack): small items that protect the institution's
@@ -9,9 +10,7 @@ import { AlmaBudgetExhaustedError, type AlmaCallBudget, type UnknownPatrons } fr
  * - `unknown/<patron key>`: a patron Alma said it does not know, until `expires_at`.
  * `/` cannot occur in a patron id (the identifier rule), so the two kinds never collide.
  */
-export const ALMA_GUARD_KEY = 'guard_key';
-
-const EXPIRES_AT = 'expires_at';
+const { key: GUARD_KEY, calls: CALLS, expiresAt: EXPIRES_AT } = ALMA_GUARD_ATTRIBUTES;
 
 /**
  * The negative cache on the Alma guard table: one `PutItem` to remember, one `GetItem` to ask. A verdict counts until
@@ -28,12 +27,12 @@ export class DynamoDbUnknownPatrons implements UnknownPatrons {
   ) {}
 
   public async isUnknown(userKey: string, nowSeconds: number): Promise<boolean> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { [ALMA_GUARD_KEY]: `unknown/${userKey}` } }));
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { [GUARD_KEY]: `unknown/${userKey}` } }));
     return typeof Item?.[EXPIRES_AT] === 'number' && Item[EXPIRES_AT] > nowSeconds;
   }
 
   public async remember(userKey: string, untilSeconds: number): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { [ALMA_GUARD_KEY]: `unknown/${userKey}`, [EXPIRES_AT]: untilSeconds } }));
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { [GUARD_KEY]: `unknown/${userKey}`, [EXPIRES_AT]: untilSeconds } }));
   }
 }
 
@@ -102,9 +101,9 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [ALMA_GUARD_KEY]: `calls/${second}` },
-          UpdateExpression: 'ADD calls :one SET #expires = if_not_exists(#expires, :expires)',
-          ConditionExpression: 'attribute_not_exists(calls) OR calls < :limit',
+          Key: { [GUARD_KEY]: `calls/${second}` },
+          UpdateExpression: `ADD ${CALLS} :one SET #expires = if_not_exists(#expires, :expires)`,
+          ConditionExpression: `attribute_not_exists(${CALLS}) OR ${CALLS} < :limit`,
           ExpressionAttributeNames: { '#expires': EXPIRES_AT },
           // A counter is useless a second later; TTL removes it within a day or two.
           ExpressionAttributeValues: { ':one': 1, ':limit': this.options.callsPerSecond, ':expires': second + 60 },

@@ -1,12 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  type CacheReader,
-  type CachedItem,
-  type CachedPatronRecord,
-  ITEM_SHAPES,
-  type ItemKind,
-} from '@alma-cache/cache-domain';
-import { CACHE_ATTRIBUTES, ITEM_TABLE_ROLES } from './dynamodb-cache-store';
+import { type CacheReader, type CachedItem, type CachedPatronRecord, ITEM_SHAPES, type ItemKind } from '@alma-cache/cache-domain';
+import { CACHE_ATTRIBUTES, ITEM_TABLES, USER_KEY } from './table-schema';
 
 /** The tables the query API reads: the patrons and all three kinds of record. */
 export interface CacheReaderTableNames {
@@ -86,10 +80,10 @@ export class DynamoDbCacheReader implements CacheReader {
   }
 
   public async readPatron(userKey: string): Promise<CachedPatronRecord | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { primary_id: userKey } }));
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey } }));
     if (!Item) return undefined;
     // Empty string sets cannot be stored, so an absent attribute is an empty set.
-    const set = (kind: ItemKind): ReadonlySet<string> => (Item[ITEM_SHAPES[kind].userIdsAttribute] as Set<string> | undefined) ?? new Set();
+    const set = (kind: ItemKind): ReadonlySet<string> => (Item[ITEM_TABLES[kind].userIdsAttribute] as Set<string> | undefined) ?? new Set();
     const ids = { loan: set('loan'), request: set('request'), fee: set('fee') };
     const refreshedAt = Item[CACHE_ATTRIBUTES.refreshedAt];
     const expiresAt = Item[CACHE_ATTRIBUTES.expiresAt];
@@ -102,7 +96,7 @@ export class DynamoDbCacheReader implements CacheReader {
   }
 
   public async readItem(kind: ItemKind, itemId: string): Promise<CachedItem | undefined> {
-    const { keyAttribute } = ITEM_SHAPES[kind];
+    const { keyAttribute } = ITEM_TABLES[kind];
     const { Item } = await this.client.send(new GetCommand({ TableName: this.itemTable(kind), Key: { [keyAttribute]: itemId } }));
     return Item ? toCachedItem(kind, Item) : undefined;
   }
@@ -124,7 +118,7 @@ export class DynamoDbCacheReader implements CacheReader {
 
   private async readChunk(kind: ItemKind, ids: readonly string[]): Promise<CachedItem[]> {
     const table = this.itemTable(kind);
-    const { keyAttribute } = ITEM_SHAPES[kind];
+    const { keyAttribute } = ITEM_TABLES[kind];
     const items: CachedItem[] = [];
     let keys: Item[] = ids.map((id) => ({ [keyAttribute]: id }));
     for (let attempt = 1; ; attempt += 1) {
@@ -139,13 +133,14 @@ export class DynamoDbCacheReader implements CacheReader {
   }
 
   private itemTable(kind: ItemKind): string {
-    return this.tables[ITEM_TABLE_ROLES[kind]];
+    return this.tables[ITEM_TABLES[kind].role];
   }
 }
 
 /** A stored record as the domain reads it: Alma's fields, and what the cache says about them apart. */
 const toCachedItem = (kind: ItemKind, item: Item): CachedItem => {
-  const { keyAttribute, idField } = ITEM_SHAPES[kind];
+  const { keyAttribute } = ITEM_TABLES[kind];
+  const { idField } = ITEM_SHAPES[kind];
   const fields: Item = { ...item };
   for (const name of ADDED_ATTRIBUTES) delete fields[name];
   if (keyAttribute !== idField) delete fields[keyAttribute];

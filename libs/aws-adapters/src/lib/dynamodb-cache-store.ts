@@ -4,7 +4,6 @@ import {
   type CacheStore,
   type CachedUser,
   ITEM_KINDS,
-  ITEM_SHAPES,
   type ItemKind,
   type ItemRecord,
   recordOwner,
@@ -14,42 +13,10 @@ import {
   type UserSnapshot,
   type WriteResult,
 } from '@alma-cache/cache-domain';
-
-/**
- * The DynamoDB tables behind the cache, by role. A service names only the tables it uses: the webhook service
- * has no Fees table, the refresh service takes no refresh claims.
- */
-export interface CacheTableNames {
-  readonly users: string;
-  readonly loans: string;
-  readonly requests: string;
-  readonly fees?: string;
-  readonly refreshClaims?: string;
-}
-
-/**
- * Attributes the cache adds to each Alma record. `expires_at` is the tables' TTL attribute.
- * Names are snake_case like Alma's own fields, so consumers read one style.
- */
-export const CACHE_ATTRIBUTES = {
-  eventId: 'alma_event_id',
-  eventType: 'alma_event_type',
-  eventTime: 'alma_event_time',
-  expiresAt: 'expires_at',
-  tombstone: 'tombstone',
-  /** On the User: bumped by every id-set change, for the refresh's optimistic write. */
-  userVersion: 'user_version',
-  /** On the User: when a refresh last completed; absent while the first one runs. */
-  refreshedAt: 'refreshed_at',
-} as const;
+import { CACHE_ATTRIBUTES, type CacheTableNames, CLAIM_ATTRIBUTES, ITEM_TABLES, USER_KEY } from './table-schema';
 
 const A = CACHE_ATTRIBUTES;
-
-/** On a refresh claim: set once the claimant's refresh request was sent, so a redelivery does not send it again. */
-export const CLAIM_SENT_ATTRIBUTE = 'sent';
-
-/** Which of the cache's tables holds each kind of record. */
-export const ITEM_TABLE_ROLES = { loan: 'loans', request: 'requests', fee: 'fees' } as const satisfies Record<ItemKind, keyof CacheTableNames>;
+const C = CLAIM_ATTRIBUTES;
 
 /**
  * The CacheStore on DynamoDB. Every method is a single conditional PutItem or UpdateItem: no reads, no
@@ -66,7 +33,7 @@ export class DynamoDbCacheStore implements CacheStore {
   ) {}
 
   public async writeItem(record: ItemRecord): Promise<WriteResult> {
-    const { keyAttribute } = ITEM_SHAPES[record.kind];
+    const { keyAttribute } = ITEM_TABLES[record.kind];
     // Newer time wins; the same event may land again; on a tie a tombstone beats a live record. A record
     // without an event time (written by an older stack) is always superseded.
     const tieBreak = record.tombstone ? '(#id = :id OR attribute_not_exists(#tombstone))' : '#id = :id';
@@ -115,7 +82,7 @@ export class DynamoDbCacheStore implements CacheStore {
     record: ItemRecord,
     userKey: string,
   ): Promise<'another-patron' | { condition: string; names: Record<string, string>; values: Record<string, unknown> }> {
-    const { keyAttribute } = ITEM_SHAPES[record.kind];
+    const { keyAttribute } = ITEM_TABLES[record.kind];
     const { Item: current } = await this.client.send(
       new GetCommand({ TableName: this.itemTable(record.kind), Key: { [keyAttribute]: record.itemId }, ConsistentRead: true }),
     );
@@ -130,13 +97,13 @@ export class DynamoDbCacheStore implements CacheStore {
   }
 
   public async linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult> {
-    const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+    const { userIdsAttribute, removedIdsAttribute } = ITEM_TABLES[kind];
     const failure = await this.conditionally(
       new UpdateCommand({
         TableName: this.tables.users,
-        Key: { primary_id: userKey },
+        Key: { [USER_KEY]: userKey },
         UpdateExpression: 'ADD #ids :ids, #version :one',
-        ConditionExpression: 'attribute_exists(primary_id) AND NOT contains(#removed, :id)',
+        ConditionExpression: `attribute_exists(${USER_KEY}) AND NOT contains(#removed, :id)`,
         ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute, '#version': A.userVersion },
         ExpressionAttributeValues: { ':ids': new Set([itemId]), ':id': itemId, ':one': 1 },
         // Tells the two reasons apart on the rare failure path without a read.
@@ -148,13 +115,13 @@ export class DynamoDbCacheStore implements CacheStore {
   }
 
   public async unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>> {
-    const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+    const { userIdsAttribute, removedIdsAttribute } = ITEM_TABLES[kind];
     const failure = await this.conditionally(
       new UpdateCommand({
         TableName: this.tables.users,
-        Key: { primary_id: userKey },
+        Key: { [USER_KEY]: userKey },
         UpdateExpression: 'DELETE #ids :ids ADD #removed :ids, #version :one',
-        ConditionExpression: 'attribute_exists(primary_id)',
+        ConditionExpression: `attribute_exists(${USER_KEY})`,
         ExpressionAttributeNames: { '#ids': userIdsAttribute, '#removed': removedIdsAttribute, '#version': A.userVersion },
         ExpressionAttributeValues: { ':ids': new Set([itemId]), ':one': 1 },
       }),
@@ -166,11 +133,11 @@ export class DynamoDbCacheStore implements CacheStore {
     const failure = await this.conditionally(
       new PutCommand({
         TableName: this.table('refreshClaims'),
-        Item: { primary_id: claim.userKey, claimant: claim.claimant, [A.expiresAt]: claim.untilSeconds },
+        Item: { [USER_KEY]: claim.userKey, [C.claimant]: claim.claimant, [A.expiresAt]: claim.untilSeconds },
         // TTL deletes lazily (hours late), so an expired claim is recognised by its time, not its absence. The same
         // claimant may claim again only while its request is unsent: a retry after a failed send, not a redelivery.
-        ConditionExpression: 'attribute_not_exists(primary_id) OR #expires <= :now OR (claimant = :claimant AND attribute_not_exists(#sent))',
-        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': CLAIM_SENT_ATTRIBUTE },
+        ConditionExpression: `attribute_not_exists(${USER_KEY}) OR #expires <= :now OR (${C.claimant} = :claimant AND attribute_not_exists(#sent))`,
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent },
         ExpressionAttributeValues: { ':now': claim.nowSeconds, ':claimant': claim.claimant },
       }),
     );
@@ -181,11 +148,11 @@ export class DynamoDbCacheStore implements CacheStore {
     await this.conditionally(
       new UpdateCommand({
         TableName: this.table('refreshClaims'),
-        Key: { primary_id: userKey },
+        Key: { [USER_KEY]: userKey },
         UpdateExpression: 'SET #sent = :true',
         // Someone else's claim (this one expired and was taken) is theirs to mark.
-        ConditionExpression: 'claimant = :claimant',
-        ExpressionAttributeNames: { '#sent': CLAIM_SENT_ATTRIBUTE },
+        ConditionExpression: `${C.claimant} = :claimant`,
+        ExpressionAttributeNames: { '#sent': C.sent },
         ExpressionAttributeValues: { ':claimant': claimant, ':true': true },
       }),
     );
@@ -195,21 +162,21 @@ export class DynamoDbCacheStore implements CacheStore {
     await this.conditionally(
       new PutCommand({
         TableName: this.tables.users,
-        Item: { primary_id: userKey, [A.userVersion]: 0, [A.expiresAt]: expiresAt },
-        ConditionExpression: 'attribute_not_exists(primary_id)',
+        Item: { [USER_KEY]: userKey, [A.userVersion]: 0, [A.expiresAt]: expiresAt },
+        ConditionExpression: `attribute_not_exists(${USER_KEY})`,
       }),
     );
   }
 
   public async readUser(userKey: string): Promise<CachedUser | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tables.users, Key: { primary_id: userKey }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
     // Empty string sets cannot be stored, so an absent attribute is an empty set.
     const set = (name: string): ReadonlySet<string> => (Item[name] as Set<string> | undefined) ?? new Set();
     const bySet = (attribute: 'userIdsAttribute' | 'removedIdsAttribute') =>
-      Object.fromEntries(ITEM_KINDS.map((kind) => [kind, set(ITEM_SHAPES[kind][attribute])])) as Record<ItemKind, ReadonlySet<string>>;
+      Object.fromEntries(ITEM_KINDS.map((kind) => [kind, set(ITEM_TABLES[kind][attribute])])) as Record<ItemKind, ReadonlySet<string>>;
     return {
       userKey,
       ids: bySet('userIdsAttribute'),
@@ -221,13 +188,13 @@ export class DynamoDbCacheStore implements CacheStore {
 
   public async replaceUser(snapshot: UserSnapshot, expectedVersion: number): Promise<boolean> {
     const item: Record<string, unknown> = {
-      primary_id: snapshot.userKey,
+      [USER_KEY]: snapshot.userKey,
       [A.userVersion]: expectedVersion + 1,
       [A.refreshedAt]: snapshot.refreshedAt,
       [A.expiresAt]: snapshot.expiresAt,
     };
     for (const kind of ITEM_KINDS) {
-      const { userIdsAttribute, removedIdsAttribute } = ITEM_SHAPES[kind];
+      const { userIdsAttribute, removedIdsAttribute } = ITEM_TABLES[kind];
       if (snapshot.ids[kind].size > 0) item[userIdsAttribute] = new Set(snapshot.ids[kind]);
       if (snapshot.removedIds[kind].size > 0) item[removedIdsAttribute] = new Set(snapshot.removedIds[kind]);
     }
@@ -239,7 +206,7 @@ export class DynamoDbCacheStore implements CacheStore {
 
   public async deleteUser(userKey: string, expectedVersion: number): Promise<boolean> {
     const failure = await this.conditionally(
-      new DeleteCommand({ TableName: this.tables.users, Key: { primary_id: userKey }, ...this.versionCondition(expectedVersion) }),
+      new DeleteCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey }, ...this.versionCondition(expectedVersion) }),
     );
     return !failure;
   }
@@ -249,14 +216,14 @@ export class DynamoDbCacheStore implements CacheStore {
     return {
       // Records written before versions existed have none: that reads as 0.
       ConditionExpression:
-        version === 0 ? 'attribute_exists(primary_id) AND (attribute_not_exists(#version) OR #version = :version)' : '#version = :version',
+        version === 0 ? `attribute_exists(${USER_KEY}) AND (attribute_not_exists(#version) OR #version = :version)` : '#version = :version',
       ExpressionAttributeNames: { '#version': A.userVersion },
       ExpressionAttributeValues: { ':version': version },
     };
   }
 
   private itemTable(kind: ItemKind): string {
-    return this.table(ITEM_TABLE_ROLES[kind]);
+    return this.table(ITEM_TABLES[kind].role);
   }
 
   private table(role: keyof CacheTableNames): string {

@@ -1,13 +1,17 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type AlmaEventType, identifierProblem, InvalidWebhookIdError, type WebhookPublication, type WebhookPublisher } from '@alma-cache/cache-domain';
-
-/** SNS's limit for one message, body and attributes together. */
-export const SNS_MAX_MESSAGE_BYTES = 262_144;
+import {
+  type AlmaEventType,
+  identifierProblem,
+  InvalidWebhookIdError,
+  MAX_WEBHOOK_BYTES,
+  type WebhookPublication,
+  type WebhookPublisher,
+} from '@alma-cache/cache-domain';
 
 /** A webhook SNS would refuse however often it is sent: the receiver answers 413 rather than have Alma retry it. */
 export class WebhookTooLargeError extends Error {
   public constructor(public readonly bytes: number) {
-    super(`the webhook is ${bytes} bytes with its attributes; an SNS message holds at most ${SNS_MAX_MESSAGE_BYTES}`);
+    super(`the webhook is ${bytes} bytes with its attributes; an SNS message holds at most ${MAX_WEBHOOK_BYTES}`);
     this.name = 'WebhookTooLargeError';
   }
 }
@@ -40,7 +44,7 @@ export class SnsWebhookPublisher implements WebhookPublisher {
     const bytes =
       Buffer.byteLength(publication.body, 'utf8') +
       Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value), 0);
-    if (bytes > SNS_MAX_MESSAGE_BYTES) throw new WebhookTooLargeError(bytes);
+    if (bytes > MAX_WEBHOOK_BYTES) throw new WebhookTooLargeError(bytes);
 
     const { MessageId } = await this.client.send(
       new PublishCommand({

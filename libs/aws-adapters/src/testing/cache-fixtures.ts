@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { createDocumentClient, createSqsClient } from '../lib/aws-clients';
-import type { CacheTableNames } from '../lib/dynamodb-cache-store';
+import { ALMA_GUARD_ATTRIBUTES, type CacheTableNames, ITEM_TABLES, USER_KEY } from '../lib/table-schema';
 
 /**
  * Fresh, uniquely named cache tables (for tests), keyed as the deploy declares them (the template test in
@@ -18,11 +18,11 @@ export const createCacheTables = async (): Promise<Required<CacheTableNames>> =>
     refreshClaims: `refresh-claims-${suffix}`,
   };
   const keys: Record<keyof CacheTableNames, string> = {
-    users: 'primary_id',
-    loans: 'loan_id',
-    requests: 'request_id',
-    fees: 'fee_id',
-    refreshClaims: 'primary_id',
+    users: USER_KEY,
+    loans: ITEM_TABLES.loan.keyAttribute,
+    requests: ITEM_TABLES.request.keyAttribute,
+    fees: ITEM_TABLES.fee.keyAttribute,
+    refreshClaims: USER_KEY,
   };
   const client = new DynamoDBClient({});
   for (const role of Object.keys(tables) as (keyof CacheTableNames)[]) {
@@ -50,8 +50,8 @@ export const createAlmaGuardTable = async (): Promise<string> => {
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'guard_key', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'guard_key', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: ALMA_GUARD_ATTRIBUTES.key, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: ALMA_GUARD_ATTRIBUTES.key, AttributeType: 'S' }],
     }),
   );
   client.destroy();

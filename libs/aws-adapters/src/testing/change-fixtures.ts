@@ -3,6 +3,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { createSqsClient } from '../lib/aws-clients';
+import { ITEM_TABLES, USER_KEY } from '../lib/table-schema';
 
 /** Cache tables whose Loans and Requests tables stream NEW_AND_OLD_IMAGES, as the foundation's serverless.yml declares. */
 export interface StreamedCacheTables {
@@ -39,10 +40,10 @@ export const createStreamedCacheTables = async (): Promise<StreamedCacheTables> 
   };
   try {
     const tables = { users: `users-${suffix}`, loans: `loans-${suffix}`, requests: `requests-${suffix}`, refreshClaims: `refresh-claims-${suffix}` };
-    await create(tables.users, 'primary_id', false);
-    await create(tables.refreshClaims, 'primary_id', false);
-    const loansStreamArn = await create(tables.loans, 'loan_id', true);
-    const requestsStreamArn = await create(tables.requests, 'request_id', true);
+    await create(tables.users, USER_KEY, false);
+    await create(tables.refreshClaims, USER_KEY, false);
+    const loansStreamArn = await create(tables.loans, ITEM_TABLES.loan.keyAttribute, true);
+    const requestsStreamArn = await create(tables.requests, ITEM_TABLES.request.keyAttribute, true);
     return { ...tables, loansStreamArn, requestsStreamArn };
   } finally {
     client.destroy();

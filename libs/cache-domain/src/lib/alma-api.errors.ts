@@ -7,13 +7,25 @@ export class AlmaUserNotFoundError extends Error {
 }
 
 /**
+ * Why Alma cannot answer now: `throttled` (its per-second limit, HTTP 429, or this stage's own Alma budget),
+ * `daily-limit` (the institution's daily quota is spent) or `unavailable` (5xx, timeouts, network).
+ */
+export const ALMA_UNAVAILABLE_KINDS = ['throttled', 'daily-limit', 'unavailable'] as const;
+export type AlmaUnavailableKind = (typeof ALMA_UNAVAILABLE_KINDS)[number];
+
+/**
  * Alma throttled (HTTP 429), failed (5xx) or timed out on every attempt. Worth retrying later:
- * `retryAfterSeconds` is Alma's hint when it gave one.
+ * `retryAfterSeconds` is Alma's hint when it gave one; `kind` says which of these it was, so callers never read it
+ * from `reason` (which is for people and logs).
+ *
+ * @example
+ * throw new AlmaUnavailableError('GET …/loans failed 3 time(s); last: HTTP 429 throttled: …', 2, 'throttled');
  */
 export class AlmaUnavailableError extends Error {
   public constructor(
     public readonly reason: string,
     public readonly retryAfterSeconds?: number,
+    public readonly kind: AlmaUnavailableKind = 'unavailable',
   ) {
     super(`Alma API unavailable: ${reason}`);
     this.name = 'AlmaUnavailableError';
@@ -41,7 +53,7 @@ export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
     waitedMs: number,
     retryAfterSeconds = 1,
   ) {
-    super(`this stage's Alma budget of ${callsPerSecond} calls/s had no call left for ${waitedMs} ms`, retryAfterSeconds);
+    super(`this stage's Alma budget of ${callsPerSecond} calls/s had no call left for ${waitedMs} ms`, retryAfterSeconds, 'throttled');
     this.name = 'AlmaBudgetExhaustedError';
   }
 }

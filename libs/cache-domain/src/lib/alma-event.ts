@@ -48,7 +48,11 @@ const isObject = (value: unknown): value is JsonObject =>
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
-/** SNS delivers at most 256 KiB: a longer message did not come through SNS (and over 400 KB DynamoDB refuses it). */
+/**
+ * The largest webhook message the stack carries: 256 KiB, what one SNS message holds (body and attributes). The one
+ * copy of that limit: the receiver refuses a larger body, the SNS publisher a larger message, and a longer message
+ * here did not come through SNS (over 400 KB DynamoDB would refuse it).
+ */
 export const MAX_WEBHOOK_BYTES = 262_144;
 
 // RFC 3339 (ISO-8601 with a zone). Date.parse alone also takes "1" (2001), "12/31/2099", 30 February (as 2 March)

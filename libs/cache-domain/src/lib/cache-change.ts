@@ -247,23 +247,3 @@ export const detectCacheChanges = (transition: CacheItemTransition): readonly Ca
     },
   ];
 };
-
-/**
- * The SNS message attributes of a change, so that subscriptions filter without parsing bodies: `entity`,
- * `change`, `patron`, `recordId` (the `loan_id` or `request_id`), `source`, and for requests `status`, the
- * request's status after the change (before it, for a request deleted outright).
- *
- * @example
- * changeAttributes(change); // { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', recordId: '8812300040004561', source: 'webhook', status: 'ON_HOLD_SHELF' }
- */
-export const changeAttributes = (change: CacheChange): Readonly<Record<string, string>> => {
-  const status = (change.new ?? change.old)?.['request_status'];
-  return {
-    entity: change.entity,
-    change: change.change,
-    patron: change.patron,
-    recordId: change.recordId,
-    source: change.source,
-    ...(change.entity === 'request' && typeof status === 'string' && status !== '' ? { status } : {}),
-  };
-};

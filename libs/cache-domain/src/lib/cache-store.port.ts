@@ -81,14 +81,13 @@ export interface CacheStore {
    */
   writeItem(record: ItemRecord): Promise<WriteResult>;
   /**
-   * Adds the item's id to the patron's `loan_ids` / `request_ids`, only if the patron is cached and has not seen
+   * Adds the item's id to the patron's ids of that kind, only if the patron is cached and has not seen
    * the item removed. Alma never reuses a loan or request id, so a removal is final: an older event whose link
    * lands after a concurrent removal must not bring the id back.
    */
   linkItem(userKey: string, kind: ItemKind, itemId: string): Promise<LinkResult>;
   /**
-   * Moves the item's id from the patron's id set to its `removed_loan_ids` / `removed_request_ids`, only if the
-   * patron is cached.
+   * Moves the item's id from the patron's ids of that kind to the ids seen removed, only if the patron is cached.
    */
   unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>>;
   /**

@@ -1,4 +1,4 @@
-import { AlmaBudgetExhaustedError, AlmaUnavailableError } from './alma-api.errors';
+import { AlmaUnavailableError } from './alma-api.errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from './alma-event';
 import { identifierProblem } from './identifier';
@@ -106,21 +106,6 @@ export const sortById = (kind: ItemKind, records: readonly AlmaRecord[]): AlmaRe
 };
 
 /**
- * Why Alma is unavailable, read from the error's reason. The AlmaApi port has no structured field for it, so this
- * reads the words Alma's own error codes put there (`PER_SECOND_THRESHOLD`, `DAILY_THRESHOLD`) and the HTTP status
- * the client names (`HTTP 429`); anything else is an outage.
- *
- * @example
- * almaUnavailability(new AlmaUnavailableError('GET …/loans failed 2 time(s); last: HTTP 429 throttled: …')); // 'throttled'
- */
-export const almaUnavailability = (error: AlmaUnavailableError): AlmaUnavailability => {
-  if (error instanceof AlmaBudgetExhaustedError) return 'throttled';
-  if (/DAILY_THRESHOLD|daily API request threshold/i.test(error.reason)) return 'daily-limit';
-  if (/\bHTTP 429\b|PER_SECOND_THRESHOLD/i.test(error.reason)) return 'throttled';
-  return 'unavailable';
-};
-
-/**
  * Runs an Alma call, turning `AlmaUnavailableError` into the query's {@link PatronDataUnavailableError}.
  * Everything else passes through.
  */
@@ -129,7 +114,7 @@ export const askAlma = async <T>(userPrimaryId: string, call: () => Promise<T>):
     return await call();
   } catch (error) {
     if (!(error instanceof AlmaUnavailableError)) throw error;
-    const unavailability = almaUnavailability(error);
+    const unavailability: AlmaUnavailability = error.kind;
     const hinted = error.retryAfterSeconds;
     const retryAfter = hinted !== undefined && Number.isFinite(hinted) && hinted > 0 ? Math.ceil(hinted) : DEFAULT_RETRY_AFTER_SECONDS[unavailability];
     throw new PatronDataUnavailableError(userPrimaryId, unavailability, retryAfter, { cause: error });

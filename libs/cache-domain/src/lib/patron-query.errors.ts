@@ -1,3 +1,4 @@
+import { ALMA_UNAVAILABLE_KINDS } from './alma-api.errors';
 import type { ItemKind } from './cache-record';
 
 /** A query names a patron or record id that no patron or record can have (empty, too long, control characters). */
@@ -29,11 +30,11 @@ export class PatronItemNotFoundError extends Error {
 }
 
 /**
- * Why Alma could not answer a query the cache could not: `throttled` (Alma's per-second limit, or this stage's own
- * Alma budget), `daily-limit` (the institution's daily quota is spent), `unavailable` (5xx, timeouts, network) or
- * `refreshing` (another caller is rebuilding the patron from Alma right now: Alma was not asked again).
+ * Why Alma could not answer a query the cache could not: the `kind` of an `AlmaUnavailableError` (`throttled`,
+ * `daily-limit`, `unavailable`) or `refreshing` (another caller is rebuilding the patron from Alma right now: Alma was
+ * not asked again).
  */
-export const ALMA_UNAVAILABILITY = ['throttled', 'daily-limit', 'unavailable', 'refreshing'] as const;
+export const ALMA_UNAVAILABILITY = [...ALMA_UNAVAILABLE_KINDS, 'refreshing'] as const;
 export type AlmaUnavailability = (typeof ALMA_UNAVAILABILITY)[number];
 
 /**

@@ -1,4 +1,4 @@
-import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './cache-record';
+import type { ItemKind } from './cache-record';
 
 /**
  * The rule for an Alma object's fields before they become a cached record's attributes (webhook bodies and records a
@@ -16,22 +16,41 @@ import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './cache-record';
  * - nesting deeper than DynamoDB's 32 levels.
  */
 
-/** The attributes the cache adds to every record (aws-adapters' CACHE_ATTRIBUTES must stay inside this list). */
-export const CACHE_OWN_ATTRIBUTES = ['tombstone', 'expires_at', 'user_version', 'refreshed_at', 'primary_id'] as const;
+/**
+ * Names the cache keeps for itself beside Alma's fields: what it adds to every record (`tombstone`, `expires_at`), to
+ * the patron (`user_version`, `refreshed_at`, the patron's key `primary_id`), and the patron's id sets and removed-id
+ * sets, which a record holding them would read as something it is not. A rule of the domain, so that no Alma field
+ * ever shares a name with the cache's own: the storage adapter may use only names reserved here, which its table
+ * schema's contract test (aws-adapters tests/table-schema.spec.ts) holds it to.
+ */
+export const RESERVED_FIELD_NAMES = [
+  'tombstone',
+  'expires_at',
+  'user_version',
+  'refreshed_at',
+  'primary_id',
+  'loan_ids',
+  'removed_loan_ids',
+  'request_ids',
+  'removed_request_ids',
+  'fee_ids',
+  'removed_fee_ids',
+] as const;
 
 /** Every `alma_event_*` name is the cache's (`alma_event_id`, `alma_event_type`, `alma_event_time`, and any later). */
-export const CACHE_ATTRIBUTE_PREFIX = 'alma_event_';
+export const RESERVED_FIELD_PREFIX = 'alma_event_';
+
+/**
+ * Reserved on one kind only: a fee is stored under `fee_id`, since Alma names a fee's id plain `id`. A loan's
+ * `loan_id` and a request's `request_id` are Alma's own ids, and stay allowed.
+ */
+const RESERVED_BY_KIND: Readonly<Record<ItemKind, readonly string[]>> = { loan: [], request: [], fee: ['fee_id'] };
 
 /** DynamoDB refuses an item whose attributes nest deeper than this. */
 export const MAX_NESTING_LEVELS = 32;
 
 // DynamoDB stores numbers with 38 significant digits between 1e-130 and 1e126 in magnitude.
 const SMALLEST_MAGNITUDE = 1e-130;
-
-/** The patron's id-set names and each table's key: a record holding one would read as something it is not. */
-const ID_ATTRIBUTES: ReadonlySet<string> = new Set(
-  ITEM_KINDS.flatMap((kind) => [ITEM_SHAPES[kind].userIdsAttribute, ITEM_SHAPES[kind].removedIdsAttribute]),
-);
 
 /**
  * Whether `name` is one of the cache's own attribute names on a record of `kind` (the record's own id field, e.g. a
@@ -43,15 +62,8 @@ const ID_ATTRIBUTES: ReadonlySet<string> = new Set(
  * isCacheAttributeName('fee_id', 'fee');          // true: the Fees table's key, Alma names the fee's id `id`
  * isCacheAttributeName('due_date', 'loan');       // false
  */
-export const isCacheAttributeName = (name: string, kind: ItemKind): boolean => {
-  const { idField, keyAttribute } = ITEM_SHAPES[kind];
-  return (
-    (CACHE_OWN_ATTRIBUTES as readonly string[]).includes(name) ||
-    name.startsWith(CACHE_ATTRIBUTE_PREFIX) ||
-    ID_ATTRIBUTES.has(name) ||
-    (name === keyAttribute && keyAttribute !== idField)
-  );
-};
+export const isCacheAttributeName = (name: string, kind: ItemKind): boolean =>
+  (RESERVED_FIELD_NAMES as readonly string[]).includes(name) || name.startsWith(RESERVED_FIELD_PREFIX) || RESERVED_BY_KIND[kind].includes(name);
 
 const numberProblem = (value: number): string | undefined => {
   if (!Number.isFinite(value)) return 'is a number JSON cannot carry (too large: read as Infinity)';
