@@ -7,7 +7,7 @@ import type { FunctionRef } from './invokers';
 
 const WORKSPACE = resolve(__dirname, '..', '..');
 
-/** The apps whose functions take parked messages, by service, in deploy order (the refresh imports the foundation). */
+/** The apps whose functions take parked messages, by service, in deploy order (the refresh imports the cache-update stack). */
 const APPS = [
   { service: 'alma-cache-sns', project: 'sns-lambdas' },
   { service: 'alma-cache-refresh', project: 'refresh-lambdas' },

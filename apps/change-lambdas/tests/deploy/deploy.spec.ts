@@ -7,7 +7,7 @@ import { type MotoServer, startMoto } from '@alma-cache/local-aws';
 import { childEnv, namesFor, NX_BIN, REGION, runNode, type RunResult, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
 
 // The `deploy` and `remove` Nx targets run for real against moto: bundle, osls deploy (S3 upload, CloudFormation),
-// then osls remove. The foundation stack is not deployed here: the stream variables name two streamed tables
+// then osls remove. The cache-update stack is not deployed here: the stream variables name two streamed tables
 // created in moto (moto's Lambda wants the table of a mapped stream in its own DynamoDB). Moto never runs the
 // function; the integration spec (tests/handlers) runs it against real streams.
 
@@ -33,7 +33,7 @@ describe('Deploy: change-lambdas', () => {
   const describeStack = async () => (await cloudFormation.send(new DescribeStacksCommand({ StackName: names.stack }))).Stacks?.[0];
 
   beforeAll(async () => {
-    // Prepare: a moto of our own, holding two streamed tables in place of the foundation's
+    // Prepare: a moto of our own, holding two streamed tables in place of the cache-update stack's
     moto = await startMoto();
     const config = { endpoint: moto.endpoint, region: REGION, credentials };
     cloudFormation = new CloudFormationClient(config);

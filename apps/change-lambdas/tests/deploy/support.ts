@@ -18,24 +18,24 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   function: `${SERVICE}-${stage}-${FUNCTION}`,
   topic: `alma-cache-${stage}-cache-changes`,
   failureQueue: `alma-cache-${stage}-change-lambdas-failures`,
-  /** The foundation's exports this stack imports by default. */
+  /** The cache-update stack's exports this stack imports by default. */
   streamExport: (table: StreamedTable) => `alma-cache-${stage}-${table === 'loans' ? 'Loans' : 'Requests'}TableStreamArn`,
 });
 
-/** The variables that point the stack at other streams than the foundation's exports. */
+/** The variables that point the stack at other streams than the cache-update stack's exports. */
 export const streamEnvName = (table: StreamedTable, stage: 'stg' | 'prod') => `${table.toUpperCase()}_TABLE_STREAM_ARN_${stage.toUpperCase()}`;
 
 /**
- * A foundation table's stream ARN as the foundation stack's output holds it: what `${cf:alma-cache-sns-<stage>.…}`
+ * A cache-update stack table's stream ARN as the cache-update stack's output holds it: what `${cf:alma-cache-sns-<stage>.…}`
  * reads at deploy time. An offline package cannot call DescribeStacks, so the template spec hands it over as the
  * override.
  */
-export const foundationStreamArn = (table: StreamedTable, stage: 'stg' | 'prod') =>
+export const cacheUpdateStreamArn = (table: StreamedTable, stage: 'stg' | 'prod') =>
   `arn:aws:dynamodb:eu-west-1:000000000000:table/alma-cache-${stage}-${table}/stream/2026-01-01T00:00:00.000`;
 
-/** {@link foundationStreamArn} for both tables, as the per-stage override variables. */
-export const foundationStreamEnv = (stage: 'stg' | 'prod'): Record<string, string> =>
-  Object.fromEntries(STREAMED_TABLES.map((table) => [streamEnvName(table, stage), foundationStreamArn(table, stage)]));
+/** {@link cacheUpdateStreamArn} for both tables, as the per-stage override variables. */
+export const cacheUpdateStreamEnv = (stage: 'stg' | 'prod'): Record<string, string> =>
+  Object.fromEntries(STREAMED_TABLES.map((table) => [streamEnvName(table, stage), cacheUpdateStreamArn(table, stage)]));
 
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP, APP_DIR, childEnv, DIST, foundationStreamArn, foundationStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
+import { APP, APP_DIR, childEnv, DIST, cacheUpdateStreamArn, cacheUpdateStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
 import { alarmsOf, byId, functionAlarms, queueAgeAlarm, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { rolePolicies, TRACING_ROLE_POLICY, tracingSettings } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
@@ -21,7 +21,7 @@ describe('Template: change-lambdas', () => {
     const packageDir = join(workDir, name);
     const packaged = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
-      childEnv({ ...foundationStreamEnv('stg'), CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
+      childEnv({ ...cacheUpdateStreamEnv('stg'), CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
       TIMEOUT_MS,
     );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
@@ -115,13 +115,13 @@ describe('Template: change-lambdas', () => {
     expect(logGroups.map(([, r]) => r.Properties)).toEqual([{ LogGroupName: `/aws/lambda/${names.function}`, RetentionInDays: 30 }]);
   });
 
-  it("maps the foundation's two table streams with partial failures, bisection, bounded retries and an on-failure queue", () => {
+  it("maps the cache-update stack's two table streams with partial failures, bisection, bounded retries and an on-failure queue", () => {
     // Prepare
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties ?? {});
 
     // Assess
     expect(mappings.map((mapping) => mapping['EventSourceArn'])).toEqual(
-      STREAMED_TABLES.map((table) => foundationStreamArn(table, 'stg')),
+      STREAMED_TABLES.map((table) => cacheUpdateStreamArn(table, 'stg')),
     );
     for (const mapping of mappings) {
       expect(mapping).toEqual({
@@ -157,7 +157,7 @@ describe('Template: change-lambdas', () => {
       [
         `logs:CreateLogStream ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
         `logs:PutLogEvents ${JSON.stringify({ 'Fn::Sub': LOG_GROUP_ARN })}`,
-        ...streamReads.flatMap((action) => STREAMED_TABLES.map((table) => `${action} ${JSON.stringify(foundationStreamArn(table, 'stg'))}`)),
+        ...streamReads.flatMap((action) => STREAMED_TABLES.map((table) => `${action} ${JSON.stringify(cacheUpdateStreamArn(table, 'stg'))}`)),
         `sns:Publish ${JSON.stringify({ Ref: topicId })}`,
         `sqs:SendMessage ${JSON.stringify(getAttArn(queueId))}`,
       ].sort(),

@@ -14,7 +14,7 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   stack: `${SERVICE}-${stage}`,
   function: `${SERVICE}-${stage}-${FUNCTION}`,
   httpApi: `${SERVICE}-${stage}`,
-  /** The foundation's and the refresh stack's export names this stack imports. */
+  /** The cache-update stack's and the refresh stack's export names this stack imports. */
   imported: (
     name: 'UsersTableName' | 'LoansTableName' | 'RequestsTableName' | 'FeesTableName' | 'UserRefreshClaimsTableName' | 'AlmaGuardTableName' | 'UsersQueueUrl' | 'UsersQueueArn',
   ) =>
@@ -32,7 +32,7 @@ export const jwtEnv = (stage: 'stg' | 'prod', issuer = `https://issuer.example.c
 type ReadOutput = Parameters<ReturnType<typeof namesFor>['imported']>[0];
 
 /**
- * What the foundation's and the refresh stack's outputs hold for a stage: what `${cf:<stack>.<Output>}` reads at
+ * What the cache-update stack's and the refresh stack's outputs hold for a stage: what `${cf:<stack>.<Output>}` reads at
  * deploy time. An offline package cannot call DescribeStacks, so the template spec hands them over as the overrides.
  */
 export const producerOutputs = (stage: 'stg' | 'prod'): Record<ReadOutput, string> => ({

@@ -70,7 +70,7 @@ describe('Template: query-api serverless.yml', () => {
     const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, FUNCTION], childEnv({}), BUILD_TIMEOUT_MS);
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
-    // Act: only the required JWT settings, as the foundation-first deploy runs
+    // Act: only the required JWT settings, as the cache-update-first deploy runs
     template = await packageStack('stg');
     t = inspect(template);
   }, BUILD_TIMEOUT_MS + PACKAGE_TIMEOUT_MS);

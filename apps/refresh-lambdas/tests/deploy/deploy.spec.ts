@@ -5,20 +5,20 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { startMoto, type MotoServer } from '@alma-cache/local-aws';
 import { childEnv, FUNCTIONS, namesFor, NX_BIN, overrideEnv, REGION, runNode, tail, type RunResult } from './support';
 
-// `nx run refresh-lambdas:deploy` and `:remove` for real against moto, with the foundation's resources named through
+// `nx run refresh-lambdas:deploy` and `:remove` for real against moto, with the cache-update stack's resources named through
 // the per-stage override variables. Not through its exports: moto 5.2.1 records a stack's exports only when
 // CreateStack makes them, and osls creates a stack with its deployment bucket alone and adds the rest with
-// UpdateStack, so a foundation deployed to moto exports nothing (tried: "No export named alma-cache-stg-UsersTableName
-// found"). Deploying the foundation here would also package apps/sns-lambdas/.serverless while its own deploy spec
-// may. So the foundation's Users queue is made directly, under its real name; template.spec.ts checks the
+// UpdateStack, so a cache-update stack deployed to moto exports nothing (tried: "No export named alma-cache-stg-UsersTableName
+// found"). Deploying the cache-update stack here would also package apps/sns-lambdas/.serverless while its own deploy spec
+// may. So the cache-update stack's Users queue is made directly, under its real name; template.spec.ts checks the
 // Fn::ImportValue path, and what moto ignores (reserved concurrency, scaling config, TTL).
 
 const DEPLOY_TIMEOUT_MS = 300_000;
 const REMOVE_TIMEOUT_MS = 180_000;
 const names = namesFor('stg');
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-/** What the foundation stack (apps/sns-lambdas) names its resources for stage stg. */
-const FOUNDATION = {
+/** What the cache-update stack (apps/sns-lambdas) names its resources for stage stg. */
+const CACHE_UPDATE = {
   usersQueue: 'alma-cache-stg-users',
   usersTable: 'alma-cache-stg-users',
   loansTable: 'alma-cache-stg-loans',
@@ -48,24 +48,24 @@ describe('Deploy: refresh-lambdas', () => {
   const describeStack = async (name: string) => (await cloudFormation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
 
   beforeAll(async () => {
-    // Prepare: a moto of our own, holding the foundation's Users queue as the foundation names it
+    // Prepare: a moto of our own, holding the cache-update stack's Users queue as the cache-update stack names it
     moto = await startMoto();
     const config = { endpoint: moto.endpoint, region: REGION, credentials };
     cloudFormation = new CloudFormationClient(config);
     dynamodb = new DynamoDBClient(config);
     sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
     lambda = new LambdaClient(config);
-    usersQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: FOUNDATION.usersQueue }))).QueueUrl as string;
+    usersQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: CACHE_UPDATE.usersQueue }))).QueueUrl as string;
     usersQueueArn = (await queueAttributes(usersQueueUrl))['QueueArn'] as string;
-    const usersDeadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${FOUNDATION.usersQueue}-dlq` }))).QueueUrl as string;
+    const usersDeadLetterQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${CACHE_UPDATE.usersQueue}-dlq` }))).QueueUrl as string;
     usersDeadLetterQueueArn = (await queueAttributes(usersDeadLetterQueueUrl))['QueueArn'] as string;
     childEnvironment = childEnv({
       ...overrideEnv('stg', {
         usersQueueArn,
         usersDeadLetterQueueArn,
-        usersTable: FOUNDATION.usersTable,
-        loansTable: FOUNDATION.loansTable,
-        requestsTable: FOUNDATION.requestsTable,
+        usersTable: CACHE_UPDATE.usersTable,
+        loansTable: CACHE_UPDATE.loansTable,
+        requestsTable: CACHE_UPDATE.requestsTable,
       }),
       AWS_ENDPOINT_URL: moto.endpoint,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -124,7 +124,7 @@ describe('Deploy: refresh-lambdas', () => {
     }
   });
 
-  it("wires the four functions to the foundation's tables and each to its own queue's DLQ", async () => {
+  it("wires the four functions to the cache-update stack's tables and each to its own queue's DLQ", async () => {
     // Assess
     const deadLetterQueueOf = {
       'update-user': usersDeadLetterQueueArn,
@@ -138,9 +138,9 @@ describe('Deploy: refresh-lambdas', () => {
         fn,
         runtime: 'nodejs22.x',
         env: expect.objectContaining({
-          USER_CACHE_TABLE_NAME: FOUNDATION.usersTable,
-          LOAN_CACHE_TABLE_NAME: FOUNDATION.loansTable,
-          REQUEST_CACHE_TABLE_NAME: FOUNDATION.requestsTable,
+          USER_CACHE_TABLE_NAME: CACHE_UPDATE.usersTable,
+          LOAN_CACHE_TABLE_NAME: CACHE_UPDATE.loansTable,
+          REQUEST_CACHE_TABLE_NAME: CACHE_UPDATE.requestsTable,
           FEE_CACHE_TABLE_NAME: names.feesTable,
           ALMA_API_KEY_NAME: names.defaultApiKeyName,
           DEAD_LETTER_QUEUE_ARN: deadLetterQueueOf[fn],
@@ -149,7 +149,7 @@ describe('Deploy: refresh-lambdas', () => {
     }
   });
 
-  it("triggers update-user from the foundation's Users queue and the item functions from their own", async () => {
+  it("triggers update-user from the cache-update stack's Users queue and the item functions from their own", async () => {
     // Act: all of them, as moto does not filter by function name
     const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({}));
 
@@ -170,7 +170,7 @@ describe('Deploy: refresh-lambdas', () => {
     await expect(describeStack(names.stack)).rejects.toThrow(/does not exist/);
     await expect(dynamodb.send(new DescribeTableCommand({ TableName: names.feesTable }))).rejects.toThrow(/not found|ResourceNotFound/i);
     await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function('update-user') }))).rejects.toThrow();
-    // The foundation's queue is not this stack's to remove.
+    // The cache-update stack's queue is not this stack's to remove.
     expect((await queueAttributes(usersQueueUrl))['QueueArn']).toBe(usersQueueArn);
   }, REMOVE_TIMEOUT_MS + 30_000);
 });

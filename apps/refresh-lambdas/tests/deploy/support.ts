@@ -25,8 +25,8 @@ export const ITEM_OF: Record<ItemFunctionKey, { queue: 'loans' | 'requests' | 'f
 export const namesFor = (stage: 'stg' | 'prod') => ({
   stack: `${SERVICE}-${stage}`,
   function: (fn: FunctionKey) => `${SERVICE}-${stage}-${fn}`,
-  /** The foundation's export names this stack imports. */
-  foundationExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
+  /** The cache-update stack's export names this stack imports. */
+  cacheUpdateExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
   feesTable: `alma-cache-${stage}-fees`,
   guardTable: `alma-cache-${stage}-alma-guard`,
   queues: {
@@ -40,7 +40,7 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   defaultApiKeyName: `/alma-cache/${stage}/alma-api-key`,
 });
 
-/** The per-stage overrides of the foundation's exports, as serverless.yml reads them. */
+/** The per-stage overrides of the cache-update stack's exports, as serverless.yml reads them. */
 export const overrideEnv = (
   stage: 'stg' | 'prod',
   values: { usersQueueArn: string; usersDeadLetterQueueArn: string; usersTable: string; loansTable: string; requestsTable: string },
@@ -56,10 +56,10 @@ export const overrideEnv = (
 };
 
 /**
- * What the foundation stack's outputs hold for a stage: what `${cf:alma-cache-sns-<stage>.<Output>}` reads at deploy
+ * What the cache-update stack's outputs hold for a stage: what `${cf:alma-cache-sns-<stage>.<Output>}` reads at deploy
  * time. An offline package cannot call DescribeStacks, so the template spec hands them over as the overrides.
  */
-export const foundationOutputs = (stage: 'stg' | 'prod') => ({
+export const cacheUpdateOutputs = (stage: 'stg' | 'prod') => ({
   UsersQueueArn: `arn:aws:sqs:${REGION}:000000000000:alma-cache-${stage}-users`,
   UsersDeadLetterQueueArn: `arn:aws:sqs:${REGION}:000000000000:alma-cache-${stage}-users-dlq`,
   UsersTableName: `alma-cache-${stage}-users`,
@@ -67,9 +67,9 @@ export const foundationOutputs = (stage: 'stg' | 'prod') => ({
   RequestsTableName: `alma-cache-${stage}-requests`,
 });
 
-/** {@link foundationOutputs} as the per-stage override variables. */
-export const foundationOutputEnv = (stage: 'stg' | 'prod'): Record<string, string> => {
-  const outputs = foundationOutputs(stage);
+/** {@link cacheUpdateOutputs} as the per-stage override variables. */
+export const cacheUpdateOutputEnv = (stage: 'stg' | 'prod'): Record<string, string> => {
+  const outputs = cacheUpdateOutputs(stage);
   return overrideEnv(stage, {
     usersQueueArn: outputs.UsersQueueArn,
     usersDeadLetterQueueArn: outputs.UsersDeadLetterQueueArn,

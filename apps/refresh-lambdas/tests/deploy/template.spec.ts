@@ -13,8 +13,8 @@ import {
   ITEM_OF,
   namesFor,
   overrideEnv,
-  foundationOutputEnv,
-  foundationOutputs,
+  cacheUpdateOutputEnv,
+  cacheUpdateOutputs,
   runNode,
   tail,
   WORKSPACE_ROOT,
@@ -31,8 +31,8 @@ const names = namesFor('stg');
 const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
 const SSM_PARAMETER_ARN = ssmParameterArn;
 const TABLE_ARN = tableArn;
-/** The foundation output a value defaults to (`${cf:…}`, handed over as overrides: see foundationOutputEnv). */
-const imported = (name: keyof ReturnType<typeof foundationOutputs>, stage: 'stg' | 'prod' = 'stg') => foundationOutputs(stage)[name];
+/** The cache-update stack output a value defaults to (`${cf:…}`, handed over as overrides: see cacheUpdateOutputEnv). */
+const imported = (name: keyof ReturnType<typeof cacheUpdateOutputs>, stage: 'stg' | 'prod' = 'stg') => cacheUpdateOutputs(stage)[name];
 const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
 
@@ -81,7 +81,7 @@ describe('Template: refresh-lambdas', () => {
     const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
     const packaged = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      childEnv({ ...foundationOutputEnv(stage), REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
+      childEnv({ ...cacheUpdateOutputEnv(stage), REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
       PACKAGE_TIMEOUT_MS,
     );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
@@ -96,7 +96,7 @@ describe('Template: refresh-lambdas', () => {
     const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS], childEnv({}), BUILD_TIMEOUT_MS);
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
-    // Act: no overrides at all, as the foundation-first deploy runs
+    // Act: no overrides at all, as the cache-update-first deploy runs
     template = await packageStack('stg');
     t = inspect(template);
   }, BUILD_TIMEOUT_MS + PACKAGE_TIMEOUT_MS);
@@ -121,7 +121,7 @@ describe('Template: refresh-lambdas', () => {
     expect(serverlessYml).toContain(`artifactDir: \${env:REFRESH_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
   });
 
-  it('defines the Fees table and the Alma guard table only (the others are the foundation\'s): on demand, TTL on expires_at', () => {
+  it('defines the Fees table and the Alma guard table only (the others are the cache-update stack\'s): on demand, TTL on expires_at', () => {
     // Assess
     const tables = Object.fromEntries(t.resourcesOfType('AWS::DynamoDB::Table').map(([id, table]) => [id, table.Properties]));
     expect(tables).toEqual({
@@ -160,7 +160,7 @@ describe('Template: refresh-lambdas', () => {
     }
   });
 
-  it('triggers update-user from the foundation\'s Users queue and each item function from its own queue, reporting partial batch failures', () => {
+  it('triggers update-user from the cache-update stack\'s Users queue and each item function from its own queue, reporting partial batch failures', () => {
     // Assess
     expect(t.resourcesOfType('AWS::Lambda::EventSourceMapping')).toHaveLength(FUNCTIONS.length);
     const sourceOf: Record<FunctionKey, Json> = {
@@ -215,7 +215,7 @@ describe('Template: refresh-lambdas', () => {
     }
   });
 
-  it("gives each function the foundation's table names, the Fees table, Alma's host, the key's parameter name and its own DLQ", () => {
+  it("gives each function the cache-update stack's table names, the Fees table, Alma's host, the key's parameter name and its own DLQ", () => {
     // Assess
     const deadLetterQueueOf: Record<FunctionKey, Json> = {
       'update-user': imported('UsersDeadLetterQueueArn'),
@@ -331,7 +331,7 @@ describe('Template: refresh-lambdas', () => {
         dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }], period: 300, evaluationPeriods: 3, threshold: 10, comparison: 'GreaterThanThreshold' }),
     ].sort(byId);
 
-    // Assess: the Users queue's DLQ is the foundation's, and alarmed there
+    // Assess: the Users queue's DLQ is the cache-update stack's, and alarmed there
     expect(alarmsOf(template.Resources)).toEqual(expected);
     expect(expected).toHaveLength(3 + 3 + 1 + 2 * FUNCTIONS.length);
     const { parameter, condition } = alarmTopicSettings('');
@@ -402,7 +402,7 @@ describe('Template: refresh-lambdas', () => {
     expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
   }, PACKAGE_TIMEOUT_MS);
 
-  it("reads the prod foundation's outputs for stage prod and names everything for prod", async () => {
+  it("reads the prod cache-update stack's outputs for stage prod and names everything for prod", async () => {
     // Act
     const prod = await packageStack('prod');
 

@@ -224,7 +224,7 @@ describe('Template: webhook-receiver', () => {
     expect(stage.Properties?.['RouteSettings']).toBeUndefined();
   });
 
-  it("gives the function the secret's parameter name and the eight topics, as the foundation names them", () => {
+  it("gives the function the secret's parameter name and the eight topics, as the cache-update stack names them", () => {
     // Prepare
     const [, fn] = functionOf();
 

@@ -18,7 +18,7 @@ export class WebhookTooLargeError extends Error {
 
 /**
  * The per-event SNS topics the cache's functions subscribe to. The message is the webhook body exactly as Alma sent
- * it (the foundation's functions parse it); `alma_event_type` (the webhook's own `event.value`, e.g. LOAN_LOST on the
+ * it (the cache-update stack's functions parse it); `alma_event_type` (the webhook's own `event.value`, e.g. LOAN_LOST on the
  * LOAN_RETURNED topic) and `alma_event_id` are String message attributes, for subscription filter policies.
  *
  * @example

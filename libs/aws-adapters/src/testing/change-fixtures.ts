@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createSqsClient } from '../lib/aws-clients';
 import { ITEM_TABLES, USER_KEY } from '../lib/table-schema';
 
-/** Cache tables whose Loans and Requests tables stream NEW_AND_OLD_IMAGES, as the foundation's serverless.yml declares. */
+/** Cache tables whose Loans and Requests tables stream NEW_AND_OLD_IMAGES, as the cache-update stack's serverless.yml declares. */
 export interface StreamedCacheTables {
   readonly users: string;
   readonly loans: string;

@@ -2,7 +2,7 @@ import { AlmaEventType } from './alma-event';
 
 /**
  * Alma loan events that have no topic of their own. The eight topics are {@link AlmaEventType}'s, one per event the
- * foundation was built for; these two are routed onto one of them (see {@link WEBHOOK_ROUTING_TABLE}), and the use
+ * cache-update stack was built for; these two are routed onto one of them (see {@link WEBHOOK_ROUTING_TABLE}), and the use
  * case behind that topic accepts them.
  *
  * Alma's LOAN webhook sends six events (developers.exlibrisgroup.com, Webhooks > Supported Events: loan created,
@@ -27,7 +27,7 @@ const ownTopic = (eventType: AlmaEventType): TopicRoute => ({ topic: eventType, 
  *
  * | `event.value`           | topic           | why |
  * |-------------------------|-----------------|-----|
- * | the eight AlmaEventTypes | the same name  | one topic per event, as the foundation subscribes its functions |
+ * | the eight AlmaEventTypes | the same name  | one topic per event, as the cache-update stack subscribes its functions |
  * | LOAN_LOST               | LOAN_RETURNED   | a loan declared lost leaves the patron's loans (Alma bills the item instead); RemoveLoan tombstones and unlinks it. If the item turns up, its check-in sends LOAN_RETURNED: removing again is harmless |
  * | LOAN_CLAIMED_RETURNED   | LOAN_DUE_DATE   | the patron says it is back, but Alma keeps the loan open (process status "claimed returned") until it is checked in (LOAN_RETURNED) or declared lost (LOAN_LOST). RecordLoan keeps it with its new status; a removal would be final (Alma never reuses a loan id) and wrong if the claim fails. LOAN_DUE_DATE is the topic of loan changes that neither create nor renew |
  *
