@@ -22,7 +22,7 @@ export {
   queueAlarm,
   type AlarmSummary,
 } from './template-alarms';
-export { rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings, type RolePolicy } from './template-tracing';
+export { expectedTracing, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingOf, tracingSettings, type RolePolicy } from './template-tracing';
 export { CapturedMetrics, type EmfDocument } from './captured-metrics';
 export { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Resource, type Statement, type Template } from './template-contract';
 export { snsEvent, sqsEvent, sqsRecord, type SqsMessageFields } from './lambda-events';

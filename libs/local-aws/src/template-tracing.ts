@@ -57,3 +57,40 @@ export const rolePolicies = (policies: Json, tracingActive: boolean): RolePolicy
  */
 export const tracingActive = (template: { Parameters?: Record<string, Json> }): boolean =>
   (template.Parameters?.['TracingMode'] as { Default?: unknown } | undefined)?.Default === 'Active';
+
+/** A packaged template's resources, as much of them as {@link tracingOf} reads. */
+interface TracedTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, Json> }>;
+  Parameters?: Record<string, Json>;
+  Conditions?: Record<string, Json>;
+}
+
+/**
+ * The tracing facts of a packaged template, to compare with {@link expectedTracing}: every function's TracingConfig
+ * mode, how many times each role lists {@link TRACING_ROLE_POLICY}, the TracingMode parameter and the condition.
+ *
+ * @example
+ * expect(tracingOf(template)).toEqual(expectedTracing(template, 'PassThrough'));
+ */
+export const tracingOf = (template: TracedTemplate) => {
+  const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
+  const xrayPolicy = JSON.stringify(TRACING_ROLE_POLICY);
+  return {
+    functionModes: ofType('AWS::Lambda::Function').map((fn) => fn.Properties?.['TracingConfig']),
+    xrayPoliciesPerRole: ofType('AWS::IAM::Role').map((role) => ((role.Properties?.['Policies'] ?? []) as Json[]).filter((policy) => JSON.stringify(policy) === xrayPolicy).length),
+    parameter: template.Parameters?.['TracingMode'],
+    condition: template.Conditions?.['TracingActive'],
+  };
+};
+
+/** What {@link tracingOf} must find in a template traced in `mode`: every function in it, every role listing the grant once. */
+export const expectedTracing = (template: TracedTemplate, mode: 'Active' | 'PassThrough') => {
+  const count = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type).length;
+  const { parameter, condition } = tracingSettings(mode);
+  return {
+    functionModes: Array.from({ length: count('AWS::Lambda::Function') }, () => ({ Mode: mode })),
+    xrayPoliciesPerRole: Array.from({ length: count('AWS::IAM::Role') }, () => 1),
+    parameter,
+    condition,
+  };
+};

@@ -5,7 +5,7 @@ import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
-import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
@@ -324,16 +324,7 @@ describe('Template: query-api serverless.yml', () => {
 
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
-    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
-    const functions = ofType('AWS::Lambda::Function');
-    const roles = ofType('AWS::IAM::Role');
-    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
-    const xrayPolicies = (role: (typeof roles)[number]) =>
-      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
-    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
-    const { parameter, condition } = tracingSettings('PassThrough');
-    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
-    expect(template.Conditions?.['TracingActive']).toEqual(condition);
+    expect(tracingOf(template)).toEqual(expectedTracing(template, 'PassThrough'));
   });
 
   it('refuses a stage other than stg and prod before osls runs', async () => {

@@ -21,7 +21,7 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
-import { queueAgeAlarm, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingSettings } from '@alma-cache/local-aws';
+import { queueAgeAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
@@ -366,16 +366,7 @@ describe('Template: sns-lambdas', () => {
 
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
-    const ofType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
-    const functions = ofType('AWS::Lambda::Function');
-    const roles = ofType('AWS::IAM::Role');
-    expect(functions.map((fn) => fn.Properties?.['TracingConfig'])).toEqual(functions.map(() => ({ Mode: 'PassThrough' })));
-    const xrayPolicies = (role: (typeof roles)[number]) =>
-      (role.Properties?.['Policies'] as Json[]).filter((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY));
-    expect(roles.map((role) => xrayPolicies(role).length)).toEqual(roles.map(() => 1));
-    const { parameter, condition } = tracingSettings('PassThrough');
-    expect(template.Parameters?.['TracingMode']).toEqual(parameter);
-    expect(template.Conditions?.['TracingActive']).toEqual(condition);
+    expect(tracingOf(template)).toEqual(expectedTracing(template, 'PassThrough'));
   });
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
