@@ -1,8 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
-import { createSnsClient, SnsChangePublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { bindFunctionBasics, SnsChangePublisher } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { type ChangeLambdasConfig, loadConfig } from './config';
 import { TOKENS } from './tokens';
@@ -19,12 +17,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   const container = new Container({ defaultScope: 'Singleton' });
 
   container.bind<ChangeLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
-  // Same namespace as every service of the stack; the `service` dimension tells them apart.
-  container
-    .bind<Metrics>(TOKENS.Metrics)
-    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-changes' }));
-  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => createSnsClient());
+  bindFunctionBasics(container, env, 'alma-cache-changes', TOKENS);
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)
     .toResolvedValue((client: SNSClient, config: ChangeLambdasConfig) => new SnsChangePublisher(client, config.changeTopicArn), [

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -15,21 +14,17 @@ import {
   type PatronQueryDeps,
   QueuePatronRefresh,
   RefreshUser,
-  systemClock,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
 import {
+  bindFunctionBasics,
   type CachedSecret,
   cachedSsmSecret,
-  secretCacheOptionsFromEnv,
-  createDocumentClient,
-  createSqsClient,
-  createSsmClient,
   DynamoDbAlmaCallBudget,
   DynamoDbCacheReader,
   DynamoDbCacheStore,
   DynamoDbUnknownPatrons,
-  METRICS_NAMESPACE,
+  secretCacheOptionsFromEnv,
   SqsUserRefreshQueue,
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
@@ -53,16 +48,8 @@ import { TOKENS } from './tokens';
 export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
   const container = new Container({ defaultScope: 'Singleton' });
 
-  const serviceName = env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-query';
-
   container.bind<QueryApiConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName }));
-  // Powertools honours POWERTOOLS_METRICS_DISABLED itself (local runs keep stdout for logs).
-  container.bind<Metrics>(TOKENS.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
-  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
-  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
-  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
-  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
+  bindFunctionBasics(container, env, 'alma-cache-query', TOKENS);
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)

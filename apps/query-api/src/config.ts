@@ -1,5 +1,5 @@
-import { type CacheReaderTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
-import { type ExpiryPolicy, type QueryAccessPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+import { type CacheReaderTableNames, type Environment, readConfig } from '@alma-cache/aws-adapters';
+import type { ExpiryPolicy, QueryAccessPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -62,15 +62,6 @@ export interface QueryApiConfig {
   readonly expiry: ExpiryPolicy;
 }
 
-const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: { env: string; default: number; min: number }, invalid: string[]): number => {
-  const raw = env[tuning.env];
-  if (raw === undefined || raw.trim() === '') return tuning.default;
-  const value = Number(raw);
-  if (Number.isInteger(value) && value >= tuning.min) return value;
-  invalid.push(`${tuning.env} must be a whole number of at least ${tuning.min}, got "${raw}"`);
-  return tuning.default;
-};
-
 /**
  * Reads the function's configuration from the environment, reporting every missing or invalid variable at once.
  * The API key's and the log pepper's parameter names must be paths (`/…`), as the IAM grants in serverless.yml are
@@ -81,35 +72,30 @@ const parseWhole = (env: Readonly<Record<string, string | undefined>>, tuning: {
  * config.alma.maxAttempts; // 2 unless ALMA_MAX_ATTEMPTS says otherwise
  * @throws ConfigurationError naming every variable to fix
  */
-export const loadConfig = (env: Readonly<Record<string, string | undefined>>): QueryApiConfig => {
-  const missing = Object.values(ENV).filter((name) => !env[name]?.trim());
-  const invalid: string[] = [];
-  const read = (name: string) => (env[name] ?? '').trim();
-  const apiKeyName = read(ENV.almaApiKeyName);
-  if (apiKeyName && !apiKeyName.startsWith('/')) {
-    invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
-  }
-  const logPepperName = read(ENV.logPepperName);
-  if (logPepperName && !logPepperName.startsWith('/')) {
-    invalid.push(`${ENV.logPepperName} must be an SSM parameter path starting with "/", got "${logPepperName}"`);
-  }
-  // Client ids are opaque strings; a blank entry (a trailing comma) is dropped rather than allowing an empty id.
-  const allowedClientIds = read(ACCESS_ENV.allowedClientIds).split(',').map((id) => id.trim()).filter((id) => id !== '');
-  const patronIdClaim = read(ACCESS_ENV.patronIdClaim);
-  const maxConcurrentRequests = parseWhole(env, ALMA_TUNING.maxConcurrentRequests, invalid);
-  const maxAttempts = parseWhole(env, ALMA_TUNING.maxAttempts, invalid);
-  const timeoutMs = parseWhole(env, ALMA_TUNING.timeoutMs, invalid);
-  const callsPerSecond = parseWhole(env, ALMA_TUNING.callsPerSecond, invalid);
-  const expiry = resolveExpiryPolicy(env);
-  if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
-  return {
-    tables: { users: read(ENV.usersTable), loans: read(ENV.loansTable), requests: read(ENV.requestsTable), fees: read(ENV.feesTable) },
-    refreshClaimsTable: read(ENV.refreshClaimsTable),
-    almaGuardTable: read(ENV.almaGuardTable),
-    usersQueueUrl: read(ENV.usersQueueUrl),
-    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, maxAttempts, timeoutMs, callsPerSecond },
-    logPepperName,
-    access: { ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}), ...(patronIdClaim ? { patronIdClaim } : {}) },
-    expiry,
-  };
-};
+export const loadConfig = (env: Environment): QueryApiConfig =>
+  readConfig(env, (reader) => {
+    const values = reader.required(ENV);
+    const apiKeyName = reader.ssmParameterPath(ENV.almaApiKeyName, values.almaApiKeyName);
+    const logPepperName = reader.ssmParameterPath(ENV.logPepperName, values.logPepperName);
+    // Client ids are opaque strings; a blank entry (a trailing comma) is dropped rather than allowing an empty id.
+    const allowedClientIds = reader.optional(ACCESS_ENV.allowedClientIds).split(',').map((id) => id.trim()).filter((id) => id !== '');
+    const patronIdClaim = reader.optional(ACCESS_ENV.patronIdClaim);
+    const tuned = (tuning: { env: string; default: number; min: number }) => reader.wholeNumber(tuning.env, tuning.default, tuning.min);
+    return {
+      tables: { users: values.usersTable, loans: values.loansTable, requests: values.requestsTable, fees: values.feesTable },
+      refreshClaimsTable: values.refreshClaimsTable,
+      almaGuardTable: values.almaGuardTable,
+      usersQueueUrl: values.usersQueueUrl,
+      alma: {
+        baseUrl: values.almaApiBaseUrl,
+        apiKeyName,
+        maxConcurrentRequests: tuned(ALMA_TUNING.maxConcurrentRequests),
+        maxAttempts: tuned(ALMA_TUNING.maxAttempts),
+        timeoutMs: tuned(ALMA_TUNING.timeoutMs),
+        callsPerSecond: tuned(ALMA_TUNING.callsPerSecond),
+      },
+      logPepperName,
+      access: { ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}), ...(patronIdClaim ? { patronIdClaim } : {}) },
+      expiry: reader.expiryPolicy(),
+    };
+  });

@@ -1,5 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -10,11 +10,20 @@ import {
   RefreshItem,
   type RefreshDeps,
   RefreshUser,
-  systemClock,
 } from '@alma-cache/cache-domain';
-import { type CachedSecret, cachedSsmSecret, secretCacheOptionsFromEnv, createDocumentClient, createSsmClient, DynamoDbCacheStore, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
-import { createSqsClient, DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons, type MessageDelay, SqsMessageDelay } from '@alma-cache/aws-adapters';
-import { type FailureParking, SqsFailureParking } from '@alma-cache/aws-adapters';
+import {
+  bindFunctionBasics,
+  type CachedSecret,
+  cachedSsmSecret,
+  DynamoDbAlmaCallBudget,
+  DynamoDbCacheStore,
+  DynamoDbUnknownPatrons,
+  type FailureParking,
+  type MessageDelay,
+  secretCacheOptionsFromEnv,
+  SqsFailureParking,
+  SqsMessageDelay,
+} from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
@@ -34,16 +43,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   const container = new Container({ defaultScope: 'Singleton' });
 
   container.bind<RefreshLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
-  container
-    .bind<Logger>(TOKENS.Logger)
-    .toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
-  // Same namespace as every service of the stack; the `service` dimension tells them apart.
-  container
-    .bind<Metrics>(TOKENS.Metrics)
-    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-refresh' }));
-  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
-  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient());
-  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
+  bindFunctionBasics(container, env, 'alma-cache-refresh', TOKENS);
   // Delays a message as Alma's Retry-After asks (sqs-batch-handler.ts).
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
   // Sends a poison message straight to this function's DLQ (sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
@@ -54,7 +54,6 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       (sqs: SQSClient, config: RefreshLambdasConfig) => SqsFailureParking.forQueueArn(sqs, config.deadLetterQueueArn),
       [TOKENS.SqsClient, TOKENS.Config],
     );
-  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
   container.bind<AlmaCallMeter>(TOKENS.AlmaCallMeter).toConstantValue(new AlmaCallMeter());
 
   container

@@ -1,5 +1,5 @@
-import { ConfigurationError } from '@alma-cache/aws-adapters';
-import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+import { type Environment, readConfig } from '@alma-cache/aws-adapters';
+import type { ExpiryPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -49,16 +49,9 @@ export interface RefreshLambdasConfig {
   readonly expiry: ExpiryPolicy;
 }
 
-const parseAtLeastOne = (name: string, raw: string | undefined, fallback: number, invalid: string[]): number => {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (Number.isInteger(value) && value >= 1) return value;
-  invalid.push(`${name} must be a whole number of at least 1, got "${raw}"`);
-  return fallback;
-};
-
 /**
- * Reads the functions' configuration from the environment, reporting every missing or invalid variable at once.
+ * Reads the functions' configuration from the environment, reporting every missing or invalid variable at once
+ * (the expiry policy's included).
  *
  * The API key's parameter name must be a path (`/…`): the IAM grant in serverless.yml is built as
  * `parameter${name}`, which only matches the parameter's ARN for a name that starts with a slash.
@@ -66,27 +59,21 @@ const parseAtLeastOne = (name: string, raw: string | undefined, fallback: number
  * @example
  * const config = loadConfig(process.env);
  * config.alma.maxConcurrentRequests; // 4 unless ALMA_MAX_CONCURRENT_REQUESTS says otherwise
+ * @throws ConfigurationError naming every variable to fix
  */
-export const loadConfig = (env: Readonly<Record<string, string | undefined>>): RefreshLambdasConfig => {
-  const missing = Object.values(ENV).filter((name) => !env[name]?.trim());
-  const invalid: string[] = [];
-  const read = (name: string) => (env[name] ?? '').trim();
-  const apiKeyName = read(ENV.almaApiKeyName);
-  if (apiKeyName && !apiKeyName.startsWith('/')) {
-    invalid.push(`${ENV.almaApiKeyName} must be an SSM parameter path starting with "/", got "${apiKeyName}"`);
-  }
-  const maxConcurrentRequests = parseAtLeastOne(ALMA_MAX_CONCURRENT_REQUESTS_ENV, env[ALMA_MAX_CONCURRENT_REQUESTS_ENV], DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS, invalid);
-  const callsPerSecond = parseAtLeastOne(ALMA_CALLS_PER_SECOND_ENV, env[ALMA_CALLS_PER_SECOND_ENV], DEFAULT_ALMA_CALLS_PER_SECOND, invalid);
-  if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
-  return {
-    tables: {
-      users: read(ENV.usersTable),
-      loans: read(ENV.loansTable),
-      requests: read(ENV.requestsTable),
-      fees: read(ENV.feesTable),
-    },
-    alma: { baseUrl: read(ENV.almaApiBaseUrl), apiKeyName, maxConcurrentRequests, callsPerSecond, guardTable: read(ENV.almaGuardTable) },
-    deadLetterQueueArn: read(ENV.deadLetterQueueArn),
-    expiry: resolveExpiryPolicy(env),
-  };
-};
+export const loadConfig = (env: Environment): RefreshLambdasConfig =>
+  readConfig(env, (reader) => {
+    const values = reader.required(ENV);
+    return {
+      tables: { users: values.usersTable, loans: values.loansTable, requests: values.requestsTable, fees: values.feesTable },
+      alma: {
+        baseUrl: values.almaApiBaseUrl,
+        apiKeyName: reader.ssmParameterPath(ENV.almaApiKeyName, values.almaApiKeyName),
+        maxConcurrentRequests: reader.wholeNumber(ALMA_MAX_CONCURRENT_REQUESTS_ENV, DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS, 1),
+        callsPerSecond: reader.wholeNumber(ALMA_CALLS_PER_SECOND_ENV, DEFAULT_ALMA_CALLS_PER_SECOND, 1),
+        guardTable: values.almaGuardTable,
+      },
+      deadLetterQueueArn: values.deadLetterQueueArn,
+      expiry: reader.expiryPolicy(),
+    };
+  });

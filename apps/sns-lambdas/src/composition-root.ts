@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -10,22 +8,12 @@ import {
   RecordLoan,
   RecordRequest,
   RemoveLoan,
-  systemClock,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
-import {
-  createDocumentClient,
-  createSqsClient,
-  DynamoDbCacheStore,
-  type FailureParking,
-  METRICS_NAMESPACE,
-  SqsFailureParking,
-  SqsUserRefreshQueue,
-} from '@alma-cache/aws-adapters';
+import { bindFunctionBasics, DynamoDbCacheStore, type FailureParking, SqsFailureParking, SqsUserRefreshQueue } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
 import { TOKENS } from './tokens';
-
 
 /**
  * Wires the four functions. The domain stays decorator-free: its classes are bound with factories
@@ -39,13 +27,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   const container = new Container({ defaultScope: 'Singleton' });
 
   container.bind<SnsLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-sns' }));
-  container
-    .bind<Metrics>(TOKENS.Metrics)
-    .toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-sns' }));
-  container.bind<DynamoDBDocumentClient>(TOKENS.DocumentClient).toResolvedValue(() => createDocumentClient());
-  container.bind<SQSClient>(TOKENS.SqsClient).toResolvedValue(() => createSqsClient());
-  container.bind<Clock>(TOKENS.Clock).toConstantValue(systemClock);
+  bindFunctionBasics(container, env, 'alma-cache-sns', TOKENS);
 
   container
     .bind<CacheStore>(TOKENS.CacheStore)

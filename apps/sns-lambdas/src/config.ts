@@ -1,5 +1,5 @@
-import { type CacheTableNames, ConfigurationError } from '@alma-cache/aws-adapters';
-import { type ExpiryPolicy, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+import { type CacheTableNames, type Environment, readConfig } from '@alma-cache/aws-adapters';
+import type { ExpiryPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -20,24 +20,19 @@ export interface SnsLambdasConfig {
 }
 
 /**
- * Reads the functions' configuration from the environment, reporting every missing variable at once.
+ * Reads the functions' configuration from the environment, reporting every missing or invalid variable at once.
  *
  * @example
  * const config = loadConfig(process.env);
+ * @throws ConfigurationError naming every variable to fix
  */
-export const loadConfig = (env: Readonly<Record<string, string | undefined>>): SnsLambdasConfig => {
-  const missing = Object.values(ENV).filter((name) => !env[name]);
-  if (missing.length > 0) throw new ConfigurationError(missing);
-  const read = (name: string) => env[name] as string;
-  return {
-    tables: {
-      users: read(ENV.usersTable),
-      loans: read(ENV.loansTable),
-      requests: read(ENV.requestsTable),
-      refreshClaims: read(ENV.refreshClaimsTable),
-    },
-    userQueueUrl: read(ENV.userQueueUrl),
-    failureQueueUrl: read(ENV.failureQueueUrl),
-    expiry: resolveExpiryPolicy(env),
-  };
-};
+export const loadConfig = (env: Environment): SnsLambdasConfig =>
+  readConfig(env, (reader) => {
+    const values = reader.required(ENV);
+    return {
+      tables: { users: values.usersTable, loans: values.loansTable, requests: values.requestsTable, refreshClaims: values.refreshClaimsTable },
+      userQueueUrl: values.userQueueUrl,
+      failureQueueUrl: values.failureQueueUrl,
+      expiry: reader.expiryPolicy(),
+    };
+  });

@@ -1,9 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
-import { cachedRotatingSsmSecret, createSnsClient, createSsmClient, SnsWebhookPublisher, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
+import { bindFunctionBasics, cachedRotatingSsmSecret, SnsWebhookPublisher } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
 import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
@@ -30,14 +30,10 @@ export const FAST_FAIL_CLIENT_CONFIG = {
  */
 export const buildContainer = (env: Readonly<Record<string, string | undefined>>): Container => {
   const container = new Container({ defaultScope: 'Singleton' });
-  const serviceName = env['POWERTOOLS_SERVICE_NAME'] ?? 'alma-cache-webhooks';
 
   container.bind<WebhookReceiverConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
-  container.bind<Logger>(TOKENS.Logger).toConstantValue(new Logger({ serviceName }));
-  container.bind<SSMClient>(TOKENS.SsmClient).toResolvedValue(() => createSsmClient(FAST_FAIL_CLIENT_CONFIG));
-  container.bind<SNSClient>(TOKENS.SnsClient).toResolvedValue(() => createSnsClient(FAST_FAIL_CLIENT_CONFIG));
-  // Powertools honours POWERTOOLS_METRICS_DISABLED itself (tests and local runs keep stdout for logs).
-  container.bind<Metrics>(TOKENS.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
+  // Both clients (SSM, SNS) sit on the request path, so both fail fast.
+  bindFunctionBasics(container, env, 'alma-cache-webhooks', TOKENS, FAST_FAIL_CLIENT_CONFIG);
   container.bind<WebhookCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
 
   container

@@ -1,4 +1,4 @@
-import { ConfigurationError, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
+import { type Environment, readConfig, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 
 /** The SSM SecureString holding the secret of Alma's webhook integration profile: its name, never its value. */
@@ -24,29 +24,19 @@ export interface WebhookReceiverConfig {
  * const config = loadConfig(process.env);
  * config.topicArns.LOAN_RETURNED; // 'arn:aws:sns:eu-west-1:123456789012:alma-loan-returned'
  */
-export const loadConfig = (env: Readonly<Record<string, string | undefined>>): WebhookReceiverConfig => {
-  const read = (name: string) => (env[name] ?? '').trim();
-  const names = [SECRET_NAME_ENV, ...Object.values(AlmaEventType).map(topicArnEnv)];
-  const missing = names.filter((name) => read(name) === '');
-  const invalid: string[] = [];
-  const secretName = read(SECRET_NAME_ENV);
-  if (secretName && !secretName.startsWith('/')) {
-    invalid.push(`${SECRET_NAME_ENV} must be an SSM parameter path starting with "/", got "${secretName}"`);
-  }
-  for (const eventType of Object.values(AlmaEventType)) {
-    const arn = read(topicArnEnv(eventType));
-    if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(arn)) {
-      invalid.push(`${topicArnEnv(eventType)} must be an SNS topic ARN, got "${arn}"`);
+export const loadConfig = (env: Environment): WebhookReceiverConfig =>
+  readConfig(env, (reader) => {
+    const { secretName, ...topicArns } = reader.required({
+      secretName: SECRET_NAME_ENV,
+      ...(Object.fromEntries(Object.values(AlmaEventType).map((eventType) => [eventType, topicArnEnv(eventType)])) as Record<AlmaEventType, string>),
+    });
+    reader.ssmParameterPath(SECRET_NAME_ENV, secretName);
+    for (const eventType of Object.values(AlmaEventType)) {
+      const arn = topicArns[eventType];
+      if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(arn)) {
+        reader.invalid(`${topicArnEnv(eventType)} must be an SNS topic ARN, got "${arn}"`);
+      }
     }
-  }
-  let secretCache: SecretCacheOptions = {};
-  try {
-    secretCache = secretCacheOptionsFromEnv(env);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    invalid.push(...error.invalid);
-  }
-  if (missing.length > 0 || invalid.length > 0) throw new ConfigurationError(missing, invalid);
-  const topicArns = Object.fromEntries(Object.values(AlmaEventType).map((eventType) => [eventType, read(topicArnEnv(eventType))]));
-  return { secretName, secretCache, topicArns: topicArns as Record<AlmaEventType, string> };
-};
+    const secretCache: SecretCacheOptions = reader.include(secretCacheOptionsFromEnv, {});
+    return { secretName, secretCache, topicArns };
+  });

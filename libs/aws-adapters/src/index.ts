@@ -23,4 +23,6 @@ export { cacheTransitionOf, InvalidStreamRecordError } from './lib/cache-stream-
 export { type CacheReaderTableNames, DynamoDbCacheReader } from './lib/dynamodb-cache-reader';
 export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
+export { ConfigReader, type Environment, readConfig } from './lib/config-reader';
+export { bindFunctionBasics, type FunctionBasics, type FunctionBasicsTokens, type FunctionClientConfig } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';

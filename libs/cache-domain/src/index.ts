@@ -29,6 +29,7 @@ export { type Clock, systemClock } from './lib/clock.port';
 export {
   DEFAULT_EXPIRY_POLICY,
   type ExpiryPolicy,
+  expiryPolicyProblems,
   QUEUE_RETENTION_SECONDS,
   resolveExpiryPolicy,
 } from './lib/expiry-policy';

@@ -1,10 +1,40 @@
-import { DEFAULT_EXPIRY_POLICY, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../src';
+import { DEFAULT_EXPIRY_POLICY, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../src';
 import {
   eventTimeProblem,
   FUTURE_EVENT_ALLOWANCE_SECONDS,
   MIN_TOMBSTONE_SECONDS,
   REPLAY_HORIZON_SECONDS,
 } from '../src/lib/expiry-policy';
+
+describe('Function: expiryPolicyProblems', () => {
+  it('finds nothing wrong with the defaults or with valid overrides', () => {
+    expect(expiryPolicyProblems({})).toEqual([]);
+    expect(expiryPolicyProblems({ USER_REFRESH_WINDOW_SECONDS: '60', CACHE_TOMBSTONE_TTL_SECONDS: String(MIN_TOMBSTONE_SECONDS) })).toEqual([]);
+  });
+
+  it('names every bad variable at once, the too-short tombstone included', () => {
+    // Act
+    const problems = expiryPolicyProblems({ CACHE_USER_TTL_SECONDS: 'soon', ALMA_CLOCK_SKEW_SECONDS: '0', CACHE_TOMBSTONE_TTL_SECONDS: '172800' });
+
+    // Assess
+    expect(problems).toEqual([
+      'CACHE_USER_TTL_SECONDS must be a positive whole number of seconds, got "soon"',
+      'ALMA_CLOCK_SKEW_SECONDS must be a positive whole number of seconds, got "0"',
+      expect.stringContaining(`CACHE_TOMBSTONE_TTL_SECONDS must be at least ${MIN_TOMBSTONE_SECONDS}`),
+    ]);
+  });
+
+  it('gives the same messages resolveExpiryPolicy throws', () => {
+    // Prepare
+    const env = { CACHE_ITEM_TTL_SECONDS: '1.5' };
+
+    // Act
+    const act = () => resolveExpiryPolicy(env);
+
+    // Assess
+    expect(act).toThrow(expiryPolicyProblems(env).join('; '));
+  });
+});
 
 describe('Function: resolveExpiryPolicy', () => {
   it('uses the defaults when nothing is set', () => {

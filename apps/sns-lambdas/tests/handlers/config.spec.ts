@@ -13,6 +13,18 @@ describe('Function: loadConfig', () => {
     );
   });
 
+  it('names a bad expiry variable together with the missing ones', () => {
+    // Act
+    const act = () => loadConfig({ USER_CACHE_TABLE_NAME: 'users', CACHE_ITEM_TTL_SECONDS: 'a year' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, FAILURE_QUEUE_URL. ' +
+        'Invalid environment variables: CACHE_ITEM_TTL_SECONDS must be a positive whole number of seconds, got "a year"',
+    );
+  });
+
   it('reads tables, queues and expiry overrides', () => {
     // Act
     const config = loadConfig({

@@ -72,32 +72,54 @@ export const EXPIRY_POLICY_ENV = {
   unknownPatronSeconds: 'ALMA_UNKNOWN_PATRON_TTL_SECONDS',
 } as const satisfies Record<keyof ExpiryPolicy, string>;
 
-/**
- * Reads the expiry policy from an environment-like map, falling back to the defaults.
- *
- * @example
- * const policy = resolveExpiryPolicy(process.env); // USER_REFRESH_WINDOW_SECONDS=60 shortens the window
- * @throws Error naming the variable when a value is not a positive whole number, or when the tombstone lifetime is
- *   shorter than {@link MIN_TOMBSTONE_SECONDS} (the replay horizon plus the future-time allowance)
- */
-export const resolveExpiryPolicy = (env: Readonly<Record<string, string | undefined>>): ExpiryPolicy => {
-  const resolved = { ...DEFAULT_EXPIRY_POLICY };
+const readExpiryPolicy = (
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly policy: ExpiryPolicy; readonly problems: readonly string[] } => {
+  const policy = { ...DEFAULT_EXPIRY_POLICY };
+  const problems: string[] = [];
   for (const [field, name] of Object.entries(EXPIRY_POLICY_ENV) as [keyof ExpiryPolicy, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`${name} must be a positive whole number of seconds, got "${raw}"`);
+      problems.push(`${name} must be a positive whole number of seconds, got "${raw}"`);
+      continue;
     }
-    resolved[field] = value;
+    policy[field] = value;
   }
-  if (resolved.tombstoneSeconds < MIN_TOMBSTONE_SECONDS) {
-    throw new Error(
+  if (policy.tombstoneSeconds < MIN_TOMBSTONE_SECONDS) {
+    problems.push(
       `${EXPIRY_POLICY_ENV.tombstoneSeconds} must be at least ${MIN_TOMBSTONE_SECONDS} (the replay horizon of ${REPLAY_HORIZON_SECONDS} s ` +
-        `plus ${FUTURE_EVENT_ALLOWANCE_SECONDS} s for future times), got ${resolved.tombstoneSeconds}: an older event would outlive the tombstone and revive the record`,
+        `plus ${FUTURE_EVENT_ALLOWANCE_SECONDS} s for future times), got ${policy.tombstoneSeconds}: an older event would outlive the tombstone and revive the record`,
     );
   }
-  return resolved;
+  return { policy, problems };
+};
+
+/**
+ * What is wrong with the expiry policy an environment-like map asks for, one message per variable; empty when
+ * {@link resolveExpiryPolicy} would accept it. The domain knows no configuration error type, so the apps' config
+ * readers fold these messages into theirs and name them together with every other variable to fix.
+ *
+ * @example
+ * expiryPolicyProblems({ CACHE_USER_TTL_SECONDS: 'soon' }); // ['CACHE_USER_TTL_SECONDS must be a positive whole number of seconds, got "soon"']
+ */
+export const expiryPolicyProblems = (env: Readonly<Record<string, string | undefined>>): readonly string[] =>
+  readExpiryPolicy(env).problems;
+
+/**
+ * Reads the expiry policy from an environment-like map, falling back to the defaults.
+ *
+ * @example
+ * const policy = resolveExpiryPolicy(process.env); // USER_REFRESH_WINDOW_SECONDS=60 shortens the window
+ * @throws Error naming each variable whose value is not a positive whole number, and the tombstone lifetime when it
+ *   is shorter than {@link MIN_TOMBSTONE_SECONDS} (the replay horizon plus the future-time allowance); see
+ *   {@link expiryPolicyProblems} to have the messages instead
+ */
+export const resolveExpiryPolicy = (env: Readonly<Record<string, string | undefined>>): ExpiryPolicy => {
+  const { policy, problems } = readExpiryPolicy(env);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  return policy;
 };
 
 /**
