@@ -9,6 +9,7 @@ export { invokeAsync, type AsyncInvokeOptions, type AsyncInvokeResult, type Dest
 export { TableStreamReader } from './table-stream-reader';
 export { HttpApiRouteError, startHttpApiServer, type HttpApiRoute, type HttpApiServer, type HttpApiServerOptions, type JwtClaims } from './http-api-server';
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
+export { nxProject, type NxProject, type NxTarget } from './nx-project';
 export {
   ALARM_ACTIONS,
   alarmsOf,

@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { WORKSPACE_ROOT } from '@alma-cache/local-aws';
+import { nxProject, WORKSPACE_ROOT } from '@alma-cache/local-aws';
 import { CROSS_STACK_VALUES, overridesFromOutputs, stackName, SYSTEM_STACKS } from '../stacks';
 
-// The catalogue in stacks.ts against what really decides the order and the values: the Nx project files and the
-// serverless.yml files. A stack reading another's output without the Nx dependency would deploy in a race.
+// The catalogue in stacks.ts against what really decides the order and the values: the Nx projects (as Nx resolves
+// them, nx.json's targetDefaults included) and the serverless.yml files. A stack reading another's output without the Nx dependency would deploy in a race.
 
-interface ProjectJson {
-  implicitDependencies?: string[];
-  targets: Record<string, { dependsOn?: (string | { projects?: string[]; dependencies?: boolean; target: string; params?: string })[] }>;
-}
-const projectJson = (project: string): ProjectJson => JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'apps', project, 'project.json'), 'utf8'));
 const serverlessYml = (project: string): string => readFileSync(join(WORKSPACE_ROOT, 'apps', project, 'serverless.yml'), 'utf8');
 /** Every `${env:<NAME>_${self:custom.stageEnvSuffix}, cf:<stack>-${sls:stage}.<Output>}` of a serverless.yml. */
 const cfReads = (yml: string) =>
@@ -73,7 +68,7 @@ describe('Catalogue: SYSTEM_STACKS and CROSS_STACK_VALUES', () => {
   it('gives Nx the same order: implicitDependencies, deploy after ^deploy and the preflight, remove after the dependents', () => {
     for (const { project, dependsOn } of SYSTEM_STACKS) {
       // Act
-      const config = projectJson(project);
+      const config = nxProject(project);
       const dependents = SYSTEM_STACKS.filter((stack) => stack.dependsOn.includes(project)).map((stack) => stack.project);
 
       // Assess

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { APP, APP_DIR, childEnv, DIST, cacheUpdateStreamArn, cacheUpdateStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
 import { alarmsOf, byId, functionAlarms, queueAgeAlarm, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { rolePolicies, TRACING_ROLE_POLICY, tracingSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, type Json, type Statement, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -74,9 +74,7 @@ describe('Template: change-lambdas', () => {
 
   it('looks for the bundle where the Nx build target writes it, unless told otherwise', () => {
     // Prepare
-    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
-      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
-    };
+    const project = nxProject('change-lambdas');
 
     // Assess
     expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);

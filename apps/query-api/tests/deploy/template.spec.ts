@@ -6,7 +6,7 @@ import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -81,10 +81,7 @@ describe('Template: query-api serverless.yml', () => {
 
   it('looks for the bundle where the Nx build target writes it, and keeps the local token code out of it', () => {
     // Prepare
-    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
-      tags: string[];
-      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
-    };
+    const project = nxProject('query-api');
     const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
     const bundle = readFileSync(join(bundleDir, FUNCTION, 'index.js'), 'utf8');
 

@@ -21,7 +21,7 @@ import {
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { metricAlarm, queueAgeAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -107,10 +107,7 @@ describe('Template: refresh-lambdas', () => {
 
   it('looks for the bundles where the Nx build target writes them, unless told otherwise', () => {
     // Prepare
-    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
-      tags: string[];
-      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
-    };
+    const project = nxProject('refresh-lambdas');
     const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
 
     // Assess

@@ -22,7 +22,7 @@ import {
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { queueAgeAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -105,9 +105,7 @@ describe('Template: sns-lambdas', () => {
 
   it('looks for the bundles where the Nx build target writes them, unless told otherwise', () => {
     // Prepare
-    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
-      targets: Record<string, { outputs?: string[]; options: { command: string } }>;
-    };
+    const project = nxProject('sns-lambdas');
     const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
 
     // Assess

@@ -20,7 +20,7 @@ import {
 } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, type Json, type Resource, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, type Json, type Resource, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -85,10 +85,7 @@ describe('Template: webhook-receiver', () => {
 
   it('looks for the bundle where the Nx build target writes it, unless told otherwise', () => {
     // Prepare
-    const project = JSON.parse(readFileSync(join(APP_DIR, 'project.json'), 'utf8')) as {
-      tags: string[];
-      targets: Record<string, { outputs?: string[]; dependsOn?: unknown[]; options: { command: string } }>;
-    };
+    const project = nxProject('webhook-receiver');
     const serverlessYml = readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8');
 
     // Assess
