@@ -10,7 +10,8 @@
 //   set (condition HasAlarmTopic), which this plugin adds too, from custom.alarmTopicArn.
 // - custom.functionRoles: { <LogicalId>: { function, logGroup?, statements } }: an execution role for one function,
 //   trusted by Lambda only, with the stage's X-Ray grant (custom.tracing.rolePolicy) and a policy named after the
-//   function whose first statement lets it write to its own log group (osls creates the group).
+//   function whose first statement lets it write to its own log group (osls creates the group). In `statements`,
+//   Effect defaults to Allow and `Resource: { table: <name> }` stands for that DynamoDB table's ARN.
 // - custom.tracing (tools/serverless/tracing.yml): the TracingMode parameter and the TracingActive condition.
 
 const QUEUE_AGE_THRESHOLD_SECONDS = 172800; // 2 days: time to redrive before the queues' 14-day retention drops a message
@@ -58,6 +59,18 @@ const alarmOf = (logicalId, spec) => {
   };
 };
 
+// Effect defaults to Allow; `Resource: { table: <name> }` is the ARN of the named DynamoDB table in this account and region.
+const TABLE_ARN = 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}';
+const resourceOf = (resource) =>
+  resource && typeof resource === 'object' && Object.keys(resource).join() === 'table'
+    ? { 'Fn::Sub': [TABLE_ARN, { Table: resource.table }] }
+    : resource;
+const statementOf = ({ Effect = 'Allow', Resource, ...rest }) => ({
+  ...rest,
+  Effect,
+  Resource: Array.isArray(Resource) ? Resource.map(resourceOf) : resourceOf(Resource),
+});
+
 const roleOf = (custom, spec) => ({
   Type: 'AWS::IAM::Role',
   Properties: {
@@ -80,7 +93,7 @@ const roleOf = (custom, spec) => ({
                 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${spec.logGroup ?? `${custom.functionPrefix}-${spec.function}`}:*`,
               },
             },
-            ...(spec.statements ?? []),
+            ...(spec.statements ?? []).map(statementOf),
           ],
         },
       },
