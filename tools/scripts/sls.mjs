@@ -13,7 +13,7 @@
 //   osls passes a topic's own region to its subscription when it differs.
 // - Environment variables: every `${env:NAME}` without a fallback in the app's serverless.yml is
 //   required. A per-stage one is written `${env:NAME_${self:custom.stageEnvSuffix}}` and the suffix
-//   comes from the app's `custom.stageEnvSuffixes` map (stg -> STG, prod -> PROD). All the missing
+//   comes from tools/serverless/stages.yml, as in the apps (stg -> STG, prod -> PROD). All the missing
 //   ones are named in one message before osls runs. `remove` only needs the stack name, so for it a
 //   missing one gets a placeholder value instead.
 // - `remove` of a stack that does not exist (never deployed, or already removed) is a no-op that says so: osls would
@@ -103,7 +103,8 @@ function collectStrings(node, into = []) {
 // Names of the environment variables the config needs for this stage: `${env:NAME}` and
 // `${env:NAME_${self:custom.stageEnvSuffix}}` with no fallback (a fallback makes one optional).
 function requiredEnvNames(config, stage) {
-  const suffix = config?.custom?.stageEnvSuffixes?.[stage] ?? stage.toUpperCase();
+  const suffixes = parseYaml(readFileSync(path.join(workspaceRoot, 'tools', 'serverless', 'stages.yml'), 'utf8'));
+  const suffix = suffixes?.[stage] ?? stage.toUpperCase();
   const pattern = /\$\{env:([A-Za-z0-9_]*)(\$\{self:custom\.stageEnvSuffix\})?([A-Za-z0-9_]*)\}/g;
   const names = new Set();
   for (const text of collectStrings(config)) {
