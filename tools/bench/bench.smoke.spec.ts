@@ -9,10 +9,14 @@ const OUT = join('tmp', 'bench', `smoke-${process.pid}`);
 
 const runQuickBench = () =>
   new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(join(WORKSPACE, 'node_modules', '.bin', 'tsx'), ['--tsconfig', 'tsconfig.base.json', 'tools/bench/run.ts', '--quick', '--out', OUT], {
-      cwd: WORKSPACE,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      join(WORKSPACE, 'node_modules', '.bin', 'tsx'),
+      ['--tsconfig', 'tsconfig.base.json', 'tools/bench/run.ts', '--quick', '--out', OUT],
+      {
+        cwd: WORKSPACE,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -34,7 +38,15 @@ describe('bench quick mode', () => {
   it('exits 0 and prints one [bench] line per figure', () => {
     // Assess
     expect({ code: run.code, tail: run.output.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
-    for (const figure of ['DynamoDB cost per event', 'handler throughput', 'cold start', 'bundle size', 'query API cache hit', 'tracing cost', 'refresh']) {
+    for (const figure of [
+      'DynamoDB cost per event',
+      'handler throughput',
+      'cold start',
+      'bundle size',
+      'query API cache hit',
+      'tracing cost',
+      'refresh',
+    ]) {
       expect(run.output).toContain(`[bench] ${figure}`);
     }
   });
@@ -46,7 +58,15 @@ describe('bench quick mode', () => {
     const markdown = readFileSync(join(dir, 'bench.md'), 'utf8');
 
     // Assess
-    expect(figures.map((figure) => figure.key).sort()).toEqual(['bundle-size', 'cold-start', 'event-cost', 'query-latency', 'refresh', 'throughput', 'tracing']);
+    expect(figures.map((figure) => figure.key).sort()).toEqual([
+      'bundle-size',
+      'cold-start',
+      'event-cost',
+      'query-latency',
+      'refresh',
+      'throughput',
+      'tracing',
+    ]);
     for (const figure of figures) {
       expect(figure.rows.length).toBeGreaterThan(0);
       expect(figure.panels.length).toBeGreaterThan(0);

@@ -102,7 +102,8 @@ const eventCostResult = (
 ): FigureResult => {
   const rows: BenchRow[] = [];
   for (const fn of SNS_FUNCTIONS) {
-    for (const type of HANDLER_EVENTS[fn]) rows.push(costRow('DynamoDB cost per event, cached patron', `${fn} ← ${type}`, cached.get(type) ?? [], true));
+    for (const type of HANDLER_EVENTS[fn])
+      rows.push(costRow('DynamoDB cost per event, cached patron', `${fn} ← ${type}`, cached.get(type) ?? [], true));
   }
   for (const fn of SNS_FUNCTIONS) {
     const costs = HANDLER_EVENTS[fn].flatMap((type) => unknown.get(type) ?? []);

@@ -9,7 +9,12 @@ export const BENCH_APPS = ['sns-lambdas', 'refresh-lambdas', 'query-api', 'webho
 export type BenchApp = (typeof BENCH_APPS)[number];
 
 /** A short label for tables and charts. */
-export const APP_LABEL: Record<BenchApp, string> = { 'sns-lambdas': 'sns', 'refresh-lambdas': 'refresh', 'query-api': 'query', 'webhook-receiver': 'webhook' };
+export const APP_LABEL: Record<BenchApp, string> = {
+  'sns-lambdas': 'sns',
+  'refresh-lambdas': 'refresh',
+  'query-api': 'query',
+  'webhook-receiver': 'webhook',
+};
 
 /** The SSM parameter the bench's fake SSM answers for the query API's log pepper. */
 export const BENCH_SSM_PREFIX = '/alma-cache/bench/';

@@ -29,7 +29,11 @@ const FULL_SIZES: PatronSize[] = [
 // One patron on a single page and one that needs a second page of loans: paging is the point of the figure.
 const QUICK_SIZES: PatronSize[] = [FULL_SIZES[0], FULL_SIZES[2]];
 
-const stamp = (date: Date) => date.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+const stamp = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
 
 /**
  * Reads `--quick`, `--repeats N` and `--out DIR`. Quick mode is the CI smoke test: tiny repeats and sizes, a
@@ -50,7 +54,8 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
   });
   const quick = values.quick === true;
   const repeats = values.repeats === undefined ? undefined : Number(values.repeats);
-  if (repeats !== undefined && (!Number.isInteger(repeats) || repeats < 1)) throw new Error(`--repeats must be a whole number >= 1, got "${values.repeats}"`);
+  if (repeats !== undefined && (!Number.isInteger(repeats) || repeats < 1))
+    throw new Error(`--repeats must be a whole number >= 1, got "${values.repeats}"`);
   const base: Omit<BenchOptions, 'outDir' | 'updateLatest'> = quick
     ? {
         mode: 'quick',

@@ -139,7 +139,9 @@ const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]>
         // A figure for anything but a served cache hit would time the wrong path.
         const hit = side === 'baseline' || response.headers?.['x-cache'] === 'hit';
         if (response.statusCode !== 200 || !hit || !String(response.body).includes(loanId)) {
-          throw new Error(`${side} answered ${response.statusCode} (x-cache ${String(response.headers?.['x-cache'])}) for ${patron}/${loanId}: ${String(response.body).slice(0, 300)}`);
+          throw new Error(
+            `${side} answered ${response.statusCode} (x-cache ${String(response.headers?.['x-cache'])}) for ${patron}/${loanId}: ${String(response.body).slice(0, 300)}`,
+          );
         }
       }
       return times;

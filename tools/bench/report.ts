@@ -51,7 +51,7 @@ const renderMarkdown = (figures: readonly FigureResult[], context: RunContext): 
     '',
     '- **DynamoDB cost per event**: the four use cases over the real `DynamoDbCacheStore` and document client on',
     '  DynamoDB Local; SDK middleware counts requests and asks for `ReturnConsumedCapacity` (DynamoDB Local reports',
-    '  it). The eight sample webhooks in Alma\'s order, for a cached patron; then for unknown patrons (information:',
+    "  it). The eight sample webhooks in Alma's order, for a cached patron; then for unknown patrons (information:",
     '  the extra request is the refresh claim, the refresh message goes to an in-memory queue).',
     '- **Handler throughput**: the built `dist/apps/sns-lambdas` bundles, loaded as Lambda loads `index.js`, in a',
     '  child process whose stdout (the Powertools log) goes to /dev/null; events for cached patrons at a fixed number',
@@ -61,13 +61,13 @@ const renderMarkdown = (figures: readonly FigureResult[], context: RunContext): 
     '  bundle; the time of the `require` (module evaluation plus the composition root) is divided by that of a',
     '  bare handler bundled the same way that builds the same SDK clients, started right beside it (pairs alternate',
     '  their order); min/median/max of the paired ratios, and the ratio of the two fastest starts (least disturbed).',
-    '- **Bundle size**: `index.js` and the deployed zip against the baseline bundle\'s (KiB = 1024 bytes); the zip',
+    "- **Bundle size**: `index.js` and the deployed zip against the baseline bundle's (KiB = 1024 bytes); the zip",
     '  without `powertools-tracer.js` and its map, which only a traced stage loads (counted under tracing cost).',
     '- **Query API latency**: the built `query-api` bundle and a bare GetItem handler, warm in one child process on',
     '  the same DynamoDB Local, one request at a time in alternating slices; a cache hit for a cached patron (checked:',
     '  200, `x-cache: hit`); per repeat the ratio of the median handler times.',
     '- **Tracing cost**: one function per app started with `POWERTOOLS_TRACE_ENABLED=true` and `false` in pairs',
-    '  (alternating order, a Lambda-like environment on both sides); the tracer file\'s size in index.js terms and zipped.',
+    "  (alternating order, a Lambda-like environment on both sides); the tracer file's size in index.js terms and zipped.",
     '- **Refresh**: the real `RefreshUser` with `AlmaHttpApi` (4 in flight) against the fake Alma server and',
     '  DynamoDB Local, a new patron per repeat; calls counted at the server; the fake answers with no delay.',
     '',
@@ -78,6 +78,12 @@ export const writeReport = async (dir: string, figures: readonly FigureResult[],
   await mkdir(dir, { recursive: true });
   const subtitle = `Alma cache stack benchmarks, ${context.mode} run ${context.startedAt} (${context.machine})`;
   await writeFile(join(dir, 'bench.md'), renderMarkdown(figures, context));
-  await writeFile(join(dir, 'bench.svg'), renderChart(figures.flatMap((figure) => figure.panels), subtitle));
+  await writeFile(
+    join(dir, 'bench.svg'),
+    renderChart(
+      figures.flatMap((figure) => figure.panels),
+      subtitle,
+    ),
+  );
   await writeFile(join(dir, 'bench.json'), `${JSON.stringify({ context, figures }, null, 2)}\n`);
 };

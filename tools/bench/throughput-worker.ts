@@ -48,7 +48,9 @@ const timed = async (work: () => Promise<void>) => {
 };
 
 const snsEvent = (message: string, id: string): SNSEvent =>
-  ({ Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: 'arn:bench', Sns: { MessageId: id, Message: message } }] }) as unknown as SNSEvent;
+  ({
+    Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: 'arn:bench', Sns: { MessageId: id, Message: message } }],
+  }) as unknown as SNSEvent;
 
 // Bundles are CommonJS files outside the TypeScript graph, loaded exactly as Lambda's runtime loads index.js.
 const load = createRequire(__filename);

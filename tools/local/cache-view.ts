@@ -34,7 +34,9 @@ export const getRecord = async (client: DynamoDBDocumentClient, table: string, k
 
 /** Reads messages without consuming them (visibility 0), so the demo can show a queue and leave it as it was. */
 export const peekQueue = async (sqs: SQSClient, queueUrl: string): Promise<string[]> => {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }),
+  );
   return Messages.map((message) => message.Body ?? '');
 };
 

@@ -43,7 +43,9 @@ export const readChangeMessage = (message: Pick<Message, 'Body' | 'MessageAttrib
   const entity = text(body['entity']);
   const recordId = text(body['recordId']);
   if (!change || !entity || !recordId) return undefined;
-  const fields = Array.isArray(body['changedFields']) ? body['changedFields'].map(text).filter((field): field is string => field !== undefined) : undefined;
+  const fields = Array.isArray(body['changedFields'])
+    ? body['changedFields'].map(text).filter((field): field is string => field !== undefined)
+    : undefined;
   return {
     change,
     entity,
@@ -96,8 +98,10 @@ export const filterPolicyOf = (flags: { patron?: string[]; record?: string[]; ch
   const policy: Record<string, string[]> = {};
   const patrons = ids('patron', flags.patron).map(userCacheKey);
   const records = ids('record', flags.record);
-  for (const change of flags.change ?? []) if (!CHANGE_NAME.test(change)) problems.push(`--change must look like loan.renewed or request.status-changed`);
-  for (const entity of flags.entity ?? []) if (!(ENTITIES as readonly string[]).includes(entity)) problems.push(`--entity must be ${ENTITIES.join(' or ')}`);
+  for (const change of flags.change ?? [])
+    if (!CHANGE_NAME.test(change)) problems.push(`--change must look like loan.renewed or request.status-changed`);
+  for (const entity of flags.entity ?? [])
+    if (!(ENTITIES as readonly string[]).includes(entity)) problems.push(`--entity must be ${ENTITIES.join(' or ')}`);
   if (problems.length > 0) throw new Error([...new Set(problems)].join('; '));
   if (patrons.length > 0) policy['patron'] = patrons;
   if (records.length > 0) policy['recordId'] = records;

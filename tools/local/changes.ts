@@ -24,7 +24,8 @@ const loopbackEndpoint = (env: Record<string, string>, name: string): string => 
   } catch {
     // reported below
   }
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new Error(`The session's ${name} is not a loopback endpoint (${endpoint ?? 'none'}): restart \`npm start\`.`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+    throw new Error(`The session's ${name} is not a loopback endpoint (${endpoint ?? 'none'}): restart \`npm start\`.`);
   return endpoint as string;
 };
 
@@ -50,11 +51,20 @@ const main = async () => {
     throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
   const session = readSession();
-  if (!session.changeTopicArn) throw new Error('The running local stack has no change topic (its session predates change-lambdas): restart `npm start`.');
-  const credentials = { accessKeyId: session.awsEnv['AWS_ACCESS_KEY_ID'] ?? 'test', secretAccessKey: session.awsEnv['AWS_SECRET_ACCESS_KEY'] ?? 'test' };
+  if (!session.changeTopicArn)
+    throw new Error('The running local stack has no change topic (its session predates change-lambdas): restart `npm start`.');
+  const credentials = {
+    accessKeyId: session.awsEnv['AWS_ACCESS_KEY_ID'] ?? 'test',
+    secretAccessKey: session.awsEnv['AWS_SECRET_ACCESS_KEY'] ?? 'test',
+  };
   const region = session.awsEnv['AWS_REGION'] ?? 'eu-west-1';
   const sns = new SNSClient({ region, credentials, endpoint: loopbackEndpoint(session.awsEnv, 'AWS_ENDPOINT_URL_SNS') });
-  const sqs = new SQSClient({ region, credentials, endpoint: loopbackEndpoint(session.awsEnv, 'AWS_ENDPOINT_URL_SQS'), useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({
+    region,
+    credentials,
+    endpoint: loopbackEndpoint(session.awsEnv, 'AWS_ENDPOINT_URL_SQS'),
+    useQueueUrlAsEndpoint: false,
+  });
 
   let stopping = false;
   const abort = new AbortController();
@@ -82,13 +92,17 @@ const main = async () => {
     ));
     const filter = Object.keys(policy).length > 0 ? `filter ${JSON.stringify(policy)}` : 'no filter';
     const bound = values.once ? 'until the first events' : maxSeconds ? `for ${maxSeconds} s` : 'until Ctrl-C';
-    process.stdout.write(`Tailing ${session.changeTopicArn.split(':').pop()} (${filter}) ${bound}${maxSeconds && values.once ? `, at most ${maxSeconds} s` : ''}.\n`);
+    process.stdout.write(
+      `Tailing ${session.changeTopicArn.split(':').pop()} (${filter}) ${bound}${maxSeconds && values.once ? `, at most ${maxSeconds} s` : ''}.\n`,
+    );
 
     const deadline = maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + maxSeconds * 1000;
     while (!stopping && Date.now() < deadline) {
       const wait = Math.max(0, Math.min(POLL_SECONDS, Math.floor((deadline - Date.now()) / 1000)));
       const { Messages = [] } = await sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: wait, MessageAttributeNames: ['All'] }), { abortSignal: abort.signal })
+        .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: wait, MessageAttributeNames: ['All'] }), {
+          abortSignal: abort.signal,
+        })
         .catch((error: Error) => {
           if (stopping) return { Messages: [] };
           throw error;
@@ -99,7 +113,12 @@ const main = async () => {
       }
       if (Messages.length > 0) {
         received += Messages.length;
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+          }),
+        );
         if (values.once) break;
       }
       if (wait === 0 && Messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));

@@ -64,7 +64,9 @@ const main = async () => {
     }
     if (userKey) {
       const user = await getRecord(client, stack.tables['UsersTable'], { primary_id: userKey });
-      process.stdout.write(`Users table: ${user ? JSON.stringify(user, (_key, value) => (value instanceof Set ? [...value] : value)) : 'patron not cached'}\n`);
+      process.stdout.write(
+        `Users table: ${user ? JSON.stringify(user, (_key, value) => (value instanceof Set ? [...value] : value)) : 'patron not cached'}\n`,
+      );
     }
     process.stdout.write(`Users queue: ${JSON.stringify(await peekQueue(sqs, stack.queues['UsersQueue']))}\n`);
     for (const record of failureRecords) {

@@ -44,6 +44,8 @@ type AlmaObject = Record<string, any>;
 /** One line per record of a `GET /users/{id}` answer, for people. */
 export const describePatronAnswer = (answer: { loans?: AlmaObject[]; requests?: AlmaObject[]; fees?: AlmaObject[] }): string[] => [
   ...(answer.loans ?? []).map((loan) => `loan ${loan['loan_id']} "${loan['title']}" ${loan['loan_status']}, due ${loan['due_date']}`),
-  ...(answer.requests ?? []).map((request) => `request ${request['request_id']} ${request['request_type']} "${request['title']}" ${request['request_status']}`),
+  ...(answer.requests ?? []).map(
+    (request) => `request ${request['request_id']} ${request['request_type']} "${request['title']}" ${request['request_status']}`,
+  ),
   ...(answer.fees ?? []).map((fee) => `fee ${fee['id']} ${fee['type']?.['value'] ?? ''} balance ${fee['balance']} ${fee['status']?.['value'] ?? ''}`),
 ];

@@ -65,7 +65,9 @@ export const LOCAL_DEMO_PATRON = 'PAT0042X';
  * The deployable apps the local run serves. The topics stack (alma-topics) is not among them: the local run creates
  * the eight topics itself and hands their ARNs to the others through the per-stage overrides.
  */
-const APPS = SYSTEM_STACKS.filter((stack) => ['sns-lambdas', 'refresh-lambdas', 'webhook-receiver', 'change-lambdas', 'query-api'].includes(stack.project));
+const APPS = SYSTEM_STACKS.filter((stack) =>
+  ['sns-lambdas', 'refresh-lambdas', 'webhook-receiver', 'change-lambdas', 'query-api'].includes(stack.project),
+);
 type App = (typeof APPS)[number];
 
 /**
@@ -80,8 +82,15 @@ const packagingWaves = (): App[][] => {
   const placed = new Set<string>();
   const local = new Set(APPS.map((app) => app.project));
   while (placed.size < APPS.length) {
-    const wave = APPS.filter((app) => !placed.has(app.project) && app.dependsOn.every((dependency) => placed.has(dependency) || !local.has(dependency)));
-    if (wave.length === 0) throw new Error(`The stacks' dependencies form a cycle among ${APPS.filter((app) => !placed.has(app.project)).map((app) => app.project).join(', ')}`);
+    const wave = APPS.filter(
+      (app) => !placed.has(app.project) && app.dependsOn.every((dependency) => placed.has(dependency) || !local.has(dependency)),
+    );
+    if (wave.length === 0)
+      throw new Error(
+        `The stacks' dependencies form a cycle among ${APPS.filter((app) => !placed.has(app.project))
+          .map((app) => app.project)
+          .join(', ')}`,
+      );
     for (const app of wave) placed.add(app.project);
     waves.push(wave);
   }
@@ -187,7 +196,10 @@ const tableStreams = async (tables: Record<string, string>): Promise<Record<stri
   const dynamodb = new DynamoDBClient({});
   try {
     const described = await Promise.all(
-      Object.entries(tables).map(async ([logicalId, name]) => [logicalId, (await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.LatestStreamArn] as const),
+      Object.entries(tables).map(
+        async ([logicalId, name]) =>
+          [logicalId, (await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.LatestStreamArn] as const,
+      ),
     );
     return Object.fromEntries(described.filter((entry): entry is readonly [string, string] => typeof entry[1] === 'string'));
   } finally {
@@ -235,13 +247,25 @@ export const startLocalStack = async (opts: {
     NX_TUI: 'false',
   };
   const projects = APPS.map((app) => app.project);
-  const building = run(`building the function bundles (nx run-many -t build -p ${projects.join(' ')})`, join(WORKSPACE, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'], env, log);
+  const building = run(
+    `building the function bundles (nx run-many -t build -p ${projects.join(' ')})`,
+    join(WORKSPACE, 'node_modules', '.bin', 'nx'),
+    ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'],
+    env,
+    log,
+  );
   // Offline, osls cannot read an earlier stack's outputs (`${cf:…}` calls DescribeStacks): each app is packaged after
   // the ones it reads are provisioned, and handed their outputs through the per-stage override variables.
   const packageOffline = async (app: App, crossStack: Record<string, string>) => {
     const packageDir = join(WORKSPACE, 'tmp', 'local-stack', app.project);
     mkdirSync(packageDir, { recursive: true });
-    await run(`packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`, process.execPath, [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir], { ...env, ...crossStack }, log);
+    await run(
+      `packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`,
+      process.execPath,
+      [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir],
+      { ...env, ...crossStack },
+      log,
+    );
     return readPackagedTemplate(join(WORKSPACE, 'apps', app.project), packageDir);
   };
 
@@ -259,7 +283,9 @@ export const startLocalStack = async (opts: {
   const ssm = new SSMClient({});
   await ssm.send(new PutParameterCommand({ Name: ALMA_API_KEY_NAME, Type: 'SecureString', Value: alma.apiKey, Overwrite: true }));
   await ssm.send(new PutParameterCommand({ Name: ALMA_WEBHOOK_SECRET_NAME, Type: 'SecureString', Value: webhookSecret, Overwrite: true }));
-  await ssm.send(new PutParameterCommand({ Name: QUERY_LOG_PEPPER_NAME, Type: 'SecureString', Value: randomBytes(32).toString('base64'), Overwrite: true }));
+  await ssm.send(
+    new PutParameterCommand({ Name: QUERY_LOG_PEPPER_NAME, Type: 'SecureString', Value: randomBytes(32).toString('base64'), Overwrite: true }),
+  );
   ssm.destroy();
 
   const tables: Record<string, string> = {};
@@ -289,7 +315,13 @@ export const startLocalStack = async (opts: {
     }
     for (const [index, app] of wave.entries()) {
       // With every stack's resources so far, since a function may consume a queue or stream an earlier stack made.
-      functions.push(...templateFunctions(packaged[index], { tables, queues, topics, streams }, exports).map((fn) => ({ ...fn, project: app.project, service: app.service })));
+      functions.push(
+        ...templateFunctions(packaged[index], { tables, queues, topics, streams }, exports).map((fn) => ({
+          ...fn,
+          project: app.project,
+          service: app.service,
+        })),
+      );
       exports = { ...exports, ...templateExports(packaged[index], { ...provisioned[index], topics, streams }) };
     }
     const outputs = Object.fromEntries(Object.entries(exports).map(([name, value]) => [name.replace(`alma-cache-${STAGE}-`, ''), value]));
@@ -302,7 +334,9 @@ export const startLocalStack = async (opts: {
   const deliveryQueues: { eventType: string; topicArn: string; queueUrl: string }[] = [];
   for (const eventType of Object.values(AlmaEventType)) {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `alma-cache-local-${eventType.toLowerCase().replaceAll('_', '-')}-delivery` }));
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `alma-cache-local-${eventType.toLowerCase().replaceAll('_', '-')}-delivery` }),
+    );
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(QueueUrl!) }));
     deliveryQueues.push({ eventType, topicArn: TopicArn!, queueUrl: QueueUrl! });
   }
@@ -326,13 +360,16 @@ export const startLocalStack = async (opts: {
     return fn;
   };
   const tokenSecret = randomBytes(24).toString('base64url');
-  const routes = templates.flatMap((template) => templateRoutes(template)).map((route) => ({
-    method: route.method,
-    path: route.path,
-    auth: route.auth,
-    scopes: route.scopes,
-    handler: (event: APIGatewayProxyEventV2, context: object) => handlerOf(functionNamed(route.functionName))(event, { ...context }) as Promise<object>,
-  }));
+  const routes = templates
+    .flatMap((template) => templateRoutes(template))
+    .map((route) => ({
+      method: route.method,
+      path: route.path,
+      auth: route.auth,
+      scopes: route.scopes,
+      handler: (event: APIGatewayProxyEventV2, context: object) =>
+        handlerOf(functionNamed(route.functionName))(event, { ...context }) as Promise<object>,
+    }));
   const http = await startHttpApiServer({
     routes,
     port: opts.port ?? 0,
@@ -369,11 +406,17 @@ export const startLocalStack = async (opts: {
       const { StreamDescription } = await streamsClient.send(new DescribeStreamCommand({ StreamArn: streamArn }));
       const shard = StreamDescription?.Shards?.find(
         ({ SequenceNumberRange: range }) =>
-          BigInt(range?.StartingSequenceNumber ?? '0') <= BigInt(first) && (range?.EndingSequenceNumber === undefined || BigInt(first) <= BigInt(range.EndingSequenceNumber)),
+          BigInt(range?.StartingSequenceNumber ?? '0') <= BigInt(first) &&
+          (range?.EndingSequenceNumber === undefined || BigInt(first) <= BigInt(range.EndingSequenceNumber)),
       );
       const arrival = (record?: DynamoDBRecord) => new Date((record?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString();
       return {
-        requestContext: { requestId: randomUUID(), functionArn: functionArnOf(fn), condition: 'RetryAttemptsExhausted', approximateInvokeCount: invocations },
+        requestContext: {
+          requestId: randomUUID(),
+          functionArn: functionArnOf(fn),
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: invocations,
+        },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
         timestamp: new Date().toISOString(),
@@ -397,27 +440,30 @@ export const startLocalStack = async (opts: {
   const streamMappings = functions.flatMap((fn) =>
     fn.streams.map(
       (mapping) =>
-        new LocalStreamMapping(streamReaders[streamReaders.push(new TableStreamReader(mapping.streamArn, aws.env['AWS_ENDPOINT_URL_DYNAMODB'])) - 1], {
-          functionName: fn.name,
-          streamArn: mapping.streamArn,
-          batchSize: mapping.batchSize,
-          maximumRetryAttempts: mapping.maximumRetryAttempts,
-          invoke: async (event) => {
-            inFlight += 1;
-            try {
-              return (await handlerOf(fn)(event, {})) as DynamoDBBatchResponse | undefined;
-            } finally {
-              inFlight -= 1;
-            }
+        new LocalStreamMapping(
+          streamReaders[streamReaders.push(new TableStreamReader(mapping.streamArn, aws.env['AWS_ENDPOINT_URL_DYNAMODB'])) - 1],
+          {
+            functionName: fn.name,
+            streamArn: mapping.streamArn,
+            batchSize: mapping.batchSize,
+            maximumRetryAttempts: mapping.maximumRetryAttempts,
+            invoke: async (event) => {
+              inFlight += 1;
+              try {
+                return (await handlerOf(fn)(event, {})) as DynamoDBBatchResponse | undefined;
+              } finally {
+                inFlight -= 1;
+              }
+            },
+            giveUp: async (records, invocations) => {
+              const failureQueueUrl = mapping.onFailureQueue ? queues[mapping.onFailureQueue] : undefined;
+              // Without a destination Lambda moves on all the same; the records stay in the stream for 24 h.
+              if (!failureQueueUrl) return;
+              const record = await describeGivenUpBatch(fn, mapping.streamArn, records, invocations);
+              await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
+            },
           },
-          giveUp: async (records, invocations) => {
-            const failureQueueUrl = mapping.onFailureQueue ? queues[mapping.onFailureQueue] : undefined;
-            // Without a destination Lambda moves on all the same; the records stay in the stream for 24 h.
-            if (!failureQueueUrl) return;
-            const record = await describeGivenUpBatch(fn, mapping.streamArn, records, invocations);
-            await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
-          },
-        }),
+        ),
     ),
   );
 
@@ -483,7 +529,10 @@ export const startLocalStack = async (opts: {
         const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
         if (done.length > 0) {
           await sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }),
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
+            }),
           );
         }
         return { functionName: fn.name, received: Messages.length, failed: failed.size };
@@ -511,10 +560,14 @@ export const startLocalStack = async (opts: {
       for (const delivery of deliveryQueues) pollers.push(loop(() => deliverTopicMessages(delivery), delivery.eventType));
       for (const queueUrl of sqsTriggered) {
         pollers.push(
-          loop(async () => {
-            const delivered = await stack.deliverQueue(queueUrl);
-            if (delivered) dispatchLog(`${queueUrl.split('/').pop()} → ${delivered.functionName}: ${delivered.received} message(s), ${delivered.failed} failed`);
-          }, queueUrl.split('/').pop() ?? queueUrl),
+          loop(
+            async () => {
+              const delivered = await stack.deliverQueue(queueUrl);
+              if (delivered)
+                dispatchLog(`${queueUrl.split('/').pop()} → ${delivered.functionName}: ${delivered.received} message(s), ${delivered.failed} failed`);
+            },
+            queueUrl.split('/').pop() ?? queueUrl,
+          ),
         );
       }
       for (const mapping of streamMappings) {
@@ -535,12 +588,17 @@ export const startLocalStack = async (opts: {
       // Two quiet looks in a row: a message can be between a receive and the function that consumes it.
       while (quietRounds < 2) {
         if (Date.now() > deadline) {
-          throw new Error(`the local stack did not settle within ${timeoutMs} ms (${inFlight} deliveries running; messages in ${busy.join(', ') || 'no queue'})`);
+          throw new Error(
+            `the local stack did not settle within ${timeoutMs} ms (${inFlight} deliveries running; messages in ${busy.join(', ') || 'no queue'})`,
+          );
         }
         const counts = await Promise.all(
           watched.map(async (queueUrl) => {
             const { Attributes = {} } = await sqs.send(
-              new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+              new GetQueueAttributesCommand({
+                QueueUrl: queueUrl,
+                AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+              }),
             );
             return Number(Attributes['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0);
           }),
@@ -548,7 +606,11 @@ export const startLocalStack = async (opts: {
         busy = watched.filter((_, index) => counts[index] > 0).map((url) => `${url.split('/').pop()} (${counts[watched.indexOf(url)]})`);
         // A stream has no depth to ask for: read it (delivering what is there, once dispatching) and see what is owed.
         const streamed = dispatching ? await stack.deliverStreams().catch((error: Error) => [error]) : [];
-        busy.push(...streamed.map((delivery) => (delivery instanceof Error ? `a stream (${delivery.message})` : `${delivery.table} stream (${delivery.received})`)));
+        busy.push(
+          ...streamed.map((delivery) =>
+            delivery instanceof Error ? `a stream (${delivery.message})` : `${delivery.table} stream (${delivery.received})`,
+          ),
+        );
         busy.push(...streamMappings.filter((mapping) => mapping.owed > 0).map((mapping) => `${mapping.table} stream (${mapping.owed} owed)`));
         quietRounds = inFlight === 0 && busy.length === 0 ? quietRounds + 1 : 0;
         await new Promise((resolve) => setTimeout(resolve, 200));

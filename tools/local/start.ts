@@ -34,7 +34,15 @@ const progress = (line: string) => say(`[${((Date.now() - started) / 1000).toFix
 // rest after it, whatever today's date is (with their own dates, a refresh run after them would rightly win).
 const fixtures = readdirSync(FIXTURES)
   .filter((file) => file.endsWith('.json'))
-  .map((file) => JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as { id: string; time: string; event: { value: string }; item_loan?: Record<string, unknown> })
+  .map(
+    (file) =>
+      JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as {
+        id: string;
+        time: string;
+        event: { value: string };
+        item_loan?: Record<string, unknown>;
+      },
+  )
   .sort((a, b) => a.time.localeCompare(b.time))
   .map((parsed, index) => {
     parsed.time = new Date(started + (index === 0 ? -300_000 : 60_000 + index * 10_000)).toISOString();
@@ -56,7 +64,14 @@ const main = async () => {
   // The demo's own subscriber to the change notifications, as a library app would subscribe (raw, no filter).
   const { QueueUrl: changesQueue } = await sqs.send(new CreateQueueCommand({ QueueName: 'alma-cache-local-demo-changes' }));
   const sns = new SNSClient({});
-  await sns.send(new SubscribeCommand({ TopicArn: session.changeTopicArn, Protocol: 'sqs', Endpoint: queueArn(changesQueue!), Attributes: { RawMessageDelivery: 'true' } }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: session.changeTopicArn,
+      Protocol: 'sqs',
+      Endpoint: queueArn(changesQueue!),
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
   sns.destroy();
 
   // What Alma holds for the patron: the sample loan, and a few older records the webhooks never mentioned.
@@ -71,7 +86,9 @@ const main = async () => {
   say();
   say('Ready:');
   say(`  webhook receiver (Alma's endpoint)  POST ${session.url}/   GET ${session.url}/?challenge=…`);
-  say(`  query API                           GET  ${session.url}/users/{id}[/loans|requests|fees[/{itemId}]]   POST ${session.url}/users/{id}/refresh (admin)`);
+  say(
+    `  query API                           GET  ${session.url}/users/{id}[/loans|requests|fees[/{itemId}]]   POST ${session.url}/users/{id}/refresh (admin)`,
+  );
   say(`  fake Alma API                       ${stack.alma.url}`);
   say(`  session (secret, local tokens)      ${relative(process.cwd(), SESSION_FILE)}`);
   say();
@@ -92,13 +109,20 @@ const main = async () => {
   const showChanges = async () => {
     const lines: string[] = [];
     for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: changesQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: changesQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+      );
       if (Messages.length === 0) break;
       for (const message of Messages) {
         const line = readChangeMessage(message);
         lines.push(line ? describeChange(line) : `(not a change notification: ${message.Body})`);
       }
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: changesQueue, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: changesQueue,
+          Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
     }
     say(`      change events: ${lines.length === 0 ? 'none' : lines.length}`);
     for (const line of lines) say(`        ${line}`);
@@ -148,7 +172,9 @@ const main = async () => {
     const record = JSON.parse(message.Body ?? '{}');
     const attempts = Number(record.requestContext?.approximateInvokeCount);
     // RefusedAsInvalid: the function parked it itself at once; RetriesExhausted: Lambda's destination, after its retries.
-    say(`      failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage} (${record.requestContext?.condition}, after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+    say(
+      `      failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage} (${record.requestContext?.condition}, after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+    );
   }
 
   say();

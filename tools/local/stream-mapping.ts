@@ -90,7 +90,11 @@ export class LocalStreamMapping {
       const response = await this.options.invoke({ Records: batch });
       const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       // Lambda fails the whole batch when a reported identifier is none of its records.
-      if (failed.size > 0) failedFrom = Math.max(0, batch.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? '')));
+      if (failed.size > 0)
+        failedFrom = Math.max(
+          0,
+          batch.findIndex((record) => failed.has(record.dynamodb?.SequenceNumber ?? '')),
+        );
     } catch (error) {
       failedFrom = 0;
       delivery.error = (error as Error).message;

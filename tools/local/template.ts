@@ -143,7 +143,10 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
       );
       const queueUrlsByArn = new Map(Object.values(provisioned.queues).map((url) => [queueArn(url), url]));
       const mappings = entries
-        .filter(([, mapping]) => mapping['Type'] === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(mapping['Properties']['FunctionName']).includes(logicalId))
+        .filter(
+          ([, mapping]) =>
+            mapping['Type'] === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(mapping['Properties']['FunctionName']).includes(logicalId),
+        )
         .map(([id, mapping]) => ({
           arn: resolveValue(mapping['Properties']['EventSourceArn'], provisioned, imports, `${id}.EventSourceArn`),
           properties: mapping['Properties'] as Json,
@@ -159,7 +162,8 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
       const streams = mappings
         .filter(({ arn }) => arn.startsWith('arn:aws:dynamodb:'))
         .map(({ arn, properties }) => {
-          if (!knownStreams.has(arn)) throw new Error(`${logicalId}: consumes the stream ${arn}, which is not a stream of a locally provisioned table`);
+          if (!knownStreams.has(arn))
+            throw new Error(`${logicalId}: consumes the stream ${arn}, which is not a stream of a locally provisioned table`);
           return {
             streamArn: arn,
             // CloudFormation's defaults for a stream mapping.
@@ -172,7 +176,8 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
         .filter(([, sub]) => sub['Type'] === 'AWS::SNS::Subscription' && logicalIdOf(sub['Properties']['Endpoint']) === logicalId)
         .map(([, sub]) => String(sub['Properties']['TopicArn']).split(':').pop() as string);
       const invokeConfig = entries.find(
-        ([, config]) => config['Type'] === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(config['Properties']['FunctionName']).includes(logicalId),
+        ([, config]) =>
+          config['Type'] === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(config['Properties']['FunctionName']).includes(logicalId),
       )?.[1]?.['Properties'];
       return {
         name,

@@ -42,7 +42,8 @@ export interface ParkedMessage {
 }
 
 type Json = Record<string, unknown>;
-const asObject = (value: unknown): Json | undefined => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined);
+const asObject = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text);
@@ -105,7 +106,12 @@ const snsFromEnvelope = (envelope: Json): SnsOriginal => {
   return { topicArn, message, attributes: publishAttributes(envelope['MessageAttributes']), event, almaEvent: describeWebhook(message).almaEvent };
 };
 
-const REFRESH_WHAT: Record<RefreshQueueKind, string> = { users: 'patron refresh', loans: 'loan refresh', requests: 'request refresh', fees: 'fee refresh' };
+const REFRESH_WHAT: Record<RefreshQueueKind, string> = {
+  users: 'patron refresh',
+  loans: 'loan refresh',
+  requests: 'request refresh',
+  fees: 'fee refresh',
+};
 
 const describeRefresh = (body: string, kind: RefreshQueueKind): { subject: string; malformed?: string } => {
   try {
@@ -249,7 +255,10 @@ export const REFRESH_FUNCTION_OF_QUEUE: Record<RefreshQueueKind, string> = {
  * Alma event is routed to (the webhook receiver's table), else of the topic's name; for a refresh DLQ, the queue's.
  */
 export const functionFor = (message: ParkedMessage): { service: string; name: string } | undefined => {
-  const fromArn = message.functionArn?.split(':').pop()?.match(/^(alma-cache-[a-z]+)-[a-z0-9]+-(.+)$/);
+  const fromArn = message.functionArn
+    ?.split(':')
+    .pop()
+    ?.match(/^(alma-cache-[a-z]+)-[a-z0-9]+-(.+)$/);
   if (fromArn) return { service: fromArn[1], name: fromArn[2] };
   if (message.refresh) return { service: 'alma-cache-refresh', name: REFRESH_FUNCTION_OF_QUEUE[message.refresh.queueKind] };
   if (message.sns) {

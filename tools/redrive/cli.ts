@@ -35,7 +35,12 @@ const clientsFor = (options: CliOptions): Clients => {
   if (options.local) useLocalStack();
   const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'eu-west-1';
   // Against an emulator the configured endpoint must win over the host in the queue URL.
-  return { sqs: new SQSClient({ region, useQueueUrlAsEndpoint: !local }), sns: new SNSClient({ region }), lambda: new LambdaClient({ region }), local };
+  return {
+    sqs: new SQSClient({ region, useQueueUrlAsEndpoint: !local }),
+    sns: new SNSClient({ region }),
+    lambda: new LambdaClient({ region }),
+    local,
+  };
 };
 
 const list = async (clients: Clients, options: CliOptions, io: CliIo): Promise<number> => {
@@ -53,7 +58,11 @@ const list = async (clients: Clients, options: CliOptions, io: CliIo): Promise<n
 const targetFor = async (clients: Clients, options: ReplayCommandOptions, queueUrl: string, io: CliIo): Promise<ReplayTarget> => {
   if (options.to === 'source') {
     let source: Promise<string> | undefined;
-    return sourceTarget({ sns: clients.sns, sqs: clients.sqs, sourceQueueUrl: () => (source ??= resolveSourceQueueUrl(clients.sqs, queueUrl, options.sourceQueue, options.stage)) });
+    return sourceTarget({
+      sns: clients.sns,
+      sqs: clients.sqs,
+      sourceQueueUrl: () => (source ??= resolveSourceQueueUrl(clients.sqs, queueUrl, options.sourceQueue, options.stage)),
+    });
   }
   const invoker = clients.local ? localInvoker(io.loadHandler ?? localBundleLoader(clients.sqs)) : lambdaInvoker(clients.lambda, options.stage);
   return handlerTarget({ invoker, sync: options.sync, functionName: options.functionName, eventSourceArn: await queueArnOf(clients.sqs, queueUrl) });
@@ -65,7 +74,9 @@ const replay = async (clients: Clients, options: ReplayCommandOptions, io: CliIo
   if (options.moveTask && !options.dryRun) {
     const sourceUrl = await resolveSourceQueueUrl(clients.sqs, queueUrl, options.sourceQueue, options.stage);
     io.stderr.write(`${name} → ${queueNameOf(sourceUrl)} with StartMessageMoveTask\n`);
-    const moved = await moveWithMessageMoveTask(clients.sqs, await queueArnOf(clients.sqs, queueUrl), await queueArnOf(clients.sqs, sourceUrl), { progress: io.stderr });
+    const moved = await moveWithMessageMoveTask(clients.sqs, await queueArnOf(clients.sqs, queueUrl), await queueArnOf(clients.sqs, sourceUrl), {
+      progress: io.stderr,
+    });
     if ('moved' in moved) {
       io.stdout.write(`StartMessageMoveTask ${moved.status}: moved ${moved.moved}${moved.failureReason ? ` (${moved.failureReason})` : ''}\n`);
       return moved.status === 'COMPLETED' ? 0 : 2;

@@ -32,11 +32,15 @@ export const lambdaInvoker = (lambda: LambdaClient, stage: string): FunctionInvo
   where: 'Lambda Invoke',
   describe: (fn) => deployedName(fn, stage),
   async invokeEvent(fn, event) {
-    const response = await lambda.send(new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'Event', Payload: JSON.stringify(event) }));
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'Event', Payload: JSON.stringify(event) }),
+    );
     if (response.StatusCode !== 202) throw new Error(`Lambda answered ${response.StatusCode} to the asynchronous invocation, not 202`);
   },
   async invokeSync(fn, event) {
-    const response = await lambda.send(new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'RequestResponse', Payload: JSON.stringify(event) }));
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'RequestResponse', Payload: JSON.stringify(event) }),
+    );
     const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
     let payload: unknown;
     try {
@@ -59,7 +63,9 @@ export const localInvoker = (load: (fn: FunctionRef) => Promise<LambdaHandler>):
     where: 'local bundle',
     describe: (fn) => `${fn.name} (local bundle)`,
     async invokeEvent(fn, event) {
-      await (await load(fn))(event, context(fn));
+      await (
+        await load(fn)
+      )(event, context(fn));
     },
     async invokeSync(fn, event) {
       return (await load(fn))(event, context(fn));

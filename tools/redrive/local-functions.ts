@@ -19,7 +19,9 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const resourcesOf = async (sqs: SQSClient, template: Json): Promise<ProvisionedResources> => {
   const resources = Object.entries((template['Resources'] ?? {}) as Record<string, Json>);
   const tables = Object.fromEntries(
-    resources.filter(([, resource]) => resource['Type'] === 'AWS::DynamoDB::Table').map(([id, resource]) => [id, String(resource['Properties']['TableName'])]),
+    resources
+      .filter(([, resource]) => resource['Type'] === 'AWS::DynamoDB::Table')
+      .map(([id, resource]) => [id, String(resource['Properties']['TableName'])]),
   );
   const queues: Record<string, string> = {};
   for (const [id, resource] of resources.filter(([, candidate]) => candidate['Type'] === 'AWS::SQS::Queue')) {
@@ -47,7 +49,8 @@ export const localBundleLoader = (sqs: SQSClient, workspace = WORKSPACE): ((fn: 
       const template = readPackagedTemplate(join(workspace, 'apps', app.project), packageDir);
       const own = await resourcesOf(sqs, template);
       resources = { tables: { ...resources.tables, ...own.tables }, queues: { ...resources.queues, ...own.queues } };
-      for (const fn of templateFunctions(template, resources, exports)) byName.set(`${app.service}/${fn.name}`, { project: app.project, environment: fn.environment });
+      for (const fn of templateFunctions(template, resources, exports))
+        byName.set(`${app.service}/${fn.name}`, { project: app.project, environment: fn.environment });
       exports = { ...exports, ...templateExports(template, resources) };
     }
     return byName;

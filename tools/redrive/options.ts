@@ -93,7 +93,8 @@ export const parseCli = (argv: string[]): CliOptions => {
   if (command !== 'replay') throw new Error(`unknown command "${command}"\n\n${USAGE}`);
   if (values.to !== 'source' && values.to !== 'handler') throw new Error(`--to source or --to handler is required\n\n${USAGE}`);
   if (values['move-task'] && values.to !== 'source') throw new Error('--move-task moves a DLQ back to its source queue: it goes with --to source');
-  if (values['move-task'] && (values.max !== undefined || values.reason !== undefined)) throw new Error('--move-task moves the whole queue: it cannot honour --max or --reason');
+  if (values['move-task'] && (values.max !== undefined || values.reason !== undefined))
+    throw new Error('--move-task moves the whole queue: it cannot honour --max or --reason');
   return {
     command,
     ...common,

@@ -58,7 +58,10 @@ export const resolveSourceQueueUrl = async (sqs: SQSClient, dlqUrl: string, expl
   try {
     const { queueUrls = [] } = await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlqUrl }));
     if (queueUrls.length === 1) return queueUrls[0];
-    if (queueUrls.length > 1) throw new Error(`${queueNameOf(dlqUrl)} is the DLQ of ${queueUrls.length} queues (${queueUrls.map(queueNameOf).join(', ')}): choose one with --source-queue`);
+    if (queueUrls.length > 1)
+      throw new Error(
+        `${queueNameOf(dlqUrl)} is the DLQ of ${queueUrls.length} queues (${queueUrls.map(queueNameOf).join(', ')}): choose one with --source-queue`,
+      );
   } catch (error) {
     if ((error as Error).message.includes('--source-queue')) throw error;
     // No permission for ListDeadLetterSourceQueues, say: the naming convention below still applies.

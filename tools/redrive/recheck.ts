@@ -58,7 +58,9 @@ export const refusalNow = (message: ParkedMessage, now: Date): string | undefine
   if (message.kind === 'lambda-failure' && message.reasonKey === 'InvalidSnsEventError') return message.reason;
   if (message.refresh) {
     const { queueKind } = message.refresh;
-    return refusalOf(() => (queueKind === 'users' ? parseUserRefreshMessage(message.body) : parseItemRefreshMessage(message.body, ITEM_KIND_OF_QUEUE[queueKind])));
+    return refusalOf(() =>
+      queueKind === 'users' ? parseUserRefreshMessage(message.body) : parseItemRefreshMessage(message.body, ITEM_KIND_OF_QUEUE[queueKind]),
+    );
   }
   return undefined;
 };

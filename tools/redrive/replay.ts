@@ -28,7 +28,12 @@ export interface ReplayOptions {
 }
 
 /** The plan for one message: the target's, unless `--reason` leaves it out or the function would refuse it now. */
-const planFor = async (target: ReplayTarget, message: ParkedMessage, reason: string | undefined, now: Date): Promise<ReplayPlan | { refuse: string }> => {
+const planFor = async (
+  target: ReplayTarget,
+  message: ParkedMessage,
+  reason: string | undefined,
+  now: Date,
+): Promise<ReplayPlan | { refuse: string }> => {
   if (reason !== undefined && message.reasonKey !== reason && !message.reason.includes(reason)) return { skip: `its reason is not "${reason}"` };
   // Checked before any target: replayed, it would only be refused and parked again (or, past the replay horizon,
   // applied over a tombstone that may be gone).

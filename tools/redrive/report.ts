@@ -51,7 +51,8 @@ export interface ReplayResult {
 /** The end-of-run summary: counts, then failures, refusals and skips grouped by reason. */
 export const formatSummary = (results: ReplayResult[], dryRun: boolean): string => {
   const of = (outcome: ReplayResult['outcome']) => results.filter((result) => result.outcome === outcome);
-  const grouped = (items: ReplayResult[]) => countBy(items, (result) => result.detail).map(([reason, count]) => `    ${String(count).padStart(4)}  ${reason}`);
+  const grouped = (items: ReplayResult[]) =>
+    countBy(items, (result) => result.detail).map(([reason, count]) => `    ${String(count).padStart(4)}  ${reason}`);
   const refused = of('refused');
   const refusedLines = refused.length > 0 ? ['  refused (the function would refuse them again; left parked):', ...grouped(refused)] : [];
   if (dryRun) {
@@ -69,6 +70,11 @@ export const formatSummary = (results: ReplayResult[], dryRun: boolean): string 
     ...(of('failed').length > 0 ? ['  failed:', ...grouped(of('failed'))] : []),
     ...(of('skipped').length > 0 ? ['  skipped:', ...grouped(of('skipped'))] : []),
     ...refusedLines,
-    ...(notDeleted.length > 0 ? ['  replayed but not deleted (a later run replays them again):', ...notDeleted.map((result) => `    ${result.message.messageId}: ${result.notDeleted}`)] : []),
+    ...(notDeleted.length > 0
+      ? [
+          '  replayed but not deleted (a later run replays them again):',
+          ...notDeleted.map((result) => `    ${result.message.messageId}: ${result.notDeleted}`),
+        ]
+      : []),
   ].join('\n');
 };

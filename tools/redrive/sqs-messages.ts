@@ -15,7 +15,10 @@ export const countMessages = async (sqs: SQSClient, queueUrl: string): Promise<{
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
-  return { visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0), inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0) };
+  return {
+    visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
+    inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+  };
 };
 
 /**
@@ -24,7 +27,13 @@ export const countMessages = async (sqs: SQSClient, queueUrl: string): Promise<{
  */
 export const receiveBatch = async (sqs: SQSClient, queueUrl: string, visibilitySeconds: number, max = 10): Promise<Message[]> => {
   const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, ...RECEIVE, MaxNumberOfMessages: Math.min(10, Math.max(1, max)), VisibilityTimeout: visibilitySeconds, WaitTimeSeconds: 1 }),
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      ...RECEIVE,
+      MaxNumberOfMessages: Math.min(10, Math.max(1, max)),
+      VisibilityTimeout: visibilitySeconds,
+      WaitTimeSeconds: 1,
+    }),
   );
   return Messages;
 };

@@ -50,11 +50,13 @@ export const sourceTarget = (deps: { sns: SNSClient; sqs: SQSClient; sourceQueue
     }
     if (message.refresh) {
       const queueUrl = await deps.sourceQueueUrl();
-      const { MessageId } = await deps.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.body, MessageAttributes: sendableAttributes(message) }));
+      const { MessageId } = await deps.sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.body, MessageAttributes: sendableAttributes(message) }),
+      );
       if (!MessageId) throw new Error('SQS accepted the message without a message id');
       return `sent to ${queueNameOf(queueUrl)} as ${MessageId}`;
     }
-    throw new Error((await this.plan(message) as { skip: string }).skip);
+    throw new Error(((await this.plan(message)) as { skip: string }).skip);
   },
 });
 
@@ -89,7 +91,8 @@ export const handlerTarget = (deps: { invoker: FunctionInvoker; sync?: boolean; 
       const fn = functionOf(message);
       if (!fn) return { skip: 'no function is known for it: name one with --function' };
       if (message.refresh) return { action: `invoke ${deps.invoker.describe(fn)} with an SQS event (RequestResponse)` };
-      if (message.sns || message.kind === 'lambda-failure') return { action: `invoke ${deps.invoker.describe(fn)} with the SNS event (${deps.sync ? 'RequestResponse' : 'Event'})` };
+      if (message.sns || message.kind === 'lambda-failure')
+        return { action: `invoke ${deps.invoker.describe(fn)} with the SNS event (${deps.sync ? 'RequestResponse' : 'Event'})` };
       return { skip: 'not an event a function of the stacks takes' };
     },
     async replay(message) {
@@ -97,11 +100,15 @@ export const handlerTarget = (deps: { invoker: FunctionInvoker; sync?: boolean; 
       const fn = functionOf(message);
       if ('skip' in plan || !fn) throw new Error('skip' in plan ? plan.skip : 'no function');
       if (message.refresh) {
-        const response = (await deps.invoker.invokeSync(fn, sqsEventFor(message, deps.eventSourceArn))) as { batchItemFailures?: { itemIdentifier?: string }[] } | undefined;
+        const response = (await deps.invoker.invokeSync(fn, sqsEventFor(message, deps.eventSourceArn))) as
+          { batchItemFailures?: { itemIdentifier?: string }[] } | undefined;
         if ((response?.batchItemFailures ?? []).some((failure) => failure.itemIdentifier === message.messageId)) {
-          throw Object.assign(new Error(`the function reported it in batchItemFailures; its log names the reason by message id ${message.messageId}`), {
-            name: 'BatchItemFailure',
-          });
+          throw Object.assign(
+            new Error(`the function reported it in batchItemFailures; its log names the reason by message id ${message.messageId}`),
+            {
+              name: 'BatchItemFailure',
+            },
+          );
         }
         return `${deps.invoker.describe(fn)} processed it`;
       }
@@ -112,7 +119,9 @@ export const handlerTarget = (deps: { invoker: FunctionInvoker; sync?: boolean; 
         return `${deps.invoker.describe(fn)} processed it`;
       }
       await deps.invoker.invokeEvent(fn, event);
-      return deps.invoker.where === 'Lambda Invoke' ? `${deps.invoker.describe(fn)} accepted it (Event)` : `${deps.invoker.describe(fn)} processed it`;
+      return deps.invoker.where === 'Lambda Invoke'
+        ? `${deps.invoker.describe(fn)} accepted it (Event)`
+        : `${deps.invoker.describe(fn)} processed it`;
     },
   };
 };

@@ -185,7 +185,12 @@ async function bundle({ fn, entry, fnOutDir, tsconfig }) {
     if (!wanted.has(`./${file}`)) continue;
     const chunk = await build({
       ...OUTPUT_OPTIONS,
-      stdin: { contents: `module.exports = require(${JSON.stringify(specifier)});`, resolveDir: workspaceRoot, sourcefile: `${file}.entry.js`, loader: 'js' },
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(specifier)});`,
+        resolveDir: workspaceRoot,
+        sourcefile: `${file}.entry.js`,
+        loader: 'js',
+      },
       outfile: path.join(fnOutDir, file),
       tsconfig,
       absWorkingDir: workspaceRoot,
@@ -266,9 +271,7 @@ async function main() {
       await rm(scratchZip, { force: true });
     }
     const [js, zip] = await Promise.all([stat(path.join(fnOutDir, 'index.js')), stat(zipFile)]);
-    console.log(
-      `${fn.padEnd(24)} index.js ${kib(js.size).padStart(11)}   ${path.relative(workspaceRoot, zipFile)} ${kib(zip.size).padStart(11)}`,
-    );
+    console.log(`${fn.padEnd(24)} index.js ${kib(js.size).padStart(11)}   ${path.relative(workspaceRoot, zipFile)} ${kib(zip.size).padStart(11)}`);
   }
   console.log(`bundled ${entries.length} function(s) in ${Date.now() - started} ms`);
 }

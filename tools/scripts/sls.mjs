@@ -83,8 +83,7 @@ function parseCli(argv) {
   if (!STAGES.includes(stage)) {
     fail(`stage "${stage}" is not allowed: the only stages are ${STAGES.join(' and ')} (default ${DEFAULT_STAGE}).`);
   }
-  const region =
-    values.region?.trim() || process.env.AWS_REGION?.trim() || process.env.AWS_DEFAULT_REGION?.trim() || DEFAULT_REGION;
+  const region = values.region?.trim() || process.env.AWS_REGION?.trim() || process.env.AWS_DEFAULT_REGION?.trim() || DEFAULT_REGION;
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) fail(`"${region}" does not look like an AWS region (e.g. eu-west-1).`);
 
   const packageDir = values['package-dir']?.trim() || '.serverless';

@@ -24,7 +24,10 @@ const step = (title, command, args) => {
   return status === 0;
 };
 
-const checksPassed = step('lint and typecheck (nx)', bin('nx'), ['run-many', '-t', 'lint', 'typecheck', '--outputStyle=static']);
+const lintPassed = step('lint and typecheck (nx)', bin('nx'), ['run-many', '-t', 'lint', 'typecheck', '--outputStyle=static']);
+// One formatter for the TypeScript and JavaScript sources (.prettierrc.json, .prettierignore); `npm run format` fixes.
+const formatPassed = step('format (prettier --check)', bin('prettier'), ['--check', '--log-level', 'warn', '**/*.{ts,js,mjs}']);
+const checksPassed = lintPassed && formatPassed;
 
 const resultsFile = join(root, 'tmp', 'jest-results.json');
 const backendFile = join(root, 'tmp', 'aws-test-backend.json');
@@ -41,7 +44,11 @@ if (!existsSync(resultsFile)) {
 const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
 const byProject = new Map();
 for (const suite of results.testResults) {
-  const project = suite.name.replace(root + '/', '').split('/').slice(0, 2).join('/');
+  const project = suite.name
+    .replace(root + '/', '')
+    .split('/')
+    .slice(0, 2)
+    .join('/');
   const counts = byProject.get(project) ?? { passed: 0, failed: 0, skipped: 0 };
   for (const test of suite.assertionResults) {
     if (test.status === 'passed') counts.passed += 1;
@@ -60,6 +67,6 @@ process.stdout.write(backend ? `AWS test backend: ${backend.description}\n` : 'A
 const failed = results.numFailedTests + (results.numRuntimeErrorTestSuites ?? 0) + (checksPassed ? 0 : 1);
 const skipped = results.numPendingTests + results.numTodoTests;
 const ok = checksPassed && testsPassed && results.success && results.numPassedTests > 0;
-if (!checksPassed) process.stdout.write('lint/typecheck failed: counted as one failure below.\n');
+if (!checksPassed) process.stdout.write('lint, typecheck or format failed: counted as one failure below.\n');
 process.stdout.write(`${results.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 process.exit(ok ? 0 : 1);

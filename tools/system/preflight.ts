@@ -40,9 +40,14 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
   const suffix = suffixOf(stage);
   const issuerName = `QUERY_API_JWT_ISSUER_${suffix}`;
   const issuer = env[issuerName]?.trim();
-  const issuerInput = { name: issuerName, kind: 'variable', purpose: "the query API's JWT authorizer: the identity provider whose access tokens it accepts (the tokens' iss claim)" } as const;
+  const issuerInput = {
+    name: issuerName,
+    kind: 'variable',
+    purpose: "the query API's JWT authorizer: the identity provider whose access tokens it accepts (the tokens' iss claim)",
+  } as const;
   if (!issuer) problems.push({ ...issuerInput, problem: 'not set', fix: `export ${issuerName}=https://<your identity provider>` });
-  else if (!/^https:\/\/[^\s/]+/.test(issuer)) problems.push({ ...issuerInput, problem: `"${issuer}" is not an https URL`, fix: 'API Gateway accepts only an https issuer' });
+  else if (!/^https:\/\/[^\s/]+/.test(issuer))
+    problems.push({ ...issuerInput, problem: `"${issuer}" is not an https URL`, fix: 'API Gateway accepts only an https issuer' });
 
   const audienceName = `QUERY_API_JWT_AUDIENCE_${suffix}`;
   if (!env[audienceName]?.trim()) {
@@ -58,7 +63,11 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
   const parameters = parameterNames(stage, env);
   const wanted: [string, string, string][] = [
     [parameters.almaApiKey, 'ALMA_API_KEY_NAME', 'the Alma API key (SecureString), read by the bulk refresh and by the query API on a cache miss'],
-    [parameters.webhookSecret, 'ALMA_WEBHOOK_SECRET_NAME', "the secret of Alma's webhook integration profile (SecureString), checked on every webhook"],
+    [
+      parameters.webhookSecret,
+      'ALMA_WEBHOOK_SECRET_NAME',
+      "the secret of Alma's webhook integration profile (SecureString), checked on every webhook",
+    ],
     [
       parameters.queryLogPepper,
       'QUERY_LOG_PEPPER_NAME',
@@ -73,7 +82,11 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
     }
     try {
       if (!(await parameterExists(name))) {
-        problems.push({ ...input, problem: 'no such SSM parameter', fix: `aws ssm put-parameter --type SecureString --name ${name} --value '<value>'` });
+        problems.push({
+          ...input,
+          problem: 'no such SSM parameter',
+          fix: `aws ssm put-parameter --type SecureString --name ${name} --value '<value>'`,
+        });
       }
     } catch (error) {
       problems.push({ ...input, problem: `could not be checked: ${(error as Error).message}`, fix: 'check the AWS credentials and region' });
@@ -85,7 +98,13 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
     const name = `${override}_${suffix}`;
     const value = env[name]?.trim();
     if (value && !/^arn:aws[a-z-]*:(sns|sqs|dynamodb):[a-z0-9-]+:\d{12}:\S+$/.test(value)) {
-      problems.push({ name, kind: 'variable', purpose: 'an override of a value another stack provides', problem: `"${value}" is not an SNS, SQS or DynamoDB ARN`, fix: `unset ${name} to use the stack's own` });
+      problems.push({
+        name,
+        kind: 'variable',
+        purpose: 'an override of a value another stack provides',
+        problem: `"${value}" is not an SNS, SQS or DynamoDB ARN`,
+        fix: `unset ${name} to use the stack's own`,
+      });
     }
   }
   return problems;
@@ -100,5 +119,7 @@ export const checkDeployInputs = async (stage: Stage, env: NodeJS.ProcessEnv, pa
 export const formatProblems = (stage: Stage, problems: readonly InputProblem[]): string =>
   [
     `preflight (stage ${stage}): ${problems.length} input${problems.length === 1 ? '' : 's'} missing or wrong; nothing was deployed.`,
-    ...problems.map((p) => `  - ${p.kind === 'ssm-parameter' ? 'SSM parameter ' : ''}${p.name}: ${p.problem}\n      for: ${p.purpose}\n      fix: ${p.fix}`),
+    ...problems.map(
+      (p) => `  - ${p.kind === 'ssm-parameter' ? 'SSM parameter ' : ''}${p.name}: ${p.problem}\n      for: ${p.purpose}\n      fix: ${p.fix}`,
+    ),
   ].join('\n');

@@ -21,7 +21,12 @@ export const SYSTEM_STACKS: readonly SystemStack[] = [
   { project: 'alma-topics', service: 'alma-cache-topics', dependsOn: [], what: 'the eight Alma event topics' },
   { project: 'sns-lambdas', service: 'alma-cache-sns', dependsOn: ['alma-topics'], what: 'cache update: Users, Loans, Requests tables, Users queue' },
   { project: 'webhook-receiver', service: 'alma-cache-webhooks', dependsOn: ['alma-topics'], what: "Alma's webhook endpoint" },
-  { project: 'refresh-lambdas', service: 'alma-cache-refresh', dependsOn: ['sns-lambdas'], what: 'bulk refresh: Fees and Alma guard tables, Loans/Requests/Fees queues' },
+  {
+    project: 'refresh-lambdas',
+    service: 'alma-cache-refresh',
+    dependsOn: ['sns-lambdas'],
+    what: 'bulk refresh: Fees and Alma guard tables, Loans/Requests/Fees queues',
+  },
   { project: 'change-lambdas', service: 'alma-cache-changes', dependsOn: ['sns-lambdas'], what: 'change notifications: cache-changes topic' },
   { project: 'query-api', service: 'alma-cache-query', dependsOn: ['sns-lambdas', 'refresh-lambdas'], what: 'the read API (JWT)' },
 ];

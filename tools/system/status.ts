@@ -82,7 +82,9 @@ export const readStatus = async (stage: Stage, source: StatusSource): Promise<St
 /** 0: all deployed and quiet; 1: a stack is missing or not in a *_COMPLETE state; 2: an alarm or a dead letter. */
 export const statusExitCode = (report: StatusReport): 0 | 1 | 2 => {
   if (report.stacks.some((stack) => !stack.status || !/_COMPLETE$/.test(stack.status) || /ROLLBACK|DELETE/.test(stack.status))) return 1;
-  const attention = report.stacks.some((stack) => stack.inAlarm.length > 0 || stack.queues.some((queue) => queue.deadLetter && queue.visible + queue.inFlight > 0));
+  const attention = report.stacks.some(
+    (stack) => stack.inAlarm.length > 0 || stack.queues.some((queue) => queue.deadLetter && queue.visible + queue.inFlight > 0),
+  );
   return attention ? 2 : 0;
 };
 
@@ -114,7 +116,9 @@ export const formatStatus = (report: StatusReport): string => {
     }
   }
   if (missing.length > 0) {
-    lines.push(`${missing.length} of ${report.stacks.length} stacks missing: deploy the whole system with npx nx run-many -t deploy --stage=${report.stage}`);
+    lines.push(
+      `${missing.length} of ${report.stacks.length} stacks missing: deploy the whole system with npx nx run-many -t deploy --stage=${report.stage}`,
+    );
   }
   return lines.join('\n');
 };

@@ -20,10 +20,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   bindFunctionBasics(container, env, 'alma-cache-changes', TOKENS);
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)
-    .toResolvedValue((client: SNSClient, config: ChangeLambdasConfig) => new SnsChangePublisher(client, config.changeTopicArn), [
-      TOKENS.SnsClient,
-      TOKENS.Config,
-    ]);
+    .toResolvedValue(
+      (client: SNSClient, config: ChangeLambdasConfig) => new SnsChangePublisher(client, config.changeTopicArn),
+      [TOKENS.SnsClient, TOKENS.Config],
+    );
   container
     .bind<PublishCacheChanges>(TOKENS.PublishCacheChanges)
     .toResolvedValue((publisher: ChangePublisher) => new PublishCacheChanges(publisher), [TOKENS.ChangePublisher]);

@@ -53,10 +53,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
-    .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)), [
-      TOKENS.SsmClient,
-      TOKENS.Config,
-    ]);
+    .toResolvedValue(
+      (ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)),
+      [TOKENS.SsmClient, TOKENS.Config],
+    );
   // The pepper of the patron id hashes in the log lines (see query-audit.ts): read like the API key, cached per container.
   container
     .bind<CachedSecret>(TOKENS.LogPepper)
@@ -88,10 +88,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     );
   container
     .bind<UserRefreshQueue>(TOKENS.UserRefreshQueue)
-    .toResolvedValue((client: SQSClient, config: QueryApiConfig) => new SqsUserRefreshQueue(client, config.usersQueueUrl), [
-      TOKENS.SqsClient,
-      TOKENS.Config,
-    ]);
+    .toResolvedValue(
+      (client: SQSClient, config: QueryApiConfig) => new SqsUserRefreshQueue(client, config.usersQueueUrl),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
   // A miss rebuilds the patron inline through the bulk refresh's RefreshUser (same writes, same consistency rules),
   // once per patron per refresh window: the claim is the webhooks' own, so queries and webhooks coalesce together.
   container.bind<PatronMissDeps>(TOKENS.PatronMissDeps).toResolvedValue(
@@ -109,19 +109,21 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     },
     [TOKENS.DocumentClient, TOKENS.Config, TOKENS.AlmaApi, TOKENS.Clock],
   );
-  container
-    .bind<PatronQueryDeps>(TOKENS.PatronQueryDeps)
-    .toResolvedValue(
-      (cache: CacheReader, alma: AlmaApi, refreshQueue: UserRefreshQueue, clock: Clock, miss: PatronMissDeps) => ({ cache, alma, refreshQueue, clock, miss }),
-      [TOKENS.CacheReader, TOKENS.AlmaApi, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.PatronMissDeps],
-    );
+  container.bind<PatronQueryDeps>(TOKENS.PatronQueryDeps).toResolvedValue(
+    (cache: CacheReader, alma: AlmaApi, refreshQueue: UserRefreshQueue, clock: Clock, miss: PatronMissDeps) => ({
+      cache,
+      alma,
+      refreshQueue,
+      clock,
+      miss,
+    }),
+    [TOKENS.CacheReader, TOKENS.AlmaApi, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.PatronMissDeps],
+  );
 
   container.bind(TOKENS.GetPatron).toResolvedValue((deps: PatronQueryDeps) => new GetPatron(deps), [TOKENS.PatronQueryDeps]);
   container.bind(TOKENS.ListPatronItems).toResolvedValue((deps: PatronQueryDeps) => new ListPatronItems(deps), [TOKENS.PatronQueryDeps]);
   container.bind(TOKENS.GetPatronItem).toResolvedValue((deps: PatronQueryDeps) => new GetPatronItem(deps), [TOKENS.PatronQueryDeps]);
-  container
-    .bind(TOKENS.QueuePatronRefresh)
-    .toResolvedValue((queue: UserRefreshQueue) => new QueuePatronRefresh(queue), [TOKENS.UserRefreshQueue]);
+  container.bind(TOKENS.QueuePatronRefresh).toResolvedValue((queue: UserRefreshQueue) => new QueuePatronRefresh(queue), [TOKENS.UserRefreshQueue]);
 
   return container;
 };

@@ -78,7 +78,11 @@ export const loadConfig = (env: Environment): QueryApiConfig =>
     const apiKeyName = reader.ssmParameterPath(ENV.almaApiKeyName, values.almaApiKeyName);
     const logPepperName = reader.ssmParameterPath(ENV.logPepperName, values.logPepperName);
     // Client ids are opaque strings; a blank entry (a trailing comma) is dropped rather than allowing an empty id.
-    const allowedClientIds = reader.optional(ACCESS_ENV.allowedClientIds).split(',').map((id) => id.trim()).filter((id) => id !== '');
+    const allowedClientIds = reader
+      .optional(ACCESS_ENV.allowedClientIds)
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== '');
     const patronIdClaim = reader.optional(ACCESS_ENV.patronIdClaim);
     const tuned = (tuning: { env: string; default: number; min: number }) => reader.wholeNumber(tuning.env, tuning.default, tuning.min);
     return {

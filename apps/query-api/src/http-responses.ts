@@ -52,9 +52,15 @@ export const failureOf = (error: unknown): HttpFailure => {
   if (error instanceof InvalidPatronQueryError) return { status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity: 'info' };
   // The Alma URL builder's own refusal: the use cases check ids first, so reaching here means a path they missed.
   if (error instanceof AlmaInvalidIdentifierError) return { status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity: 'warn' };
-  if (error instanceof PatronNotFoundError) return { status: 404, message: `No patron ${JSON.stringify(error.userPrimaryId)}`, headers: {}, severity: 'info' };
+  if (error instanceof PatronNotFoundError)
+    return { status: 404, message: `No patron ${JSON.stringify(error.userPrimaryId)}`, headers: {}, severity: 'info' };
   if (error instanceof PatronItemNotFoundError) {
-    return { status: 404, message: `Patron ${JSON.stringify(error.userPrimaryId)} has no ${error.kind} ${JSON.stringify(error.itemId)}`, headers: {}, severity: 'info' };
+    return {
+      status: 404,
+      message: `Patron ${JSON.stringify(error.userPrimaryId)} has no ${error.kind} ${JSON.stringify(error.itemId)}`,
+      headers: {},
+      severity: 'info',
+    };
   }
   if (error instanceof PatronDataUnavailableError) {
     return {
@@ -75,7 +81,12 @@ export const failureOf = (error: unknown): HttpFailure => {
   if (error instanceof AlmaRequestError) {
     // Alma refusing our key, or answering what the client cannot use: the upstream failed this service, which is a
     // 502 (Bad Gateway), not the caller's fault and not a bug here. Logged as an error with the correlation id.
-    return { status: 502, message: "Alma refused this service's request; quote the correlation id when reporting it", headers: {}, severity: 'error' };
+    return {
+      status: 502,
+      message: "Alma refused this service's request; quote the correlation id when reporting it",
+      headers: {},
+      severity: 'error',
+    };
   }
   return { status: 500, message: 'Internal error; quote the correlation id when reporting it', headers: {}, severity: 'error' };
 };

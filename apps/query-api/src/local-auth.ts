@@ -93,7 +93,10 @@ const decodeJson = (part: string): Record<string, unknown> | undefined => {
  * @example
  * const server = await startHttpApiServer({ routes, authorize: verifyLocalToken });
  */
-export const verifyLocalToken = (event: Pick<APIGatewayProxyEventV2, 'headers'>, options: Pick<LocalTokenOptions, 'secret'> = {}): LocalTokenClaims | undefined => {
+export const verifyLocalToken = (
+  event: Pick<APIGatewayProxyEventV2, 'headers'>,
+  options: Pick<LocalTokenOptions, 'secret'> = {},
+): LocalTokenClaims | undefined => {
   const match = /^Bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(event.headers?.['authorization']?.trim() ?? '');
   if (match === null) return undefined;
   const [, header, payload, signature] = match;

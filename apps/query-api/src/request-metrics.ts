@@ -19,16 +19,7 @@ export const REQUEST_METRICS = {
  * (the `x-cache` header), `queued` a refresh accepted (202, no cache involved); the others name the error status.
  */
 export type RequestOutcome =
-  | 'hit'
-  | 'miss'
-  | 'queued'
-  | 'not-found'
-  | 'throttled'
-  | 'unavailable'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'bad-request'
-  | 'error';
+  'hit' | 'miss' | 'queued' | 'not-found' | 'throttled' | 'unavailable' | 'forbidden' | 'unauthorized' | 'bad-request' | 'error';
 
 const OUTCOME_OF_STATUS: Readonly<Record<number, RequestOutcome>> = {
   400: 'bad-request',

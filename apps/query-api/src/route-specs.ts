@@ -25,7 +25,13 @@ const kindRoutes = (kind: ItemKind): QueryRouteSpec[] => {
   const plural = KIND_PLURAL[kind];
   const itemParameter = `${kind}Id`;
   return [
-    { method: 'GET', path: `/users/{id}/${plural}`, action: 'read', operationId: `listPatron${capitalised(plural)}`, operation: { type: 'list', kind } },
+    {
+      method: 'GET',
+      path: `/users/{id}/${plural}`,
+      action: 'read',
+      operationId: `listPatron${capitalised(plural)}`,
+      operation: { type: 'list', kind },
+    },
     {
       method: 'GET',
       path: `/users/{id}/${plural}/{${itemParameter}}`,

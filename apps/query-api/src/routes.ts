@@ -179,7 +179,10 @@ const guarded = (
       const budgetMs = Math.min(MAX_BUDGET_MS, remaining !== undefined && remaining > 0 ? Math.max(remaining - marginMs, 1) : MAX_BUDGET_MS);
       const answered = await withinDeadline(run(event), budgetMs);
       if (answered.refresh?.queued === false) {
-        logger.warn('Answered from Alma, but the patron could not be queued for a refresh', { ...line, error: redactedError(answered.refresh.error, ids) });
+        logger.warn('Answered from Alma, but the patron could not be queued for a refresh', {
+          ...line,
+          error: redactedError(answered.refresh.error, ids),
+        });
       }
       const cacheHeader: Record<string, string> = answered.source ? { 'x-cache': answered.source === 'cache' ? 'hit' : 'miss' } : {};
       const response = jsonResponse(answered.status, answered.body, correlationId, cacheHeader);
@@ -196,7 +199,12 @@ const guarded = (
         const response = errorResponse(failure.status, failure.message, correlationId, failure.headers);
         const details = { ...answer(response), ms: Date.now() - started };
         if (failure.severity === 'error') logger.error('Query failed', { ...details, error: redactedError(error, ids) });
-        else logger[failure.severity]('Query not answered', { ...details, errorType: (error as Error).name, reason: redactIds(String((error as Error).message), ids) });
+        else
+          logger[failure.severity]('Query not answered', {
+            ...details,
+            errorType: (error as Error).name,
+            reason: redactIds(String((error as Error).message), ids),
+          });
         return response;
       } catch {
         return errorResponse(500, 'Internal error; quote the correlation id when reporting it', correlationId);

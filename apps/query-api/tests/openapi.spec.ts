@@ -24,7 +24,9 @@ const resolveCustom = (reference: string): unknown => {
 };
 
 const documentedOperations = () =>
-  Object.entries(openapi.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })));
+  Object.entries(openapi.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation })),
+  );
 
 describe('Document: openapi.yaml', () => {
   it('describes exactly the routes of the route table, with their operation ids', () => {
@@ -77,11 +79,16 @@ describe('Document: openapi.yaml', () => {
     // Assess
     for (const spec of QUERY_ROUTE_SPECS) {
       const responses = openapi.paths[spec.path][spec.method.toLowerCase()].responses;
-      const expected = spec.action === 'read' ? ['200', '400', '401', '403', '404', '429', '500', '502', '503'] : ['202', '400', '401', '403', '429', '500'];
+      const expected =
+        spec.action === 'read' ? ['200', '400', '401', '403', '404', '429', '500', '502', '503'] : ['202', '400', '401', '403', '429', '500'];
       expect({ route: routeKeyOf(spec), statuses: Object.keys(responses).sort() }).toEqual({ route: routeKeyOf(spec), statuses: expected });
       for (const status of ['429', '503'].filter((code) => code in responses)) {
         const headers = resolveRef<{ headers: Record<string, unknown> }>(openapi, responses[status]).headers;
-        expect({ route: routeKeyOf(spec), status, retryAfter: 'retry-after' in headers }).toEqual({ route: routeKeyOf(spec), status, retryAfter: true });
+        expect({ route: routeKeyOf(spec), status, retryAfter: 'retry-after' in headers }).toEqual({
+          route: routeKeyOf(spec),
+          status,
+          retryAfter: true,
+        });
       }
     }
   });
@@ -91,7 +98,12 @@ describe('Document: openapi.yaml', () => {
     const patron = openapi.components['schemas']['Patron'];
 
     // Act
-    const good = schemaViolations(openapi, patron, { primary_id: 'P', loans: [{ loan_id: '1', extra: true }], requests: [], fees: [{ id: 'f', balance: 2 }] });
+    const good = schemaViolations(openapi, patron, {
+      primary_id: 'P',
+      loans: [{ loan_id: '1', extra: true }],
+      requests: [],
+      fees: [{ id: 'f', balance: 2 }],
+    });
     const bad = schemaViolations(openapi, patron, { primary_id: 7, loans: [{ title: null }], requests: [] });
 
     // Assess

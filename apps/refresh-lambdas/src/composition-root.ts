@@ -3,14 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import {
-  type AlmaApi,
-  type CacheStore,
-  type Clock,
-  RefreshItem,
-  type RefreshDeps,
-  RefreshUser,
-} from '@alma-cache/cache-domain';
+import { type AlmaApi, type CacheStore, type Clock, RefreshItem, type RefreshDeps, RefreshUser } from '@alma-cache/cache-domain';
 import {
   bindFunctionBasics,
   type CachedSecret,
@@ -58,10 +51,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
-    .toResolvedValue((ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)), [
-      TOKENS.SsmClient,
-      TOKENS.Config,
-    ]);
+    .toResolvedValue(
+      (ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)),
+      [TOKENS.SsmClient, TOKENS.Config],
+    );
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
     (apiKey: CachedSecret, meter: AlmaCallMeter, config: RefreshLambdasConfig, logger: Logger, metrics: Metrics, client: DynamoDBDocumentClient) =>
       new AlmaHttpApi({
@@ -86,19 +79,17 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       (client: DynamoDBDocumentClient, config: RefreshLambdasConfig) => new DynamoDbCacheStore(client, config.tables),
       [TOKENS.DocumentClient, TOKENS.Config],
     );
-  container
-    .bind<RefreshDeps>(TOKENS.RefreshDeps)
-    .toResolvedValue(
-      (store: CacheStore, alma: AlmaApi, clock: Clock, config: RefreshLambdasConfig, client: DynamoDBDocumentClient) => ({
-        store,
-        alma,
-        clock,
-        expiry: config.expiry,
-        // A patron Alma does not know is remembered, so the query API's misses stop asking Alma about them for a while.
-        unknownPatrons: new DynamoDbUnknownPatrons(client, config.alma.guardTable),
-      }),
-      [TOKENS.CacheStore, TOKENS.AlmaApi, TOKENS.Clock, TOKENS.Config, TOKENS.DocumentClient],
-    );
+  container.bind<RefreshDeps>(TOKENS.RefreshDeps).toResolvedValue(
+    (store: CacheStore, alma: AlmaApi, clock: Clock, config: RefreshLambdasConfig, client: DynamoDBDocumentClient) => ({
+      store,
+      alma,
+      clock,
+      expiry: config.expiry,
+      // A patron Alma does not know is remembered, so the query API's misses stop asking Alma about them for a while.
+      unknownPatrons: new DynamoDbUnknownPatrons(client, config.alma.guardTable),
+    }),
+    [TOKENS.CacheStore, TOKENS.AlmaApi, TOKENS.Clock, TOKENS.Config, TOKENS.DocumentClient],
+  );
 
   container.bind(TOKENS.RefreshUser).toResolvedValue((deps: RefreshDeps) => new RefreshUser(deps), [TOKENS.RefreshDeps]);
   container.bind(TOKENS.RefreshItem).toResolvedValue((deps: RefreshDeps) => new RefreshItem(deps), [TOKENS.RefreshDeps]);

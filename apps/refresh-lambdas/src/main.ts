@@ -19,8 +19,22 @@ const deadLetterQueue = () => container.get<FailureParking>(TOKENS.DeadLetterQue
 
 /** The Users queue handler: one patron per message. */
 export const userRefreshHandler = () =>
-  createSqsBatchHandler(userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger(), metrics()), logger(), metrics(), 'user', delay(), deadLetterQueue());
+  createSqsBatchHandler(
+    userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger(), metrics()),
+    logger(),
+    metrics(),
+    'user',
+    delay(),
+    deadLetterQueue(),
+  );
 
 /** The Loans, Requests or Fees queue handler: one record per message. */
 export const itemRefreshHandler = (kind: ItemKind) =>
-  createSqsBatchHandler(itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger(), metrics()), logger(), metrics(), kind, delay(), deadLetterQueue());
+  createSqsBatchHandler(
+    itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger(), metrics()),
+    logger(),
+    metrics(),
+    kind,
+    delay(),
+    deadLetterQueue(),
+  );

@@ -51,7 +51,8 @@ const sendableAttributes = (record: SQSRecord): Record<string, MessageAttributeV
   Object.fromEntries(
     Object.entries(record.messageAttributes ?? {}).flatMap(([name, attribute]): [string, MessageAttributeValue][] => {
       if (attribute.stringValue !== undefined) return [[name, { DataType: attribute.dataType, StringValue: attribute.stringValue }]];
-      if (attribute.binaryValue !== undefined) return [[name, { DataType: attribute.dataType, BinaryValue: Buffer.from(attribute.binaryValue, 'base64') }]];
+      if (attribute.binaryValue !== undefined)
+        return [[name, { DataType: attribute.dataType, BinaryValue: Buffer.from(attribute.binaryValue, 'base64') }]];
       return [];
     }),
   );

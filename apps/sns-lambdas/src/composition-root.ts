@@ -49,17 +49,15 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       (client: SQSClient, config: SnsLambdasConfig) => new SqsFailureParking(client, config.failureQueueUrl),
       [TOKENS.SqsClient, TOKENS.Config],
     );
-  container
-    .bind<ItemSyncDeps>(TOKENS.ItemSyncDeps)
-    .toResolvedValue(
-      (store: CacheStore, refreshQueue: UserRefreshQueue, clock: Clock, config: SnsLambdasConfig) => ({
-        store,
-        refreshQueue,
-        clock,
-        expiry: config.expiry,
-      }),
-      [TOKENS.CacheStore, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.Config],
-    );
+  container.bind<ItemSyncDeps>(TOKENS.ItemSyncDeps).toResolvedValue(
+    (store: CacheStore, refreshQueue: UserRefreshQueue, clock: Clock, config: SnsLambdasConfig) => ({
+      store,
+      refreshQueue,
+      clock,
+      expiry: config.expiry,
+    }),
+    [TOKENS.CacheStore, TOKENS.UserRefreshQueue, TOKENS.Clock, TOKENS.Config],
+  );
 
   container.bind(TOKENS.RecordLoan).toResolvedValue((deps: ItemSyncDeps) => new RecordLoan(deps), [TOKENS.ItemSyncDeps]);
   container.bind(TOKENS.RemoveLoan).toResolvedValue((deps: ItemSyncDeps) => new RemoveLoan(deps), [TOKENS.ItemSyncDeps]);

@@ -120,7 +120,12 @@ export const createSnsHandler =
     if (context) logger.addContext(context);
 
     /** Parks a refused event and returns, or rethrows `error` when the failure queue did not take it. */
-    const refuse = async (what: 'SNS event' | 'Alma event', error: InvalidEventError | InvalidSnsEventError, eventType: string, ids: Record<string, unknown> = {}) => {
+    const refuse = async (
+      what: 'SNS event' | 'Alma event',
+      error: InvalidEventError | InvalidSnsEventError,
+      eventType: string,
+      ids: Record<string, unknown> = {},
+    ) => {
       const fields = { errorType: error.name, reason: error.reason, ...ids };
       let parkedMessageId: string;
       try {

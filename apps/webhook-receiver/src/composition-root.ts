@@ -44,7 +44,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     );
   container
     .bind<WebhookPublisher>(TOKENS.WebhookPublisher)
-    .toResolvedValue((sns: SNSClient, config: WebhookReceiverConfig) => new SnsWebhookPublisher(sns, config.topicArns), [TOKENS.SnsClient, TOKENS.Config]);
+    .toResolvedValue(
+      (sns: SNSClient, config: WebhookReceiverConfig) => new SnsWebhookPublisher(sns, config.topicArns),
+      [TOKENS.SnsClient, TOKENS.Config],
+    );
   container
     .bind<ReceiveWebhook>(TOKENS.ReceiveWebhook)
     .toResolvedValue((publisher: WebhookPublisher) => new ReceiveWebhook(publisher), [TOKENS.WebhookPublisher]);

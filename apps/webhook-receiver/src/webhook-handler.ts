@@ -118,7 +118,11 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     // Measured from the encoded length, before anything else: no decoding, no secret, no HMAC for a body SNS would refuse.
     const declaredBytes = webhookBodyBytes(event);
     if (declaredBytes > MAX_WEBHOOK_BODY_BYTES) {
-      logger.warn('Alma webhook rejected: body over the limit, refused before its signature was checked', { correlationId, bodyBytes: declaredBytes, limit: MAX_WEBHOOK_BODY_BYTES });
+      logger.warn('Alma webhook rejected: body over the limit, refused before its signature was checked', {
+        correlationId,
+        bodyBytes: declaredBytes,
+        limit: MAX_WEBHOOK_BODY_BYTES,
+      });
       counts.rejected('too-large');
       return json(413, { message: `The body is ${declaredBytes} bytes; the limit is ${MAX_WEBHOOK_BODY_BYTES}`, correlationId });
     }
@@ -127,7 +131,8 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     const shape = signatureShape(signature);
     let check: SignatureCheck = shape === 'well-formed' ? 'mismatch' : shape;
     if (shape === 'well-formed') {
-      const matching = (secrets: RotatingSecret) => [secrets.current, secrets.previous].find((secret) => secret !== undefined && checkAlmaSignature(secret, body, signature) === 'valid');
+      const matching = (secrets: RotatingSecret) =>
+        [secrets.current, secrets.previous].find((secret) => secret !== undefined && checkAlmaSignature(secret, body, signature) === 'valid');
       let secrets = await beforeDeadline(deps.secret(), deadline, budgetMs);
       let used = matching(secrets);
       if (used === undefined) {
@@ -137,10 +142,15 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
         used = matching(secrets);
       }
       check = used === undefined ? 'mismatch' : 'valid';
-      if (used !== undefined && used !== secrets.current) logger.info('Alma webhook signed with the previous secret (rotation in progress)', { correlationId });
+      if (used !== undefined && used !== secrets.current)
+        logger.info('Alma webhook signed with the previous secret (rotation in progress)', { correlationId });
     }
     if (check !== 'valid') {
-      logger.warn(`Alma webhook rejected: signature ${check}`, { correlationId, sourceIp: event.requestContext.http.sourceIp, bodyBytes: body.length });
+      logger.warn(`Alma webhook rejected: signature ${check}`, {
+        correlationId,
+        sourceIp: event.requestContext.http.sourceIp,
+        bodyBytes: body.length,
+      });
       counts.rejected('signature');
       return json(401, { message: check === 'missing' ? 'Missing X-Exl-Signature header' : 'Invalid X-Exl-Signature' });
     }

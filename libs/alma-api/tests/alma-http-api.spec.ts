@@ -46,9 +46,7 @@ describe('Class: AlmaHttpApi', () => {
       const loans = await almaApi().listRecords('PAT0042X', 'loan');
 
       // Assess
-      expect(loans.map((loan) => loan['loan_id'])).toEqual(
-        Array.from({ length: 250 }, (_, index) => fakeRecordId('PAT0042X', 'loan', index)),
-      );
+      expect(loans.map((loan) => loan['loan_id'])).toEqual(Array.from({ length: 250 }, (_, index) => fakeRecordId('PAT0042X', 'loan', index)));
       expect(alma.calls.map((call) => call.query)).toEqual([
         { format: 'json', limit: '100', offset: '0' },
         { format: 'json', limit: '100', offset: '100' },
@@ -62,9 +60,7 @@ describe('Class: AlmaHttpApi', () => {
       const api = almaApi();
 
       // Act
-      const [loans, requests, fees] = await Promise.all(
-        (['loan', 'request', 'fee'] as const).map((kind) => api.listRecords('PAT0042X', kind)),
-      );
+      const [loans, requests, fees] = await Promise.all((['loan', 'request', 'fee'] as const).map((kind) => api.listRecords('PAT0042X', kind)));
 
       // Assess
       expect([loans.length, requests.length, fees.length]).toEqual([25, 5, 2]);
@@ -125,10 +121,7 @@ describe('Class: AlmaHttpApi', () => {
       const loans = await api.listRecords('PAT0042X', 'loan');
 
       // Assess
-      expect(loans.map((loan) => loan['loan_id'])).toEqual([
-        fakeRecordId('PAT0042X', 'loan', 0),
-        fakeRecordId('PAT0042X', 'loan', 2),
-      ]);
+      expect(loans.map((loan) => loan['loan_id'])).toEqual([fakeRecordId('PAT0042X', 'loan', 0), fakeRecordId('PAT0042X', 'loan', 2)]);
     });
 
     it('stops the other pages of a list once one page failed for good', async () => {
@@ -253,7 +246,10 @@ describe('Class: AlmaHttpApi', () => {
 
       // Assess
       expect(requests).toHaveLength(5);
-      expect(infos.map(({ reason, attempt }) => [reason, attempt])).toEqual([[503, 1], [503, 2]]);
+      expect(infos.map(({ reason, attempt }) => [reason, attempt])).toEqual([
+        [503, 1],
+        [503, 2],
+      ]);
     });
 
     it('gives up with AlmaUnavailableError after maxAttempts of 5xx', async () => {
@@ -375,10 +371,7 @@ describe('Class: AlmaHttpApi', () => {
       const api = almaApi();
 
       // Act
-      const [listed, got] = await Promise.all([
-        failure(api.listRecords('NOBODY', kind)),
-        failure(api.getRecord('NOBODY', kind, '1')),
-      ]);
+      const [listed, got] = await Promise.all([failure(api.listRecords('NOBODY', kind)), failure(api.getRecord('NOBODY', kind, '1'))]);
 
       // Assess
       expect(listed).toBeInstanceOf(AlmaUserNotFoundError);
@@ -427,9 +420,7 @@ describe('Class: AlmaHttpApi', () => {
 
       // Assess
       expect(record?.[idField]).toBe(recordId);
-      expect(alma.calls).toEqual([
-        expect.objectContaining({ path: `/almaws/v1/users/PAT0042X/${kind}s/${recordId}`, query: { format: 'json' } }),
-      ]);
+      expect(alma.calls).toEqual([expect.objectContaining({ path: `/almaws/v1/users/PAT0042X/${kind}s/${recordId}`, query: { format: 'json' } })]);
     });
 
     it.each<ItemKind>(['loan', 'request', 'fee'])('answers undefined for a %s Alma does not have', async (kind) => {

@@ -33,9 +33,7 @@ describe('Function: describesMissingRecord', () => {
 describe('Function: fullJitterDelayMs', () => {
   it('draws from a window that doubles per attempt up to the cap', () => {
     // Act / Assess
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => fullJitterDelayMs(attempt, 250, 8000, () => 0.999999))).toEqual([
-      249, 499, 999, 1999, 3999, 7999,
-    ]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => fullJitterDelayMs(attempt, 250, 8000, () => 0.999999))).toEqual([249, 499, 999, 1999, 3999, 7999]);
     expect(fullJitterDelayMs(12, 250, 8000, () => 0.5)).toBe(4000);
     expect(fullJitterDelayMs(3, 250, 8000, () => 0)).toBe(0);
   });

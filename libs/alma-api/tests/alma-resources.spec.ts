@@ -24,7 +24,11 @@ const BAD_IDS: readonly [label: string, id: string][] = [
 describe('Function: almaUserPath', () => {
   it('encodes an id that passes the rule', () => {
     // Act
-    const paths = [almaUserPath('PAT 42', 'loan', '123'), almaUserPath('pat@uni.example', 'fee'), almaUserPath('x'.repeat(MAX_IDENTIFIER_LENGTH), 'request')];
+    const paths = [
+      almaUserPath('PAT 42', 'loan', '123'),
+      almaUserPath('pat@uni.example', 'fee'),
+      almaUserPath('x'.repeat(MAX_IDENTIFIER_LENGTH), 'request'),
+    ];
 
     // Assess
     expect(paths).toEqual([

@@ -26,9 +26,7 @@ describe('Function: startFakeAlmaServer', () => {
     // Assess
     expect(status).toBe(200);
     expect(body.total_record_count).toBe(25);
-    expect(body.item_loan.map((loan: any) => loan.loan_id)).toEqual(
-      [20, 21, 22, 23, 24].map((index) => fakeRecordId('PAT0042X', 'loan', index)),
-    );
+    expect(body.item_loan.map((loan: any) => loan.loan_id)).toEqual([20, 21, 22, 23, 24].map((index) => fakeRecordId('PAT0042X', 'loan', index)));
   });
 
   it('leaves the array key out of an empty page, like Alma', async () => {

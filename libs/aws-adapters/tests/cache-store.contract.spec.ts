@@ -74,7 +74,7 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       expect(results).toEqual(['written', 'stale', 'written', 'stale']);
     });
 
-    it('with onlyOwnedBy, replaces no record of another patron, but writes where there is none or it is the patron\'s', async () => {
+    it("with onlyOwnedBy, replaces no record of another patron, but writes where there is none or it is the patron's", async () => {
       // Prepare: the loan is another patron's
       await store.writeItem(loan('theirs', T1, { userPrimaryId: 'PAT0099Y', fields: { loan_id: LOAN, user_id: 'PAT0099Y' } }));
 

@@ -36,7 +36,10 @@ const streamRecord = ({ eventName = 'MODIFY', keys = { loan_id: LOAN }, ...image
 describe('Function: cacheTransitionOf', () => {
   it('reads a MODIFY as the versions before and after, Alma fields apart from cache attributes', () => {
     // Prepare
-    const record = streamRecord({ old: loanImage(), new: loanImage({ due_date: '2026-12-19T23:59:00Z', alma_event_type: 'LOAN_RENEWED', tombstone: true }) });
+    const record = streamRecord({
+      old: loanImage(),
+      new: loanImage({ due_date: '2026-12-19T23:59:00Z', alma_event_type: 'LOAN_RENEWED', tombstone: true }),
+    });
 
     // Act
     const { before, after, expired } = cacheTransitionOf(record);
@@ -97,7 +100,12 @@ describe('Function: cacheTransitionOf', () => {
       { eventName: 'INSERT' },
       'NewImage is not DynamoDB JSON',
     ],
-    ['an image of another item', {}, { eventName: 'INSERT', new: loanImage({ loan_id: 'other' }) }, 'NewImage loan_id "other" is not the record\'s key'],
+    [
+      'an image of another item',
+      {},
+      { eventName: 'INSERT', new: loanImage({ loan_id: 'other' }) },
+      'NewImage loan_id "other" is not the record\'s key',
+    ],
   ])('refuses a record with %s, naming its sequence number', (_what, extra, shape, reason) => {
     // Prepare
     const record = streamRecord(shape as RecordShape, extra as Partial<DynamoDBRecord>);

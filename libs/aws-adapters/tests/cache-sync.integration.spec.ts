@@ -61,7 +61,9 @@ describe('Integration: item use cases on DynamoDB and SQS', () => {
     const afterReturns = (await getUser())?.['loan_ids'] as Set<string>;
 
     // Assess
-    report(`concurrency: 200 concurrent LOAN_CREATED for one patron -> ${afterCreates.size} loan_ids; then 100 concurrent LOAN_RETURNED -> ${afterReturns.size} left`);
+    report(
+      `concurrency: 200 concurrent LOAN_CREATED for one patron -> ${afterCreates.size} loan_ids; then 100 concurrent LOAN_RETURNED -> ${afterReturns.size} left`,
+    );
     expect(afterCreates.size).toBe(200);
     expect(afterReturns.size).toBe(100);
     expect([...afterReturns].every((id) => Number(id.split('-')[1]) % 2 === 1)).toBe(true);

@@ -52,7 +52,12 @@ describe('Class: DynamoDbAlmaCallBudget', () => {
     // Prepare
     const table = await createAlmaGuardTable();
     let now = 1_000_000_000_000;
-    const budget = new DynamoDbAlmaCallBudget(client, table, { callsPerSecond: 1, maxWaitMs: 500, now: () => now, sleep: async (ms) => void (now += ms) });
+    const budget = new DynamoDbAlmaCallBudget(client, table, {
+      callsPerSecond: 1,
+      maxWaitMs: 500,
+      now: () => now,
+      sleep: async (ms) => void (now += ms),
+    });
     await budget.take();
 
     // Act

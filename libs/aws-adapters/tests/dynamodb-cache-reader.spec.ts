@@ -75,15 +75,25 @@ describe('Class: DynamoDbCacheReader', () => {
     await store.writeItem(record({ kind: 'loan', itemId: 'l-1', fields: { loan_id: 'l-1', user_id: 'PAT0042X' } }));
 
     // Act
-    const [fee, loan, missing] = await Promise.all([reader.readItem('fee', 'f-1'), reader.readItem('loan', 'l-1'), reader.readItem('request', 'r-x')]);
+    const [fee, loan, missing] = await Promise.all([
+      reader.readItem('fee', 'f-1'),
+      reader.readItem('loan', 'l-1'),
+      reader.readItem('request', 'r-x'),
+    ]);
 
     // Assess
     expect(fee).toEqual({ kind: 'fee', itemId: 'f-1', tombstone: false, expiresAt: 1_900_000_000, fields });
-    expect(loan).toEqual({ kind: 'loan', itemId: 'l-1', tombstone: false, expiresAt: 1_900_000_000, fields: { loan_id: 'l-1', user_id: 'PAT0042X' } });
+    expect(loan).toEqual({
+      kind: 'loan',
+      itemId: 'l-1',
+      tombstone: false,
+      expiresAt: 1_900_000_000,
+      fields: { loan_id: 'l-1', user_id: 'PAT0042X' },
+    });
     expect(missing).toBeUndefined();
   });
 
-  it('reads a tombstone as one (its key is Alma\'s request_id, so it stays a field)', async () => {
+  it("reads a tombstone as one (its key is Alma's request_id, so it stays a field)", async () => {
     // Prepare
     await store.writeItem(record({ kind: 'request', itemId: 'r-1', tombstone: true, fields: { user_primary_id: 'PAT0042X' } }));
 
@@ -152,7 +162,10 @@ describe('Class: DynamoDbCacheReader', () => {
       const patient = new DynamoDbCacheReader(partial, tables, { sleep: async (ms) => void sleeps.push(ms), maxBatchAttempts: 5 });
 
       // Act
-      const found = await patient.readItems('request', Array.from({ length: BATCH_GET_MAX_KEYS }, (_, index) => `r${index}`));
+      const found = await patient.readItems(
+        'request',
+        Array.from({ length: BATCH_GET_MAX_KEYS }, (_, index) => `r${index}`),
+      );
 
       // Assess
       expect(found.size).toBe(100);

@@ -26,8 +26,7 @@ describe('Class: DynamoDbCacheStore', () => {
   let store: DynamoDbCacheStore;
 
   const getLoan = async () => (await client.send(new GetCommand({ TableName: tables.loans, Key: { loan_id: LOAN_ID } }))).Item;
-  const getUser = async (key = 'pat0042x') =>
-    (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: key } }))).Item;
+  const getUser = async (key = 'pat0042x') => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: key } }))).Item;
   const seedUser = (key = 'pat0042x') => client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: key } }));
 
   beforeEach(async () => {
@@ -151,13 +150,7 @@ describe('Class: DynamoDbCacheStore', () => {
       store.claimUserRefresh({ userKey: 'pat0042x', claimant, nowSeconds, untilSeconds: nowSeconds + 300 });
 
     // Act
-    const results = [
-      await claim('e1', 1000),
-      await claim('e2', 1100),
-      await claim('e1', 1200),
-      await claim('e3', 1500),
-      await claim('e4', 1501),
-    ];
+    const results = [await claim('e1', 1000), await claim('e2', 1100), await claim('e1', 1200), await claim('e3', 1500), await claim('e4', 1501)];
 
     // Assess
     expect(results).toEqual([true, false, true, true, false]);
@@ -188,9 +181,7 @@ describe('Class: DynamoDbCacheStore', () => {
   it('grants exactly one of 25 concurrent claims', async () => {
     // Act
     const results = await Promise.all(
-      Array.from({ length: 25 }, (_, i) =>
-        store.claimUserRefresh({ userKey: 'pat0042x', claimant: `e${i}`, nowSeconds: 1000, untilSeconds: 1300 }),
-      ),
+      Array.from({ length: 25 }, (_, i) => store.claimUserRefresh({ userKey: 'pat0042x', claimant: `e${i}`, nowSeconds: 1000, untilSeconds: 1300 })),
     );
 
     // Assess
@@ -211,7 +202,11 @@ describe('Class: DynamoDbCacheStore (refresh)', () => {
   let tables: Required<CacheTableNames>;
   let store: DynamoDbCacheStore;
   const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
-  const sets = (loan: string[], request: string[] = [], fee: string[] = []) => ({ loan: new Set(loan), request: new Set(request), fee: new Set(fee) });
+  const sets = (loan: string[], request: string[] = [], fee: string[] = []) => ({
+    loan: new Set(loan),
+    request: new Set(request),
+    fee: new Set(fee),
+  });
   const snapshot = (loan: string[], fee: string[] = []) => ({
     userKey: 'pat0042x',
     ids: sets(loan, [], fee),
@@ -299,8 +294,6 @@ describe('Class: DynamoDbCacheStore (refresh)', () => {
     // Assess
     const stored = await client.send(new GetCommand({ TableName: tables.fees, Key: { fee_id: 'f1' } }));
     expect(stored.Item).toMatchObject({ fee_id: 'f1', id: 'f1', balance: 2.5 });
-    await expect(new DynamoDbCacheStore(client, withoutFees).writeItem(fee)).rejects.toThrow(
-      'DynamoDbCacheStore was given no fees table name',
-    );
+    await expect(new DynamoDbCacheStore(client, withoutFees).writeItem(fee)).rejects.toThrow('DynamoDbCacheStore was given no fees table name');
   });
 });

@@ -1,12 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DEFAULT_EXPIRY_POLICY,
-  InvalidEventError,
-  type ItemSyncDeps,
-  MalformedEventError,
-  RecordLoan,
-  RefreshItem,
-} from '@alma-cache/cache-domain';
+import { DEFAULT_EXPIRY_POLICY, InvalidEventError, type ItemSyncDeps, MalformedEventError, RecordLoan, RefreshItem } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryAlmaApi, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, DynamoDbCacheStore } from '../src';
 import { countingDocumentClient, createCacheTables } from '../src/testing';

@@ -24,7 +24,8 @@ describe('Class: SqsFailureParking', () => {
   afterAll(() => sqs.destroy());
 
   const receiveAll = async (queueUrl: string) =>
-    (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }))).Messages ?? [];
+    (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] })))
+      .Messages ?? [];
 
   it('sends the body unchanged with the refusal as message attributes, keeping the message own attributes', async () => {
     // Prepare
@@ -36,7 +37,10 @@ describe('Class: SqsFailureParking', () => {
     const messageId = await parking.park(
       body,
       { errorType: 'MalformedRefreshMessageError', reason: '"loanID" is empty \u0000' },
-      { traceparent: { DataType: 'String', StringValue: 'abc' }, [PARKED_REASON_ATTRIBUTES.reason]: { DataType: 'String', StringValue: 'an older reason' } },
+      {
+        traceparent: { DataType: 'String', StringValue: 'abc' },
+        [PARKED_REASON_ATTRIBUTES.reason]: { DataType: 'String', StringValue: 'an older reason' },
+      },
     );
 
     // Assess
@@ -61,7 +65,18 @@ describe('Class: SqsFailureParking', () => {
 
     // Assess
     const [message] = await receiveAll(queueUrl);
-    expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual(['RefusedErrorType', 'RefusedReason', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7']);
+    expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual([
+      'RefusedErrorType',
+      'RefusedReason',
+      'a0',
+      'a1',
+      'a2',
+      'a3',
+      'a4',
+      'a5',
+      'a6',
+      'a7',
+    ]);
   });
 
   it('parks on the queue an ARN names (the value the role grant names)', async () => {

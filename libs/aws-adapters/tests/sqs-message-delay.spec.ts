@@ -5,12 +5,17 @@ import { createQueue } from '../src/testing';
 
 describe('Function: queueUrlOfArn', () => {
   it('builds the queue URL from the ARN', () => {
-    expect(queueUrlOfArn('arn:aws:sqs:eu-west-1:123456789012:alma-cache-prod-loans')).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/alma-cache-prod-loans');
+    expect(queueUrlOfArn('arn:aws:sqs:eu-west-1:123456789012:alma-cache-prod-loans')).toBe(
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/alma-cache-prod-loans',
+    );
   });
 
-  it.each(['arn:aws:sns:eu-west-1:123456789012:topic', 'arn:aws:sqs:eu-west-1:1:q', 'not an arn', 'arn:aws:sqs:eu-west-1:123456789012:a/b'])('refuses %s', (arn) => {
-    expect(() => queueUrlOfArn(arn)).toThrow('not an SQS queue ARN');
-  });
+  it.each(['arn:aws:sns:eu-west-1:123456789012:topic', 'arn:aws:sqs:eu-west-1:1:q', 'not an arn', 'arn:aws:sqs:eu-west-1:123456789012:a/b'])(
+    'refuses %s',
+    (arn) => {
+      expect(() => queueUrlOfArn(arn)).toThrow('not an SQS queue ARN');
+    },
+  );
 });
 
 // Against the emulator's SQS (moto or LocalStack): the delay really hides the message.
@@ -19,7 +24,8 @@ describe('Class: SqsMessageDelay', () => {
   afterAll(() => sqs.destroy());
 
   const received = async (queueUrl: string, visibility?: number) =>
-    (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0, MaxNumberOfMessages: 1, VisibilityTimeout: visibility }))).Messages ?? [];
+    (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0, MaxNumberOfMessages: 1, VisibilityTimeout: visibility })))
+      .Messages ?? [];
 
   it('hides a received message for the delay, capped under 12 hours, then it is received again', async () => {
     // Prepare

@@ -174,7 +174,10 @@ describe('Function: cachedSsmSecret, over time', () => {
   it('keeps serving the expired value when the re-read fails, and tries again only after the minimum interval', async () => {
     // Prepare: a client that answers once, then is throttled
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    const send = jest.fn().mockResolvedValueOnce({ Parameter: { Value: 'key-1' } }).mockRejectedValue(throttled);
+    const send = jest
+      .fn()
+      .mockResolvedValueOnce({ Parameter: { Value: 'key-1' } })
+      .mockRejectedValue(throttled);
     const secret = cachedSsmSecret({ send } as unknown as SSMClient, name, { ttlSeconds: 60, now });
     await secret();
 
@@ -192,7 +195,10 @@ describe('Function: cachedSsmSecret, over time', () => {
   it('rejects refresh() when the re-read fails, so a caller can answer "later" rather than "wrong"', async () => {
     // Prepare
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    const send = jest.fn().mockResolvedValueOnce({ Parameter: { Value: 'key-1' } }).mockRejectedValue(throttled);
+    const send = jest
+      .fn()
+      .mockResolvedValueOnce({ Parameter: { Value: 'key-1' } })
+      .mockRejectedValue(throttled);
     const secret = cachedSsmSecret({ send } as unknown as SSMClient, name, { now });
     await secret();
     clock += SECRET_REREAD_MIN_INTERVAL_MS;

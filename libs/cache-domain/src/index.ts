@@ -16,23 +16,9 @@ export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/cache-record';
 export { isCacheAttributeName, recordOwner } from './lib/record-fields';
 export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/identifier';
 export { InvalidEventError, InvalidWebhookIdError, MalformedEventError } from './lib/cache-domain.errors';
-export type {
-  CachedUser,
-  CacheStore,
-  ItemRecord,
-  LinkResult,
-  RefreshClaim,
-  UserSnapshot,
-  WriteResult,
-} from './lib/cache-store.port';
+export type { CachedUser, CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/cache-store.port';
 export { type Clock, systemClock } from './lib/clock.port';
-export {
-  DEFAULT_EXPIRY_POLICY,
-  type ExpiryPolicy,
-  expiryPolicyProblems,
-  QUEUE_RETENTION_SECONDS,
-  resolveExpiryPolicy,
-} from './lib/expiry-policy';
+export { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from './lib/expiry-policy';
 export type { ItemSyncDeps, SyncOutcome } from './lib/item-sync';
 export type { UserRefreshQueue } from './lib/user-refresh-queue.port';
 export { RecordLoan } from './lib/record-loan.use-case';
@@ -47,12 +33,7 @@ export { type CacheChange, type CacheItemTransition, detectCacheChanges, Inconsi
 export type { ChangePublisher } from './lib/change-publisher.port';
 export { PublishCacheChanges } from './lib/publish-cache-changes.use-case';
 export type { CachedItem, CachedPatronRecord, CacheReader } from './lib/cache-reader.port';
-export {
-  InvalidPatronQueryError,
-  PatronDataUnavailableError,
-  PatronItemNotFoundError,
-  PatronNotFoundError,
-} from './lib/patron-query.errors';
+export { InvalidPatronQueryError, PatronDataUnavailableError, PatronItemNotFoundError, PatronNotFoundError } from './lib/patron-query.errors';
 export type { PatronQueryDeps, RefreshRequestOutcome } from './lib/patron-query';
 export type { PatronMissDeps } from './lib/patron-miss';
 export { GetPatron } from './lib/get-patron.use-case';

@@ -193,7 +193,10 @@ describe('Function: detectCacheChanges', () => {
     });
 
     it.each([
-      ['fields a patron does not see (circulation desk, policy, internal ids)', { circ_desk: { value: 'OTHER_DESK' }, item_policy: { value: '7DAY' }, item_id: 'x' }],
+      [
+        'fields a patron does not see (circulation desk, policy, internal ids)',
+        { circ_desk: { value: 'OTHER_DESK' }, item_policy: { value: '7DAY' }, item_id: 'x' },
+      ],
       ['a field the new version carries and the old did not', { description: 'v. 2' }],
       ['an object field whose keys come in another order', { library: { desc: 'Main Library', value: 'MAIN' } }],
     ])('publishes nothing for %s', (_what, set) => {
@@ -429,7 +432,7 @@ describe('Function: detectCacheChanges', () => {
       InconsistentTransitionError,
     );
     expect(() => detectCacheChanges({ before: version('LOAN_CREATED'), after: version('REQUEST_CREATED', { itemId: LOAN }) })).toThrow(
-      'Not one record\'s transition: a loan became a request',
+      "Not one record's transition: a loan became a request",
     );
   });
 

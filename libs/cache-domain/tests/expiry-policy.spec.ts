@@ -1,10 +1,5 @@
 import { DEFAULT_EXPIRY_POLICY, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../src';
-import {
-  eventTimeProblem,
-  FUTURE_EVENT_ALLOWANCE_SECONDS,
-  MIN_TOMBSTONE_SECONDS,
-  REPLAY_HORIZON_SECONDS,
-} from '../src/lib/expiry-policy';
+import { eventTimeProblem, FUTURE_EVENT_ALLOWANCE_SECONDS, MIN_TOMBSTONE_SECONDS, REPLAY_HORIZON_SECONDS } from '../src/lib/expiry-policy';
 
 describe('Function: expiryPolicyProblems', () => {
   it('finds nothing wrong with the defaults or with valid overrides', () => {
@@ -61,7 +56,9 @@ describe('Function: resolveExpiryPolicy', () => {
     const act = () => resolveExpiryPolicy({ CACHE_TOMBSTONE_TTL_SECONDS: value });
 
     // Assess
-    expect(act).toThrow(`CACHE_TOMBSTONE_TTL_SECONDS must be at least ${MIN_TOMBSTONE_SECONDS} (the replay horizon of ${REPLAY_HORIZON_SECONDS} s plus 300 s for future times), got ${value}`);
+    expect(act).toThrow(
+      `CACHE_TOMBSTONE_TTL_SECONDS must be at least ${MIN_TOMBSTONE_SECONDS} (the replay horizon of ${REPLAY_HORIZON_SECONDS} s plus 300 s for future times), got ${value}`,
+    );
   });
 
   it('accepts a tombstone TTL of exactly the horizon plus the future allowance', () => {

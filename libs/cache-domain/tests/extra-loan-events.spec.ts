@@ -51,7 +51,11 @@ describe('Class: RecordLoan', () => {
 
     // Assess
     expect(outcome).toMatchObject({ item: 'written', user: 'linked', event: { eventType: 'LOAN_CLAIMED_RETURNED' } });
-    expect(store.items.loan.get(LOAN_ID)).toMatchObject({ tombstone: false, eventType: 'LOAN_CLAIMED_RETURNED', fields: { process_status: 'CLAIMED_RETURN' } });
+    expect(store.items.loan.get(LOAN_ID)).toMatchObject({
+      tombstone: false,
+      eventType: 'LOAN_CLAIMED_RETURNED',
+      fields: { process_status: 'CLAIMED_RETURN' },
+    });
     expect([...store.users.get('pat0042x')!.ids.loan]).toEqual([LOAN_ID]);
   });
 

@@ -59,14 +59,26 @@ describe('Function: parseItemEvent', () => {
     ['a loan id with a slash', withBody((b) => (b.item_loan.loan_id = '73/../1')), /"item_loan.loan_id" holds a path separator/],
     ['an event id over the cap', withBody((b) => (b.id = '9'.repeat(MAX_IDENTIFIER_LENGTH + 1))), /"id" \(the Alma event id\) is longer than 255/],
     // The replay horizon and the future-time allowance.
-    ['a time older than the replay horizon', withBody((b) => (b.time = secondsBefore(REPLAY_HORIZON_SECONDS + 1))), /older than the replay horizon \(21 days\)/],
-    ['a time beyond the future allowance', withBody((b) => (b.time = secondsBefore(-FUTURE_EVENT_ALLOWANCE_SECONDS - 1))), /more than 300 s in the future/],
+    [
+      'a time older than the replay horizon',
+      withBody((b) => (b.time = secondsBefore(REPLAY_HORIZON_SECONDS + 1))),
+      /older than the replay horizon \(21 days\)/,
+    ],
+    [
+      'a time beyond the future allowance',
+      withBody((b) => (b.time = secondsBefore(-FUTURE_EVENT_ALLOWANCE_SECONDS - 1))),
+      /more than 300 s in the future/,
+    ],
     // Fields the cache could not store exactly, or that name its own attributes.
     ['an integer beyond 2^53', withBody((b) => (b.item_loan.fine = 2 ** 53 + 2)), /"item_loan.fine" is an integer beyond 2\^53/],
     ['a number read as Infinity', '__INFINITY__', /"item_loan.fine" is a number JSON cannot carry/],
     ['a number DynamoDB cannot store', withBody((b) => (b.item_loan.fine = 1e-200)), /"item_loan.fine" is a number too small for DynamoDB/],
     ['an empty field name', withBody((b) => (b.item_loan[''] = 'x')), /"item_loan" holds an empty attribute name/],
-    ['an empty name deep inside', withBody((b) => (b.item_loan.library = { value: 'MAIN', extra: [{ '': 1 }] })), /"item_loan.library.extra\[0\]" holds an empty attribute name/],
+    [
+      'an empty name deep inside',
+      withBody((b) => (b.item_loan.library = { value: 'MAIN', extra: [{ '': 1 }] })),
+      /"item_loan.library.extra\[0\]" holds an empty attribute name/,
+    ],
     ['a tombstone field', withBody((b) => (b.item_loan.tombstone = true)), /"item_loan.tombstone" is named like one of the cache's own attributes/],
     ['an expires_at field', withBody((b) => (b.item_loan.expires_at = 1)), /"item_loan.expires_at" is named like/],
     ['an alma_event_ field', withBody((b) => (b.item_loan.alma_event_time = '2099-01-01T00:00:00Z')), /"item_loan.alma_event_time" is named like/],
@@ -95,7 +107,7 @@ describe('Function: parseItemEvent', () => {
     expect(newest.eventTime).toBe(secondsBefore(-FUTURE_EVENT_ALLOWANCE_SECONDS));
   });
 
-  it('judges the time against the clock it is given, not the machine\'s', () => {
+  it("judges the time against the clock it is given, not the machine's", () => {
     // Prepare: the sample LOAN_CREATED is from 2026-11-21.
     const message = almaWebhookMessage('LOAN_CREATED');
 

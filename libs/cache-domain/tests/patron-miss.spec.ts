@@ -10,13 +10,7 @@ import {
   RefreshUser,
   AlmaUnavailableError,
 } from '../src';
-import {
-  InMemoryAlmaApi,
-  InMemoryCacheStore,
-  InMemoryUnknownPatrons,
-  InMemoryUserRefreshQueue,
-  ManualClock,
-} from '../src/testing';
+import { InMemoryAlmaApi, InMemoryCacheStore, InMemoryUnknownPatrons, InMemoryUserRefreshQueue, ManualClock } from '../src/testing';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;

@@ -216,7 +216,7 @@ describe('Class: ListPatronItems', () => {
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
   });
 
-  it("drops a record Alma lists under the patron that names someone else", async () => {
+  it('drops a record Alma lists under the patron that names someone else', async () => {
     // Prepare
     const { alma, deps } = makeQuery();
     alma.seed('PAT0042X', { loan: [loan('l1'), loan('l2', 'OTHER')] });
@@ -322,7 +322,7 @@ describe('Class: GetPatronItem', () => {
     expect(refreshQueue.messages).toEqual([]);
   });
 
-  it("answers not found for a record Alma returns that names another patron", async () => {
+  it('answers not found for a record Alma returns that names another patron', async () => {
     // Prepare
     const { alma, deps } = makeQuery();
     alma.seed('PAT0042X', { loan: [loan('l1', 'OTHER')] });

@@ -11,7 +11,12 @@ describe('Function: decideQueryAccess', () => {
     ['an admin', { scope: 'alma-cache/admin' }, 'read', { allowed: true, roles: ['admin'] }],
     ['an admin', { scope: 'openid alma-cache/admin' }, 'refresh', { allowed: true, roles: ['admin'] }],
     ['an admin by scp list', { scp: ['alma-cache/admin'] }, 'refresh', { allowed: true, roles: ['admin'] }],
-    ['a scope that only looks like ours', { scope: 'alma-cache/admins alma-cache/read-only' }, 'read', { allowed: false, reason: 'forbidden', roles: [] }],
+    [
+      'a scope that only looks like ours',
+      { scope: 'alma-cache/admins alma-cache/read-only' },
+      'read',
+      { allowed: false, reason: 'forbidden', roles: [] },
+    ],
   ] as const)('%s may %s: %j', (_who, claims, action, decision) => {
     // Act
     const decided = decideQueryAccess(claims, action);
@@ -112,7 +117,9 @@ describe('Function: decideQueryAccess (patron tokens)', () => {
 
   it('treats a token holding the reader and the patron scope as a reader', () => {
     // Act
-    const decided = decideQueryAccess(patron('PAT0042X', { scope: `${QUERY_SCOPES.patron} ${QUERY_SCOPES.read}` }), 'read', [], { patronId: 'PAT0043Y' });
+    const decided = decideQueryAccess(patron('PAT0042X', { scope: `${QUERY_SCOPES.patron} ${QUERY_SCOPES.read}` }), 'read', [], {
+      patronId: 'PAT0043Y',
+    });
 
     // Assess
     expect(decided).toEqual({ allowed: true, roles: ['reader', 'patron'] });

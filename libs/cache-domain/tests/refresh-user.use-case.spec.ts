@@ -1,11 +1,4 @@
-import {
-  AlmaUnavailableError,
-  DEFAULT_EXPIRY_POLICY,
-  RecordLoan,
-  RefreshUser,
-  RemoveLoan,
-  type RefreshDeps,
-} from '../src';
+import { AlmaUnavailableError, DEFAULT_EXPIRY_POLICY, RecordLoan, RefreshUser, RemoveLoan, type RefreshDeps } from '../src';
 import { REFRESH_EVENT_TYPE } from '../src/lib/refresh-support';
 import { InMemoryAlmaApi, InMemoryCacheStore, almaWebhookMessage, ManualClock, InMemoryUserRefreshQueue } from '../src/testing';
 
@@ -148,7 +141,9 @@ describe('Class: RefreshUser', () => {
     const listLoans = alma.listRecords.bind(alma);
     alma.listRecords = async (id, kind) => {
       if (kind === 'loan') {
-        const outcome = await new RecordLoan(webhookDeps).execute(almaWebhookMessage('LOAN_CREATED', { itemId: 'meanwhile', time: '2026-11-21T10:00:04.000Z' }));
+        const outcome = await new RecordLoan(webhookDeps).execute(
+          almaWebhookMessage('LOAN_CREATED', { itemId: 'meanwhile', time: '2026-11-21T10:00:04.000Z' }),
+        );
         expect(outcome.user).toBe('linked');
       }
       return listLoans(id, kind);

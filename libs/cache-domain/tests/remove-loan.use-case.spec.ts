@@ -6,7 +6,9 @@ const LOAN_ID = '7391500230004561';
 const LOAN_LIFE: AlmaEventType[] = ['LOAN_CREATED', 'LOAN_RENEWED', 'LOAN_DUE_DATE', 'LOAN_RETURNED'];
 
 const permutations = <T>(items: T[]): T[][] =>
-  items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+  items.length <= 1
+    ? [items]
+    : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
 
 const snapshot = (store: InMemoryCacheStore) => ({
   loan: store.items.loan.get(LOAN_ID),
@@ -48,7 +50,7 @@ describe('Class: RemoveLoan', () => {
     expect(snapshot(store)).toMatchObject({ loan: { tombstone: true }, loanIds: [] });
   });
 
-  it('does not re-link a loan when its return lands between an older update\'s two writes', async () => {
+  it("does not re-link a loan when its return lands between an older update's two writes", async () => {
     // Prepare: hold the renewal after its item write, as a slow concurrent invocation would be held
     const { store, deps } = makeDeps();
     store.seedUser('pat0042x');
@@ -74,7 +76,10 @@ describe('Class: RemoveLoan', () => {
   });
 
   it('lets a removal win a tie with an update stamped with the same time, in either order', async () => {
-    for (const order of [['update', 'remove'], ['remove', 'update']]) {
+    for (const order of [
+      ['update', 'remove'],
+      ['remove', 'update'],
+    ]) {
       // Prepare
       const { store, deps } = makeDeps();
       store.seedUser('pat0042x');

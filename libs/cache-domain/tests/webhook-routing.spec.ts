@@ -1,12 +1,4 @@
-import {
-  AlmaEventType,
-  CloseRequest,
-  ExtraAlmaEventType,
-  RecordLoan,
-  RecordRequest,
-  RemoveLoan,
-  WEBHOOK_ROUTING_TABLE,
-} from '../src';
+import { AlmaEventType, CloseRequest, ExtraAlmaEventType, RecordLoan, RecordRequest, RemoveLoan, WEBHOOK_ROUTING_TABLE } from '../src';
 import { eventTypesRoutedTo, routeWebhookEvent } from '../src/lib/webhook-routing';
 
 /** The use case each topic feeds, as apps/sns-lambdas subscribes its functions. */
@@ -30,7 +22,7 @@ describe('Function: routeWebhookEvent', () => {
     expect(route).toEqual({ action: 'publish', topic: eventType, reason: 'its own topic' });
   });
 
-  it('publishes a lost loan to LOAN_RETURNED, where it leaves the patron\'s loans', () => {
+  it("publishes a lost loan to LOAN_RETURNED, where it leaves the patron's loans", () => {
     // Act
     const route = routeWebhookEvent('LOAN_LOST', 'LOAN');
 
@@ -77,7 +69,11 @@ describe('Function: routeWebhookEvent', () => {
     const route = routeWebhookEvent(eventType, 'JOB_END');
 
     // Assess
-    expect(route).toEqual({ action: 'skip', skip: 'no-event-type', reason: 'Alma JOB_END webhook without event.value: the cache uses loan and request events only' });
+    expect(route).toEqual({
+      action: 'skip',
+      skip: 'no-event-type',
+      reason: 'Alma JOB_END webhook without event.value: the cache uses loan and request events only',
+    });
   });
 
   it('matches event types exactly: no case folding, nothing inherited from Object', () => {

@@ -59,9 +59,7 @@ export async function resolveBackend(requested: string | undefined, runtimeAvail
  * milliseconds; the timeout only guards against a runtime socket that accepts but never answers.
  */
 export async function containerRuntimeAvailable(): Promise<boolean> {
-  const probed = import('testcontainers')
-    .then(({ getContainerRuntimeClient }) => getContainerRuntimeClient())
-    .then(() => true);
+  const probed = import('testcontainers').then(({ getContainerRuntimeClient }) => getContainerRuntimeClient()).then(() => true);
   return withinTimeout(probed, RUNTIME_PROBE_TIMEOUT_MS);
 }
 
@@ -87,7 +85,8 @@ export async function startLocalAws(opts: { backend?: string; log?: LogLine } = 
   }
   const where = dynamodb.value.loopbackOnly ? '' : ' (all interfaces)';
   const description =
-    `local: DynamoDB Local ${dynamodb.value.version} on ${dynamodb.value.endpoint}${where}, ` + `moto ${moto.value.version} on ${moto.value.endpoint}`;
+    `local: DynamoDB Local ${dynamodb.value.version} on ${dynamodb.value.endpoint}${where}, ` +
+    `moto ${moto.value.version} on ${moto.value.endpoint}`;
   return assemble(backend, dynamodb.value.endpoint, moto.value.endpoint, description, [dynamodb.value, moto.value]);
 }
 

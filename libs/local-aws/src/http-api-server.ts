@@ -181,7 +181,12 @@ const collectHeaders = (request: IncomingMessage): { headers: Record<string, str
     const name = request.rawHeaders[index].toLowerCase();
     const value = request.rawHeaders[index + 1];
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie !== ''));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter((cookie) => cookie !== ''),
+      );
       continue;
     }
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
@@ -209,8 +214,7 @@ const gatewayTime = (date: Date): string => {
 /** Like API Gateway's: 16 characters ending in `=`, e.g. `Ab1cD2eFgH3iJkL=`. */
 const gatewayRequestId = (): string => `${randomBytes(12).toString('base64url').slice(0, 15)}=`;
 
-const traceId = (epochMs: number): string =>
-  `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+const traceId = (epochMs: number): string => `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
 const scopesOf = (claims: JwtClaims): string[] => {
   const scope = claims['scope'] ?? claims['scp'];

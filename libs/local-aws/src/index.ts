@@ -7,7 +7,14 @@ export { provisionFromTemplate, type ProvisionedResources } from './provision-fr
 export type { LocalServer, LogLine } from './server-process';
 export { invokeAsync, type AsyncInvokeOptions, type AsyncInvokeResult, type DestinationRecord, type LambdaHandler } from './lambda-async-invoke';
 export { TableStreamReader } from './table-stream-reader';
-export { HttpApiRouteError, startHttpApiServer, type HttpApiRoute, type HttpApiServer, type HttpApiServerOptions, type JwtClaims } from './http-api-server';
+export {
+  HttpApiRouteError,
+  startHttpApiServer,
+  type HttpApiRoute,
+  type HttpApiServer,
+  type HttpApiServerOptions,
+  type JwtClaims,
+} from './http-api-server';
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
 export { nxProject, type NxProject, type NxTarget } from './nx-project';
 export {

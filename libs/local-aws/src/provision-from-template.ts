@@ -70,7 +70,8 @@ export async function provisionFromTemplate(
   try {
     const tables: Record<string, string> = {};
     for (const [logicalId, resource] of Object.entries(resources)) {
-      if (resource.Type === 'AWS::DynamoDB::Table') tables[logicalId] = await ensureTable(dynamodb, logicalId, propertiesOf(logicalId, resource), log);
+      if (resource.Type === 'AWS::DynamoDB::Table')
+        tables[logicalId] = await ensureTable(dynamodb, logicalId, propertiesOf(logicalId, resource), log);
     }
 
     const queues = new QueueProvisioner(sqs, resources, log);
@@ -116,12 +117,26 @@ async function ensureTable(client: DynamoDBClient, logicalId: string, props: Pro
   const input: CreateTableCommandInput = {
     TableName: tableName,
     KeySchema: requireArray(field('KeySchema'), logicalId, 'KeySchema') as CreateTableCommandInput['KeySchema'],
-    AttributeDefinitions: requireArray(field('AttributeDefinitions'), logicalId, 'AttributeDefinitions') as CreateTableCommandInput['AttributeDefinitions'],
+    AttributeDefinitions: requireArray(
+      field('AttributeDefinitions'),
+      logicalId,
+      'AttributeDefinitions',
+    ) as CreateTableCommandInput['AttributeDefinitions'],
     // CloudFormation defaults to PROVISIONED, which needs throughput; a template without either is treated as on-demand.
     BillingMode: (field('BillingMode') as CreateTableCommandInput['BillingMode']) ?? (throughput === undefined ? 'PAY_PER_REQUEST' : 'PROVISIONED'),
     ProvisionedThroughput: toThroughput(throughput),
-    GlobalSecondaryIndexes: indexes(field('GlobalSecondaryIndexes'), logicalId, 'GlobalSecondaryIndexes', true) as CreateTableCommandInput['GlobalSecondaryIndexes'],
-    LocalSecondaryIndexes: indexes(field('LocalSecondaryIndexes'), logicalId, 'LocalSecondaryIndexes', false) as CreateTableCommandInput['LocalSecondaryIndexes'],
+    GlobalSecondaryIndexes: indexes(
+      field('GlobalSecondaryIndexes'),
+      logicalId,
+      'GlobalSecondaryIndexes',
+      true,
+    ) as CreateTableCommandInput['GlobalSecondaryIndexes'],
+    LocalSecondaryIndexes: indexes(
+      field('LocalSecondaryIndexes'),
+      logicalId,
+      'LocalSecondaryIndexes',
+      false,
+    ) as CreateTableCommandInput['LocalSecondaryIndexes'],
     StreamSpecification:
       isRecord(stream) && typeof stream['StreamViewType'] === 'string'
         ? { StreamEnabled: true, StreamViewType: stream['StreamViewType'] as StreamViewType }
@@ -142,7 +157,9 @@ async function ensureTable(client: DynamoDBClient, logicalId: string, props: Pro
     const attributeName = requireString(ttl['AttributeName'], logicalId, 'TimeToLiveSpecification.AttributeName');
     try {
       await waitUntilActive(client, tableName);
-      await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: attributeName } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: attributeName } }),
+      );
       log(`TTL on ${tableName}.${attributeName} enabled`);
     } catch (error) {
       // Some emulators lack TTL; tests that need expiry will say so, everything else should still run.
@@ -176,7 +193,9 @@ function indexes(value: unknown, logicalId: string, fieldName: string, withThrou
       IndexName: index['IndexName'],
       KeySchema: index['KeySchema'],
       Projection: index['Projection'],
-      ...(withThroughput && index['ProvisionedThroughput'] !== undefined ? { ProvisionedThroughput: toThroughput(index['ProvisionedThroughput']) } : {}),
+      ...(withThroughput && index['ProvisionedThroughput'] !== undefined
+        ? { ProvisionedThroughput: toThroughput(index['ProvisionedThroughput']) }
+        : {}),
     };
   });
 }
@@ -206,14 +225,16 @@ class QueueProvisioner {
     const field = (name: string) => literal(props[name], logicalId, name);
     const fifo = String(field('FifoQueue')) === 'true';
     // Without a QueueName CloudFormation invents one; the logical id is a stable local stand-in.
-    const queueName = props['QueueName'] === undefined ? `${logicalId}${fifo ? '.fifo' : ''}` : requireString(field('QueueName'), logicalId, 'QueueName');
+    const queueName =
+      props['QueueName'] === undefined ? `${logicalId}${fifo ? '.fifo' : ''}` : requireString(field('QueueName'), logicalId, 'QueueName');
 
     const attributes: Record<string, string> = {};
     for (const name of PLAIN_QUEUE_ATTRIBUTES) {
       const value = field(name);
       if (value !== undefined) attributes[name] = String(value);
     }
-    if (props['RedrivePolicy'] !== undefined) attributes['RedrivePolicy'] = JSON.stringify(await this.redrivePolicy(logicalId, props['RedrivePolicy'], chain));
+    if (props['RedrivePolicy'] !== undefined)
+      attributes['RedrivePolicy'] = JSON.stringify(await this.redrivePolicy(logicalId, props['RedrivePolicy'], chain));
 
     const existing = await this.queueUrl(queueName);
     let url: string;
@@ -288,7 +309,9 @@ function findIntrinsic(value: unknown): string | undefined {
   if (!isRecord(value)) return undefined;
   const keys = Object.keys(value);
   if (keys.length === 1 && (keys[0] === 'Ref' || keys[0]?.startsWith('Fn::'))) return keys[0];
-  return Object.values(value).map(findIntrinsic).find((found) => found !== undefined);
+  return Object.values(value)
+    .map(findIntrinsic)
+    .find((found) => found !== undefined);
 }
 
 function requireString(value: unknown, logicalId: string, fieldName: string): string {

@@ -61,7 +61,8 @@ export class ServerProcess {
     this.child.stderr?.on('data', keep);
     this.closed = new Promise((resolve) => {
       this.child.once('error', (error: NodeJS.ErrnoException) => {
-        this.exitReason ??= error.code === 'ENOENT' ? `\`${command}\` was not found (is it installed and on PATH?)` : `could not run \`${command}\`: ${error.message}`;
+        this.exitReason ??=
+          error.code === 'ENOENT' ? `\`${command}\` was not found (is it installed and on PATH?)` : `could not run \`${command}\`: ${error.message}`;
         // A child that never started emits no 'close'.
         if (this.child.pid === undefined) {
           liveChildren.delete(this.child);
@@ -89,7 +90,10 @@ export class ServerProcess {
 
   /** An Error that carries the server's last output lines, which is usually where the real cause is. */
   failure(message: string): Error {
-    const tail = this.output.split(/\r?\n/).filter((line) => line.trim() !== '').slice(-TAIL_LINES);
+    const tail = this.output
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '')
+      .slice(-TAIL_LINES);
     const shown = tail.length > 0 ? `\nLast output of ${this.name}:\n  ${tail.join('\n  ')}` : `\n${this.name} printed nothing.`;
     return new Error(`${this.name} ${message}.${shown}`);
   }

@@ -63,7 +63,7 @@ export class TableStreamReader {
     );
     const drained: DynamoDBRecord[] = [];
     // An open shard always hands back a next iterator: it is drained when a read comes back empty.
-    for (let iterator = ShardIterator; iterator !== undefined; ) {
+    for (let iterator = ShardIterator; iterator !== undefined;) {
       const { Records = [], NextShardIterator } = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
       if (Records.length === 0) break;
       drained.push(...Records.map((record) => this.asLambdaRecord(record)));

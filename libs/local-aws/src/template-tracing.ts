@@ -77,7 +77,9 @@ export const tracingOf = (template: TracedTemplate) => {
   const xrayPolicy = JSON.stringify(TRACING_ROLE_POLICY);
   return {
     functionModes: ofType('AWS::Lambda::Function').map((fn) => fn.Properties?.['TracingConfig']),
-    xrayPoliciesPerRole: ofType('AWS::IAM::Role').map((role) => ((role.Properties?.['Policies'] ?? []) as Json[]).filter((policy) => JSON.stringify(policy) === xrayPolicy).length),
+    xrayPoliciesPerRole: ofType('AWS::IAM::Role').map(
+      (role) => ((role.Properties?.['Policies'] ?? []) as Json[]).filter((policy) => JSON.stringify(policy) === xrayPolicy).length,
+    ),
     parameter: template.Parameters?.['TracingMode'],
     condition: template.Conditions?.['TracingActive'],
   };

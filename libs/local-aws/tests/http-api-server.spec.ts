@@ -68,7 +68,12 @@ describe('Function: startHttpApiServer', () => {
         stage: '$default',
       },
     });
-    expect(event.headers).toMatchObject({ 'x-custom': 'one,two', 'user-agent': 'spec/1.0', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http' });
+    expect(event.headers).toMatchObject({
+      'x-custom': 'one,two',
+      'user-agent': 'spec/1.0',
+      'x-forwarded-for': '127.0.0.1',
+      'x-forwarded-proto': 'http',
+    });
     expect(event.headers['cookie']).toBeUndefined();
     expect(Object.keys(event.headers).every((name) => name === name.toLowerCase())).toBe(true);
     expect(event.body).toBeUndefined();
@@ -201,7 +206,8 @@ describe('Function: startHttpApiServer', () => {
         recording('ANY', '/files/{name}', seen),
       ],
     });
-    const keyOf = async (method: string, path: string) => ((await (await fetch(`${server!.url}${path}`, { method })).json()) as { routeKey: string }).routeKey;
+    const keyOf = async (method: string, path: string) =>
+      ((await (await fetch(`${server!.url}${path}`, { method })).json()) as { routeKey: string }).routeKey;
 
     // Act
     const keys = [
@@ -247,7 +253,7 @@ describe('Function: startHttpApiServer', () => {
     expect(seen[1].event.requestContext).not.toHaveProperty('authorizer');
   });
 
-  it('answers 403 {message: Forbidden} when the token holds none of the route\'s scopes, as the JWT authorizer does', async () => {
+  it("answers 403 {message: Forbidden} when the token holds none of the route's scopes, as the JWT authorizer does", async () => {
     // Prepare
     const seen: Seen[] = [];
     const tokens: Record<string, { scope: string }> = { 'Bearer reader': { scope: 'cache/read' }, 'Bearer admin': { scope: 'cache/admin other' } };

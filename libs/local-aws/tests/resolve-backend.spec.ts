@@ -99,6 +99,8 @@ describe('Function: startMoto', () => {
     const starting = startMoto();
 
     // Assess
-    await expect(starting).rejects.toThrow(/No python with moto found \(tried \/nonexistent\/python3: not found\).*pip install 'moto\[server\]==5\.2\.1'.*MOTO_PYTHON/s);
+    await expect(starting).rejects.toThrow(
+      /No python with moto found \(tried \/nonexistent\/python3: not found\).*pip install 'moto\[server\]==5\.2\.1'.*MOTO_PYTHON/s,
+    );
   });
 });

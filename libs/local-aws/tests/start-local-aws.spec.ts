@@ -62,7 +62,9 @@ describe('Function: startLocalAws', () => {
       AWS_ENDPOINT_URL: aws.endpoints.other,
       AWS_ENDPOINT_URL_DYNAMODB: aws.endpoints.dynamodb,
     });
-    expect(logged).toEqual(expect.arrayContaining([expect.stringMatching(/^DynamoDB Local .* ready in \d+\.\d s$/), expect.stringMatching(/^moto ready in/)]));
+    expect(logged).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^DynamoDB Local .* ready in \d+\.\d s$/), expect.stringMatching(/^moto ready in/)]),
+    );
   });
 
   it('starts a DynamoDB Local that creates tables', async () => {
@@ -101,7 +103,8 @@ describe('Function: startLocalAws', () => {
       .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address;
 
     // Act
-    const reachable = external === undefined ? [] : await Promise.all([aws.endpoints.dynamodb, aws.endpoints.other].map((e) => connects(external, portOf(e))));
+    const reachable =
+      external === undefined ? [] : await Promise.all([aws.endpoints.dynamodb, aws.endpoints.other].map((e) => connects(external, portOf(e))));
 
     // Assess
     expect(reachable).not.toContain(true);

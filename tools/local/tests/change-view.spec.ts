@@ -23,7 +23,10 @@ const onShelf = {
 describe('Function: readChangeMessage', () => {
   it('reads the change, record, patron, status attribute and changed fields of a raw notification', () => {
     // Act
-    const line = readChangeMessage({ Body: JSON.stringify(onShelf), MessageAttributes: { status: { DataType: 'String', StringValue: 'ON_HOLD_SHELF' } } });
+    const line = readChangeMessage({
+      Body: JSON.stringify(onShelf),
+      MessageAttributes: { status: { DataType: 'String', StringValue: 'ON_HOLD_SHELF' } },
+    });
 
     // Assess
     expect(line).toEqual({
@@ -69,7 +72,10 @@ describe('Function: readChangeMessage', () => {
 describe('Function: describeChange', () => {
   it('prints one line with the change, the record, the patron, status and changed fields, and where it came from', () => {
     // Prepare
-    const line = readChangeMessage({ Body: JSON.stringify(onShelf), MessageAttributes: { status: { DataType: 'String', StringValue: 'ON_HOLD_SHELF' } } })!;
+    const line = readChangeMessage({
+      Body: JSON.stringify(onShelf),
+      MessageAttributes: { status: { DataType: 'String', StringValue: 'ON_HOLD_SHELF' } },
+    })!;
 
     // Act
     const text = describeChange(line);
@@ -89,7 +95,12 @@ describe('Function: filterPolicyOf', () => {
 
   it('filters a patron on its cache key (the lower-cased primary id), records on recordId, and changes and entities as given', () => {
     // Act
-    const policy = filterPolicyOf({ patron: ['PAT0042X'], record: ['7391500230004561', '8812300040004561'], change: ['loan.renewed', 'loan.due-date-changed'], entity: ['loan'] });
+    const policy = filterPolicyOf({
+      patron: ['PAT0042X'],
+      record: ['7391500230004561', '8812300040004561'],
+      change: ['loan.renewed', 'loan.due-date-changed'],
+      entity: ['loan'],
+    });
 
     // Assess
     expect(policy).toEqual({
@@ -105,6 +116,8 @@ describe('Function: filterPolicyOf', () => {
     const refuse = () => filterPolicyOf({ patron: ['..'], record: ['a/b'], change: ['LOAN_CREATED'], entity: ['fee'] });
 
     // Assess
-    expect(refuse).toThrow('--patron is a dot segment ("." or ".."); --record holds a path separator ("/" or "\\"); --change must look like loan.renewed or request.status-changed; --entity must be loan or request');
+    expect(refuse).toThrow(
+      '--patron is a dot segment ("." or ".."); --record holds a path separator ("/" or "\\"); --change must look like loan.renewed or request.status-changed; --entity must be loan or request',
+    );
   });
 });

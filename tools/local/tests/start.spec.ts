@@ -14,12 +14,16 @@ describe('Local run: npm start -- --once', () => {
   let status: number | null;
 
   beforeAll(() => {
-    const result = spawnSync(process.execPath, [join(WORKSPACE, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', 'tsconfig.base.json', 'tools/local/start.ts', '--once'], {
-      cwd: WORKSPACE,
-      env: process.env,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      [join(WORKSPACE, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', 'tsconfig.base.json', 'tools/local/start.ts', '--once'],
+      {
+        cwd: WORKSPACE,
+        env: process.env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
     output = `${result.stdout}\n${result.stderr}`;
     status = result.status;
   }, 310_000);
@@ -48,7 +52,9 @@ describe('Local run: npm start -- --once', () => {
     const older = (kind: 'loan' | 'request' | 'fee') => fakeRecordId('PAT0042X', kind, 0);
     expect(output).toMatch(/POST LOAN_CREATED\s+→ 200 \{"outcome":"published"/);
     expect(output).toContain('Alma API calls made by the refresh: 3 (loans, requests, fees)');
-    expect(output).toMatch(new RegExp(`GET /users/PAT0042X → 200 \\(x-cache: hit\\)\\n(.*\\n)*?\\s+loan 7391500230004561 .* ACTIVE, due 2026-12-05T23:59:00Z`));
+    expect(output).toMatch(
+      new RegExp(`GET /users/PAT0042X → 200 \\(x-cache: hit\\)\\n(.*\\n)*?\\s+loan 7391500230004561 .* ACTIVE, due 2026-12-05T23:59:00Z`),
+    );
     expect(output).toContain(`request ${older('request')} HOLD "Middlemarch" NOT_STARTED`);
     expect(output).toMatch(new RegExp(`fee ${older('fee')} OVERDUEFINE balance [\\d.]+ ACTIVE`));
   });
@@ -74,7 +80,12 @@ describe('Local run: npm start -- --once', () => {
       expect({ label, found: at >= 0 }).toEqual({ label, found: true });
       const count = lines[at + 1].match(/^\s+change events: (none|\d+)$/)?.[1];
       const rest = lines.slice(at + 2);
-      const events = rest.slice(0, rest.findIndex((line) => !/^ {8}\S/.test(line))).map((line) => line.trim().replace(/\s+/g, ' '));
+      const events = rest
+        .slice(
+          0,
+          rest.findIndex((line) => !/^ {8}\S/.test(line)),
+        )
+        .map((line) => line.trim().replace(/\s+/g, ' '));
       expect({ label, count }).toEqual({ label, count: events.length === 0 ? 'none' : String(events.length) });
       return events;
     };
@@ -94,10 +105,16 @@ describe('Local run: npm start -- --once', () => {
     // The canceled hold was placed before the cache knew the patron: no patron ever saw it, so no removal either.
     expect(changesAfter('REQUEST_CANCELED')).toEqual([]);
     expect(changesAfter('REQUEST_PLACED_ON_SHELF')).toEqual([
-      expect.stringMatching(new RegExp(`^request\\.status-changed request ${hold} patron pat0042x status ON_HOLD_SHELF changed request_status, .*\\(webhook REQUEST_PLACED_ON_SHELF\\)$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^request\\.status-changed request ${hold} patron pat0042x status ON_HOLD_SHELF changed request_status, .*\\(webhook REQUEST_PLACED_ON_SHELF\\)$`,
+        ),
+      ),
     ]);
     expect(changesAfter('REQUEST_CLOSED')).toEqual([`request.removed request ${hold} patron pat0042x status HISTORY (webhook REQUEST_CLOSED)`]);
-    expect(changesAfter('LOAN_RENEWED')).toEqual([`loan.renewed loan ${loan} patron pat0042x changed due_date, last_renew_date (webhook LOAN_RENEWED)`]);
+    expect(changesAfter('LOAN_RENEWED')).toEqual([
+      `loan.renewed loan ${loan} patron pat0042x changed due_date, last_renew_date (webhook LOAN_RENEWED)`,
+    ]);
     expect(changesAfter('LOAN_DUE_DATE')).toEqual([`loan.due-date-changed loan ${loan} patron pat0042x changed due_date (webhook LOAN_DUE_DATE)`]);
     expect(changesAfter('LOAN_RETURNED')).toEqual([`loan.removed loan ${loan} patron pat0042x (webhook LOAN_RETURNED)`]);
     // A late retry, a refused signature and a malformed event change nothing a patron sees.
@@ -122,7 +139,13 @@ describe('Local run: npm start -- --once', () => {
 // `npm run webhook`, the patron read back with `npm run cache`, then Ctrl-C. In this file, after the --once run,
 // because both use tmp/local-stack.
 describe('Local stack end to end: signed POST, then GET shows the loan', () => {
-  const tsx = (script: string, args: string[] = []) => [join(WORKSPACE, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', 'tsconfig.base.json', script, ...args];
+  const tsx = (script: string, args: string[] = []) => [
+    join(WORKSPACE, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+    '--tsconfig',
+    'tsconfig.base.json',
+    script,
+    ...args,
+  ];
   let stack: ChildProcess;
   let stackOutput = '';
   const transcript: string[] = [];
@@ -135,7 +158,11 @@ describe('Local stack end to end: signed POST, then GET shows the loan', () => {
 
   /** `npm run changes` left running: resolves once it has subscribed, then `exited` resolves with its output. */
   const startChangesCli = async (args: string[]) => {
-    const child = spawn(process.execPath, tsx('tools/local/changes.ts', args), { cwd: WORKSPACE, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, tsx('tools/local/changes.ts', args), {
+      cwd: WORKSPACE,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -156,8 +183,15 @@ describe('Local stack end to end: signed POST, then GET shows the loan', () => {
 
   /** The running stack's cache-changes subscriptions and the CLI's queues, from its session, on its emulators only. */
   const subscribersNow = async () => {
-    const session = JSON.parse(readFileSync(join(WORKSPACE, 'tmp', 'local-stack', 'session.json'), 'utf8')) as { changeTopicArn: string; awsEnv: Record<string, string> };
-    const config = { region: 'eu-west-1', endpoint: session.awsEnv['AWS_ENDPOINT_URL'], credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const session = JSON.parse(readFileSync(join(WORKSPACE, 'tmp', 'local-stack', 'session.json'), 'utf8')) as {
+      changeTopicArn: string;
+      awsEnv: Record<string, string>;
+    };
+    const config = {
+      region: 'eu-west-1',
+      endpoint: session.awsEnv['AWS_ENDPOINT_URL'],
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
     expect(new URL(config.endpoint).hostname).toBe('127.0.0.1');
     const sns = new SNSClient(config);
     const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });

@@ -5,7 +5,10 @@ import { describeStreamDelivery, LocalStreamMapping, type LocalStreamMappingOpti
 // and giving up. The stream and the function are stand-ins here; start.spec.ts runs the real ones.
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:000000000000:table/alma-cache-stg-loans/stream/2026-12-01T00:00:00.000';
-const record = (sequence: number): DynamoDBRecord => ({ eventName: 'INSERT', dynamodb: { SequenceNumber: String(sequence), ApproximateCreationDateTime: 1_796_000_000 } });
+const record = (sequence: number): DynamoDBRecord => ({
+  eventName: 'INSERT',
+  dynamodb: { SequenceNumber: String(sequence), ApproximateCreationDateTime: 1_796_000_000 },
+});
 const sequences = (event: DynamoDBStreamEvent) => event.Records.map((r) => Number(r.dynamodb?.SequenceNumber));
 
 /** A stream whose next reads return the given records, then nothing. */
@@ -19,7 +22,11 @@ class ScriptedStream {
   }
 }
 
-const mappingOf = (stream: ScriptedStream, respond: (event: DynamoDBStreamEvent) => DynamoDBBatchResponse | Error, overrides: Partial<LocalStreamMappingOptions> = {}) => {
+const mappingOf = (
+  stream: ScriptedStream,
+  respond: (event: DynamoDBStreamEvent) => DynamoDBBatchResponse | Error,
+  overrides: Partial<LocalStreamMappingOptions> = {},
+) => {
   const batches: number[][] = [];
   const givenUp: { sequences: number[]; invocations: number }[] = [];
   const mapping = new LocalStreamMapping(stream, {
@@ -123,12 +130,16 @@ describe('Class: LocalStreamMapping', () => {
     ]);
     expect(givenUp).toEqual([{ sequences: [2], invocations: 3 }]);
     expect(batches).toEqual([[1, 2], [2], [2], [3]]);
-    expect(describeStreamDelivery(polls[2]!)).toBe('alma-cache-stg-loans stream → publish-changes: 1 record(s), 1 failed, 1 given up on (failure queue)');
+    expect(describeStreamDelivery(polls[2]!)).toBe(
+      'alma-cache-stg-loans stream → publish-changes: 1 record(s), 1 failed, 1 given up on (failure queue)',
+    );
   });
 
-  it("reads again when DynamoDB Local refuses a read (TrimmedDataAccessException), and fails on any other error", async () => {
+  it('reads again when DynamoDB Local refuses a read (TrimmedDataAccessException), and fails on any other error', async () => {
     // Prepare
-    const trimmed = Object.assign(new Error('The operation attempted to read past the oldest stream record in a shard.'), { name: 'TrimmedDataAccessException' });
+    const trimmed = Object.assign(new Error('The operation attempted to read past the oldest stream record in a shard.'), {
+      name: 'TrimmedDataAccessException',
+    });
     const stream = new ScriptedStream([trimmed, [record(1)], new Error('connection refused')]);
     const { mapping, batches } = mappingOf(stream, ok);
 

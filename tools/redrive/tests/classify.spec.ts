@@ -5,7 +5,12 @@ import { classifyMessage, functionFor } from '../classify';
 const onFailureRecord = (event: unknown, errorType: string, errorMessage: string) =>
   JSON.stringify({
     version: '1.0',
-    requestContext: { requestId: 'r1', functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+    requestContext: {
+      requestId: 'r1',
+      functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned',
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    },
     requestPayload: event,
     responseContext: { statusCode: 200, functionError: 'Unhandled' },
     responsePayload: { errorType, errorMessage },
@@ -18,7 +23,10 @@ describe('classifyMessage', () => {
     const body = onFailureRecord(snsEvent('arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message), 'ProvisionedThroughputExceededException', 'slow down');
 
     // Act
-    const parked = classifyMessage({ MessageId: 'm1', Body: body, Attributes: { ApproximateReceiveCount: '1' } }, 'alma-cache-prod-sns-lambdas-failures');
+    const parked = classifyMessage(
+      { MessageId: 'm1', Body: body, Attributes: { ApproximateReceiveCount: '1' } },
+      'alma-cache-prod-sns-lambdas-failures',
+    );
 
     // Assess
     expect(parked).toMatchObject({
@@ -46,7 +54,12 @@ describe('classifyMessage', () => {
 
   it('reads a raw SNS notification parked by a subscription redrive, and finds its function by the Alma event', () => {
     // Prepare
-    const envelope = { Type: 'Notification', MessageId: 'n1', TopicArn: 'arn:aws:sns:eu-west-1:1:some-renamed-topic', Message: almaWebhookMessage('REQUEST_CANCELED') };
+    const envelope = {
+      Type: 'Notification',
+      MessageId: 'n1',
+      TopicArn: 'arn:aws:sns:eu-west-1:1:some-renamed-topic',
+      Message: almaWebhookMessage('REQUEST_CANCELED'),
+    };
 
     // Act
     const parked = classifyMessage({ MessageId: 'm3', Body: JSON.stringify(envelope) }, 'alma-cache-stg-sns-lambdas-failures');
@@ -59,9 +72,19 @@ describe('classifyMessage', () => {
   it('marks a stream on-failure record as not replayable, naming shard and sequence range', () => {
     // Prepare
     const body = JSON.stringify({
-      requestContext: { functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-changes-stg-publish-changes', condition: 'RetryAttemptsExhausted', approximateInvokeCount: 11 },
+      requestContext: {
+        functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-changes-stg-publish-changes',
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 11,
+      },
       responseContext: { statusCode: 200, functionError: 'Unhandled' },
-      DDBStreamBatchInfo: { shardId: 'shardId-0001', startSequenceNumber: '100', endSequenceNumber: '199', batchSize: 3, streamArn: 'arn:aws:dynamodb:eu-west-1:1:table/alma-cache-stg-loans/stream/2024' },
+      DDBStreamBatchInfo: {
+        shardId: 'shardId-0001',
+        startSequenceNumber: '100',
+        endSequenceNumber: '199',
+        batchSize: 3,
+        streamArn: 'arn:aws:dynamodb:eu-west-1:1:table/alma-cache-stg-loans/stream/2024',
+      },
     });
 
     // Act
@@ -92,7 +115,12 @@ describe('classifyMessage', () => {
     const body = JSON.stringify({
       version: '1.0',
       timestamp: '2026-12-10T17:00:00.000Z',
-      requestContext: { requestId: 'r1', functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
+      requestContext: {
+        requestId: 'r1',
+        functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-prod-loan-returned',
+        condition: 'RefusedAsInvalid',
+        approximateInvokeCount: 1,
+      },
       requestPayload: snsEvent('arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message),
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Handled' },
       responsePayload: { errorType: 'MalformedEventError', errorMessage: 'Alma event 5500110004: "item_loan.loan_id" is empty', trace: [] },

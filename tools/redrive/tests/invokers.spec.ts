@@ -24,7 +24,11 @@ describe('lambdaInvoker', () => {
     const failure = lambdaInvoker(refused.client, 'prod').invokeEvent({ service: 'alma-cache-sns', name: 'loan-updated' }, {});
 
     // Assess
-    expect(accepted.inputs[0]).toMatchObject({ FunctionName: 'alma-cache-sns-prod-loan-updated', InvocationType: 'Event', Payload: '{"Records":[]}' });
+    expect(accepted.inputs[0]).toMatchObject({
+      FunctionName: 'alma-cache-sns-prod-loan-updated',
+      InvocationType: 'Event',
+      Payload: '{"Records":[]}',
+    });
     await expect(failure).rejects.toThrow('not 202');
   });
 
@@ -36,7 +40,9 @@ describe('lambdaInvoker', () => {
 
     // Act
     const response = await lambdaInvoker(ok.client, 'stg').invokeSync(fn, {});
-    const error = await lambdaInvoker(failed.client, 'stg').invokeSync(fn, {}).catch((caught: Error) => caught);
+    const error = await lambdaInvoker(failed.client, 'stg')
+      .invokeSync(fn, {})
+      .catch((caught: Error) => caught);
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });

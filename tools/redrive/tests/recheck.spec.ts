@@ -1,5 +1,12 @@
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '@alma-cache/cache-domain';
-import { almaWebhookMessage, almaWebhookMessageAsOf, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
+import {
+  almaWebhookMessage,
+  almaWebhookMessageAsOf,
+  InMemoryCacheStore,
+  InMemoryUserRefreshQueue,
+  ManualClock,
+  SAMPLES_RECEIVED_AT,
+} from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
 import { classifyMessage } from '../classify';
 import { refusalNow } from '../recheck';
@@ -14,7 +21,12 @@ const parkedRecord = (fn: string, topic: string, message: string, condition = 'R
       MessageId: 'm1',
       Body: JSON.stringify({
         version: '1.0',
-        requestContext: { requestId: 'r1', functionArn: `arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-stg-${fn}`, condition, approximateInvokeCount: 3 },
+        requestContext: {
+          requestId: 'r1',
+          functionArn: `arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-stg-${fn}`,
+          condition,
+          approximateInvokeCount: 3,
+        },
         requestPayload: snsEvent(`arn:aws:sns:eu-west-1:1:${topic}`, message),
         responseContext: { statusCode: 200, functionError: 'Unhandled' },
         responsePayload: { errorType: 'ProvisionedThroughputExceededException', errorMessage: 'slow down' },
@@ -25,7 +37,12 @@ const parkedRecord = (fn: string, topic: string, message: string, condition = 'R
 
 /** What the function's own use case answers for `message` at `now`: its error as `<name>: <message>`. */
 const functionRefusal = async (useCase: 'RecordLoan' | 'RemoveLoan', message: string, now: Date): Promise<string> => {
-  const deps = { store: new InMemoryCacheStore(), refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(now.toISOString()), expiry: DEFAULT_EXPIRY_POLICY };
+  const deps = {
+    store: new InMemoryCacheStore(),
+    refreshQueue: new InMemoryUserRefreshQueue(),
+    clock: new ManualClock(now.toISOString()),
+    expiry: DEFAULT_EXPIRY_POLICY,
+  };
   const run = useCase === 'RecordLoan' ? new RecordLoan(deps).execute(message) : new RemoveLoan(deps).execute(message);
   return run.then(
     () => 'accepted',
@@ -80,9 +97,16 @@ describe('Function: refusalNow', () => {
       {
         MessageId: 'm2',
         Body: JSON.stringify({
-          requestContext: { functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-stg-loan-updated', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
+          requestContext: {
+            functionArn: 'arn:aws:lambda:eu-west-1:1:function:alma-cache-sns-stg-loan-updated',
+            condition: 'RefusedAsInvalid',
+            approximateInvokeCount: 1,
+          },
           requestPayload: { Records: [] },
-          responsePayload: { errorType: 'InvalidSnsEventError', errorMessage: 'not an SNS notification event: SNS delivers exactly one record per invocation; this event has 0' },
+          responsePayload: {
+            errorType: 'InvalidSnsEventError',
+            errorMessage: 'not an SNS notification event: SNS delivers exactly one record per invocation; this event has 0',
+          },
         }),
       },
       FAILURES,

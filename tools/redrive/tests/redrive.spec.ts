@@ -4,7 +4,18 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DEFAULT_EXPIRY_POLICY, RecordLoan } from '@alma-cache/cache-domain';
 import { almaWebhookMessageAsOf, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import type { LambdaHandler } from '@alma-cache/local-aws';
-import { clients, createQueue, drainBodies, failingWith, freshStage, parkFailedEvent, queueArn, queueDepth, redrive, topicWithQueue } from './support';
+import {
+  clients,
+  createQueue,
+  drainBodies,
+  failingWith,
+  freshStage,
+  parkFailedEvent,
+  queueArn,
+  queueDepth,
+  redrive,
+  topicWithQueue,
+} from './support';
 
 const { sqs, sns } = clients();
 afterAll(() => {
@@ -71,8 +82,17 @@ describe('redrive replay --to source', () => {
     // A record whose topic is gone: the publish fails, so the message must stay.
     await parkFailedEvent(sqs, failureQueueUrl, `arn:aws:sns:eu-west-1:000000000000:gone-${stage}`, good, failingWith('Error', 'boom'), stage);
     const streamRecord = {
-      requestContext: { functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-changes-${stage}-publish-changes`, condition: 'RetryAttemptsExhausted' },
-      DDBStreamBatchInfo: { shardId: 'shardId-1', startSequenceNumber: '1', endSequenceNumber: '9', batchSize: 2, streamArn: 'arn:aws:dynamodb:eu-west-1:0:table/t/stream/s' },
+      requestContext: {
+        functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-changes-${stage}-publish-changes`,
+        condition: 'RetryAttemptsExhausted',
+      },
+      DDBStreamBatchInfo: {
+        shardId: 'shardId-1',
+        startSequenceNumber: '1',
+        endSequenceNumber: '9',
+        batchSize: 2,
+        streamArn: 'arn:aws:dynamodb:eu-west-1:0:table/t/stream/s',
+      },
     };
     await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(streamRecord) }));
 
@@ -98,7 +118,18 @@ describe('redrive replay --to source', () => {
     const { stage, failureQueueUrl, topic, good } = await parkedFailures();
 
     // Act
-    const { code, stdout } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes', '--reason', 'ProvisionedThroughputExceededException']);
+    const { code, stdout } = await redrive([
+      'replay',
+      '--queue',
+      'failures',
+      '--stage',
+      stage,
+      '--to',
+      'source',
+      '--yes',
+      '--reason',
+      'ProvisionedThroughputExceededException',
+    ]);
 
     // Assess
     expect(code).toBe(0);
@@ -143,8 +174,20 @@ describe('redrive replay --to source', () => {
       traceparent: { DataType: 'String', StringValue: '00-abc-def-01' },
     });
     const good = '{"userID":"PAT0042X","loanID":"7391500230004561"}';
-    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: good, MessageAttributes: refused('MalformedAlmaRecordError', 'Alma sent "loan.tombstone"') }));
-    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: '{"userID":"PAT0042X"}', MessageAttributes: refused('MalformedRefreshMessageError', 'no loanID') }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: good,
+        MessageAttributes: refused('MalformedAlmaRecordError', 'Alma sent "loan.tombstone"'),
+      }),
+    );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: '{"userID":"PAT0042X"}',
+        MessageAttributes: refused('MalformedRefreshMessageError', 'no loanID'),
+      }),
+    );
 
     // Act
     const listed = await redrive(['list', '--queue', 'loans-dlq', '--stage', stage]);
@@ -154,7 +197,9 @@ describe('redrive replay --to source', () => {
     expect(listed.stdout).toContain('MalformedAlmaRecordError: Alma sent "loan.tombstone" (refused at once, not received again)');
     expect(code).toBe(0);
     expect(stdout).toContain('replayed 1 (deleted 1), failed 0 (kept), skipped 0 (kept), refused 1 (kept)');
-    expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedRefreshMessageError: "loanID" is missing or not a string/);
+    expect(stdout).toMatch(
+      /refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedRefreshMessageError: "loanID" is missing or not a string/,
+    );
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sourceUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
     expect(Messages.map((message) => [message.Body, Object.keys(message.MessageAttributes ?? {})])).toEqual([[good, ['traceparent']]]);
     expect(await drainBodies(sqs, dlqUrl)).toEqual(['{"userID":"PAT0042X"}']);
@@ -211,7 +256,12 @@ describe('redrive replay --to handler', () => {
     });
 
     // Assess: the function's own use case, on the same clock, gives the same reason.
-    const theFunction = new RecordLoan({ store: new InMemoryCacheStore(), refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(new Date().toISOString()), expiry: DEFAULT_EXPIRY_POLICY });
+    const theFunction = new RecordLoan({
+      store: new InMemoryCacheStore(),
+      refreshQueue: new InMemoryUserRefreshQueue(),
+      clock: new ManualClock(new Date().toISOString()),
+      expiry: DEFAULT_EXPIRY_POLICY,
+    });
     const reason = await theFunction.execute(old).then(
       () => 'accepted',
       (error: Error) => `${error.name}: ${error.message}`,

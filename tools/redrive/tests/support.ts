@@ -28,7 +28,9 @@ export const queueDepth = async (sqs: SQSClient, url: string): Promise<number> =
 export const drainBodies = async (sqs: SQSClient, url: string): Promise<string[]> => {
   const bodies: string[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+    );
     if (Messages.length === 0) return bodies;
     bodies.push(...Messages.map((message) => message.Body ?? ''));
   }
@@ -46,7 +48,14 @@ export const topicWithQueue = async (sqs: SQSClient, sns: SNSClient, name: strin
  * Parks `message` on the failure queue as Lambda does: the handler fails every attempt, and the on-failure
  * record (with the error as its reason) is sent to the queue.
  */
-export const parkFailedEvent = async (sqs: SQSClient, failureQueueUrl: string, topicArn: string, message: string, failing: LambdaHandler, stage: string) => {
+export const parkFailedEvent = async (
+  sqs: SQSClient,
+  failureQueueUrl: string,
+  topicArn: string,
+  message: string,
+  failing: LambdaHandler,
+  stage: string,
+) => {
   const result = await invokeAsync(failing, snsEvent(topicArn, message), {
     functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-sns-${stage}-loan-updated`,
     onFailure: async (record) => {

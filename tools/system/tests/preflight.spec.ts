@@ -42,10 +42,14 @@ describe('Function: checkDeployInputs', () => {
     const asked: string[] = [];
 
     // Act
-    const problems = await checkDeployInputs('stg', { ...COMPLETE, ALMA_API_KEY_NAME: '/legacy/alma-key', ALMA_WEBHOOK_SECRET_NAME: 'no-slash' }, async (name) => {
-      asked.push(name);
-      return true;
-    });
+    const problems = await checkDeployInputs(
+      'stg',
+      { ...COMPLETE, ALMA_API_KEY_NAME: '/legacy/alma-key', ALMA_WEBHOOK_SECRET_NAME: 'no-slash' },
+      async (name) => {
+        asked.push(name);
+        return true;
+      },
+    );
 
     // Assess
     expect(asked).toEqual(['/legacy/alma-key', '/alma-cache/stg/query-log-pepper']);
@@ -56,7 +60,12 @@ describe('Function: checkDeployInputs', () => {
     // Act
     const problems = await checkDeployInputs(
       'stg',
-      { ...COMPLETE, QUERY_API_JWT_ISSUER_STG: 'http://login.example.org', LOAN_CREATED_TOPIC_ARN_STG: 'loan-created', USER_QUEUE_ARN_STG: 'arn:aws:sqs:eu-west-1:123456789012:users' },
+      {
+        ...COMPLETE,
+        QUERY_API_JWT_ISSUER_STG: 'http://login.example.org',
+        LOAN_CREATED_TOPIC_ARN_STG: 'loan-created',
+        USER_QUEUE_ARN_STG: 'arn:aws:sqs:eu-west-1:123456789012:users',
+      },
       async () => {
         throw new Error('Could not load credentials from any providers');
       },

@@ -10,11 +10,13 @@ import { CROSS_STACK_VALUES, overridesFromOutputs, stackName, SYSTEM_STACKS } fr
 const serverlessYml = (project: string): string => readFileSync(join(WORKSPACE_ROOT, 'apps', project, 'serverless.yml'), 'utf8');
 /** Every `${env:<NAME>_${self:custom.stageEnvSuffix}, cf:<stack>-${sls:stage}.<Output>}` of a serverless.yml. */
 const cfReads = (yml: string) =>
-  [...yml.matchAll(/\$\{env:([A-Z_]+)_\$\{self:custom\.stageEnvSuffix\}, cf:([a-z-]+)-\$\{sls:stage\}\.([A-Za-z]+)\}/g)].map(([, override, service, output]) => ({
-    override: override as string,
-    service: service as string,
-    output: output as string,
-  }));
+  [...yml.matchAll(/\$\{env:([A-Z_]+)_\$\{self:custom\.stageEnvSuffix\}, cf:([a-z-]+)-\$\{sls:stage\}\.([A-Za-z]+)\}/g)].map(
+    ([, override, service, output]) => ({
+      override: override as string,
+      service: service as string,
+      output: output as string,
+    }),
+  );
 
 describe('Function: stackName', () => {
   it("names a project's stack for a stage, and refuses a project that is not a stack", () => {
@@ -55,11 +57,18 @@ describe('Catalogue: SYSTEM_STACKS and CROSS_STACK_VALUES', () => {
         read.add(`${producer}.${output}`);
 
         // Assess
-        expect({ project, output, producer, dependsOnProducer: dependsOn.includes(producer ?? '') }).toEqual({ project, output, producer, dependsOnProducer: true });
+        expect({ project, output, producer, dependsOnProducer: dependsOn.includes(producer ?? '') }).toEqual({
+          project,
+          output,
+          producer,
+          dependsOnProducer: true,
+        });
         expect(CROSS_STACK_VALUES).toContainEqual({ producer, output, override });
-        expect({ producer, output, declared: Object.keys((parseYaml(serverlessYml(producer as string)) as { resources: { Outputs: object } }).resources.Outputs) }).toEqual(
-          expect.objectContaining({ declared: expect.arrayContaining([output]) }),
-        );
+        expect({
+          producer,
+          output,
+          declared: Object.keys((parseYaml(serverlessYml(producer as string)) as { resources: { Outputs: object } }).resources.Outputs),
+        }).toEqual(expect.objectContaining({ declared: expect.arrayContaining([output]) }));
       }
     }
     expect([...read].sort()).toEqual(CROSS_STACK_VALUES.map((value) => `${value.producer}.${value.output}`).sort());
@@ -77,7 +86,9 @@ describe('Catalogue: SYSTEM_STACKS and CROSS_STACK_VALUES', () => {
       expect(deploy).toContainEqual({ projects: ['tools'], target: 'preflight', params: 'forward' });
       if (dependsOn.length > 0) expect(deploy).toContainEqual({ dependencies: true, target: 'deploy', params: 'forward' });
       const remove = config.targets['remove']?.dependsOn ?? [];
-      const removedFirst = remove.flatMap((dependency) => (typeof dependency === 'object' && dependency.target === 'remove' ? (dependency.projects ?? []) : []));
+      const removedFirst = remove.flatMap((dependency) =>
+        typeof dependency === 'object' && dependency.target === 'remove' ? (dependency.projects ?? []) : [],
+      );
       expect({ project, removedFirst: removedFirst.sort() }).toEqual({ project, removedFirst: dependents.sort() });
     }
   });

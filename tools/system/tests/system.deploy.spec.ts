@@ -68,34 +68,50 @@ describe('Deploy: the whole system with one command', () => {
   };
   const topicArns = async (): Promise<string[]> => ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((topic) => topic.TopicArn ?? '');
 
-  beforeAll(async () => {
-    // Prepare: an empty moto account; the JWT settings only (the SSM parameters come after the preflight test)
-    moto = await startMoto();
-    const config = { endpoint: moto.endpoint, region: REGION, credentials };
-    cloudFormation = new CloudFormationClient(config);
-    sns = new SNSClient(config);
-    lambda = new LambdaClient(config);
-    const aws = { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: REGION };
-    const withoutJwt = childEnv({ ...aws, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, STACK_INPUTS);
-    env = { ...withoutJwt, QUERY_API_JWT_ISSUER_STG: 'https://login.example.org/', QUERY_API_JWT_AUDIENCE_STG: 'alma-cache' };
+  beforeAll(
+    async () => {
+      // Prepare: an empty moto account; the JWT settings only (the SSM parameters come after the preflight test)
+      moto = await startMoto();
+      const config = { endpoint: moto.endpoint, region: REGION, credentials };
+      cloudFormation = new CloudFormationClient(config);
+      sns = new SNSClient(config);
+      lambda = new LambdaClient(config);
+      const aws = {
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_REGION: REGION,
+      };
+      const withoutJwt = childEnv({ ...aws, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, STACK_INPUTS);
+      env = { ...withoutJwt, QUERY_API_JWT_ISSUER_STG: 'https://login.example.org/', QUERY_API_JWT_AUDIENCE_STG: 'alma-cache' };
 
-    // Act: the one command on a stage with nothing set up
-    refused = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], withoutJwt, DEPLOY_TIMEOUT_MS);
-    console.log(`[measured] nx run-many -t deploy with no inputs: exit ${refused.code} after ${seconds(refused)}`);
-    topicsStackAfterRefusal = await stackStatus(stackName('alma-topics', 'stg'));
+      // Act: the one command on a stage with nothing set up
+      refused = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], withoutJwt, DEPLOY_TIMEOUT_MS);
+      console.log(`[measured] nx run-many -t deploy with no inputs: exit ${refused.code} after ${seconds(refused)}`);
+      topicsStackAfterRefusal = await stackStatus(stackName('alma-topics', 'stg'));
 
-    const ssm = new SSMClient(config);
-    await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-api-key', Type: 'SecureString', Value: 'test-api-key' }));
-    await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-webhook-secret', Type: 'SecureString', Value: 'test-webhook-secret' }));
-    await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/query-log-pepper', Type: 'SecureString', Value: 'dGVzdC1wZXBwZXItMzItYnl0ZXMtb2YtYmFzZTY0IQ==' }));
-    ssm.destroy();
-    deployed = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], env, DEPLOY_TIMEOUT_MS);
-    const order = finished(deployed.output, /Service deployed to stack (\S+) \(\d+s\)/g);
-    const perStack = [...deployed.output.matchAll(/Service deployed to stack (\S+) \((\d+)s\)/g)].map((m) => `${m[1]} ${m[2]} s`);
-    console.log(`[measured] npx nx run-many -t deploy --stage=stg: exit ${deployed.code} after ${seconds(deployed)}; osls per stack, in finishing order: ${perStack.join(', ')}`);
-    if (deployed.code !== 0) throw new Error(`deploy failed (exit ${deployed.code}):\n${tail(deployed.output, 80)}`);
-    expect(order).toHaveLength(stacks.length);
-  }, 2 * DEPLOY_TIMEOUT_MS + 60_000);
+      const ssm = new SSMClient(config);
+      await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-api-key', Type: 'SecureString', Value: 'test-api-key' }));
+      await ssm.send(new PutParameterCommand({ Name: '/alma-cache/stg/alma-webhook-secret', Type: 'SecureString', Value: 'test-webhook-secret' }));
+      await ssm.send(
+        new PutParameterCommand({
+          Name: '/alma-cache/stg/query-log-pepper',
+          Type: 'SecureString',
+          Value: 'dGVzdC1wZXBwZXItMzItYnl0ZXMtb2YtYmFzZTY0IQ==',
+        }),
+      );
+      ssm.destroy();
+      deployed = await runNode([NX_BIN, 'run-many', '-t', 'deploy', '--stage=stg', '--outputStyle=static'], env, DEPLOY_TIMEOUT_MS);
+      const order = finished(deployed.output, /Service deployed to stack (\S+) \(\d+s\)/g);
+      const perStack = [...deployed.output.matchAll(/Service deployed to stack (\S+) \((\d+)s\)/g)].map((m) => `${m[1]} ${m[2]} s`);
+      console.log(
+        `[measured] npx nx run-many -t deploy --stage=stg: exit ${deployed.code} after ${seconds(deployed)}; osls per stack, in finishing order: ${perStack.join(', ')}`,
+      );
+      if (deployed.code !== 0) throw new Error(`deploy failed (exit ${deployed.code}):\n${tail(deployed.output, 80)}`);
+      expect(order).toHaveLength(stacks.length);
+    },
+    2 * DEPLOY_TIMEOUT_MS + 60_000,
+  );
 
   afterAll(async () => {
     for (const client of [cloudFormation, sns, lambda]) client?.destroy();
@@ -107,7 +123,13 @@ describe('Deploy: the whole system with one command', () => {
     expect(refused.code).not.toBe(0);
     const message = refused.output.slice(refused.output.indexOf('preflight (stage stg)'));
     expect(message).toMatch(/^preflight \(stage stg\): 5 inputs missing or wrong; nothing was deployed\./);
-    for (const name of ['QUERY_API_JWT_ISSUER_STG', 'QUERY_API_JWT_AUDIENCE_STG', 'SSM parameter /alma-cache/stg/alma-api-key', 'SSM parameter /alma-cache/stg/alma-webhook-secret', 'SSM parameter /alma-cache/stg/query-log-pepper']) {
+    for (const name of [
+      'QUERY_API_JWT_ISSUER_STG',
+      'QUERY_API_JWT_AUDIENCE_STG',
+      'SSM parameter /alma-cache/stg/alma-api-key',
+      'SSM parameter /alma-cache/stg/alma-webhook-secret',
+      'SSM parameter /alma-cache/stg/query-log-pepper',
+    ]) {
       expect(message).toContain(`  - ${name}: `);
     }
     expect(message).toContain('for: the Alma API key');
@@ -121,11 +143,20 @@ describe('Deploy: the whole system with one command', () => {
     const statuses = Object.fromEntries(await Promise.all(stacks.map(async ({ name }) => [name, await stackStatus(name)] as const)));
 
     // Assess
-    console.log(`[measured] stacks after deploy: ${Object.entries(statuses).map(([name, status]) => `${name}=${status}`).join(', ')}`);
-    for (const { name } of stacks) expect({ name, status: statuses[name] }).toEqual({ name, status: expect.stringMatching(/^(CREATE|UPDATE)_COMPLETE$/) });
+    console.log(
+      `[measured] stacks after deploy: ${Object.entries(statuses)
+        .map(([name, status]) => `${name}=${status}`)
+        .join(', ')}`,
+    );
+    for (const { name } of stacks)
+      expect({ name, status: statuses[name] }).toEqual({ name, status: expect.stringMatching(/^(CREATE|UPDATE)_COMPLETE$/) });
     for (const { project, dependsOn } of SYSTEM_STACKS) {
       for (const dependency of dependsOn) {
-        expect({ stack: project, after: dependency, deployedBefore: order.indexOf(stackName(dependency, 'stg')) < order.indexOf(stackName(project, 'stg')) }).toEqual({
+        expect({
+          stack: project,
+          after: dependency,
+          deployedBefore: order.indexOf(stackName(dependency, 'stg')) < order.indexOf(stackName(project, 'stg')),
+        }).toEqual({
           stack: project,
           after: dependency,
           deployedBefore: true,
@@ -140,7 +171,12 @@ describe('Deploy: the whole system with one command', () => {
     const receiver = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'alma-cache-webhooks-stg-receive-webhook' }));
 
     // Assess
-    console.log(`[measured] topics after deploy: ${arns.filter((arn) => arn.includes(':alma-cache-stg-')).map((arn) => arn.split(':').pop()).join(', ')}`);
+    console.log(
+      `[measured] topics after deploy: ${arns
+        .filter((arn) => arn.includes(':alma-cache-stg-'))
+        .map((arn) => arn.split(':').pop())
+        .join(', ')}`,
+    );
     for (const event of TOPIC_EVENTS) {
       const arn = arns.find((candidate) => candidate.endsWith(`:${topicName(event)}`));
       expect({ event, arn }).toEqual({ event, arn: expect.stringMatching(/^arn:aws:sns:eu-west-1:\d{12}:/) });
@@ -154,9 +190,15 @@ describe('Deploy: the whole system with one command', () => {
     const refresh = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'alma-cache-refresh-stg-update-user' }));
 
     // Assess
-    expect(query.Environment?.Variables).toMatchObject({ USER_CACHE_TABLE_NAME: 'alma-cache-stg-users', FEE_CACHE_TABLE_NAME: 'alma-cache-stg-fees' });
+    expect(query.Environment?.Variables).toMatchObject({
+      USER_CACHE_TABLE_NAME: 'alma-cache-stg-users',
+      FEE_CACHE_TABLE_NAME: 'alma-cache-stg-fees',
+    });
     expect(query.Environment?.Variables?.['USER_QUEUE_URL']).toMatch(/\/alma-cache-stg-users$/);
-    expect(refresh.Environment?.Variables).toMatchObject({ USER_CACHE_TABLE_NAME: 'alma-cache-stg-users', LOAN_CACHE_TABLE_NAME: 'alma-cache-stg-loans' });
+    expect(refresh.Environment?.Variables).toMatchObject({
+      USER_CACHE_TABLE_NAME: 'alma-cache-stg-users',
+      LOAN_CACHE_TABLE_NAME: 'alma-cache-stg-loans',
+    });
   });
 
   it('`npm run status` prints the two URLs and every stack healthy, then an alarm and a dead letter once there are some', async () => {
@@ -200,13 +242,20 @@ describe('Deploy: the whole system with one command', () => {
     expect(attention.output).toMatch(/^ {2}alarms: 1 of \d+ in ALARM: alma-cache-stg-users-dlq-not-empty$/m);
   }, 150_000);
 
-  it("replays failures as the runbook says: `npm run redrive` lists the dead letter and, without --yes, only says where it would go", async () => {
+  it('replays failures as the runbook says: `npm run redrive` lists the dead letter and, without --yes, only says where it would go', async () => {
     // Act: the DLQ message the status test left
     const listed = await runCommand('npm', ['run', '--silent', 'redrive', '--', 'list', '--queue', 'users-dlq', '--stage', 'stg'], env, 60_000);
-    const dryRun = await runCommand('npm', ['run', '--silent', 'redrive', '--', 'replay', '--queue', 'users-dlq', '--to', 'source', '--stage', 'stg'], env, 60_000);
+    const dryRun = await runCommand(
+      'npm',
+      ['run', '--silent', 'redrive', '--', 'replay', '--queue', 'users-dlq', '--to', 'source', '--stage', 'stg'],
+      env,
+      60_000,
+    );
     const sqs = new SQSClient({ endpoint: moto.endpoint, region: REGION, credentials, useQueueUrlAsEndpoint: false });
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'alma-cache-stg-users-dlq' }));
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     sqs.destroy();
 
     // Assess
@@ -221,26 +270,33 @@ describe('Deploy: the whole system with one command', () => {
     expect(Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)).toBe(1);
   }, 150_000);
 
-  it('removes every stack and the topics with `npx nx run-many -t remove`, dependents first; status then names what is missing', async () => {
-    // Act
-    const removed = await runNode([NX_BIN, 'run-many', '-t', 'remove', '--stage=stg', '--outputStyle=static'], env, REMOVE_TIMEOUT_MS);
-    const order = finished(removed.output, /sls\.mjs: osls remove for apps\/(\S+) /g);
-    console.log(`[measured] npx nx run-many -t remove --stage=stg: exit ${removed.code} after ${seconds(removed)}; osls remove started for, in order: ${order.join(', ')}`);
-    if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 80)}`);
-    const statuses = await Promise.all(stacks.map(async ({ name }) => [name, await stackStatus(name)]));
-    const arns = (await topicArns()).filter((arn) => arn.includes(':alma-cache-stg-'));
-    const after = await runCommand('npm', ['run', '--silent', 'status', '--', '--stage', 'stg'], env, 60_000);
+  it(
+    'removes every stack and the topics with `npx nx run-many -t remove`, dependents first; status then names what is missing',
+    async () => {
+      // Act
+      const removed = await runNode([NX_BIN, 'run-many', '-t', 'remove', '--stage=stg', '--outputStyle=static'], env, REMOVE_TIMEOUT_MS);
+      const order = finished(removed.output, /sls\.mjs: osls remove for apps\/(\S+) /g);
+      console.log(
+        `[measured] npx nx run-many -t remove --stage=stg: exit ${removed.code} after ${seconds(removed)}; osls remove started for, in order: ${order.join(', ')}`,
+      );
+      if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 80)}`);
+      const statuses = await Promise.all(stacks.map(async ({ name }) => [name, await stackStatus(name)]));
+      const arns = (await topicArns()).filter((arn) => arn.includes(':alma-cache-stg-'));
+      const after = await runCommand('npm', ['run', '--silent', 'status', '--', '--stage', 'stg'], env, 60_000);
 
-    // Assess
-    console.log(`[measured] stacks after remove: ${statuses.map(([name, status]) => `${name}=${status}`).join(', ')}; topics left: ${arns.length}`);
-    console.log(`[measured] npm run status after remove (exit ${after.code}):\n${after.output.trimEnd()}`);
-    expect(statuses.filter(([, status]) => status !== 'none')).toEqual([]);
-    expect(arns).toEqual([]);
-    for (const { project, dependsOn } of SYSTEM_STACKS) {
-      for (const dependency of dependsOn) expect({ project, removedBefore: dependency, ok: order.indexOf(project) < order.indexOf(dependency) }).toMatchObject({ ok: true });
-    }
-    expect(after.code).toBe(1);
-    expect(after.output).toContain(`6 of 6 stacks missing: deploy the whole system with npx nx run-many -t deploy --stage=stg`);
-    expect(after.output).toContain('alma-cache-topics-stg: MISSING (no such stack; deploy it: npx nx run alma-topics:deploy --stage=stg)');
-  }, REMOVE_TIMEOUT_MS + 90_000);
+      // Assess
+      console.log(`[measured] stacks after remove: ${statuses.map(([name, status]) => `${name}=${status}`).join(', ')}; topics left: ${arns.length}`);
+      console.log(`[measured] npm run status after remove (exit ${after.code}):\n${after.output.trimEnd()}`);
+      expect(statuses.filter(([, status]) => status !== 'none')).toEqual([]);
+      expect(arns).toEqual([]);
+      for (const { project, dependsOn } of SYSTEM_STACKS) {
+        for (const dependency of dependsOn)
+          expect({ project, removedBefore: dependency, ok: order.indexOf(project) < order.indexOf(dependency) }).toMatchObject({ ok: true });
+      }
+      expect(after.code).toBe(1);
+      expect(after.output).toContain(`6 of 6 stacks missing: deploy the whole system with npx nx run-many -t deploy --stage=stg`);
+      expect(after.output).toContain('alma-cache-topics-stg: MISSING (no such stack; deploy it: npx nx run alma-topics:deploy --stage=stg)');
+    },
+    REMOVE_TIMEOUT_MS + 90_000,
+  );
 });

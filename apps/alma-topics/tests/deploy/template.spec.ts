@@ -20,7 +20,11 @@ describe('Template: alma-topics', () => {
 
   const packageFor = async (stage: 'stg' | 'prod'): Promise<Template> => {
     const packageDir = join(workDir, stage);
-    const packaged = await runNode(['tools/scripts/sls.mjs', 'package', '--app', 'apps/alma-topics', '--stage', stage, '--package-dir', packageDir], childEnv({}), PACKAGE_TIMEOUT_MS);
+    const packaged = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', 'apps/alma-topics', '--stage', stage, '--package-dir', packageDir],
+      childEnv({}),
+      PACKAGE_TIMEOUT_MS,
+    );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
     return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   };
@@ -31,27 +35,37 @@ describe('Template: alma-topics', () => {
 
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-  it.each(['stg', 'prod'] as const)('creates one topic per Alma event for %s, named for the stage, and outputs and exports each ARN', async (stage) => {
-    // Act
-    const template = await packageFor(stage);
+  it.each(['stg', 'prod'] as const)(
+    'creates one topic per Alma event for %s, named for the stage, and outputs and exports each ARN',
+    async (stage) => {
+      // Act
+      const template = await packageFor(stage);
 
-    // Assess
-    const topics = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::SNS::Topic');
-    expect(Object.fromEntries(topics.map(([id, resource]) => [id, resource.Properties]))).toEqual(
-      Object.fromEntries(EVENTS.map((event) => [`${pascal(event)}Topic`, { TopicName: `alma-cache-${stage}-${event.toLowerCase().replaceAll('_', '-')}` }])),
-    );
-    for (const event of EVENTS) {
-      expect(template.Outputs?.[`${pascal(event)}TopicArn`]).toEqual({
-        Value: { Ref: `${pascal(event)}Topic` },
-        Export: { Name: `alma-cache-${stage}-${pascal(event)}TopicArn` },
-      });
-    }
-    expect(Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')).toEqual([]);
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const topics = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::SNS::Topic');
+      expect(Object.fromEntries(topics.map(([id, resource]) => [id, resource.Properties]))).toEqual(
+        Object.fromEntries(
+          EVENTS.map((event) => [`${pascal(event)}Topic`, { TopicName: `alma-cache-${stage}-${event.toLowerCase().replaceAll('_', '-')}` }]),
+        ),
+      );
+      for (const event of EVENTS) {
+        expect(template.Outputs?.[`${pascal(event)}TopicArn`]).toEqual({
+          Value: { Ref: `${pascal(event)}Topic` },
+          Export: { Name: `alma-cache-${stage}-${pascal(event)}TopicArn` },
+        });
+      }
+      expect(Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')).toEqual([]);
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act
-    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', 'apps/alma-topics', '--stage', 'dev'], childEnv({}), PACKAGE_TIMEOUT_MS);
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', 'apps/alma-topics', '--stage', 'dev'],
+      childEnv({}),
+      PACKAGE_TIMEOUT_MS,
+    );
 
     // Assess
     expect(result.code).toBe(1);

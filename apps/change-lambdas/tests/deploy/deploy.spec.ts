@@ -66,7 +66,11 @@ describe('Deploy: change-lambdas', () => {
     // whole system is tools/system's test), so build it, then deploy it without its task dependencies.
     const built = await runNode([NX_BIN, 'run', 'change-lambdas:build'], childEnvironment, DEPLOY_TIMEOUT_MS);
     if (built.code !== 0) throw new Error(`build failed (exit ${built.code}):\n${tail(built.output, 60)}`);
-    deployed = await runNode([NX_BIN, 'run', 'change-lambdas:deploy', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, DEPLOY_TIMEOUT_MS);
+    deployed = await runNode(
+      [NX_BIN, 'run', 'change-lambdas:deploy', '--stage=stg', '--excludeTaskDependencies'],
+      childEnvironment,
+      DEPLOY_TIMEOUT_MS,
+    );
     console.log(`nx run change-lambdas:deploy --stage=stg took ${(deployed.ms / 1000).toFixed(1)} s`);
     if (deployed.code !== 0) throw new Error(`deploy failed (exit ${deployed.code}):\n${tail(deployed.output, 60)}`);
     stack = (await describeStack()) as Stack;
@@ -121,14 +125,22 @@ describe('Deploy: change-lambdas', () => {
     }
   });
 
-  it('removes the stack through `nx run change-lambdas:remove`', async () => {
-    // Act
-    const removed = await runNode([NX_BIN, 'run', 'change-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, REMOVE_TIMEOUT_MS);
-    console.log(`nx run change-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
+  it(
+    'removes the stack through `nx run change-lambdas:remove`',
+    async () => {
+      // Act
+      const removed = await runNode(
+        [NX_BIN, 'run', 'change-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'],
+        childEnvironment,
+        REMOVE_TIMEOUT_MS,
+      );
+      console.log(`nx run change-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
 
-    // Assess
-    if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
-    await expect(describeStack()).rejects.toThrow(/does not exist/);
-    await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function }))).rejects.toThrow();
-  }, REMOVE_TIMEOUT_MS + 30_000);
+      // Assess
+      if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
+      await expect(describeStack()).rejects.toThrow(/does not exist/);
+      await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function }))).rejects.toThrow();
+    },
+    REMOVE_TIMEOUT_MS + 30_000,
+  );
 });

@@ -1,7 +1,21 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP, APP_DIR, childEnv, DIST, cacheUpdateStreamArn, cacheUpdateStreamEnv, FUNCTION, namesFor, runNode, STREAMED_TABLES, type StreamedTable, streamEnvName, tail } from './support';
+import {
+  APP,
+  APP_DIR,
+  childEnv,
+  DIST,
+  cacheUpdateStreamArn,
+  cacheUpdateStreamEnv,
+  FUNCTION,
+  namesFor,
+  runNode,
+  STREAMED_TABLES,
+  type StreamedTable,
+  streamEnvName,
+  tail,
+} from './support';
 import { alarmsOf, byId, functionAlarms, queueAgeAlarm, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { rolePolicies, TRACING_ROLE_POLICY, tracingSettings } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, nxProject, type Json, type Statement, type Template } from '@alma-cache/local-aws';
@@ -118,9 +132,7 @@ describe('Template: change-lambdas', () => {
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties ?? {});
 
     // Assess
-    expect(mappings.map((mapping) => mapping['EventSourceArn'])).toEqual(
-      STREAMED_TABLES.map((table) => cacheUpdateStreamArn(table, 'stg')),
-    );
+    expect(mappings.map((mapping) => mapping['EventSourceArn'])).toEqual(STREAMED_TABLES.map((table) => cacheUpdateStreamArn(table, 'stg')));
     for (const mapping of mappings) {
       expect(mapping).toEqual({
         EventSourceArn: expect.anything(),
@@ -139,7 +151,9 @@ describe('Template: change-lambdas', () => {
 
   it('gives the function its own role with exactly what it uses: its log streams, the two streams, the topic, the queue', () => {
     // Prepare
-    const role = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(String((template.Resources[functionId].Properties?.['Role'] as { 'Fn::Sub': string })['Fn::Sub']));
+    const role = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(
+      String((template.Resources[functionId].Properties?.['Role'] as { 'Fn::Sub': string })['Fn::Sub']),
+    );
     const roleId = role?.[1] as string;
     const streamReads = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
@@ -162,21 +176,25 @@ describe('Template: change-lambdas', () => {
     );
   });
 
-  it('reads other streams, mappings and grants alike, when the stage variables name them', async () => {
-    // Act
-    const overridden = await packageTemplate('package-override', {
-      [streamEnvName('loans', 'stg')]: OVERRIDE_ARN('loans'),
-      [streamEnvName('requests', 'stg')]: OVERRIDE_ARN('requests'),
-    });
+  it(
+    'reads other streams, mappings and grants alike, when the stage variables name them',
+    async () => {
+      // Act
+      const overridden = await packageTemplate('package-override', {
+        [streamEnvName('loans', 'stg')]: OVERRIDE_ARN('loans'),
+        [streamEnvName('requests', 'stg')]: OVERRIDE_ARN('requests'),
+      });
 
-    // Assess
-    const mappings = resourcesOfType(overridden, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties?.['EventSourceArn']);
-    expect(mappings).toEqual(STREAMED_TABLES.map(OVERRIDE_ARN));
-    const roleId = resourcesOfType(overridden, 'AWS::IAM::Role')[0][0];
-    expect(grantsOf(overridden, roleId).filter((grant) => grant.startsWith('dynamodb:GetRecords '))).toEqual(
-      STREAMED_TABLES.map((table) => `dynamodb:GetRecords ${JSON.stringify(OVERRIDE_ARN(table))}`),
-    );
-  }, TIMEOUT_MS);
+      // Assess
+      const mappings = resourcesOfType(overridden, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties?.['EventSourceArn']);
+      expect(mappings).toEqual(STREAMED_TABLES.map(OVERRIDE_ARN));
+      const roleId = resourcesOfType(overridden, 'AWS::IAM::Role')[0][0];
+      expect(grantsOf(overridden, roleId).filter((grant) => grant.startsWith('dynamodb:GetRecords '))).toEqual(
+        STREAMED_TABLES.map((table) => `dynamodb:GetRecords ${JSON.stringify(OVERRIDE_ARN(table))}`),
+      );
+    },
+    TIMEOUT_MS,
+  );
 
   it('alarms on any message in the failure queue and on any error or throttle of the function, notifying no topic unless one is set', () => {
     // Assess: packaged without ALARM_TOPIC_ARN_STG, so the parameter defaults to '' and the condition is false
@@ -192,38 +210,44 @@ describe('Template: change-lambdas', () => {
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
   });
 
-  it('traces with X-Ray only when the stage says so: PassThrough for stg by default, Active with TRACING_STG=Active, the grant following it', async () => {
-    // Act
-    const traced = await packageTemplate('package-traced', { TRACING_STG: 'Active' });
+  it(
+    'traces with X-Ray only when the stage says so: PassThrough for stg by default, Active with TRACING_STG=Active, the grant following it',
+    async () => {
+      // Act
+      const traced = await packageTemplate('package-traced', { TRACING_STG: 'Active' });
 
-    // Assess
-    const tracingOf = (t: Template) => {
-      const fn = t.Resources[functionId].Properties ?? {};
-      const roleId = resourcesOfType(t, 'AWS::IAM::Role')[0][0];
-      return {
-        config: fn['TracingConfig'],
-        powertools: (fn['Environment'] as { Variables: Record<string, Json> }).Variables['POWERTOOLS_TRACE_ENABLED'],
-        parameter: t.Parameters?.['TracingMode'],
-        condition: t.Conditions?.['TracingActive'],
-        listsXrayPolicy: (t.Resources[roleId].Properties?.['Policies'] as Json[]).some((policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY)),
-        xrayGrants: grantsOf(t, roleId).filter((grant) => grant.startsWith('xray:')),
+      // Assess
+      const tracingOf = (t: Template) => {
+        const fn = t.Resources[functionId].Properties ?? {};
+        const roleId = resourcesOfType(t, 'AWS::IAM::Role')[0][0];
+        return {
+          config: fn['TracingConfig'],
+          powertools: (fn['Environment'] as { Variables: Record<string, Json> }).Variables['POWERTOOLS_TRACE_ENABLED'],
+          parameter: t.Parameters?.['TracingMode'],
+          condition: t.Conditions?.['TracingActive'],
+          listsXrayPolicy: (t.Resources[roleId].Properties?.['Policies'] as Json[]).some(
+            (policy) => JSON.stringify(policy) === JSON.stringify(TRACING_ROLE_POLICY),
+          ),
+          xrayGrants: grantsOf(t, roleId).filter((grant) => grant.startsWith('xray:')),
+        };
       };
-    };
-    expect(tracingOf(template)).toEqual({
-      config: { Mode: 'PassThrough' },
-      powertools: 'false',
-      ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('PassThrough')),
-      listsXrayPolicy: true,
-      xrayGrants: [],
-    });
-    expect(tracingOf(traced)).toEqual({
-      config: { Mode: 'Active' },
-      powertools: 'true',
-      ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('Active')),
-      listsXrayPolicy: true,
-      xrayGrants: ['xray:PutTelemetryRecords "*"', 'xray:PutTraceSegments "*"'],
-    });
-  }, TIMEOUT_MS);
+      expect(tracingOf(template)).toEqual({
+        config: { Mode: 'PassThrough' },
+        powertools: 'false',
+        ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('PassThrough')),
+        listsXrayPolicy: true,
+        xrayGrants: [],
+      });
+      expect(tracingOf(traced)).toEqual({
+        config: { Mode: 'Active' },
+        powertools: 'true',
+        ...(({ parameter, condition }) => ({ parameter, condition }))(tracingSettings('Active')),
+        listsXrayPolicy: true,
+        xrayGrants: ['xray:PutTelemetryRecords "*"', 'xray:PutTraceSegments "*"'],
+      });
+    },
+    TIMEOUT_MS,
+  );
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act

@@ -6,7 +6,14 @@ import { type AlmaEventType, type CacheChange, type Clock } from '@alma-cache/ca
 import type { Container } from 'inversify';
 import { almaWebhookMessage, almaWebhooksInTimeOrder, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
-import { createQueue, createStreamedCacheTables, createTopic, drainQueue, type StreamedCacheTables, subscribeQueue } from '@alma-cache/aws-adapters/testing';
+import {
+  createQueue,
+  createStreamedCacheTables,
+  createTopic,
+  drainQueue,
+  type StreamedCacheTables,
+  subscribeQueue,
+} from '@alma-cache/aws-adapters/testing';
 import { snsEvent, TableStreamReader } from '@alma-cache/local-aws';
 
 // The whole path on the emulators: Alma webhooks through the real sns-lambdas handlers write DynamoDB Local tables
@@ -131,7 +138,8 @@ describe('Integration: change notifications from the cache tables', () => {
     expect(perWebhook.every(([, records]) => records === 1)).toBe(true);
     expect(responses.every((response) => response.batchItemFailures.length === 0)).toBe(true);
     const published = (await drainQueue(everything)).map(bodyOf);
-    const lifeOf = (id: string) => published.filter((change) => change.recordId === id).sort((a, b) => a.almaEventTime.localeCompare(b.almaEventTime));
+    const lifeOf = (id: string) =>
+      published.filter((change) => change.recordId === id).sort((a, b) => a.almaEventTime.localeCompare(b.almaEventTime));
     expect(lifeOf(LOAN).map((change) => change.change)).toEqual(['loan.created', 'loan.renewed', 'loan.due-date-changed', 'loan.removed']);
     expect(lifeOf(HOLD).map((change) => change.change)).toEqual(['request.created', 'request.status-changed', 'request.removed']);
     expect(lifeOf(CANCELED_HOLD)).toEqual([]);
@@ -228,6 +236,9 @@ describe('Integration: change notifications from the cache tables', () => {
       ['request.created', followed],
       ['request.updated', followed],
     ]);
-    expect(bodyOf(received[1])).toMatchObject({ old: { place_in_queue: 2, pickup_location: 'Main Library' }, new: { place_in_queue: 1, pickup_location: 'Science Library' } });
+    expect(bodyOf(received[1])).toMatchObject({
+      old: { place_in_queue: 2, pickup_location: 'Main Library' },
+      new: { place_in_queue: 1, pickup_location: 'Science Library' },
+    });
   });
 });

@@ -171,7 +171,10 @@ describe('Class: HeldBackRecordError', () => {
       { metric: 'RecordsFailed', value: 1, dimensions: {} },
       { metric: 'RecordsFailed', value: 1, dimensions: {} },
     ]);
-    expect(metrics.documents[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service']] }] }, service: 'alma-cache-changes' });
+    expect(metrics.documents[0]).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service']] }] },
+      service: 'alma-cache-changes',
+    });
   });
 
   it('names the record held back and the one that failed', () => {

@@ -16,9 +16,16 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   httpApi: `${SERVICE}-${stage}`,
   /** The cache-update stack's and the refresh stack's export names this stack imports. */
   imported: (
-    name: 'UsersTableName' | 'LoansTableName' | 'RequestsTableName' | 'FeesTableName' | 'UserRefreshClaimsTableName' | 'AlmaGuardTableName' | 'UsersQueueUrl' | 'UsersQueueArn',
-  ) =>
-    `alma-cache-${stage}-${name}`,
+    name:
+      | 'UsersTableName'
+      | 'LoansTableName'
+      | 'RequestsTableName'
+      | 'FeesTableName'
+      | 'UserRefreshClaimsTableName'
+      | 'AlmaGuardTableName'
+      | 'UsersQueueUrl'
+      | 'UsersQueueArn',
+  ) => `alma-cache-${stage}-${name}`,
   defaultApiKeyName: `/alma-cache/${stage}/alma-api-key`,
   defaultLogPepperName: `/alma-cache/${stage}/query-log-pepper`,
 });
@@ -65,4 +72,8 @@ export const producerOutputEnv = (stage: 'stg' | 'prod'): Record<string, string>
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
-export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|QUERY_API_)/, /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME|USER_REFRESH_CLAIM_TABLE_NAME)(_|$)/]);
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv =>
+  childProcessEnv(extra, [
+    /^(ALMA_|QUERY_API_)/,
+    /^(USER_QUEUE_(ARN|URL)|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME|USER_REFRESH_CLAIM_TABLE_NAME)(_|$)/,
+  ]);

@@ -30,7 +30,7 @@ const inspect = (template: Template) => {
   const fn = () => only('AWS::Lambda::Function')[1].Properties ?? {};
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string): string[] =>
-    (rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template)))
+    rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template))
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
@@ -103,7 +103,12 @@ describe('Template: query-api serverless.yml', () => {
     expect(routes.map((route) => route['RouteKey']).sort()).toEqual(QUERY_ROUTE_SPECS.map(routeKeyOf).sort());
     for (const spec of QUERY_ROUTE_SPECS) {
       const route = routes.find((candidate) => candidate['RouteKey'] === routeKeyOf(spec))!;
-      expect({ route: routeKeyOf(spec), auth: route['AuthorizationType'], authorizer: route['AuthorizerId'], scopes: route['AuthorizationScopes'] }).toEqual({
+      expect({
+        route: routeKeyOf(spec),
+        auth: route['AuthorizationType'],
+        authorizer: route['AuthorizerId'],
+        scopes: route['AuthorizationScopes'],
+      }).toEqual({
         route: routeKeyOf(spec),
         auth: 'JWT',
         authorizer: { Ref: authorizerId },
@@ -147,7 +152,9 @@ describe('Template: query-api serverless.yml', () => {
 
   it('keeps the function log and the access log 30 days, and throttles the stage', () => {
     // Assess
-    const logGroups = Object.fromEntries(t.resourcesOfType('AWS::Logs::LogGroup').map(([, r]) => [r.Properties?.['LogGroupName'], r.Properties?.['RetentionInDays']]));
+    const logGroups = Object.fromEntries(
+      t.resourcesOfType('AWS::Logs::LogGroup').map(([, r]) => [r.Properties?.['LogGroupName'], r.Properties?.['RetentionInDays']]),
+    );
     expect(logGroups).toEqual({ [`/aws/lambda/${names.function}`]: 30, [`/aws/http-api/${names.stack}`]: 30 });
     const [, stage] = t.only('AWS::ApiGatewayV2::Stage');
     expect(stage.Properties?.['DefaultRouteSettings']).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
@@ -161,12 +168,41 @@ describe('Template: query-api serverless.yml', () => {
     expect(alarmsOf(template.Resources)).toEqual(
       [
         ...functionAlarms('QueryApi', names.function, functionId),
-        metricAlarm({ id: 'HttpApi5xxAlarm', name: `${names.stack}-http-5xx`, metric: 'AWS/ApiGateway/5xx', statistic: 'Sum', extendedStatistic: undefined,
-          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
-        metricAlarm({ id: 'HttpApiLatencyAlarm', name: `${names.stack}-http-p99-latency`, metric: 'AWS/ApiGateway/Latency', statistic: undefined, extendedStatistic: 'p99',
-          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 3, threshold: 3000, comparison: 'GreaterThanThreshold' }),
-        metricAlarm({ id: 'QueryAlmaThrottledAlarm', name: `${names.stack}-alma-throttled`, metric: 'AlmaCache/AlmaThrottled', statistic: 'Sum',
-          dimensions: [{ Name: 'service', Value: 'alma-cache-query' }], period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+        metricAlarm({
+          id: 'HttpApi5xxAlarm',
+          name: `${names.stack}-http-5xx`,
+          metric: 'AWS/ApiGateway/5xx',
+          statistic: 'Sum',
+          extendedStatistic: undefined,
+          dimensions: HTTP_API_STAGE_DIMENSIONS,
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 5,
+          comparison: 'GreaterThanOrEqualToThreshold',
+        }),
+        metricAlarm({
+          id: 'HttpApiLatencyAlarm',
+          name: `${names.stack}-http-p99-latency`,
+          metric: 'AWS/ApiGateway/Latency',
+          statistic: undefined,
+          extendedStatistic: 'p99',
+          dimensions: HTTP_API_STAGE_DIMENSIONS,
+          period: 300,
+          evaluationPeriods: 3,
+          threshold: 3000,
+          comparison: 'GreaterThanThreshold',
+        }),
+        metricAlarm({
+          id: 'QueryAlmaThrottledAlarm',
+          name: `${names.stack}-alma-throttled`,
+          metric: 'AlmaCache/AlmaThrottled',
+          statistic: 'Sum',
+          dimensions: [{ Name: 'service', Value: 'alma-cache-query' }],
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 5,
+          comparison: 'GreaterThanOrEqualToThreshold',
+        }),
       ].sort(byId),
     );
     const { parameter, condition } = alarmTopicSettings('');
@@ -256,56 +292,64 @@ describe('Template: query-api serverless.yml', () => {
     expect(template.Outputs['QueryApiUrl'].Export?.Name).toBe('alma-cache-stg-QueryApiUrl');
   });
 
-  it('takes the tables, the Users queue and the API key name from the environment when given, importing nothing', async () => {
-    // Prepare
-    const given = {
-      USER_CACHE_TABLE_NAME_STG: 'legacy-users',
-      LOAN_CACHE_TABLE_NAME_STG: 'legacy-loans',
-      REQUEST_CACHE_TABLE_NAME_STG: 'legacy-requests',
-      FEE_CACHE_TABLE_NAME_STG: 'legacy-fees',
-      USER_QUEUE_URL_STG: 'https://sqs.eu-west-1.amazonaws.com/123456789012/legacy-users',
-      USER_QUEUE_ARN_STG: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
-      ALMA_API_KEY_NAME: '/legacy/alma-key',
-      QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
-      QUERY_ALLOWED_CLIENT_IDS_STG: 'library-app,patron-app',
-      QUERY_PATRON_ID_CLAIM_STG: 'primary_id',
-    };
+  it(
+    'takes the tables, the Users queue and the API key name from the environment when given, importing nothing',
+    async () => {
+      // Prepare
+      const given = {
+        USER_CACHE_TABLE_NAME_STG: 'legacy-users',
+        LOAN_CACHE_TABLE_NAME_STG: 'legacy-loans',
+        REQUEST_CACHE_TABLE_NAME_STG: 'legacy-requests',
+        FEE_CACHE_TABLE_NAME_STG: 'legacy-fees',
+        USER_QUEUE_URL_STG: 'https://sqs.eu-west-1.amazonaws.com/123456789012/legacy-users',
+        USER_QUEUE_ARN_STG: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
+        ALMA_API_KEY_NAME: '/legacy/alma-key',
+        QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
+        QUERY_ALLOWED_CLIENT_IDS_STG: 'library-app,patron-app',
+        QUERY_PATRON_ID_CLAIM_STG: 'primary_id',
+      };
 
-    // Act
-    const overridden = await packageStack('stg', { ...jwtEnv('stg'), ...given });
+      // Act
+      const overridden = await packageStack('stg', { ...jwtEnv('stg'), ...given });
 
-    // Assess
-    const o = inspect(overridden);
-    expect(JSON.stringify(overridden)).not.toContain('Fn::ImportValue');
-    expect((o.fn()['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
-      USER_CACHE_TABLE_NAME: 'legacy-users',
-      FEE_CACHE_TABLE_NAME: 'legacy-fees',
-      USER_QUEUE_URL: given.USER_QUEUE_URL_STG,
-      ALMA_API_KEY_NAME: '/legacy/alma-key',
-      QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
-      QUERY_ALLOWED_CLIENT_IDS: 'library-app,patron-app',
-      QUERY_PATRON_ID_CLAIM: 'primary_id',
-    });
-    const grants = o.grantsOf(o.roleId());
-    expect(grants).toContain(`sqs:SendMessage ${JSON.stringify(given.USER_QUEUE_ARN_STG)}`);
-    expect(grants).toContain(`dynamodb:BatchGetItem ${JSON.stringify(TABLE_ARN('legacy-fees'))}`);
-    expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
-    expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/log-pepper'))}`);
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const o = inspect(overridden);
+      expect(JSON.stringify(overridden)).not.toContain('Fn::ImportValue');
+      expect((o.fn()['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
+        USER_CACHE_TABLE_NAME: 'legacy-users',
+        FEE_CACHE_TABLE_NAME: 'legacy-fees',
+        USER_QUEUE_URL: given.USER_QUEUE_URL_STG,
+        ALMA_API_KEY_NAME: '/legacy/alma-key',
+        QUERY_LOG_PEPPER_NAME: '/legacy/log-pepper',
+        QUERY_ALLOWED_CLIENT_IDS: 'library-app,patron-app',
+        QUERY_PATRON_ID_CLAIM: 'primary_id',
+      });
+      const grants = o.grantsOf(o.roleId());
+      expect(grants).toContain(`sqs:SendMessage ${JSON.stringify(given.USER_QUEUE_ARN_STG)}`);
+      expect(grants).toContain(`dynamodb:BatchGetItem ${JSON.stringify(TABLE_ARN('legacy-fees'))}`);
+      expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
+      expect(grants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/log-pepper'))}`);
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
-  it("uses prod's issuer and audience and the prod exports for stage prod", async () => {
-    // Act
-    const prod = await packageStack('prod');
+  it(
+    "uses prod's issuer and audience and the prod exports for stage prod",
+    async () => {
+      // Act
+      const prod = await packageStack('prod');
 
-    // Assess
-    const text = JSON.stringify(prod);
-    expect(text).not.toMatch(/alma-cache-stg|alma-cache-query-stg|issuer\.example\.com\/stg/);
-    expect(text).toContain(JSON.stringify(imported('FeesTableName', 'prod')));
-    const [, authorizer] = inspect(prod).only('AWS::ApiGatewayV2::Authorizer');
-    expect(authorizer.Properties?.['JwtConfiguration']).toEqual({ Issuer: 'https://issuer.example.com/prod', Audience: ['query-api-prod'] });
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const text = JSON.stringify(prod);
+      expect(text).not.toMatch(/alma-cache-stg|alma-cache-query-stg|issuer\.example\.com\/stg/);
+      expect(text).toContain(JSON.stringify(imported('FeesTableName', 'prod')));
+      const [, authorizer] = inspect(prod).only('AWS::ApiGatewayV2::Authorizer');
+      expect(authorizer.Properties?.['JwtConfiguration']).toEqual({ Issuer: 'https://issuer.example.com/prod', Audience: ['query-api-prod'] });
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
-  it('refuses to package without the stage\'s issuer and audience, naming both, before osls runs', async () => {
+  it("refuses to package without the stage's issuer and audience, naming both, before osls runs", async () => {
     // Act
     const result = await runNode(
       ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'prod', '--package-dir', join(workDir, 'no-jwt')],

@@ -74,7 +74,9 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     expect(sources.filter((source) => source === 'alma')).toHaveLength(1);
     expect(alma.calls).toHaveLength(3);
     expect(refreshQueue.messages).toEqual([]);
-    report.push(`[measured] one uncached patron read 30 times in a row: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages (before: 90 + 30)`);
+    report.push(
+      `[measured] one uncached patron read 30 times in a row: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages (before: 90 + 30)`,
+    );
   });
 
   it('one uncached patron read 30 times at once: one rebuild, the rest wait for it and answer from the cache', async () => {
@@ -90,7 +92,9 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     expect(answers.filter((answer) => answer.source === 'alma')).toHaveLength(1);
     expect(answers.every((answer) => answer.value.records.loan.length === 3)).toBe(true);
     expect(alma.calls).toHaveLength(3);
-    report.push(`[measured] one uncached patron read 30 times concurrently: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages, 30/30 answered 200`);
+    report.push(
+      `[measured] one uncached patron read 30 times concurrently: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages, 30/30 answered 200`,
+    );
   });
 
   it('one unknown id read 40 times: one Alma call, 40 not-found', async () => {
@@ -100,12 +104,20 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
 
     // Act
     const outcomes: string[] = [];
-    for (let i = 0; i < 40; i += 1) outcomes.push(await query.execute('NOBODY-40', 'loan').then(() => 'found', (error: Error) => error.name));
+    for (let i = 0; i < 40; i += 1)
+      outcomes.push(
+        await query.execute('NOBODY-40', 'loan').then(
+          () => 'found',
+          (error: Error) => error.name,
+        ),
+      );
 
     // Assess
     expect(outcomes).toEqual(Array.from({ length: 40 }, () => 'PatronNotFoundError'));
     expect(alma.calls).toHaveLength(1);
-    report.push(`[measured] one unknown id read 40 times: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages (before: 40)`);
+    report.push(
+      `[measured] one unknown id read 40 times: ${alma.calls.length} Alma calls, ${refreshQueue.messages.length} refresh messages (before: 40)`,
+    );
   });
 
   it('25 distinct unknown ids read once each, then again: 25 Alma calls, none the second time', async () => {
@@ -122,7 +134,9 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     // Assess
     expect(first).toBe(25);
     expect(alma.calls).toHaveLength(25);
-    report.push(`[measured] 25 distinct unknown ids read once each: ${first} Alma calls (before: 25); read again: ${alma.calls.length - first} more; ${refreshQueue.messages.length} refresh messages`);
+    report.push(
+      `[measured] 25 distinct unknown ids read once each: ${first} Alma calls (before: 25); read again: ${alma.calls.length - first} more; ${refreshQueue.messages.length} refresh messages`,
+    );
   });
 
   it(`60 concurrent misses for distinct patrons keep Alma under the budget of ${BUDGET} calls/s`, async () => {
@@ -134,7 +148,14 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     const started = Date.now();
 
     // Act
-    const outcomes = await Promise.all(ids.map((id) => query.execute(id).then(() => 'ok', (error: Error) => error.name)));
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        query.execute(id).then(
+          () => 'ok',
+          (error: Error) => error.name,
+        ),
+      ),
+    );
 
     // Assess
     const perSecond = new Map<number, number>();

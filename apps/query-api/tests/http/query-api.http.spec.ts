@@ -126,7 +126,7 @@ describe('HTTP: query-api', () => {
   });
 
   describe('a cached patron', () => {
-    it('answers GET /users/{id} from the cache with Alma\'s fields only, lists ordered by id, and asks Alma nothing', async () => {
+    it("answers GET /users/{id} from the cache with Alma's fields only, lists ordered by id, and asks Alma nothing", async () => {
       // Prepare
       const id = patronId('hit');
       await cachePatron(id, { loans: 3, requests: 2, fees: 1 });
@@ -215,7 +215,11 @@ describe('HTTP: query-api', () => {
       const [loan, request, fee] = [fakeRecordId(theirs, 'loan', 0), fakeRecordId(theirs, 'request', 0), fakeRecordId(theirs, 'fee', 0)];
 
       // Act
-      const underMine = await Promise.all([get(`/users/${mine}/loans/${loan}`), get(`/users/${mine}/requests/${request}`), get(`/users/${mine}/fees/${fee}`)]);
+      const underMine = await Promise.all([
+        get(`/users/${mine}/loans/${loan}`),
+        get(`/users/${mine}/requests/${request}`),
+        get(`/users/${mine}/fees/${fee}`),
+      ]);
       const underTheirs = await get(`/users/${theirs}/loans/${loan}`);
 
       // Assess
@@ -267,7 +271,7 @@ describe('HTTP: query-api', () => {
       expect(await queuedBodies()).toEqual([]);
     });
 
-    it('rebuilds a patron not cached for one of their records, then serves it from the cache (never Alma\'s record route)', async () => {
+    it("rebuilds a patron not cached for one of their records, then serves it from the cache (never Alma's record route)", async () => {
       // Prepare
       const id = patronId('itemmiss');
       alma.seedPatron(generatePatron(id, { loans: 2 }));
@@ -286,7 +290,11 @@ describe('HTTP: query-api', () => {
 
     it('answers 404 when neither the cache nor Alma knows the patron, and queues nothing', async () => {
       // Act
-      const [patron, loans, loan] = await Promise.all([get('/users/NOBODY-HERE'), get('/users/NOBODY-HERE/loans'), get('/users/NOBODY-HERE/loans/123')]);
+      const [patron, loans, loan] = await Promise.all([
+        get('/users/NOBODY-HERE'),
+        get('/users/NOBODY-HERE/loans'),
+        get('/users/NOBODY-HERE/loans/123'),
+      ]);
 
       // Assess
       expect([patron.status, loans.status, loan.status]).toEqual([404, 404, 404]);
@@ -299,24 +307,27 @@ describe('HTTP: query-api', () => {
       ['its per-second limit, with Retry-After', { retryAfterSeconds: 30 }, 1, '30', /throttling/],
       ['its per-second limit on every try, without Retry-After', {}, 2, '2', /throttling/],
       ['the daily quota', { errorCode: 'DAILY_THRESHOLD' as const }, 1, '3600', /daily API request limit/],
-    ])('answers 429 with Retry-After when Alma throttles (%s), and hands the patron to the bulk refresh', async (_case, throttle, times, retryAfter, message) => {
-      // Prepare
-      const id = patronId('throttled');
-      alma.seedPatron(generatePatron(id, { loans: 1 }));
-      alma.throttleNext(times, throttle);
+    ])(
+      'answers 429 with Retry-After when Alma throttles (%s), and hands the patron to the bulk refresh',
+      async (_case, throttle, times, retryAfter, message) => {
+        // Prepare
+        const id = patronId('throttled');
+        alma.seedPatron(generatePatron(id, { loans: 1 }));
+        alma.throttleNext(times, throttle);
 
-      // Act
-      const answer = await get(`/users/${id}/loans`);
+        // Act
+        const answer = await get(`/users/${id}/loans`);
 
-      // Assess
-      expect(answer.status).toBe(429);
-      expect(answer.headers.get('retry-after')).toBe(retryAfter);
-      expect(answer.body.message).toMatch(message);
-      expectCorrelated(answer);
-      expect(alma.calls).toHaveLength(times);
-      // The rebuild could not reach Alma: the Users queue's consumer retries patiently, the claim keeps other misses off Alma.
-      expect(await queuedBodies()).toEqual([id]);
-    });
+        // Assess
+        expect(answer.status).toBe(429);
+        expect(answer.headers.get('retry-after')).toBe(retryAfter);
+        expect(answer.body.message).toMatch(message);
+        expectCorrelated(answer);
+        expect(alma.calls).toHaveLength(times);
+        // The rebuild could not reach Alma: the Users queue's consumer retries patiently, the claim keeps other misses off Alma.
+        expect(await queuedBodies()).toEqual([id]);
+      },
+    );
 
     it('answers 503 with Retry-After when Alma is down', async () => {
       // Prepare
@@ -391,19 +402,25 @@ describe('HTTP: query-api', () => {
       const expired = mintLocalToken('admin', { expiresInSeconds: -1 });
 
       // Act
-      const answers = await Promise.all([get('/users/PAT0042X', null), get('/users/PAT0042X', forged), request('POST', '/users/PAT0042X/refresh', expired)]);
+      const answers = await Promise.all([
+        get('/users/PAT0042X', null),
+        get('/users/PAT0042X', forged),
+        request('POST', '/users/PAT0042X/refresh', expired),
+      ]);
 
       // Assess
       expect(answers.map((answer) => answer.status)).toEqual([401, 401, 401]);
     });
 
-    it('answers 403 to a token without any of the API\'s scopes', async () => {
+    it("answers 403 to a token without any of the API's scopes", async () => {
       // Act
       const answer = await get('/users/PAT0042X', mintLocalToken('none'));
 
       // Assess
       expect(answer.status).toBe(403);
-      expect(answer.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", scope="alma-cache/read alma-cache/admin alma-cache/patron"');
+      expect(answer.headers.get('www-authenticate')).toBe(
+        'Bearer error="insufficient_scope", scope="alma-cache/read alma-cache/admin alma-cache/patron"',
+      );
       expectCorrelated(answer);
     });
 

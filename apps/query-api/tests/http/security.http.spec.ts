@@ -115,7 +115,9 @@ describe('HTTP: query-api security', () => {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       if (Messages.length === 0) return bodies;
       bodies.push(...Messages.map((message) => message.Body));
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
+      );
     }
   };
   /** What the function logged, every level, as one JSON text per call. */
@@ -153,7 +155,12 @@ describe('HTTP: query-api security', () => {
     api = createQueryApi(env, { configure: captureMetrics });
     server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
     const store = new DynamoDbCacheStore(client, tables);
-    refreshUser = new RefreshUser({ store, alma: new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey }), clock: systemClock, expiry: DEFAULT_EXPIRY_POLICY });
+    refreshUser = new RefreshUser({
+      store,
+      alma: new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey }),
+      clock: systemClock,
+      expiry: DEFAULT_EXPIRY_POLICY,
+    });
   });
 
   beforeEach(async () => {
@@ -171,22 +178,25 @@ describe('HTTP: query-api security', () => {
   });
 
   describe('identifiers', () => {
-    it.each(PROBES)('refuses the id %s on every route and in every id position with 400, asking Alma nothing and queueing nothing', async (_label, probe) => {
-      // Prepare: a cached patron, so a record probe under a good patron id would otherwise be answered
-      const patron = patronId('probe');
-      await cachePatron(patron, { loans: 1, requests: 1, fees: 1 });
+    it.each(PROBES)(
+      'refuses the id %s on every route and in every id position with 400, asking Alma nothing and queueing nothing',
+      async (_label, probe) => {
+        // Prepare: a cached patron, so a record probe under a good patron id would otherwise be answered
+        const patron = patronId('probe');
+        await cachePatron(patron, { loans: 1, requests: 1, fees: 1 });
 
-      // Act
-      const answers = [];
-      for (const route of ROUTES_WITH(probe, patron, { reader: READER, admin: ADMIN })) {
-        answers.push({ route: `${route.method} ${route.path.slice(0, 60)}`, status: (await raw(route.method, route.path, route.token)).status });
-      }
+        // Act
+        const answers = [];
+        for (const route of ROUTES_WITH(probe, patron, { reader: READER, admin: ADMIN })) {
+          answers.push({ route: `${route.method} ${route.path.slice(0, 60)}`, status: (await raw(route.method, route.path, route.token)).status });
+        }
 
-      // Assess
-      expect(answers).toEqual(answers.map((answer) => ({ ...answer, status: 400 })));
-      expect(alma.calls).toEqual([]);
-      expect(await drainQueue()).toEqual([]);
-    });
+        // Assess
+        expect(answers).toEqual(answers.map((answer) => ({ ...answer, status: 400 })));
+        expect(alma.calls).toEqual([]);
+        expect(await drainQueue()).toEqual([]);
+      },
+    );
 
     it('names the rule in the 400, never the id', async () => {
       // Act
@@ -236,7 +246,10 @@ describe('HTTP: query-api security', () => {
       expect(unexplained.status).toBe(502);
       expect(unexplained.body.correlationId).toEqual(expect.any(String));
       expect(refused.status).toBe(502);
-      expect(refused.body).toEqual({ message: "Alma refused this service's request; quote the correlation id when reporting it", correlationId: expect.any(String) });
+      expect(refused.body).toEqual({
+        message: "Alma refused this service's request; quote the correlation id when reporting it",
+        correlationId: expect.any(String),
+      });
       expect(refused.headers.get('x-correlation-id')).toBe(refused.body.correlationId);
       expect(alma.calls.every((c) => isListOrRecordCall(c.path))).toBe(true);
     });
@@ -250,7 +263,11 @@ describe('HTTP: query-api security', () => {
       await cachePatron(two, { fees: 1 });
 
       // Act
-      const answers = await Promise.all([call('GET', `/users/${one}/loans`, READER), call('GET', `/users/${two}`, READER), call('POST', `/users/${one}/refresh`, READER)]);
+      const answers = await Promise.all([
+        call('GET', `/users/${one}/loans`, READER),
+        call('GET', `/users/${two}`, READER),
+        call('POST', `/users/${one}/refresh`, READER),
+      ]);
 
       // Assess
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 403]);
@@ -326,7 +343,10 @@ describe('HTTP: query-api security', () => {
       const token = mintLocalToken('patron', { subject: 'cognito-user-uuid', claims: { primary_id: self } });
 
       // Act
-      const [own, bySub] = await Promise.all([call('GET', `/users/${self}/fees`, token, claimedServer.url), call('GET', '/users/cognito-user-uuid', token, claimedServer.url)]);
+      const [own, bySub] = await Promise.all([
+        call('GET', `/users/${self}/fees`, token, claimedServer.url),
+        call('GET', '/users/cognito-user-uuid', token, claimedServer.url),
+      ]);
 
       // Assess
       expect([own.status, bySub.status]).toEqual([200, 403]);
@@ -388,12 +408,51 @@ describe('HTTP: query-api security', () => {
       const perQuery = lines.filter((line) => line.message.startsWith('Query '));
       expect(perQuery).toHaveLength(statuses.length);
       expect(perQuery.map((line) => ({ ...line.fields, ms: undefined, correlationId: undefined, awsRequestId: undefined }))).toEqual([
-        expect.objectContaining({ caller: 'svc-discovery', clientId: 'alma-cache-local-client', route: 'listPatronLoans', patron: patronLogHash(PEPPER, cached), outcome: 'hit', status: 200 }),
-        expect.objectContaining({ caller: 'local-reader', route: 'listPatronFees', patron: patronLogHash(PEPPER, uncached), outcome: 'miss', status: 200 }),
-        expect.objectContaining({ caller: cached, clientId: 'patron-app', route: 'getPatronLoan', patron: patronLogHash(PEPPER, other), outcome: 'forbidden', status: 403, denial: 'not-this-patron' }),
-        expect.objectContaining({ caller: 'local-reader', route: 'getPatron', patron: patronLogHash(PEPPER, `NOBODY-${uncached}`), outcome: 'not-found', status: 404 }),
-        expect.objectContaining({ caller: 'local-admin', route: 'queuePatronRefresh', patron: patronLogHash(PEPPER, cached), outcome: 'queued', status: 202 }),
-        expect.objectContaining({ caller: 'local-reader', route: 'getPatronLoan', patron: patronLogHash(PEPPER, cached), outcome: 'bad-request', status: 400 }),
+        expect.objectContaining({
+          caller: 'svc-discovery',
+          clientId: 'alma-cache-local-client',
+          route: 'listPatronLoans',
+          patron: patronLogHash(PEPPER, cached),
+          outcome: 'hit',
+          status: 200,
+        }),
+        expect.objectContaining({
+          caller: 'local-reader',
+          route: 'listPatronFees',
+          patron: patronLogHash(PEPPER, uncached),
+          outcome: 'miss',
+          status: 200,
+        }),
+        expect.objectContaining({
+          caller: cached,
+          clientId: 'patron-app',
+          route: 'getPatronLoan',
+          patron: patronLogHash(PEPPER, other),
+          outcome: 'forbidden',
+          status: 403,
+          denial: 'not-this-patron',
+        }),
+        expect.objectContaining({
+          caller: 'local-reader',
+          route: 'getPatron',
+          patron: patronLogHash(PEPPER, `NOBODY-${uncached}`),
+          outcome: 'not-found',
+          status: 404,
+        }),
+        expect.objectContaining({
+          caller: 'local-admin',
+          route: 'queuePatronRefresh',
+          patron: patronLogHash(PEPPER, cached),
+          outcome: 'queued',
+          status: 202,
+        }),
+        expect.objectContaining({
+          caller: 'local-reader',
+          route: 'getPatronLoan',
+          patron: patronLogHash(PEPPER, cached),
+          outcome: 'bad-request',
+          status: 400,
+        }),
       ]);
       // The patron token's own subject is its caller; every other id appears only hashed.
       const text = JSON.stringify(lines.map((line) => ({ ...line, fields: { ...line.fields, caller: undefined } })));
@@ -416,9 +475,11 @@ describe('HTTP: query-api security', () => {
       expect([refused.status, missing.status]).toEqual([502, 404]);
       expect(missing.body.message).toBe(`No patron "NOBODY-${patron}"`);
       expect(lines.map((line) => line.message)).toEqual(['Query failed', 'Query not answered']);
-      expect(JSON.stringify(lines, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)).toLowerCase()).not.toContain(
-        patron.toLowerCase(),
-      );
+      expect(
+        JSON.stringify(lines, (_key, value) =>
+          value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value,
+        ).toLowerCase(),
+      ).not.toContain(patron.toLowerCase());
     });
   });
 });

@@ -50,12 +50,14 @@ export const schemaViolations = (document: OpenApiDocument, schemaNode: unknown,
   if (types.length > 0 && !types.includes(actual) && !(actual === 'integer' && types.includes('number'))) {
     return [`${at}: expected ${types.join(' or ')}, got ${actual}`];
   }
-  if (Array.isArray(schema['enum']) && !(schema['enum'] as unknown[]).includes(value)) problems.push(`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(schema['enum'])}`);
+  if (Array.isArray(schema['enum']) && !(schema['enum'] as unknown[]).includes(value))
+    problems.push(`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(schema['enum'])}`);
   if (typeof value === 'string') {
     if (typeof schema['minLength'] === 'number' && value.length < schema['minLength']) problems.push(`${at}: shorter than ${schema['minLength']}`);
     if (typeof schema['maxLength'] === 'number' && value.length > schema['maxLength']) problems.push(`${at}: longer than ${schema['maxLength']}`);
   }
-  if (typeof value === 'number' && typeof schema['minimum'] === 'number' && value < schema['minimum']) problems.push(`${at}: below ${schema['minimum']}`);
+  if (typeof value === 'number' && typeof schema['minimum'] === 'number' && value < schema['minimum'])
+    problems.push(`${at}: below ${schema['minimum']}`);
   if (actual === 'object') {
     const object = value as Json;
     const properties = (schema['properties'] ?? {}) as Record<string, unknown>;
@@ -102,7 +104,8 @@ export const documentationGaps = (
   const gaps: string[] = [];
   const content = answer['content'] as Record<string, { schema: unknown }> | undefined;
   const schema = content?.['application/json']?.schema;
-  if (schema !== undefined) gaps.push(...schemaViolations(document, schema, response.body).map((line) => `${request.method} ${template} ${response.status}: ${line}`));
+  if (schema !== undefined)
+    gaps.push(...schemaViolations(document, schema, response.body).map((line) => `${request.method} ${template} ${response.status}: ${line}`));
   for (const [name, header] of Object.entries((answer['headers'] ?? {}) as Record<string, unknown>)) {
     if (resolveRef(document, header)['required'] === true && !response.headers.has(name)) {
       gaps.push(`${request.method} ${template} ${response.status}: required header ${name} missing`);

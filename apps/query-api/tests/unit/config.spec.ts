@@ -58,7 +58,13 @@ describe('Function: loadConfig', () => {
 
   it('takes the Alma tuning from the environment', () => {
     // Act
-    const config = loadConfig({ ...COMPLETE, ALMA_MAX_CONCURRENT_REQUESTS: '2', ALMA_MAX_ATTEMPTS: '1', ALMA_TIMEOUT_MS: '1500', ALMA_CALLS_PER_SECOND: '5' });
+    const config = loadConfig({
+      ...COMPLETE,
+      ALMA_MAX_CONCURRENT_REQUESTS: '2',
+      ALMA_MAX_ATTEMPTS: '1',
+      ALMA_TIMEOUT_MS: '1500',
+      ALMA_CALLS_PER_SECOND: '5',
+    });
 
     // Assess
     expect(config.alma).toMatchObject({ maxConcurrentRequests: 2, maxAttempts: 1, timeoutMs: 1500, callsPerSecond: 5 });
@@ -67,7 +73,14 @@ describe('Function: loadConfig', () => {
   it('names every missing and invalid variable at once', () => {
     // Act
     const act = () =>
-      loadConfig({ ...COMPLETE, USER_QUEUE_URL: ' ', FEE_CACHE_TABLE_NAME: undefined, ALMA_API_KEY_NAME: 'key', QUERY_LOG_PEPPER_NAME: 'pepper', ALMA_TIMEOUT_MS: '50' });
+      loadConfig({
+        ...COMPLETE,
+        USER_QUEUE_URL: ' ',
+        FEE_CACHE_TABLE_NAME: undefined,
+        ALMA_API_KEY_NAME: 'key',
+        QUERY_LOG_PEPPER_NAME: 'pepper',
+        ALMA_TIMEOUT_MS: '50',
+      });
 
     // Assess
     expect(act).toThrow(ConfigurationError);

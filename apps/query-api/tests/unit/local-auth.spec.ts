@@ -38,7 +38,10 @@ describe('Function: verifyLocalToken', () => {
     ['an expired token', bearer(mintLocalToken('admin', { expiresInSeconds: -1 }))],
     ['another issuer', bearer(mintLocalToken('admin', { issuer: 'https://elsewhere' }))],
     ['another audience', bearer(mintLocalToken('admin', { audience: 'another-api' }))],
-    ['a tampered payload', bearer(mintLocalToken('reader').replace(/\.[^.]+\./, `.${Buffer.from('{"scope":"alma-cache/admin"}').toString('base64url')}.`))],
+    [
+      'a tampered payload',
+      bearer(mintLocalToken('reader').replace(/\.[^.]+\./, `.${Buffer.from('{"scope":"alma-cache/admin"}').toString('base64url')}.`)),
+    ],
   ])('refuses %s', (_case, event) => {
     // Act
     const claims = verifyLocalToken(event);
@@ -51,7 +54,9 @@ describe('Function: verifyLocalToken', () => {
     // Prepare: "none"-style downgrade, signed with the right key so only the alg check can catch it
     const header = Buffer.from(JSON.stringify({ alg: 'HS512', typ: 'JWT' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(JSON.stringify({ iss: LOCAL_TOKEN_ISSUER, aud: LOCAL_TOKEN_AUDIENCE, scope: 'alma-cache/admin', exp: now + 60 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ iss: LOCAL_TOKEN_ISSUER, aud: LOCAL_TOKEN_AUDIENCE, scope: 'alma-cache/admin', exp: now + 60 }),
+    ).toString('base64url');
     const signature = createHmac('sha256', 'k').update(`${header}.${payload}`).digest('base64url');
 
     // Act
@@ -71,6 +76,12 @@ describe('Function: mintLocalToken', () => {
     const claims = verifyLocalToken(bearer(token));
 
     // Assess
-    expect(claims).toMatchObject({ sub: 'u-1', client_id: 'patron-app', primary_id: 'PAT0042X', scope: 'alma-cache/patron', iss: LOCAL_TOKEN_ISSUER });
+    expect(claims).toMatchObject({
+      sub: 'u-1',
+      client_id: 'patron-app',
+      primary_id: 'PAT0042X',
+      scope: 'alma-cache/patron',
+      iss: LOCAL_TOKEN_ISSUER,
+    });
   });
 });

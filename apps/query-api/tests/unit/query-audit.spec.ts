@@ -14,7 +14,11 @@ describe('Function: patronLogHash', () => {
 
   it('differs between stages (peppers) and between patrons', () => {
     // Act
-    const [stg, prod, other] = [patronLogHash('pepper-stg', 'PAT0042X'), patronLogHash('pepper-prod', 'PAT0042X'), patronLogHash('pepper-stg', 'PAT0043Y')];
+    const [stg, prod, other] = [
+      patronLogHash('pepper-stg', 'PAT0042X'),
+      patronLogHash('pepper-prod', 'PAT0042X'),
+      patronLogHash('pepper-stg', 'PAT0043Y'),
+    ];
 
     // Assess
     expect(new Set([stg, prod, other]).size).toBe(3);

@@ -1,14 +1,7 @@
 import { ConfigurationError } from '@alma-cache/aws-adapters';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import {
-  AlmaRequestError,
-  GetPatron,
-  GetPatronItem,
-  ListPatronItems,
-  type PatronQueryDeps,
-  QueuePatronRefresh,
-} from '@alma-cache/cache-domain';
+import { AlmaRequestError, GetPatron, GetPatronItem, ListPatronItems, type PatronQueryDeps, QueuePatronRefresh } from '@alma-cache/cache-domain';
 import { InMemoryAlmaApi, InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
@@ -65,7 +58,7 @@ const makeApi = () => {
 describe('Function: createQueryApiRoutes', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it('answers an unexpected error with 500 and API Gateway\'s request id, logged with the error, never thrown', async () => {
+  it("answers an unexpected error with 500 and API Gateway's request id, logged with the error, never thrown", async () => {
     // Prepare
     const { cache, logger, route } = makeApi();
     cache.failNext('readPatron', new TypeError('boom'));
@@ -83,7 +76,11 @@ describe('Function: createQueryApiRoutes', () => {
     });
     expect(errors).toHaveBeenCalledWith(
       'Query failed',
-      expect.objectContaining({ correlationId: 'Ab1cD2eFgH3iJkL=', status: 500, error: expect.objectContaining({ name: 'TypeError', message: 'boom' }) }),
+      expect.objectContaining({
+        correlationId: 'Ab1cD2eFgH3iJkL=',
+        status: 500,
+        error: expect.objectContaining({ name: 'TypeError', message: 'boom' }),
+      }),
     );
   });
 
@@ -102,7 +99,7 @@ describe('Function: createQueryApiRoutes', () => {
     expect(answer.headers?.['x-correlation-id']).toBe(correlationId);
   });
 
-  it('answers Alma refusing the key as a 502 with a correlation id: the upstream\'s fault, not the caller\'s', async () => {
+  it("answers Alma refusing the key as a 502 with a correlation id: the upstream's fault, not the caller's", async () => {
     // Prepare
     const { alma, route } = makeApi();
     alma.failNext(new AlmaRequestError(401, 'API-key not defined'));
@@ -113,7 +110,10 @@ describe('Function: createQueryApiRoutes', () => {
 
     // Assess
     expect(answer.statusCode).toBe(502);
-    expect(JSON.parse(answer.body!)).toEqual({ message: "Alma refused this service's request; quote the correlation id when reporting it", correlationId: 'Ab1cD2eFgH3iJkL=' });
+    expect(JSON.parse(answer.body!)).toEqual({
+      message: "Alma refused this service's request; quote the correlation id when reporting it",
+      correlationId: 'Ab1cD2eFgH3iJkL=',
+    });
   });
 
   it('still answers from Alma when the refresh cannot be queued, and says so in a warning', async () => {
@@ -131,7 +131,10 @@ describe('Function: createQueryApiRoutes', () => {
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body!)).toEqual({ primary_id: 'PAT0042X', fees: [{ id: 'f1' }] });
     expect(answer.headers?.['x-cache']).toBe('miss');
-    expect(warnings).toHaveBeenCalledWith('Answered from Alma, but the patron could not be queued for a refresh', expect.objectContaining({ correlationId: 'Ab1cD2eFgH3iJkL=' }));
+    expect(warnings).toHaveBeenCalledWith(
+      'Answered from Alma, but the patron could not be queued for a refresh',
+      expect.objectContaining({ correlationId: 'Ab1cD2eFgH3iJkL=' }),
+    );
   });
 
   it('refuses a request that reached it without verified claims (a route deployed without its authorizer)', async () => {

@@ -78,7 +78,11 @@ describe('Deploy: refresh-lambdas', () => {
     // whole system is tools/system's test), so build it, then deploy it without its task dependencies.
     const built = await runNode([NX_BIN, 'run', 'refresh-lambdas:build'], childEnvironment, DEPLOY_TIMEOUT_MS);
     if (built.code !== 0) throw new Error(`build failed (exit ${built.code}):\n${tail(built.output, 60)}`);
-    deployed = await runNode([NX_BIN, 'run', 'refresh-lambdas:deploy', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, DEPLOY_TIMEOUT_MS);
+    deployed = await runNode(
+      [NX_BIN, 'run', 'refresh-lambdas:deploy', '--stage=stg', '--excludeTaskDependencies'],
+      childEnvironment,
+      DEPLOY_TIMEOUT_MS,
+    );
     const oslsSeconds = /Service deployed to stack \S+ \((\d+)s\)/.exec(deployed.output)?.[1] ?? '?';
     console.log(`nx run refresh-lambdas:deploy --stage=stg took ${(deployed.ms / 1000).toFixed(1)} s (osls deploy ${oslsSeconds} s)`);
     if (deployed.code !== 0) throw new Error(`deploy failed (exit ${deployed.code}):\n${tail(deployed.output, 60)}`);
@@ -160,17 +164,25 @@ describe('Deploy: refresh-lambdas', () => {
     expect(bySource).toHaveLength(FUNCTIONS.length);
   });
 
-  it('removes the stack and what it created through `nx run refresh-lambdas:remove`', async () => {
-    // Act
-    const removed = await runNode([NX_BIN, 'run', 'refresh-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, REMOVE_TIMEOUT_MS);
-    console.log(`nx run refresh-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
+  it(
+    'removes the stack and what it created through `nx run refresh-lambdas:remove`',
+    async () => {
+      // Act
+      const removed = await runNode(
+        [NX_BIN, 'run', 'refresh-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'],
+        childEnvironment,
+        REMOVE_TIMEOUT_MS,
+      );
+      console.log(`nx run refresh-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
 
-    // Assess
-    if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
-    await expect(describeStack(names.stack)).rejects.toThrow(/does not exist/);
-    await expect(dynamodb.send(new DescribeTableCommand({ TableName: names.feesTable }))).rejects.toThrow(/not found|ResourceNotFound/i);
-    await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function('update-user') }))).rejects.toThrow();
-    // The cache-update stack's queue is not this stack's to remove.
-    expect((await queueAttributes(usersQueueUrl))['QueueArn']).toBe(usersQueueArn);
-  }, REMOVE_TIMEOUT_MS + 30_000);
+      // Assess
+      if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
+      await expect(describeStack(names.stack)).rejects.toThrow(/does not exist/);
+      await expect(dynamodb.send(new DescribeTableCommand({ TableName: names.feesTable }))).rejects.toThrow(/not found|ResourceNotFound/i);
+      await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function('update-user') }))).rejects.toThrow();
+      // The cache-update stack's queue is not this stack's to remove.
+      expect((await queueAttributes(usersQueueUrl))['QueueArn']).toBe(usersQueueArn);
+    },
+    REMOVE_TIMEOUT_MS + 30_000,
+  );
 });

@@ -26,7 +26,8 @@ export const namesFor = (stage: 'stg' | 'prod') => ({
   stack: `${SERVICE}-${stage}`,
   function: (fn: FunctionKey) => `${SERVICE}-${stage}-${fn}`,
   /** The cache-update stack's export names this stack imports. */
-  cacheUpdateExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') => `alma-cache-${stage}-${name}`,
+  cacheUpdateExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') =>
+    `alma-cache-${stage}-${name}`,
   feesTable: `alma-cache-${stage}-fees`,
   guardTable: `alma-cache-${stage}-alma-guard`,
   queues: {
@@ -82,4 +83,5 @@ export const cacheUpdateOutputEnv = (stage: 'stg' | 'prod'): Record<string, stri
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
-export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|REFRESH_LAMBDAS_)/, /^(USER_QUEUE_(ARN|URL)|USER_DLQ_ARN|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv =>
+  childProcessEnv(extra, [/^(ALMA_|REFRESH_LAMBDAS_)/, /^(USER_QUEUE_(ARN|URL)|USER_DLQ_ARN|(USER|LOAN|REQUEST|FEE)_CACHE_TABLE_NAME)(_|$)/]);

@@ -36,7 +36,6 @@ const imported = (name: keyof ReturnType<typeof cacheUpdateOutputs>, stage: 'stg
 const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
 
-
 /** Lookups into one packaged template. */
 const inspect = (template: Template) => {
   const resourcesOfType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
@@ -61,7 +60,7 @@ const inspect = (template: Template) => {
   };
   /** Every (action, resource) pair a role allows, resources written as their CloudFormation JSON. */
   const grantsOf = (roleId: string): string[] =>
-    (rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template)))
+    rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template))
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
@@ -118,7 +117,7 @@ describe('Template: refresh-lambdas', () => {
     expect(serverlessYml).toContain(`artifactDir: \${env:REFRESH_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
   });
 
-  it('defines the Fees table and the Alma guard table only (the others are the cache-update stack\'s): on demand, TTL on expires_at', () => {
+  it("defines the Fees table and the Alma guard table only (the others are the cache-update stack's): on demand, TTL on expires_at", () => {
     // Assess
     const tables = Object.fromEntries(t.resourcesOfType('AWS::DynamoDB::Table').map(([id, table]) => [id, table.Properties]));
     expect(tables).toEqual({
@@ -157,7 +156,7 @@ describe('Template: refresh-lambdas', () => {
     }
   });
 
-  it('triggers update-user from the cache-update stack\'s Users queue and each item function from its own queue, reporting partial batch failures', () => {
+  it("triggers update-user from the cache-update stack's Users queue and each item function from its own queue, reporting partial batch failures", () => {
     // Assess
     expect(t.resourcesOfType('AWS::Lambda::EventSourceMapping')).toHaveLength(FUNCTIONS.length);
     const sourceOf: Record<FunctionKey, Json> = {
@@ -187,7 +186,8 @@ describe('Template: refresh-lambdas', () => {
 
   it('caps Alma traffic: reserved concurrency times the per-container ceiling stays under 25 calls/s for update-user', () => {
     // Assess: the budget documented in serverless.yml, at a 0.4 s Alma round trip
-    const ceilingOf = (key: FunctionKey) => Number((t.fn(key)['Environment'] as { Variables: Record<string, string> }).Variables['ALMA_MAX_CONCURRENT_REQUESTS']);
+    const ceilingOf = (key: FunctionKey) =>
+      Number((t.fn(key)['Environment'] as { Variables: Record<string, string> }).Variables['ALMA_MAX_CONCURRENT_REQUESTS']);
     const reservedOf = (key: FunctionKey) => t.fn(key)['ReservedConcurrentExecutions'] as number;
     expect([reservedOf('update-user'), ceilingOf('update-user')]).toEqual([2, 4]);
     expect((reservedOf('update-user') * ceilingOf('update-user')) / 0.4).toBeLessThanOrEqual(25);
@@ -207,7 +207,9 @@ describe('Template: refresh-lambdas', () => {
       });
       expect(properties['Timeout']).toBe(FUNCTION_TIMEOUT_SECONDS);
       expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${key}\\.zip$`));
-      const logGroups = t.resourcesOfType('AWS::Logs::LogGroup').filter(([, r]) => r.Properties?.['LogGroupName'] === `/aws/lambda/${names.function(key)}`);
+      const logGroups = t
+        .resourcesOfType('AWS::Logs::LogGroup')
+        .filter(([, r]) => r.Properties?.['LogGroupName'] === `/aws/lambda/${names.function(key)}`);
       expect(logGroups.map(([, r]) => r.Properties?.['RetentionInDays'])).toEqual([30]);
     }
   });
@@ -324,8 +326,17 @@ describe('Template: refresh-lambdas', () => {
       queueAgeAlarm('LoansDeadLetterQueueAgeAlarm', `${names.queues.loansDlq}-message-age`, t.queueId('loansDlq'), 2 * 24 * 3600),
       queueAgeAlarm('RequestsDeadLetterQueueAgeAlarm', `${names.queues.requestsDlq}-message-age`, t.queueId('requestsDlq'), 2 * 24 * 3600),
       queueAgeAlarm('FeesDeadLetterQueueAgeAlarm', `${names.queues.feesDlq}-message-age`, t.queueId('feesDlq'), 2 * 24 * 3600),
-      metricAlarm({ id: 'AlmaThrottledAlarm', name: `${names.stack}-alma-throttled`, metric: 'AlmaCache/AlmaThrottled', statistic: 'Sum',
-        dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }], period: 300, evaluationPeriods: 3, threshold: 10, comparison: 'GreaterThanThreshold' }),
+      metricAlarm({
+        id: 'AlmaThrottledAlarm',
+        name: `${names.stack}-alma-throttled`,
+        metric: 'AlmaCache/AlmaThrottled',
+        statistic: 'Sum',
+        dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }],
+        period: 300,
+        evaluationPeriods: 3,
+        threshold: 10,
+        comparison: 'GreaterThanThreshold',
+      }),
     ].sort(byId);
 
     // Assess: the Users queue's DLQ is the cache-update stack's, and alarmed there
@@ -363,53 +374,63 @@ describe('Template: refresh-lambdas', () => {
     });
   });
 
-  it('takes the Users queue and its DLQ, the tables and the API key name from the environment when given, importing nothing', async () => {
-    // Prepare
-    const given = {
-      usersQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
-      usersDeadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users-dlq',
-      usersTable: 'legacy-users',
-      loansTable: 'legacy-loans',
-      requestsTable: 'legacy-requests',
-    };
+  it(
+    'takes the Users queue and its DLQ, the tables and the API key name from the environment when given, importing nothing',
+    async () => {
+      // Prepare
+      const given = {
+        usersQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users',
+        usersDeadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:legacy-users-dlq',
+        usersTable: 'legacy-users',
+        loansTable: 'legacy-loans',
+        requestsTable: 'legacy-requests',
+      };
 
-    // Act
-    const overridden = await packageStack('stg', {
-      ...overrideEnv('stg', given),
-      ALMA_API_KEY_NAME: '/legacy/alma-key',
-      ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
-    });
+      // Act
+      const overridden = await packageStack('stg', {
+        ...overrideEnv('stg', given),
+        ALMA_API_KEY_NAME: '/legacy/alma-key',
+        ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
+      });
 
-    // Assess
-    const o = inspect(overridden);
-    expect(JSON.stringify(overridden)).not.toContain('Fn::ImportValue');
-    expect(o.eventSourcesOf('update-user')[0]['EventSourceArn']).toBe(given.usersQueueArn);
-    expect((o.fn('update-loan')['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
-      USER_CACHE_TABLE_NAME: 'legacy-users',
-      LOAN_CACHE_TABLE_NAME: 'legacy-loans',
-      REQUEST_CACHE_TABLE_NAME: 'legacy-requests',
-      ALMA_API_KEY_NAME: '/legacy/alma-key',
-      ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
-    });
-    const userGrants = o.grantsOf(o.roleIdOf('update-user'));
-    expect(userGrants).toContain(`sqs:ReceiveMessage ${JSON.stringify(given.usersQueueArn)}`);
-    expect(userGrants).toContain(`sqs:SendMessage ${JSON.stringify(given.usersDeadLetterQueueArn)}`);
-    expect((o.fn('update-user')['Environment'] as { Variables: Record<string, Json> }).Variables['DEAD_LETTER_QUEUE_ARN']).toBe(given.usersDeadLetterQueueArn);
-    expect(userGrants).toContain(`dynamodb:DeleteItem ${JSON.stringify(TABLE_ARN('legacy-users'))}`);
-    expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const o = inspect(overridden);
+      expect(JSON.stringify(overridden)).not.toContain('Fn::ImportValue');
+      expect(o.eventSourcesOf('update-user')[0]['EventSourceArn']).toBe(given.usersQueueArn);
+      expect((o.fn('update-loan')['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
+        USER_CACHE_TABLE_NAME: 'legacy-users',
+        LOAN_CACHE_TABLE_NAME: 'legacy-loans',
+        REQUEST_CACHE_TABLE_NAME: 'legacy-requests',
+        ALMA_API_KEY_NAME: '/legacy/alma-key',
+        ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
+      });
+      const userGrants = o.grantsOf(o.roleIdOf('update-user'));
+      expect(userGrants).toContain(`sqs:ReceiveMessage ${JSON.stringify(given.usersQueueArn)}`);
+      expect(userGrants).toContain(`sqs:SendMessage ${JSON.stringify(given.usersDeadLetterQueueArn)}`);
+      expect((o.fn('update-user')['Environment'] as { Variables: Record<string, Json> }).Variables['DEAD_LETTER_QUEUE_ARN']).toBe(
+        given.usersDeadLetterQueueArn,
+      );
+      expect(userGrants).toContain(`dynamodb:DeleteItem ${JSON.stringify(TABLE_ARN('legacy-users'))}`);
+      expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
-  it("reads the prod cache-update stack's outputs for stage prod and names everything for prod", async () => {
-    // Act
-    const prod = await packageStack('prod');
+  it(
+    "reads the prod cache-update stack's outputs for stage prod and names everything for prod",
+    async () => {
+      // Act
+      const prod = await packageStack('prod');
 
-    // Assess
-    const text = JSON.stringify(prod);
-    expect(text).toContain(JSON.stringify(imported('UsersQueueArn', 'prod')));
-    expect(text).not.toMatch(/alma-cache-stg|alma-cache-refresh-stg/);
-    expect(prod.Resources['FeesTable'].Properties?.['TableName']).toBe('alma-cache-prod-fees');
-    expect(text).toContain('parameter/alma-cache/prod/alma-api-key');
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const text = JSON.stringify(prod);
+      expect(text).toContain(JSON.stringify(imported('UsersQueueArn', 'prod')));
+      expect(text).not.toMatch(/alma-cache-stg|alma-cache-refresh-stg/);
+      expect(prod.Resources['FeesTable'].Properties?.['TableName']).toBe('alma-cache-prod-fees');
+      expect(text).toContain('parameter/alma-cache/prod/alma-api-key');
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess

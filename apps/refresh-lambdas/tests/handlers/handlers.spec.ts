@@ -4,7 +4,14 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { type CachedSecret, type CacheTableNames, createDocumentClient, createSqsClient, createSsmClient, SqsFailureParking } from '@alma-cache/aws-adapters';
+import {
+  type CachedSecret,
+  type CacheTableNames,
+  createDocumentClient,
+  createSqsClient,
+  createSsmClient,
+  SqsFailureParking,
+} from '@alma-cache/aws-adapters';
 import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { ENV } from '../../src/config';
@@ -141,9 +148,14 @@ describe('Handlers: refresh-lambdas', () => {
       // Assess
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: poison.messageId }] });
       expect(await drainDeadLetters()).toEqual([]);
-      expect(logsOf(warnings)).toEqual([[expect.stringContaining('Could not send the poison message to the DLQ'), expect.objectContaining({ messageId: poison.messageId })]]);
+      expect(logsOf(warnings)).toEqual([
+        [expect.stringContaining('Could not send the poison message to the DLQ'), expect.objectContaining({ messageId: poison.messageId })],
+      ]);
       expect(logsOf(errors)).toEqual([
-        [expect.stringContaining('SQS moves it to the DLQ after the last receive'), expect.objectContaining({ errorType: 'MalformedRefreshMessageError', retryable: false })],
+        [
+          expect.stringContaining('SQS moves it to the DLQ after the last receive'),
+          expect.objectContaining({ errorType: 'MalformedRefreshMessageError', retryable: false }),
+        ],
       ]);
     });
 
@@ -316,7 +328,15 @@ describe('Handlers: refresh-lambdas', () => {
       expect(logsOf(infos)).toEqual([
         [
           'Alma loan refreshed',
-          expect.objectContaining({ messageId: good.messageId, kind: 'loan', itemId: loanId, found: true, item: 'written', user: 'linked', almaCalls: 1 }),
+          expect.objectContaining({
+            messageId: good.messageId,
+            kind: 'loan',
+            itemId: loanId,
+            found: true,
+            item: 'written',
+            user: 'linked',
+            almaCalls: 1,
+          }),
         ],
       ]);
       expect(logsOf(errors).map(([, details]) => [details['messageId'], details['reason']])).toEqual([
@@ -338,7 +358,9 @@ describe('Handlers: refresh-lambdas', () => {
 
       // Assess: not received again, parked with the reason, nothing cached
       expect(response.batchItemFailures).toEqual([]);
-      expect(await drainDeadLetters()).toEqual([{ body: record.body, reason: expect.stringMatching(/^MalformedAlmaRecordError: Alma's loan \S+ cannot be cached: .*tombstone/) }]);
+      expect(await drainDeadLetters()).toEqual([
+        { body: record.body, reason: expect.stringMatching(/^MalformedAlmaRecordError: Alma's loan \S+ cannot be cached: .*tombstone/) },
+      ]);
       expect(await get(tables.loans, { loan_id: loanId })).toBeUndefined();
     });
 

@@ -52,10 +52,12 @@ describe('Metrics: refresh-lambdas', () => {
     expect(response.batchItemFailures).toHaveLength(1);
     expect(metrics.documents).toHaveLength(1);
     const totals = Object.fromEntries(
-      metrics.points().map(({ metric, value, dimensions }) => [
-        metric,
-        { sum: ([] as number[]).concat(value as number | number[]).reduce((a, b) => a + b, 0), dimensions },
-      ]),
+      metrics
+        .points()
+        .map(({ metric, value, dimensions }) => [
+          metric,
+          { sum: ([] as number[]).concat(value as number | number[]).reduce((a, b) => a + b, 0), dimensions },
+        ]),
     );
     expect(totals).toEqual({
       Refreshed: { sum: 1, dimensions: { kind: 'user' } },
@@ -96,7 +98,8 @@ describe('Metrics: refresh-lambdas', () => {
     const deadLetterQueue: FailureParking = { park: async (body) => (parked.push(body), `dlq-${parked.length}`) };
     const unreachable: FailureParking = { park: async () => Promise.reject(new Error('queue unreachable')) };
     const refreshUser = { execute: async () => Promise.reject(new Error('never reached: the body is refused first')) } as unknown as RefreshUser;
-    const handlerWith = (dlq: FailureParking) => createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user', undefined, dlq);
+    const handlerWith = (dlq: FailureParking) =>
+      createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user', undefined, dlq);
 
     // Act
     const refused = await handlerWith(deadLetterQueue)(sqsEvent(sqsRecord('{"userID":"PAT1"}')));

@@ -47,10 +47,16 @@ describe('Function: createSqsBatchHandler (Retry-After)', () => {
     const response = await handler(sqsEvent(...records));
 
     // Assess
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual([records[1], records[2], records[3]].map((r) => r.messageId).sort());
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      [records[1], records[2], records[3]].map((r) => r.messageId).sort(),
+    );
     expect(delay.asked).toEqual([{ message: { queueArn: records[1].eventSourceARN, receiptHandle: records[1].receiptHandle }, seconds: 120 }]);
     const logged = errors.mock.calls.map(([, details]) => details as Record<string, unknown>);
-    expect(logged.find((details) => details['messageId'] === records[1].messageId)).toMatchObject({ retryAfterSeconds: 120, delayedSeconds: 120, retryable: true });
+    expect(logged.find((details) => details['messageId'] === records[1].messageId)).toMatchObject({
+      retryAfterSeconds: 120,
+      delayedSeconds: 120,
+      retryable: true,
+    });
     expect(logged.find((details) => details['messageId'] === records[2].messageId)?.['delayedSeconds']).toBeUndefined();
   });
 
@@ -67,7 +73,10 @@ describe('Function: createSqsBatchHandler (Retry-After)', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
-    expect(warnings).toHaveBeenCalledWith(expect.stringContaining('Could not delay'), expect.objectContaining({ messageId: record.messageId, retryAfterSeconds: 60 }));
+    expect(warnings).toHaveBeenCalledWith(
+      expect.stringContaining('Could not delay'),
+      expect.objectContaining({ messageId: record.messageId, retryAfterSeconds: 60 }),
+    );
   });
 });
 
@@ -82,7 +91,10 @@ describe('Integration: Retry-After delays the message on SQS', () => {
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"userID":"PAT0042X","loanID":"l1"}' }));
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 1, MaxNumberOfMessages: 1 }));
-    const record = recordOf(Messages[0].Body!, Attributes!['QueueArn']!, { messageId: Messages[0].MessageId, receiptHandle: Messages[0].ReceiptHandle });
+    const record = recordOf(Messages[0].Body!, Attributes!['QueueArn']!, {
+      messageId: Messages[0].MessageId,
+      receiptHandle: Messages[0].ReceiptHandle,
+    });
     const handler = createSqsBatchHandler(
       async () => Promise.reject(new AlmaUnavailableError('HTTP 429 on every attempt', 3)),
       new Logger({ logLevel: 'SILENT' }),

@@ -9,7 +9,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { type CacheStore, DEFAULT_EXPIRY_POLICY, RecordLoan, type RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue, almaWebhookMessage } from '@alma-cache/cache-domain/testing';
-import { type CachedSecret, createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore, type FailureParking } from '@alma-cache/aws-adapters';
+import {
+  type CachedSecret,
+  createDocumentClient,
+  createSqsClient,
+  createSsmClient,
+  DynamoDbCacheStore,
+  type FailureParking,
+} from '@alma-cache/aws-adapters';
 import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
@@ -97,7 +104,9 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     expect(cached!['refreshed_at']).toEqual(expect.any(String));
     expect([await count(tables.loans), await count(tables.requests), await count(tables.fees)]).toEqual([250, 12, 3]);
     expect(almaCallsFor('BIG0250')).toBe(5);
-    process.stdout.write(`[measured] refresh of 250 loans + 12 requests + 3 fees: ${almaCallsFor('BIG0250')} Alma calls (the original design, a list then a GET per record for each kind: 3 + 265 = 268, and its lists stopped at 10)\n`);
+    process.stdout.write(
+      `[measured] refresh of 250 loans + 12 requests + 3 fees: ${almaCallsFor('BIG0250')} Alma calls (the original design, a list then a GET per record for each kind: 3 + 265 = 268, and its lists stopped at 10)\n`,
+    );
   });
 
   it('costs exactly 3 Alma calls for a patron with 25 loans, 5 requests and 2 fees', async () => {
@@ -111,7 +120,9 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(almaCallsFor('MID0025')).toBe(3);
     expect((await user('mid0025'))!['loan_ids'].size).toBe(25);
-    process.stdout.write(`[measured] refresh of 25 loans + 5 requests + 2 fees: ${almaCallsFor('MID0025')} Alma calls (the original design: 3 + 32 = 35)\n`);
+    process.stdout.write(
+      `[measured] refresh of 25 loans + 5 requests + 2 fees: ${almaCallsFor('MID0025')} Alma calls (the original design: 3 + 32 = 35)\n`,
+    );
   });
 
   it('ends complete through a burst of 429 PER_SECOND_THRESHOLD replies', async () => {
@@ -131,7 +142,9 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     expect([cached!['loan_ids'].size, cached!['request_ids'].size, cached!['fee_ids'].size]).toEqual([120, 3, 1]);
     const calls = almaCallsFor('BURST01');
     expect(calls).toBe(4 + 5);
-    process.stdout.write(`[measured] 429 burst: 5 throttled replies, then complete (120 loans, 3 requests, 1 fee) after ${calls} Alma calls in ${Date.now() - started} ms\n`);
+    process.stdout.write(
+      `[measured] 429 burst: 5 throttled replies, then complete (120 loans, 3 requests, 1 fee) after ${calls} Alma calls in ${Date.now() - started} ms\n`,
+    );
   });
 
   it('keeps a webhook newer than the snapshot, including one that lands while Alma is answering', async () => {
@@ -139,14 +152,23 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     // and a loan is created whose webhook beats Alma's list (the list does not show it).
     const patron = alma.seedPatron(generatePatron('RACE001', { loans: 2 }));
     const [renewedId, listedId] = patron.loans.map((loan) => String(loan['loan_id']));
-    const webhooks = new RecordLoan({ store: webhookStore, refreshQueue: new InMemoryUserRefreshQueue(), clock: systemClock, expiry: DEFAULT_EXPIRY_POLICY });
+    const webhooks = new RecordLoan({
+      store: webhookStore,
+      refreshQueue: new InMemoryUserRefreshQueue(),
+      clock: systemClock,
+      expiry: DEFAULT_EXPIRY_POLICY,
+    });
     alma.delayMs = 400;
 
     // Act
     const refreshing = handler(sqsEvent('RACE001'));
     await new Promise((resolve) => setTimeout(resolve, 150));
-    const renewal = await webhooks.execute(almaWebhookMessage('LOAN_RENEWED', { itemId: renewedId, userPrimaryId: 'RACE001', time: new Date().toISOString() }));
-    const created = await webhooks.execute(almaWebhookMessage('LOAN_CREATED', { itemId: 'during-refresh', userPrimaryId: 'RACE001', time: new Date().toISOString() }));
+    const renewal = await webhooks.execute(
+      almaWebhookMessage('LOAN_RENEWED', { itemId: renewedId, userPrimaryId: 'RACE001', time: new Date().toISOString() }),
+    );
+    const created = await webhooks.execute(
+      almaWebhookMessage('LOAN_CREATED', { itemId: 'during-refresh', userPrimaryId: 'RACE001', time: new Date().toISOString() }),
+    );
     const response = await refreshing;
     alma.delayMs = 0;
 
@@ -192,7 +214,9 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+    );
     expect(Messages.map((message) => [message.Body, message.MessageAttributes?.['RefusedErrorType']?.StringValue])).toEqual([
       ['{"not":"a patron id"}', 'MalformedRefreshMessageError'],
     ]);

@@ -49,7 +49,10 @@ describe('Architecture: module boundaries', () => {
   });
 
   it('refuses the testing library in the adapters', async () => {
-    const errors = await lintAs('libs/aws-adapters/src/lib/tracing.ts', "import { TOKENS } from '@alma-cache/local-aws';\nexport const probe = TOKENS;\n");
+    const errors = await lintAs(
+      'libs/aws-adapters/src/lib/tracing.ts',
+      "import { TOKENS } from '@alma-cache/local-aws';\nexport const probe = TOKENS;\n",
+    );
     expect(errors.join('\n')).toMatch(/enforce-module-boundaries/);
   });
 
@@ -80,9 +83,14 @@ describe('Architecture: module boundaries', () => {
   });
 
   it('accepts the domain importing itself and the app importing everything it wires', async () => {
-    expect(await lintAs('libs/cache-domain/src/lib/identifier.ts', "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n")).toEqual([]);
     expect(
-      await lintAs('apps/sns-lambdas/src/tokens.ts', "import { RecordLoan } from '@alma-cache/cache-domain';\nimport { DynamoDbCacheStore } from '@alma-cache/aws-adapters';\nexport const probe = [RecordLoan, DynamoDbCacheStore];\n"),
+      await lintAs('libs/cache-domain/src/lib/identifier.ts', "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n"),
+    ).toEqual([]);
+    expect(
+      await lintAs(
+        'apps/sns-lambdas/src/tokens.ts',
+        "import { RecordLoan } from '@alma-cache/cache-domain';\nimport { DynamoDbCacheStore } from '@alma-cache/aws-adapters';\nexport const probe = [RecordLoan, DynamoDbCacheStore];\n",
+      ),
     ).toEqual([]);
   });
 });

@@ -4,19 +4,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startMoto, type MotoServer } from '@alma-cache/local-aws';
-import {
-  childEnv,
-  EVENTS,
-  FUNCTIONS,
-  namesFor,
-  NX_BIN,
-  REGION,
-  runNode,
-  tail,
-  topicEnv,
-  type AlmaEvent,
-  type RunResult,
-} from './support';
+import { childEnv, EVENTS, FUNCTIONS, namesFor, NX_BIN, REGION, runNode, tail, topicEnv, type AlmaEvent, type RunResult } from './support';
 
 // The `deploy` and `remove` Nx targets run for real against moto: bundle, osls deploy (S3 upload,
 // CloudFormation), then osls remove. Moto skips SNS subscriptions, Lambda EventInvokeConfig and TTL and
@@ -44,8 +32,7 @@ describe('Deploy: sns-lambdas', () => {
   };
   const queueAttributes = async (queueUrl: string) =>
     (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
-  const describeStack = async () =>
-    (await cloudFormation.send(new DescribeStacksCommand({ StackName: names.stack }))).Stacks?.[0];
+  const describeStack = async () => (await cloudFormation.send(new DescribeStacksCommand({ StackName: names.stack }))).Stacks?.[0];
 
   beforeAll(async () => {
     // Prepare: a moto of our own, holding the eight topics the stack subscribes to
@@ -153,15 +140,23 @@ describe('Deploy: sns-lambdas', () => {
     }
   });
 
-  it('removes the stack and what it created through `nx run sns-lambdas:remove`', async () => {
-    // Act
-    const removed = await runNode([NX_BIN, 'run', 'sns-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, REMOVE_TIMEOUT_MS);
-    console.log(`nx run sns-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
+  it(
+    'removes the stack and what it created through `nx run sns-lambdas:remove`',
+    async () => {
+      // Act
+      const removed = await runNode(
+        [NX_BIN, 'run', 'sns-lambdas:remove', '--stage=stg', '--excludeTaskDependencies'],
+        childEnvironment,
+        REMOVE_TIMEOUT_MS,
+      );
+      console.log(`nx run sns-lambdas:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
 
-    // Assess
-    if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
-    await expect(describeStack()).rejects.toThrow(/does not exist/);
-    await expect(dynamodb.send(new DescribeTableCommand({ TableName: names.tables.users }))).rejects.toThrow(/not found|ResourceNotFound/i);
-    await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function('loan-updated') }))).rejects.toThrow();
-  }, REMOVE_TIMEOUT_MS + 30_000);
+      // Assess
+      if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
+      await expect(describeStack()).rejects.toThrow(/does not exist/);
+      await expect(dynamodb.send(new DescribeTableCommand({ TableName: names.tables.users }))).rejects.toThrow(/not found|ResourceNotFound/i);
+      await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function('loan-updated') }))).rejects.toThrow();
+    },
+    REMOVE_TIMEOUT_MS + 30_000,
+  );
 });

@@ -33,7 +33,6 @@ const names = namesFor('stg');
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:000000000000:alma-cache-alarms';
 const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
 
-
 describe('Template: sns-lambdas', () => {
   let template: Template;
   let workDir: string;
@@ -68,9 +67,7 @@ describe('Template: sns-lambdas', () => {
       .flatMap((policy) => policy.PolicyDocument.Statement)
       .flatMap((statement) => {
         expect(statement.Effect).toBe('Allow');
-        return asArray(statement.Action).flatMap((action) =>
-          asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`),
-        );
+        return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`));
       })
       .sort();
   };
@@ -82,11 +79,7 @@ describe('Template: sns-lambdas', () => {
     const bundleDir = join(workDir, 'bundles');
     packageDir = join(workDir, 'package');
     const env = childEnv({ ...topicEnv('stg', dummyTopicArn), SNS_LAMBDAS_ARTIFACT_DIR: bundleDir, ALARM_TOPIC_ARN_STG: ALARM_TOPIC_ARN });
-    const build = await runNode(
-      ['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS],
-      env,
-      BUILD_TIMEOUT_MS,
-    );
+    const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS], env, BUILD_TIMEOUT_MS);
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
     // Act
@@ -203,7 +196,10 @@ describe('Template: sns-lambdas', () => {
     // Every queue as long as the replay horizon counts on (expiry-policy.ts): a source queue shorter than its DLQ
     // would drop messages in a long outage before the DLQ saw them.
     for (const queue of ['users', 'usersDlq', 'failures'] as const) {
-      expect({ queue, retention: template.Resources[queueId(queue)].Properties?.['MessageRetentionPeriod'] }).toEqual({ queue, retention: QUEUE_RETENTION_SECONDS });
+      expect({ queue, retention: template.Resources[queueId(queue)].Properties?.['MessageRetentionPeriod'] }).toEqual({
+        queue,
+        retention: QUEUE_RETENTION_SECONDS,
+      });
     }
   });
 
@@ -381,20 +377,24 @@ describe('Template: sns-lambdas', () => {
     expect(result.output).not.toContain('Packaging');
   });
 
-  it('fails to resolve serverless.yml for another stage when osls is called directly', async () => {
-    // Act: osls itself, bypassing the wrapper (cwd is the app)
-    const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-    const result = await runNode(
-      [osls, 'print', '--stage', 'dev'],
-      childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }),
-      PACKAGE_TIMEOUT_MS,
-      APP_DIR,
-    );
+  it(
+    'fails to resolve serverless.yml for another stage when osls is called directly',
+    async () => {
+      // Act: osls itself, bypassing the wrapper (cwd is the app)
+      const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+      const result = await runNode(
+        [osls, 'print', '--stage', 'dev'],
+        childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }),
+        PACKAGE_TIMEOUT_MS,
+        APP_DIR,
+      );
 
-    // Assess
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
   it('without the per-stage override a topic is read from the topics stack, and osls names the one it could not read', async () => {
     // Prepare: no AWS credentials in the child, so the topics stack cannot be asked

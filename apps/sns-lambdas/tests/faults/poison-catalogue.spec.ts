@@ -35,14 +35,18 @@ describe('Faults: poison catalogue', () => {
     lambdas = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl, failureQueueUrl), { sqs, failureQueueUrl });
     jest.spyOn(lambdas.logger, 'error').mockImplementation((...args: unknown[]) => void logged.push(args[1] as LoggedFields));
     // The sample patron cached with the sample loan and request: a poison message wrongly applied would change them.
-    await client.send(new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', user_version: 0, refreshed_at: '2026-11-01T00:00:00.000Z' } }));
+    await client.send(
+      new PutCommand({ TableName: tables.users, Item: { primary_id: 'pat0042x', user_version: 0, refreshed_at: '2026-11-01T00:00:00.000Z' } }),
+    );
     for (const type of ['LOAN_CREATED', 'REQUEST_CREATED'] as const) {
       expect((await lambdas.deliver(type, almaWebhookMessage(type))).succeeded).toBe(true);
     }
   }, 30_000);
 
   afterAll(() => {
-    console.log(`[measured] poison catalogue: ${outcomes.length} cases, each refused after 1 attempt, logged, nothing written, parked on the failure queue\n${outcomes.join('\n')}`);
+    console.log(
+      `[measured] poison catalogue: ${outcomes.length} cases, each refused after 1 attempt, logged, nothing written, parked on the failure queue\n${outcomes.join('\n')}`,
+    );
     jest.restoreAllMocks();
     client.destroy();
     sqs.destroy();
@@ -76,7 +80,9 @@ describe('Faults: poison catalogue', () => {
       const records = await drainFailureRecords(sqs, failureQueueUrl);
       expect(records).toHaveLength(1);
       expect(records[0].requestPayload).toEqual(JSON.parse(JSON.stringify(poison.event)));
-      expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType, errorMessage: expect.stringMatching(poison.reason) }));
+      expect(records[0].responsePayload).toEqual(
+        expect.objectContaining({ errorType: poison.errorType, errorMessage: expect.stringMatching(poison.reason) }),
+      );
       expect(records[0].requestContext).toEqual({
         requestId: expect.any(String),
         functionArn: expect.stringMatching(/^arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-sns-test-/),
@@ -111,7 +117,9 @@ describe('Faults: poison catalogue', () => {
     expect(await everything()).toEqual(before);
     const records = await drainFailureRecords(sqs, failureQueueUrl);
     expect(records).toHaveLength(1);
-    expect(records[0].requestContext).toEqual(expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: MAXIMUM_RETRY_ATTEMPTS + 1 }));
+    expect(records[0].requestContext).toEqual(
+      expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: MAXIMUM_RETRY_ATTEMPTS + 1 }),
+    );
     expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType }));
   }, 20_000);
 });

@@ -33,7 +33,12 @@ describe('Metrics: sns-lambdas Events', () => {
   let removeLoan: (message: string) => Promise<void>;
   let parking: ReturnType<typeof memoryParking>;
 
-  const deps = () => ({ store, refreshQueue: new InMemoryUserRefreshQueue(), clock: new ManualClock(SAMPLES_RECEIVED_AT), expiry: DEFAULT_EXPIRY_POLICY });
+  const deps = () => ({
+    store,
+    refreshQueue: new InMemoryUserRefreshQueue(),
+    clock: new ManualClock(SAMPLES_RECEIVED_AT),
+    expiry: DEFAULT_EXPIRY_POLICY,
+  });
 
   beforeEach(() => {
     store = new InMemoryCacheStore();
@@ -87,7 +92,12 @@ describe('Metrics: sns-lambdas Events', () => {
       () => recordLoan(missingTime),
       () => createSnsHandler(new RecordLoan(deps()), logger, metrics, parking.parking)({ Records: [] } as unknown as SNSEvent),
     ]) {
-      outcomes.push(await run().then(() => 'resolved', () => 'rejected'));
+      outcomes.push(
+        await run().then(
+          () => 'resolved',
+          () => 'rejected',
+        ),
+      );
     }
 
     // Assess: the event type when the message names a known one, "unknown" otherwise.
@@ -148,10 +158,18 @@ describe('Metrics: sns-lambdas Events', () => {
     }
 
     // Assess
-    const lines = written.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = written
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
-      _aws: { CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service', 'eventType', 'outcome']], Metrics: [{ Name: 'Events', Unit: 'Count' }] }] },
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'AlmaCache', Dimensions: [['service', 'eventType', 'outcome']], Metrics: [{ Name: 'Events', Unit: 'Count' }] },
+        ],
+      },
       service: 'alma-cache-sns',
       eventType: 'LOAN_CREATED',
       outcome: 'written',

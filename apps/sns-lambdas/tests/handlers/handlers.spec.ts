@@ -131,7 +131,11 @@ describe('Handlers: sns-lambdas', () => {
       requestContext: { requestId: expect.any(String), functionArn: '', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
       requestPayload: JSON.parse(JSON.stringify(event)),
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Handled' },
-      responsePayload: { errorType: 'MalformedEventError', errorMessage: 'Alma event 5500110001: "item_loan.loan_id" is empty', trace: expect.any(Array) },
+      responsePayload: {
+        errorType: 'MalformedEventError',
+        errorMessage: 'Alma event 5500110001: "item_loan.loan_id" is empty',
+        trace: expect.any(Array),
+      },
     });
     expect(parked.attributes).toEqual({
       RefusedErrorType: expect.objectContaining({ StringValue: 'MalformedEventError' }),
@@ -148,8 +152,13 @@ describe('Handlers: sns-lambdas', () => {
     await expect(notJson).resolves.toBeUndefined();
     await expect(wrongType).resolves.toBeUndefined();
     expect((await scan(tables.requests)).some((request) => request['request_id'] === 'req-x')).toBe(false);
-    const reasons = (await failureRecords()).map(({ record }) => `${record.responsePayload.errorType}: ${record.responsePayload.errorMessage}`).sort();
-    expect(reasons).toEqual([expect.stringMatching(/^MalformedEventError: message is not JSON/), expect.stringMatching(/^UnsupportedEventTypeError: .*REQUEST_CLOSED is not handled here/)]);
+    const reasons = (await failureRecords())
+      .map(({ record }) => `${record.responsePayload.errorType}: ${record.responsePayload.errorMessage}`)
+      .sort();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^MalformedEventError: message is not JSON/),
+      expect.stringMatching(/^UnsupportedEventTypeError: .*REQUEST_CLOSED is not handled here/),
+    ]);
   });
 
   it('queues an unknown patron once and still caches the loan', async () => {
@@ -166,7 +175,9 @@ describe('Handlers: sns-lambdas', () => {
   it('logs an AWS failure as retryable and rethrows it', async () => {
     // Prepare
     const errors = jest.spyOn(logger, 'error');
-    jest.spyOn(DynamoDbCacheStore.prototype, 'writeItem').mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
+    jest
+      .spyOn(DynamoDbCacheStore.prototype, 'writeItem')
+      .mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
 
     // Act
     const act = run('LOAN_RENEWED', almaWebhookMessageAsOf('LOAN_RENEWED', new Date(), { eventId: 'throttled' }));

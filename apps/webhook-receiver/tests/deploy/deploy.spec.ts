@@ -50,7 +50,11 @@ describe('Deploy: webhook-receiver', () => {
     // whole system is tools/system's test), so build it, then deploy it without its task dependencies.
     const built = await runNode([NX_BIN, 'run', 'webhook-receiver:build'], childEnvironment, DEPLOY_TIMEOUT_MS);
     if (built.code !== 0) throw new Error(`build failed (exit ${built.code}):\n${tail(built.output, 60)}`);
-    deployed = await runNode([NX_BIN, 'run', 'webhook-receiver:deploy', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, DEPLOY_TIMEOUT_MS);
+    deployed = await runNode(
+      [NX_BIN, 'run', 'webhook-receiver:deploy', '--stage=stg', '--excludeTaskDependencies'],
+      childEnvironment,
+      DEPLOY_TIMEOUT_MS,
+    );
     const oslsSeconds = /Service deployed to stack \S+ \((\d+)s\)/.exec(deployed.output)?.[1] ?? '?';
     console.log(`nx run webhook-receiver:deploy --stage=stg took ${(deployed.ms / 1000).toFixed(1)} s, osls deploy ${oslsSeconds} s`);
     if (deployed.code !== 0) throw new Error(`deploy failed (exit ${deployed.code}):\n${tail(deployed.output, 60)}`);
@@ -86,18 +90,28 @@ describe('Deploy: webhook-receiver', () => {
     const { StackResources = [] } = await cloudFormation.send(new DescribeStackResourcesCommand({ StackName: names.stack }));
 
     // Assess
-    const logGroups = StackResources.filter((resource) => resource.ResourceType === 'AWS::Logs::LogGroup').map((resource) => resource.PhysicalResourceId);
+    const logGroups = StackResources.filter((resource) => resource.ResourceType === 'AWS::Logs::LogGroup').map(
+      (resource) => resource.PhysicalResourceId,
+    );
     expect(logGroups.sort()).toEqual([names.accessLogGroup, `/aws/lambda/${names.function}`].sort());
   });
 
-  it('removes the stack and what it created through `nx run webhook-receiver:remove`', async () => {
-    // Act
-    const removed = await runNode([NX_BIN, 'run', 'webhook-receiver:remove', '--stage=stg', '--excludeTaskDependencies'], childEnvironment, REMOVE_TIMEOUT_MS);
-    console.log(`nx run webhook-receiver:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
+  it(
+    'removes the stack and what it created through `nx run webhook-receiver:remove`',
+    async () => {
+      // Act
+      const removed = await runNode(
+        [NX_BIN, 'run', 'webhook-receiver:remove', '--stage=stg', '--excludeTaskDependencies'],
+        childEnvironment,
+        REMOVE_TIMEOUT_MS,
+      );
+      console.log(`nx run webhook-receiver:remove --stage=stg took ${(removed.ms / 1000).toFixed(1)} s`);
 
-    // Assess
-    if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
-    await expect(describeStack()).rejects.toThrow(/does not exist/);
-    await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function }))).rejects.toThrow();
-  }, REMOVE_TIMEOUT_MS + 30_000);
+      // Assess
+      if (removed.code !== 0) throw new Error(`remove failed (exit ${removed.code}):\n${tail(removed.output, 60)}`);
+      await expect(describeStack()).rejects.toThrow(/does not exist/);
+      await expect(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function }))).rejects.toThrow();
+    },
+    REMOVE_TIMEOUT_MS + 30_000,
+  );
 });

@@ -32,4 +32,5 @@ export const dummyTopicArn = (event: AlmaEventType) => `arn:aws:sns:${REGION}:00
 export { NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from '@alma-cache/local-aws';
 
 /** The environment for a child process, without the variables that would change what this app's stack resolves. */
-export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => childProcessEnv(extra, [/^(ALMA_|WEBHOOK_RECEIVER_)/, /_TOPIC_ARN(_|$)/]);
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv =>
+  childProcessEnv(extra, [/^(ALMA_|WEBHOOK_RECEIVER_)/, /_TOPIC_ARN(_|$)/]);

@@ -39,7 +39,11 @@ describe('Template: webhook-receiver', () => {
   /** Packages serverless.yml offline for a stage into a folder of its own; the template, or the failed run. */
   const packageFor = async (stage: Stage, env: NodeJS.ProcessEnv): Promise<Template> => {
     const packageDir = mkdtempSync(join(workDir, `package-${stage}-`));
-    const packaged = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir], env, PACKAGE_TIMEOUT_MS);
+    const packaged = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
+      env,
+      PACKAGE_TIMEOUT_MS,
+    );
     if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
     return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   };
@@ -98,7 +102,9 @@ describe('Template: webhook-receiver', () => {
       { dependencies: true, target: 'deploy', params: 'forward' },
       { projects: ['tools'], target: 'preflight', params: 'forward' },
     ]);
-    expect(project.targets['deploy'].options.command).toBe(`node tools/scripts/sls.mjs deploy --app ${APP} --stage={args.stage} --region={args.region}`);
+    expect(project.targets['deploy'].options.command).toBe(
+      `node tools/scripts/sls.mjs deploy --app ${APP} --stage={args.stage} --region={args.region}`,
+    );
     expect(serverlessYml).toContain(`artifactDir: \${env:WEBHOOK_RECEIVER_ARTIFACT_DIR, '../../${DIST}'}`);
   });
 
@@ -107,13 +113,16 @@ describe('Template: webhook-receiver', () => {
     for (const [id, resource] of Object.entries(template.Resources)) {
       for (const dependency of asArray(resource.DependsOn ?? [])) {
         const properties = JSON.stringify(resource.Properties ?? {});
-        expect({ id, dependency, referenced: properties.includes(`"${dependency}"`) || properties.includes(`\${${dependency}`) }).toEqual({ id, dependency, referenced: false });
+        expect({ id, dependency, referenced: properties.includes(`"${dependency}"`) || properties.includes(`\${${dependency}`) }).toEqual({
+          id,
+          dependency,
+          referenced: false,
+        });
       }
     }
   });
 
   it('maps exactly the routes the receiver serves, explicitly: no $default, no {proxy+}, no authorizer', () => {
-
     // Prepare
     const routes = resourcesOfType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
     const [integrationId] = onlyOfType('AWS::ApiGatewayV2::Integration');
@@ -163,7 +172,9 @@ describe('Template: webhook-receiver', () => {
   it('keeps the access logs and the function logs 30 days', () => {
     // Prepare
     const [stageId, stage] = onlyOfType('AWS::ApiGatewayV2::Stage');
-    const logGroups = Object.fromEntries(resourcesOfType('AWS::Logs::LogGroup').map(([id, group]) => [group.Properties?.['LogGroupName'], { id, group }]));
+    const logGroups = Object.fromEntries(
+      resourcesOfType('AWS::Logs::LogGroup').map(([id, group]) => [group.Properties?.['LogGroupName'], { id, group }]),
+    );
 
     // Assess
     expect(stageId).toBe('HttpApiStage');
@@ -186,11 +197,31 @@ describe('Template: webhook-receiver', () => {
     expect(alarmsOf(template.Resources)).toEqual(
       [
         ...functionAlarms('ReceiveWebhook', names.function, functionId),
-        metricAlarm({ id: 'HttpApi5xxAlarm', name: `${names.stack}-http-5xx`, metric: 'AWS/ApiGateway/5xx', statistic: 'Sum',
-          dimensions: HTTP_API_STAGE_DIMENSIONS, period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
-        metricAlarm({ id: 'WebhookSignatureRejectedAlarm', name: `${names.stack}-signature-rejections`, metric: 'AlmaCache/WebhooksRejected', statistic: 'Sum',
-          dimensions: [{ Name: 'service', Value: 'alma-cache-webhooks' }, { Name: 'reason', Value: 'signature' }],
-          period: 300, evaluationPeriods: 1, threshold: 5, comparison: 'GreaterThanOrEqualToThreshold' }),
+        metricAlarm({
+          id: 'HttpApi5xxAlarm',
+          name: `${names.stack}-http-5xx`,
+          metric: 'AWS/ApiGateway/5xx',
+          statistic: 'Sum',
+          dimensions: HTTP_API_STAGE_DIMENSIONS,
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 5,
+          comparison: 'GreaterThanOrEqualToThreshold',
+        }),
+        metricAlarm({
+          id: 'WebhookSignatureRejectedAlarm',
+          name: `${names.stack}-signature-rejections`,
+          metric: 'AlmaCache/WebhooksRejected',
+          statistic: 'Sum',
+          dimensions: [
+            { Name: 'service', Value: 'alma-cache-webhooks' },
+            { Name: 'reason', Value: 'signature' },
+          ],
+          period: 300,
+          evaluationPeriods: 1,
+          threshold: 5,
+          comparison: 'GreaterThanOrEqualToThreshold',
+        }),
       ].sort(byId),
     );
     const { parameter, condition } = alarmTopicSettings('');
@@ -204,7 +235,13 @@ describe('Template: webhook-receiver', () => {
     const properties = fn.Properties ?? {};
 
     // Assess
-    expect(properties).toMatchObject({ FunctionName: names.function, Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256, Architectures: ['arm64'] });
+    expect(properties).toMatchObject({
+      FunctionName: names.function,
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Architectures: ['arm64'],
+    });
     expect(Number(properties['Timeout']) * 1000).toBeLessThanOrEqual(ALMA_WAITS_MS);
     expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${FUNCTION}\\.zip$`));
   });
@@ -281,30 +318,36 @@ describe('Template: webhook-receiver', () => {
     });
   });
 
-  it('takes the prod topics and a secret named in ALMA_WEBHOOK_SECRET_NAME, and names everything for prod', async () => {
-    // Prepare
-    const prodArn = (event: string) => `arn:aws:sns:eu-west-1:210987654321:prod-${event}`;
-    const env = childEnv({
-      ...topicEnv('prod', prodArn),
-      ALMA_WEBHOOK_SECRET_NAME: '/library/prod/webhook-secret',
-      WEBHOOK_RECEIVER_ARTIFACT_DIR: bundleDir,
-    });
+  it(
+    'takes the prod topics and a secret named in ALMA_WEBHOOK_SECRET_NAME, and names everything for prod',
+    async () => {
+      // Prepare
+      const prodArn = (event: string) => `arn:aws:sns:eu-west-1:210987654321:prod-${event}`;
+      const env = childEnv({
+        ...topicEnv('prod', prodArn),
+        ALMA_WEBHOOK_SECRET_NAME: '/library/prod/webhook-secret',
+        WEBHOOK_RECEIVER_ARTIFACT_DIR: bundleDir,
+      });
 
-    // Act
-    const prod = await packageFor('prod', env);
+      // Act
+      const prod = await packageFor('prod', env);
 
-    // Assess
-    const [, fn] = functionOf(prod);
-    expect(fn.Properties?.['FunctionName']).toBe(namesFor('prod').function);
-    expect((fn.Properties?.['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
-      ALMA_WEBHOOK_SECRET_NAME: '/library/prod/webhook-secret',
-      LOAN_RETURNED_TOPIC_ARN: prodArn('LOAN_RETURNED'),
-    });
-    const grants = grantsOf(roleIdOf(fn), prod);
-    expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret') })}`);
-    expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret-previous') })}`);
-    expect(grants.filter((grant) => grant.startsWith('sns:Publish'))).toEqual(EVENTS.map((event) => `sns:Publish ${JSON.stringify(prodArn(event))}`).sort());
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      const [, fn] = functionOf(prod);
+      expect(fn.Properties?.['FunctionName']).toBe(namesFor('prod').function);
+      expect((fn.Properties?.['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
+        ALMA_WEBHOOK_SECRET_NAME: '/library/prod/webhook-secret',
+        LOAN_RETURNED_TOPIC_ARN: prodArn('LOAN_RETURNED'),
+      });
+      const grants = grantsOf(roleIdOf(fn), prod);
+      expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret') })}`);
+      expect(grants).toContain(`ssm:GetParameters ${JSON.stringify({ 'Fn::Sub': secretArn('/library/prod/webhook-secret-previous') })}`);
+      expect(grants.filter((grant) => grant.startsWith('sns:Publish'))).toEqual(
+        EVENTS.map((event) => `sns:Publish ${JSON.stringify(prodArn(event))}`).sort(),
+      );
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
   it('traces with X-Ray per stage (PassThrough for stg unless TRACING_STG=Active), every role listing the X-Ray grant that follows it', () => {
     // Assess
@@ -313,7 +356,11 @@ describe('Template: webhook-receiver', () => {
 
   it('refuses a stage other than stg and prod before osls runs', async () => {
     // Act
-    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev'], childEnv(topicEnv('stg', dummyTopicArn)), PACKAGE_TIMEOUT_MS);
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'dev'],
+      childEnv(topicEnv('stg', dummyTopicArn)),
+      PACKAGE_TIMEOUT_MS,
+    );
 
     // Assess
     expect(result.code).toBe(1);
@@ -321,15 +368,24 @@ describe('Template: webhook-receiver', () => {
     expect(result.output).not.toContain('Packaging');
   });
 
-  it('fails to resolve serverless.yml for another stage when osls is called directly', async () => {
-    // Act: osls itself, bypassing the wrapper (cwd is the app)
-    const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-    const result = await runNode([osls, 'print', '--stage', 'dev'], childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }), PACKAGE_TIMEOUT_MS, APP_DIR);
+  it(
+    'fails to resolve serverless.yml for another stage when osls is called directly',
+    async () => {
+      // Act: osls itself, bypassing the wrapper (cwd is the app)
+      const osls = join(WORKSPACE_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+      const result = await runNode(
+        [osls, 'print', '--stage', 'dev'],
+        childEnv({ ...topicEnv('stg', dummyTopicArn), ...topicEnv('prod', dummyTopicArn) }),
+        PACKAGE_TIMEOUT_MS,
+        APP_DIR,
+      );
 
-    // Assess
-    expect(result.code).not.toBe(0);
-    expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
-  }, PACKAGE_TIMEOUT_MS);
+      // Assess
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain('Cannot resolve variable at "custom.stageEnvSuffix"');
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
 
   it('without the per-stage override a topic is read from the topics stack, and osls names the one it could not read', async () => {
     // Prepare: no AWS credentials in the child, so the topics stack cannot be asked
@@ -337,7 +393,11 @@ describe('Template: webhook-receiver', () => {
     delete env[topicEnvName('REQUEST_PLACED_ON_SHELF', 'prod')];
 
     // Act
-    const result = await runNode(['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'prod', '--package-dir', join(workDir, 'refused')], env, PACKAGE_TIMEOUT_MS);
+    const result = await runNode(
+      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'prod', '--package-dir', join(workDir, 'refused')],
+      env,
+      PACKAGE_TIMEOUT_MS,
+    );
 
     // Assess
     expect(result.code).toBe(1);

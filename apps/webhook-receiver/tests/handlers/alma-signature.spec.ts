@@ -36,14 +36,20 @@ describe('Function: checkAlmaSignature', () => {
 
   it('refuses a body changed after signing', () => {
     // Act & Assess
-    expect(checkAlmaSignature(vector.secret, Buffer.from(vector.body.replace('LOAN_CREATED', 'LOAN_RETURNED')), vector.x_exl_signature)).toBe('mismatch');
+    expect(checkAlmaSignature(vector.secret, Buffer.from(vector.body.replace('LOAN_CREATED', 'LOAN_RETURNED')), vector.x_exl_signature)).toBe(
+      'mismatch',
+    );
   });
 });
 
 describe('Function: signatureShape', () => {
   it('tells a well-formed signature from junk without a secret', () => {
     // Act & Assess
-    expect([signatureShape(vectors[0].x_exl_signature), signatureShape('abc'), signatureShape(undefined)]).toEqual(['well-formed', 'malformed', 'missing']);
+    expect([signatureShape(vectors[0].x_exl_signature), signatureShape('abc'), signatureShape(undefined)]).toEqual([
+      'well-formed',
+      'malformed',
+      'missing',
+    ]);
   });
 });
 

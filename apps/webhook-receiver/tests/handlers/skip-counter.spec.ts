@@ -10,7 +10,15 @@ describe('Function: metricsSkipCounter', () => {
       written.push(chunk.toString());
       return true;
     });
-    return { spy, lines: () => written.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>) };
+    return {
+      spy,
+      lines: () =>
+        written
+          .join('')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>),
+    };
   };
 
   it('prints one EMF line per skip: WebhooksSkipped by service and skip kind', () => {
@@ -30,7 +38,9 @@ describe('Function: metricsSkipCounter', () => {
     const lines = stdout.lines();
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({
-      _aws: { CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service', 'skip']], Metrics: [{ Name: 'WebhooksSkipped', Unit: 'Count' }] }] },
+      _aws: {
+        CloudWatchMetrics: [{ Namespace: 'AlmaCache', Dimensions: [['service', 'skip']], Metrics: [{ Name: 'WebhooksSkipped', Unit: 'Count' }] }],
+      },
       service: 'alma-cache-webhooks',
       skip: 'not-used',
       WebhooksSkipped: 1,

@@ -12,7 +12,8 @@ import { createWebhookHandler, MAX_WEBHOOK_BODY_BYTES, webhookBodyBytes, type We
 const OLD = 'old-webhook-secret';
 const NEW = 'new-webhook-secret';
 
-const webhook = (...id: unknown[]) => JSON.stringify({ id: id.length === 0 ? '5500110001' : id[0], action: 'LOAN', event: { value: 'LOAN_CREATED' }, time: '2026-11-21T10:15:03.120Z' });
+const webhook = (...id: unknown[]) =>
+  JSON.stringify({ id: id.length === 0 ? '5500110001' : id[0], action: 'LOAN', event: { value: 'LOAN_CREATED' }, time: '2026-11-21T10:15:03.120Z' });
 
 const eventOf = (body: string, options: { signature?: string; base64?: boolean } = {}): APIGatewayProxyEventV2 =>
   ({

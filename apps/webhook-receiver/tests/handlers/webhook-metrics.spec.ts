@@ -35,7 +35,14 @@ describe('Metrics: webhook-receiver WebhooksPublished, WebhooksSkipped and Webho
   let metrics: CapturedMetrics;
   let execute: jest.Mock<Promise<WebhookReceipt>, [string]>;
 
-  const handler = () => createWebhookHandler({ receiveWebhook: { execute }, secret: Object.assign(async () => ({ current: SECRET }), { refresh: async () => ({ current: SECRET }) }), counts: metricsSkipCounter(metrics), logger, budgetMs: 1_000 });
+  const handler = () =>
+    createWebhookHandler({
+      receiveWebhook: { execute },
+      secret: Object.assign(async () => ({ current: SECRET }), { refresh: async () => ({ current: SECRET }) }),
+      counts: metricsSkipCounter(metrics),
+      logger,
+      budgetMs: 1_000,
+    });
 
   beforeEach(() => {
     metrics = new CapturedMetrics('alma-cache-webhooks');
@@ -45,8 +52,21 @@ describe('Metrics: webhook-receiver WebhooksPublished, WebhooksSkipped and Webho
   it('counts WebhooksPublished by eventType and WebhooksSkipped by skip, one document each', async () => {
     // Prepare
     execute
-      .mockResolvedValueOnce({ outcome: 'published', eventType: 'LOAN_CREATED', topic: 'LOAN_CREATED', almaEventId: '1', messageId: 'm-1' } as WebhookReceipt)
-      .mockResolvedValueOnce({ outcome: 'skipped', eventType: 'USER_UPDATED', action: 'USER', almaEventId: '2', skip: WebhookSkip.NOT_USED, reason: 'not used' } as WebhookReceipt);
+      .mockResolvedValueOnce({
+        outcome: 'published',
+        eventType: 'LOAN_CREATED',
+        topic: 'LOAN_CREATED',
+        almaEventId: '1',
+        messageId: 'm-1',
+      } as WebhookReceipt)
+      .mockResolvedValueOnce({
+        outcome: 'skipped',
+        eventType: 'USER_UPDATED',
+        action: 'USER',
+        almaEventId: '2',
+        skip: WebhookSkip.NOT_USED,
+        reason: 'not used',
+      } as WebhookReceipt);
 
     // Act
     const statuses = [(await handler()(signed(BODY))).statusCode, (await handler()(signed(BODY))).statusCode];

@@ -21,7 +21,8 @@ const EVENT_TYPES = Object.values(AlmaEventType);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A LOAN_CREATED webhook with its own id, so every one can be found on the topic's queue. */
-const webhookNumbered = (n: number): string => JSON.stringify({ ...JSON.parse(almaWebhookMessage('LOAN_CREATED')), id: `77${String(n).padStart(8, '0')}` });
+const webhookNumbered = (n: number): string =>
+  JSON.stringify({ ...JSON.parse(almaWebhookMessage('LOAN_CREATED')), id: `77${String(n).padStart(8, '0')}` });
 
 const post = (server: HttpApiServer, body: string, secret: string) =>
   fetch(`${server.url}/`, {
@@ -42,11 +43,16 @@ describe('HTTP: webhook-receiver under rotation and floods', () => {
   let secretName: string;
   const servers: HttpApiServer[] = [];
 
-  const putSecret = (name: string, value: string) => ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
+  const putSecret = (name: string, value: string) =>
+    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
 
   /** A container built from the environment as in Lambda, on this test's secret. */
   const receiver = (adjust?: (container: Container) => void): Container => {
-    const container = buildContainer({ ...process.env, [SECRET_NAME_ENV]: secretName, ...Object.fromEntries(EVENT_TYPES.map((type) => [topicArnEnv(type), topicArns[type]])) });
+    const container = buildContainer({
+      ...process.env,
+      [SECRET_NAME_ENV]: secretName,
+      ...Object.fromEntries(EVENT_TYPES.map((type) => [topicArnEnv(type), topicArns[type]])),
+    });
     adjust?.(container);
     return container;
   };
@@ -61,10 +67,12 @@ describe('HTTP: webhook-receiver under rotation and floods', () => {
     return server;
   };
 
-  const publishedIds = async (): Promise<string[]> => (await drainQueue(loanCreatedQueue)).map((message) => JSON.parse(message.Body!).id as string).sort();
+  const publishedIds = async (): Promise<string[]> =>
+    (await drainQueue(loanCreatedQueue)).map((message) => JSON.parse(message.Body!).id as string).sort();
 
   beforeAll(async () => {
-    for (const eventType of EVENT_TYPES) topicArns[eventType] = await createTopic(`alma-rotation-${eventType.toLowerCase().replace(/_/g, '-')}-${randomUUID().slice(0, 6)}`);
+    for (const eventType of EVENT_TYPES)
+      topicArns[eventType] = await createTopic(`alma-rotation-${eventType.toLowerCase().replace(/_/g, '-')}-${randomUUID().slice(0, 6)}`);
     loanCreatedQueue = await subscribeQueue(topicArns.LOAN_CREATED);
     Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
   });

@@ -47,7 +47,9 @@ describe('HTTP: webhook-receiver', () => {
 
   /** Every message each topic's queue received since the last call: the body of each. */
   const published = async (): Promise<Record<AlmaEventType, string[]>> => {
-    const drained = await Promise.all(EVENT_TYPES.map(async (eventType) => [eventType, (await drainQueue(queueUrls[eventType])).map((m) => m.Body!)]));
+    const drained = await Promise.all(
+      EVENT_TYPES.map(async (eventType) => [eventType, (await drainQueue(queueUrls[eventType])).map((m) => m.Body!)]),
+    );
     return Object.fromEntries(drained);
   };
   const nothingPublished = Object.fromEntries(EVENT_TYPES.map((eventType) => [eventType, []]));
@@ -200,7 +202,11 @@ describe('HTTP: webhook-receiver', () => {
       ['a garbled header', { 'X-Exl-Signature': 'not a signature!' }, 'Invalid X-Exl-Signature'],
       ['a truncated signature', { 'X-Exl-Signature': sign(almaWebhookMessage('LOAN_CREATED')).slice(0, 30) }, 'Invalid X-Exl-Signature'],
       ['a hex HMAC', { 'X-Exl-Signature': 'ab'.repeat(32) }, 'Invalid X-Exl-Signature'],
-      ['a signature made with another secret', { 'X-Exl-Signature': almaSignature('guessed', Buffer.from(almaWebhookMessage('LOAN_CREATED'))) }, 'Invalid X-Exl-Signature'],
+      [
+        'a signature made with another secret',
+        { 'X-Exl-Signature': almaSignature('guessed', Buffer.from(almaWebhookMessage('LOAN_CREATED'))) },
+        'Invalid X-Exl-Signature',
+      ],
     ])('answers 401 and publishes nothing for %s', async (_case, headers, message) => {
       // Prepare
       const warnings = jest.spyOn(logger, 'warn');
@@ -211,7 +217,12 @@ describe('HTTP: webhook-receiver', () => {
 
       // Assess
       expect([response.status, await response.json()]).toEqual([401, { message }]);
-      expect(logCalls(warnings)).toEqual([[expect.stringMatching(/^Alma webhook rejected: signature (missing|malformed|mismatch)$/), expect.objectContaining({ sourceIp: '127.0.0.1' })]]);
+      expect(logCalls(warnings)).toEqual([
+        [
+          expect.stringMatching(/^Alma webhook rejected: signature (missing|malformed|mismatch)$/),
+          expect.objectContaining({ sourceIp: '127.0.0.1' }),
+        ],
+      ]);
       expect(publishes).not.toHaveBeenCalled();
     });
 
@@ -233,7 +244,13 @@ describe('HTTP: webhook-receiver', () => {
 
     it('answers 200 to an event the cache does not use, logging and counting the skip', async () => {
       // Prepare
-      const body = JSON.stringify({ id: '9001', action: 'USER', time: '2026-11-21T10:00:00.000Z', event: { value: 'USER_UPDATED' }, webhook_user: {} });
+      const body = JSON.stringify({
+        id: '9001',
+        action: 'USER',
+        time: '2026-11-21T10:00:00.000Z',
+        event: { value: 'USER_UPDATED' },
+        webhook_user: {},
+      });
       const infos = jest.spyOn(logger, 'info');
       const counted = jest.spyOn(container.get<SkipCounter>(TOKENS.SkipCounter), 'count');
       const publishes = watchPublishes();
@@ -242,11 +259,20 @@ describe('HTTP: webhook-receiver', () => {
       const response = await post(server, body, { 'X-Exl-Signature': sign(body) });
 
       // Assess
-      expect([response.status, await response.json()]).toEqual([200, { outcome: 'skipped', reason: 'the cache does not use USER_UPDATED (Alma USER webhook)' }]);
+      expect([response.status, await response.json()]).toEqual([
+        200,
+        { outcome: 'skipped', reason: 'the cache does not use USER_UPDATED (Alma USER webhook)' },
+      ]);
       expect(logCalls(infos)).toEqual([
         [
           'Alma webhook skipped: answered 200, nothing published',
-          expect.objectContaining({ almaEventId: '9001', eventType: 'USER_UPDATED', action: 'USER', skip: 'not-used', correlationId: response.headers.get('apigw-requestid') }),
+          expect.objectContaining({
+            almaEventId: '9001',
+            eventType: 'USER_UPDATED',
+            action: 'USER',
+            skip: 'not-used',
+            correlationId: response.headers.get('apigw-requestid'),
+          }),
         ],
       ]);
       expect(counted.mock.calls).toEqual([['not-used']]);
@@ -264,13 +290,19 @@ describe('HTTP: webhook-receiver', () => {
 
       // Assess
       expect(response.status).toBe(200);
-      expect(logCalls(warnings)).toEqual([['Alma webhook skipped: answered 200, nothing published', expect.objectContaining({ skip: 'unknown-circulation-event' })]]);
+      expect(logCalls(warnings)).toEqual([
+        ['Alma webhook skipped: answered 200, nothing published', expect.objectContaining({ skip: 'unknown-circulation-event' })],
+      ]);
       expect(counted.mock.calls).toEqual([['unknown-circulation-event']]);
     });
 
     it("answers API Gateway's 404 for any other route: there is no catch-all", async () => {
       // Act
-      const responses = await Promise.all([fetch(`${server.url}/`, { method: 'PUT' }), fetch(`${server.url}/webhooks`), fetch(`${server.url}/x/y`, { method: 'POST' })]);
+      const responses = await Promise.all([
+        fetch(`${server.url}/`, { method: 'PUT' }),
+        fetch(`${server.url}/webhooks`),
+        fetch(`${server.url}/x/y`, { method: 'POST' }),
+      ]);
 
       // Assess
       for (const response of responses) expect([response.status, await response.json()]).toEqual([404, { message: 'Not Found' }]);
@@ -314,7 +346,10 @@ describe('HTTP: webhook-receiver', () => {
         // Assess
         const reply = (await response.json()) as { correlationId: string };
         expect(response.status).toBe(503);
-        expect(reply).toEqual({ message: 'The webhook could not be handed on; Alma will send it again', correlationId: response.headers.get('apigw-requestid') });
+        expect(reply).toEqual({
+          message: 'The webhook could not be handed on; Alma will send it again',
+          correlationId: response.headers.get('apigw-requestid'),
+        });
         expect(logCalls(errors)).toEqual([
           ['Alma webhook not handed on: answered 503 so that Alma sends it again', expect.objectContaining({ correlationId: reply.correlationId })],
         ]);

@@ -77,9 +77,7 @@ export function describesMissingRecord(kind: ItemKind, message: string): boolean
 /** Alma's message(s) in one line, codes and tracking ids included: what a log reader needs to ask Ex Libris. */
 export function describeAlmaErrors(errors: readonly AlmaErrorDetail[]): string {
   return errors
-    .map(({ errorCode, errorMessage, trackingId }) =>
-      `${errorCode} ${errorMessage}`.trim() + (trackingId ? ` (tracking id ${trackingId})` : ''),
-    )
+    .map(({ errorCode, errorMessage, trackingId }) => `${errorCode} ${errorMessage}`.trim() + (trackingId ? ` (tracking id ${trackingId})` : ''))
     .join('; ');
 }
 

@@ -144,8 +144,10 @@ export class AlmaHttpApi implements AlmaApi {
       const records = [...first.records];
       if (first.records.length > 0 && first.total > first.records.length) {
         if (first.total > MAX_RECORDS_PER_LIST) {
-          throw new AlmaRequestError(200, `Alma reports ${first.total} ${kind} records for one patron; ` +
-            `more than ${MAX_RECORDS_PER_LIST} is not believed`);
+          throw new AlmaRequestError(
+            200,
+            `Alma reports ${first.total} ${kind} records for one patron; ` + `more than ${MAX_RECORDS_PER_LIST} is not believed`,
+          );
         }
         // Step by what Alma actually served, in case it caps `limit` below what was asked.
         const pageSize = first.records.length;
@@ -178,11 +180,7 @@ export class AlmaHttpApi implements AlmaApi {
   }
 
   /** The parsed JSON body, or {@link RECORD_MISSING}; throws the domain's errors once retrying is over. */
-  private async request(
-    target: Target,
-    query: Record<string, string>,
-    abandoned?: AbortSignal,
-  ): Promise<unknown> {
+  private async request(target: Target, query: Record<string, string>, abandoned?: AbortSignal): Promise<unknown> {
     const url = `${this.options.baseUrl}${target.path}?${new URLSearchParams({ format: 'json', ...query })}`;
     let lastRetryAfter: number | undefined;
     let keyRefreshed = false;
@@ -214,17 +212,12 @@ export class AlmaHttpApi implements AlmaApi {
         );
       }
       if (attempt >= this.options.maxAttempts) {
-        throw new AlmaUnavailableError(
-          `GET ${target.path} failed ${attempt} time(s); last: ${outcome.description}`,
-          lastRetryAfter,
-          outcome.kind,
-        );
+        throw new AlmaUnavailableError(`GET ${target.path} failed ${attempt} time(s); last: ${outcome.description}`, lastRetryAfter, outcome.kind);
       }
       const { backoffBaseMs, backoffMaxMs, random } = this.options;
       // Alma's hint plus a little jitter, so containers told the same second do not all come back at once.
-      const delayMs = waitAsked === undefined
-        ? fullJitterDelayMs(attempt, backoffBaseMs, backoffMaxMs, random)
-        : waitAsked + Math.floor(random() * backoffBaseMs);
+      const delayMs =
+        waitAsked === undefined ? fullJitterDelayMs(attempt, backoffBaseMs, backoffMaxMs, random) : waitAsked + Math.floor(random() * backoffBaseMs);
       this.counters.retries += 1;
       this.notifyRetry({ path: target.path, reason: outcome.retry, attempt, delayMs });
       await this.options.sleep(delayMs);
@@ -317,9 +310,7 @@ export class AlmaHttpApi implements AlmaApi {
         throw new AlmaUserNotFoundError(target.userPrimaryId);
       }
       const recordMissing = errors.some(
-        (error) =>
-          RECORD_NOT_FOUND_CODES[target.kind].has(error.errorCode) ||
-          describesMissingRecord(target.kind, error.errorMessage),
+        (error) => RECORD_NOT_FOUND_CODES[target.kind].has(error.errorCode) || describesMissingRecord(target.kind, error.errorMessage),
       );
       if ((status === 400 || status === 404) && recordMissing) return { recordMissing: true };
     }

@@ -208,8 +208,12 @@ export class FakeAlmaServer {
   private route(request: IncomingMessage, response: ServerResponse, url: URL): void {
     const match = USERS_PATH.exec(url.pathname);
     if (request.method !== 'GET' || !match) {
-      return this.replyError(response, 400, 'UNSUPPORTED_BY_FAKE',
-        `The fake Alma server answers GET on users' loans, requests and fees only, not ${request.method} ${url.pathname}.`);
+      return this.replyError(
+        response,
+        400,
+        'UNSUPPORTED_BY_FAKE',
+        `The fake Alma server answers GET on users' loans, requests and fees only, not ${request.method} ${url.pathname}.`,
+      );
     }
     const wantsJson = url.searchParams.get('format') === 'json' || /application\/json/.test(request.headers.accept ?? '');
     if (!wantsJson) {

@@ -18,8 +18,7 @@ export const createDocumentClient = (config: DynamoDBClientConfig = {}): DynamoD
  * An SQS client that sends to the endpoint it is configured with rather than the host named in a queue URL:
  * emulators hand out queue URLs that name the real AWS host.
  */
-export const createSqsClient = (config: SQSClientConfig = {}): SQSClient =>
-  traced(new SQSClient({ useQueueUrlAsEndpoint: false, ...config }));
+export const createSqsClient = (config: SQSClientConfig = {}): SQSClient => traced(new SQSClient({ useQueueUrlAsEndpoint: false, ...config }));
 
 /**
  * An SNS client (the webhook receiver's topics, the change topic), traced when tracing is on.

@@ -169,9 +169,7 @@ export class DynamoDbCacheStore implements CacheStore {
   }
 
   public async readUser(userKey: string): Promise<CachedUser | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey }, ConsistentRead: true }),
-    );
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey }, ConsistentRead: true }));
     if (!Item) return undefined;
     // Empty string sets cannot be stored, so an absent attribute is an empty set.
     const set = (name: string): ReadonlySet<string> => (Item[name] as Set<string> | undefined) ?? new Set();
@@ -198,9 +196,7 @@ export class DynamoDbCacheStore implements CacheStore {
       if (snapshot.ids[kind].size > 0) item[userIdsAttribute] = new Set(snapshot.ids[kind]);
       if (snapshot.removedIds[kind].size > 0) item[removedIdsAttribute] = new Set(snapshot.removedIds[kind]);
     }
-    const failure = await this.conditionally(
-      new PutCommand({ TableName: this.tables.users, Item: item, ...this.versionCondition(expectedVersion) }),
-    );
+    const failure = await this.conditionally(new PutCommand({ TableName: this.tables.users, Item: item, ...this.versionCondition(expectedVersion) }));
     return !failure;
   }
 
@@ -236,9 +232,7 @@ export class DynamoDbCacheStore implements CacheStore {
    * Sends a conditional write: undefined when it was applied, the condition failure when it was not. Every other
    * error propagates (to be retried).
    */
-  private async conditionally(
-    command: PutCommand | UpdateCommand | DeleteCommand,
-  ): Promise<ConditionalCheckFailedException | undefined> {
+  private async conditionally(command: PutCommand | UpdateCommand | DeleteCommand): Promise<ConditionalCheckFailedException | undefined> {
     try {
       await this.client.send(command as PutCommand);
       return undefined;

@@ -55,7 +55,11 @@ export class SqsMessageDelay implements MessageDelay {
   public async delay(message: ReceivedMessage, seconds: number): Promise<number> {
     const timeout = Math.min(MAX_MESSAGE_DELAY_SECONDS, Math.max(0, Math.ceil(seconds)));
     await this.client.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOfArn(message.queueArn), ReceiptHandle: message.receiptHandle, VisibilityTimeout: timeout }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrlOfArn(message.queueArn),
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: timeout,
+      }),
     );
     return timeout;
   }

@@ -110,12 +110,10 @@ const cachedValue = <T>(read: () => Promise<T>, options: SecretCacheOptions = {}
     reads += 1;
     const startedAt = now();
     lastAttemptAt = startedAt;
-    const attempt = read().then(
-      (fresh) => {
-        value = { value: fresh, readAt: startedAt };
-        return fresh;
-      },
-    );
+    const attempt = read().then((fresh) => {
+      value = { value: fresh, readAt: startedAt };
+      return fresh;
+    });
     inFlight = attempt;
     // Only this attempt may clear the slot: a later one must stay.
     const clear = () => {

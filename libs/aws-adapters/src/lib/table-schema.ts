@@ -34,10 +34,7 @@ export const ITEM_TABLES = {
   loan: { role: 'loans', keyAttribute: 'loan_id', userIdsAttribute: 'loan_ids', removedIdsAttribute: 'removed_loan_ids' },
   request: { role: 'requests', keyAttribute: 'request_id', userIdsAttribute: 'request_ids', removedIdsAttribute: 'removed_request_ids' },
   fee: { role: 'fees', keyAttribute: 'fee_id', userIdsAttribute: 'fee_ids', removedIdsAttribute: 'removed_fee_ids' },
-} as const satisfies Record<
-  ItemKind,
-  { role: keyof CacheTableNames; keyAttribute: string; userIdsAttribute: string; removedIdsAttribute: string }
->;
+} as const satisfies Record<ItemKind, { role: keyof CacheTableNames; keyAttribute: string; userIdsAttribute: string; removedIdsAttribute: string }>;
 
 /**
  * Attributes the cache adds to each Alma record, and to the Users item. `expires_at` is the tables' TTL attribute.

@@ -87,7 +87,8 @@ export const countingDocumentClient = () => {
       requests.push(entry);
       try {
         const result = await next(args);
-        const consumed = (result.output as { ConsumedCapacity?: { WriteCapacityUnits?: number; ReadCapacityUnits?: number; CapacityUnits?: number } }).ConsumedCapacity;
+        const consumed = (result.output as { ConsumedCapacity?: { WriteCapacityUnits?: number; ReadCapacityUnits?: number; CapacityUnits?: number } })
+          .ConsumedCapacity;
         entry.writeUnits = consumed?.WriteCapacityUnits ?? consumed?.CapacityUnits;
         entry.readUnits = consumed?.ReadCapacityUnits;
         return result;

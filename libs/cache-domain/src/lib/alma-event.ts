@@ -43,8 +43,7 @@ export interface ItemEvent {
 
 type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
@@ -122,7 +121,10 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
   if (!isObject(item)) throw new MalformedEventError(`"${shape.bodyKey}" is missing or not an object`, eventId);
   const itemId = item[shape.idField];
   const userPrimaryId = item[shape.userField];
-  for (const [field, id] of [[shape.idField, itemId], [shape.userField, userPrimaryId]] as const) {
+  for (const [field, id] of [
+    [shape.idField, itemId],
+    [shape.userField, userPrimaryId],
+  ] as const) {
     const problem = identifierProblem(id);
     if (problem) throw new MalformedEventError(`"${shape.bodyKey}.${field}" ${problem}`, eventId);
   }

@@ -21,7 +21,6 @@ export type CacheChangeType = (typeof CacheChangeType)[keyof typeof CacheChangeT
 /** The records that publish changes. Fees come only from refreshes and have no change events. */
 export type ChangeEntity = 'loan' | 'request';
 
-
 /** Who wrote the version that changed: a webhook, or a refresh that found Alma had moved on. */
 export type ChangeSource = 'webhook' | 'refresh';
 

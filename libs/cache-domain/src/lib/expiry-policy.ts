@@ -104,8 +104,7 @@ const readExpiryPolicy = (
  * @example
  * expiryPolicyProblems({ CACHE_USER_TTL_SECONDS: 'soon' }); // ['CACHE_USER_TTL_SECONDS must be a positive whole number of seconds, got "soon"']
  */
-export const expiryPolicyProblems = (env: Readonly<Record<string, string | undefined>>): readonly string[] =>
-  readExpiryPolicy(env).problems;
+export const expiryPolicyProblems = (env: Readonly<Record<string, string | undefined>>): readonly string[] => readExpiryPolicy(env).problems;
 
 /**
  * Reads the expiry policy from an environment-like map, falling back to the defaults.

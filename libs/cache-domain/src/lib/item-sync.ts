@@ -12,13 +12,7 @@ export interface ItemSyncDeps {
   readonly expiry: ExpiryPolicy;
 }
 
-export type UserOutcome =
-  | 'linked'
-  | 'unlinked'
-  | 'already-removed'
-  | 'refresh-requested'
-  | 'refresh-already-requested'
-  | 'untouched';
+export type UserOutcome = 'linked' | 'unlinked' | 'already-removed' | 'refresh-requested' | 'refresh-already-requested' | 'untouched';
 
 /** What one event did to the cache, for the handler's log line and metrics. */
 export interface SyncOutcome {
@@ -54,9 +48,7 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
   if (item === 'stale') return { event, item, user: 'untouched' };
 
   const userKey = userCacheKey(event.userPrimaryId);
-  const link = removal
-    ? await store.unlinkItem(userKey, event.kind, event.itemId)
-    : await store.linkItem(userKey, event.kind, event.itemId);
+  const link = removal ? await store.unlinkItem(userKey, event.kind, event.itemId) : await store.linkItem(userKey, event.kind, event.itemId);
   if (link === 'updated') return { event, item, user: removal ? 'unlinked' : 'linked' };
   if (link === 'item-removed') return { event, item, user: 'already-removed' };
 

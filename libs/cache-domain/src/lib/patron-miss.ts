@@ -92,11 +92,7 @@ export const answerMiss = async <T>(
  * A placeholder (no `refreshedAt`) is written by a refresh before it asks Alma. Younger than the refresh window, it
  * means that refresh is still running; older, that refresh died, and the patron may be rebuilt again.
  */
-const isRefreshRunning = (
-  user: CachedPatronRecord | undefined,
-  expiry: PatronMissDeps['expiry'],
-  nowSeconds: number,
-): boolean => {
+const isRefreshRunning = (user: CachedPatronRecord | undefined, expiry: PatronMissDeps['expiry'], nowSeconds: number): boolean => {
   if (user === undefined || user.refreshedAt !== undefined || user.expiresAt === undefined) return false;
   const createdAt = user.expiresAt - expiry.userSeconds;
   return nowSeconds - createdAt < expiry.refreshWindowSeconds;

@@ -116,7 +116,8 @@ export const askAlma = async <T>(userPrimaryId: string, call: () => Promise<T>):
     if (!(error instanceof AlmaUnavailableError)) throw error;
     const unavailability: AlmaUnavailability = error.kind;
     const hinted = error.retryAfterSeconds;
-    const retryAfter = hinted !== undefined && Number.isFinite(hinted) && hinted > 0 ? Math.ceil(hinted) : DEFAULT_RETRY_AFTER_SECONDS[unavailability];
+    const retryAfter =
+      hinted !== undefined && Number.isFinite(hinted) && hinted > 0 ? Math.ceil(hinted) : DEFAULT_RETRY_AFTER_SECONDS[unavailability];
     throw new PatronDataUnavailableError(userPrimaryId, unavailability, retryAfter, { cause: error });
   }
 };

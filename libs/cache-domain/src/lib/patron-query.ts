@@ -88,7 +88,10 @@ export const readPatronRecords = async <K extends ItemKind>(
   });
   const value = {} as PatronRecords<K>;
   kinds.forEach((kind, index) => {
-    value[kind] = sortById(kind, lists[index].filter((record) => isOwnedBy(userKey, kind, record)));
+    value[kind] = sortById(
+      kind,
+      lists[index].filter((record) => isOwnedBy(userKey, kind, record)),
+    );
   });
   return { value, source: 'alma', refresh: await requestPatronRefresh(deps.refreshQueue, userPrimaryId) };
 };

@@ -64,8 +64,7 @@ export const scopesOfClaims = (claims: Readonly<Record<string, unknown>>, extra:
  * @example
  * rolesOfScopes(['alma-cache/admin']); // ['admin']
  */
-export const rolesOfScopes = (scopes: readonly string[]): QueryRole[] =>
-  QUERY_ROLES.filter((role) => scopes.includes(SCOPE_OF_ROLE[role]));
+export const rolesOfScopes = (scopes: readonly string[]): QueryRole[] => QUERY_ROLES.filter((role) => scopes.includes(SCOPE_OF_ROLE[role]));
 
 /**
  * What a stage narrows access to, from its configuration. `allowedClientIds`: when given (non-empty), only tokens

@@ -53,9 +53,7 @@ export class RefreshItem {
     if (item === 'stale') return { request, found, item, user: 'untouched' };
 
     const userKey = userCacheKey(userPrimaryId);
-    const link = found
-      ? await this.deps.store.linkItem(userKey, kind, itemId)
-      : await this.deps.store.unlinkItem(userKey, kind, itemId);
+    const link = found ? await this.deps.store.linkItem(userKey, kind, itemId) : await this.deps.store.unlinkItem(userKey, kind, itemId);
     if (link === 'item-removed') return { request, found, item, user: 'already-removed' };
     if (link === 'user-not-cached') return { request, found, item, user: 'user-not-cached' };
     return { request, found, item, user: found ? 'linked' : 'unlinked' };

@@ -69,7 +69,10 @@ export class RefreshUser {
     try {
       // Loans first, alone: an id Alma does not know then costs one call, not three (ids are probed by strangers).
       const loan = await this.deps.alma.listRecords(userPrimaryId, 'loan');
-      const [request, fee] = await Promise.all([this.deps.alma.listRecords(userPrimaryId, 'request'), this.deps.alma.listRecords(userPrimaryId, 'fee')]);
+      const [request, fee] = await Promise.all([
+        this.deps.alma.listRecords(userPrimaryId, 'request'),
+        this.deps.alma.listRecords(userPrimaryId, 'fee'),
+      ]);
       snapshot = { loan, request, fee };
     } catch (error) {
       if (error instanceof AlmaUserNotFoundError) return this.forget(userKey, userPrimaryId, stamp, counts);
@@ -150,7 +153,8 @@ export class RefreshUser {
     userKey: string,
     userPrimaryId: string,
     stamp: RefreshStamp,
-    counts: Record<ItemKind, KindCounts>): Promise<UserRefreshOutcome> {
+    counts: Record<ItemKind, KindCounts>,
+  ): Promise<UserRefreshOutcome> {
     // First: the query API then answers 404 for this id without asking Alma, even while the removal below runs.
     await rememberUnknownPatron(this.deps, userKey, stamp.nowSeconds);
     for (let attempt = 1; attempt <= MAX_USER_ATTEMPTS; attempt++) {

@@ -22,8 +22,8 @@ export const almaWebhooks: Readonly<Record<AlmaEventType, Readonly<Record<string
 };
 
 /** The order in which the fixtures happened, oldest first. */
-export const almaWebhooksInTimeOrder: readonly AlmaEventType[] = (Object.keys(almaWebhooks) as AlmaEventType[]).sort(
-  (a, b) => String(almaWebhooks[a]['time']).localeCompare(String(almaWebhooks[b]['time'])),
+export const almaWebhooksInTimeOrder: readonly AlmaEventType[] = (Object.keys(almaWebhooks) as AlmaEventType[]).sort((a, b) =>
+  String(almaWebhooks[a]['time']).localeCompare(String(almaWebhooks[b]['time'])),
 );
 
 export interface WebhookVariation {

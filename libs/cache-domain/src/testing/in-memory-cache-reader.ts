@@ -38,7 +38,13 @@ export class InMemoryCacheReader implements CacheReader {
 
   /** Caches a record; a tombstone when `options.tombstone`. */
   public seedItem(kind: ItemKind, itemId: string, fields: AlmaRecord, options: { tombstone?: boolean; expiresAt?: number } = {}): CachedItem {
-    const item: CachedItem = { kind, itemId, tombstone: options.tombstone ?? false, fields, ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }) };
+    const item: CachedItem = {
+      kind,
+      itemId,
+      tombstone: options.tombstone ?? false,
+      fields,
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+    };
     this.items[kind].set(itemId, item);
     return item;
   }

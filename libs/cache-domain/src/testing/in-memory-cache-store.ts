@@ -2,15 +2,7 @@ import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
 import type { CacheReader, CachedItem } from '../lib/cache-reader.port';
 import { userCacheKey } from '../lib/alma-event';
 import { recordOwner } from '../lib/record-fields';
-import type {
-  CacheStore,
-  CachedUser,
-  ItemRecord,
-  LinkResult,
-  RefreshClaim,
-  UserSnapshot,
-  WriteResult,
-} from '../lib/cache-store.port';
+import type { CacheStore, CachedUser, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/cache-store.port';
 
 interface StoredUser {
   ids: Record<ItemKind, Set<string>>;

@@ -64,24 +64,31 @@ export const differences = (truth: CacheTruth, cache: CacheState): string[] => {
     for (const [id, want] of expected) {
       const got = actual.get(id);
       if (got === undefined) lines.push(`${what} ${id}: missing`);
-      else if (JSON.stringify(pick(got)) !== JSON.stringify(pick(want))) lines.push(`${what} ${id}: expected ${JSON.stringify(pick(want))}, got ${JSON.stringify(pick(got))}`);
+      else if (JSON.stringify(pick(got)) !== JSON.stringify(pick(want)))
+        lines.push(`${what} ${id}: expected ${JSON.stringify(pick(want))}, got ${JSON.stringify(pick(got))}`);
     }
     for (const id of actual.keys()) if (!expected.has(id)) lines.push(`${what} ${id}: not expected`);
   };
   compare('loan', truth.loans, cache.loans, (item) => item);
   compare('request', truth.requests, cache.requests, (item) => item);
-  compare('patron', truth.patrons, cache.patrons as ReadonlyMap<string, PatronTruth>, ({ loanIds, removedLoanIds, requestIds, removedRequestIds }) => ({
-    loanIds,
-    removedLoanIds,
-    requestIds,
-    removedRequestIds,
-  }));
+  compare(
+    'patron',
+    truth.patrons,
+    cache.patrons as ReadonlyMap<string, PatronTruth>,
+    ({ loanIds, removedLoanIds, requestIds, removedRequestIds }) => ({
+      loanIds,
+      removedLoanIds,
+      requestIds,
+      removedRequestIds,
+    }),
+  );
   return lines;
 };
 
 /** Counts for the `[measured]` lines. */
 export const cacheCounts = (cache: CacheState) => {
-  const count = (items: ReadonlyMap<string, ItemTruth>, tombstone: boolean) => [...items.values()].filter((item) => item.tombstone === tombstone).length;
+  const count = (items: ReadonlyMap<string, ItemTruth>, tombstone: boolean) =>
+    [...items.values()].filter((item) => item.tombstone === tombstone).length;
   return {
     liveLoans: count(cache.loans, false),
     loanTombstones: count(cache.loans, true),

@@ -116,7 +116,7 @@ export const snsLambdas = (
 /** Every message on a queue, each received once and deleted (so the next call sees only newer ones). */
 export const drainQueue = async (sqs: SQSClient, queueUrl: string): Promise<string[]> => {
   const bodies: string[] = [];
-  for (let emptyReads = 0; emptyReads < 2; ) {
+  for (let emptyReads = 0; emptyReads < 2;) {
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     if (Messages.length === 0) emptyReads += 1;
     for (const message of Messages) {
@@ -132,7 +132,11 @@ export const drainFailureRecords = async (sqs: SQSClient, queueUrl: string): Pro
   (await drainQueue(sqs, queueUrl)).map((body) => JSON.parse(body) as DestinationRecord);
 
 /** The env the composition root reads, for a set of tables, a Users queue and the failure queue. */
-export const functionEnv = (tables: { users: string; loans: string; requests: string; refreshClaims: string }, userQueueUrl: string, failureQueueUrl: string) => ({
+export const functionEnv = (
+  tables: { users: string; loans: string; requests: string; refreshClaims: string },
+  userQueueUrl: string,
+  failureQueueUrl: string,
+) => ({
   ...process.env,
   USER_CACHE_TABLE_NAME: tables.users,
   LOAN_CACHE_TABLE_NAME: tables.loans,

@@ -41,7 +41,12 @@ export const cacheTruth = (events: readonly ScenarioEvent[], cachedPatrons: read
   }
   const loans = new Map<string, ItemTruth>();
   const requests = new Map<string, ItemTruth>();
-  const sets = new Map(cachedPatrons.map((id) => [id.toLowerCase(), { loanIds: [], removedLoanIds: [], requestIds: [], removedRequestIds: [] } as Record<keyof PatronTruth, string[]>]));
+  const sets = new Map(
+    cachedPatrons.map((id) => [
+      id.toLowerCase(),
+      { loanIds: [], removedLoanIds: [], requestIds: [], removedRequestIds: [] } as Record<keyof PatronTruth, string[]>,
+    ]),
+  );
   for (const event of latest.values()) {
     const truth: ItemTruth = {
       owner: event.userPrimaryId,
