@@ -1,0 +1,106 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { systemClock } from '@alma-cache/cache-domain';
+import { Container } from 'inversify';
+import { bindFunctionBasics } from '../../src/lib/function-bootstrap';
+import { METRICS_NAMESPACE } from '../../src/lib/metrics-namespace';
+
+const TOKENS = {
+  Config: Symbol.for('Config'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  SsmClient: Symbol.for('SSMClient'),
+  SnsClient: Symbol.for('SNSClient'),
+  Clock: Symbol.for('Clock'),
+} as const;
+
+const ENV = { AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_DISABLED: 'true' };
+
+/** The `service` dimension and the namespace a metric would be published with. */
+const published = (metrics: Metrics) => {
+  metrics.addMetric('probe', 'Count', 1);
+  const output = metrics.serializeMetrics() as unknown as { service: string; _aws: { CloudWatchMetrics: { Namespace: string }[] } };
+  return { service: output.service, namespace: output._aws.CloudWatchMetrics[0]?.Namespace };
+};
+
+describe('Function: bindFunctionBasics', () => {
+  it('names the logger and metrics by POWERTOOLS_SERVICE_NAME, in the stack namespace', () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+
+    // Act
+    const basics = bindFunctionBasics(container, { ...ENV, POWERTOOLS_SERVICE_NAME: 'alma-cache-stg-query' }, 'alma-cache-query', TOKENS);
+
+    // Assess
+    expect(basics.serviceName).toBe('alma-cache-stg-query');
+    expect(container.get(TOKENS.Logger)).toBe(basics.logger);
+    expect(basics.logger).toBeInstanceOf(Logger);
+    expect(container.get(TOKENS.Metrics)).toBe(basics.metrics);
+    expect(published(basics.metrics)).toEqual({ service: 'alma-cache-stg-query', namespace: METRICS_NAMESPACE });
+  });
+
+  it('falls back to the app service name when POWERTOOLS_SERVICE_NAME is unset', () => {
+    // Act
+    const basics = bindFunctionBasics(new Container(), ENV, 'alma-cache-sns', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics });
+
+    // Assess
+    expect(basics.serviceName).toBe('alma-cache-sns');
+    expect(published(basics.metrics).service).toBe('alma-cache-sns');
+  });
+
+  it('binds each client and the clock the tokens name, one instance per singleton container', () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+    bindFunctionBasics(container, ENV, 'alma-cache-refresh', TOKENS);
+
+    // Act
+    const documents = container.get(TOKENS.DocumentClient);
+
+    // Assess
+    expect(documents).toBeInstanceOf(DynamoDBDocumentClient);
+    expect(container.get(TOKENS.DocumentClient)).toBe(documents);
+    expect(container.get(TOKENS.SqsClient)).toBeInstanceOf(SQSClient);
+    expect(container.get(TOKENS.SsmClient)).toBeInstanceOf(SSMClient);
+    expect(container.get(TOKENS.SnsClient)).toBeInstanceOf(SNSClient);
+    expect(container.get(TOKENS.Clock)).toBe(systemClock);
+  });
+
+  it('binds no client the app has no token for', () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+
+    // Act
+    bindFunctionBasics(container, ENV, 'alma-cache-changes', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics, SnsClient: TOKENS.SnsClient });
+
+    // Assess
+    expect(container.isBound(TOKENS.SnsClient)).toBe(true);
+    expect([TOKENS.DocumentClient, TOKENS.SqsClient, TOKENS.SsmClient, TOKENS.Clock].map((token) => container.isBound(token))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('gives every client the SDK settings passed', async () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+    bindFunctionBasics(container, ENV, 'alma-cache-webhooks', TOKENS, { maxAttempts: 2 });
+
+    // Act
+    const attempts = await Promise.all([
+      container.get<SSMClient>(TOKENS.SsmClient).config.maxAttempts(),
+      container.get<SNSClient>(TOKENS.SnsClient).config.maxAttempts(),
+      container.get<SQSClient>(TOKENS.SqsClient).config.maxAttempts(),
+    ]);
+
+    // Assess
+    expect(attempts).toEqual([2, 2, 2]);
+  });
+});
