@@ -3,7 +3,7 @@ import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { scanAll } from './support/cache-snapshot';
-import { REFUSED_CONDITION } from '../../src/sns-handler';
+import { REFUSED_CONDITION } from '../../../src/sns-handler';
 import { drainFailureRecords, drainQueue, functionEnv, MAXIMUM_RETRY_ATTEMPTS, snsLambdas } from './support/lambda-harness';
 import { POISON_CASES } from './support/poison-cases';
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { scopesAllowing } from '@alma-cache/cache-domain';
-import { QUERY_ROUTE_SPECS, routeKeyOf } from '../src/route-specs';
-import { loadOpenApi, resolveRef, schemaViolations } from './support/openapi';
+import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
+import { loadOpenApi, resolveRef, schemaViolations } from '../support/openapi';
 
 interface HttpApiEvent {
   httpApi: { method: string; path: string; authorizer: { name: string; scopes: string } };
@@ -14,7 +14,7 @@ interface ServerlessConfig {
 }
 
 const openapi = loadOpenApi();
-const serverless = parse(readFileSync(join(__dirname, '../serverless.yml'), 'utf8')) as ServerlessConfig;
+const serverless = parse(readFileSync(join(__dirname, '../../serverless.yml'), 'utf8')) as ServerlessConfig;
 
 /** `${self:custom.readScopes}` → the list it names in serverless.yml. */
 const resolveCustom = (reference: string): unknown => {

@@ -12,7 +12,7 @@ import { drainFailureRecords, drainQueue, functionEnv, snsEventFor, snsLambdas }
 import { faultSeed, seededRandom } from './support/prng';
 import { generateScenario, type ScenarioEvent } from './support/scenario';
 import { cacheTruth } from './support/truth-model';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../../src/tokens';
 
 const SEED = faultSeed(20261103);
 const SIZE = {

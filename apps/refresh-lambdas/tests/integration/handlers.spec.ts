@@ -16,7 +16,7 @@ import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cach
 import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
-import { sqsEvent, sqsRecord } from './sqs-event';
+import { sqsEvent, sqsRecord } from '../support/sqs-event';
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 const FUNCTIONS = ['update-user', 'update-loan', 'update-request', 'update-fee'] as const;

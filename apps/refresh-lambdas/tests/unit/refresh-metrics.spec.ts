@@ -6,7 +6,7 @@ import { countAlmaThrottled } from '../../src/refresh-metrics';
 import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import type { FailureParking } from '@alma-cache/aws-adapters';
-import { sqsEvent, sqsRecord } from './sqs-event';
+import { sqsEvent, sqsRecord } from '../support/sqs-event';
 
 // The batch handler and processors with use cases stubbed: each stub asks the metered Alma key as many times as it
 // "calls" Alma, as AlmaHttpApi does before every attempt.

@@ -5,7 +5,7 @@ import { createSqsClient, type MessageDelay, type ReceivedMessage, SqsMessageDel
 import { createQueue } from '@alma-cache/aws-adapters/testing';
 import { CapturedMetrics, sqsEvent as eventOf, sqsRecord as recordOf } from '@alma-cache/local-aws';
 import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
-import { sqsEvent, sqsRecord } from './sqs-event';
+import { sqsEvent, sqsRecord } from '../support/sqs-event';
 
 /** A MessageDelay that remembers what it was asked, as SQS would cap it. */
 class RecordingDelay implements MessageDelay {

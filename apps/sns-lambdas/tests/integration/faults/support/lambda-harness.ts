@@ -4,10 +4,10 @@ import type { Container } from 'inversify';
 import type { FailureParking } from '@alma-cache/aws-adapters';
 import type { SNSEvent } from 'aws-lambda';
 import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, snsEvent } from '@alma-cache/local-aws';
-import { buildContainer } from '../../../src/composition-root';
-import { createSnsHandler, type ItemUseCase } from '../../../src/sns-handler';
+import { buildContainer } from '../../../../src/composition-root';
+import { createSnsHandler, type ItemUseCase } from '../../../../src/sns-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
-import { TOKENS } from '../../../src/tokens';
+import { TOKENS } from '../../../../src/tokens';
 import type { Clock } from '@alma-cache/cache-domain';
 import { ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
 
