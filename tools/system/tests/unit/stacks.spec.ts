@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { nxProject, WORKSPACE_ROOT } from '@alma-cache/local-aws';
-import { CROSS_STACK_VALUES, overridesFromOutputs, stackName, SYSTEM_STACKS } from '../stacks';
+import { CROSS_STACK_VALUES, overridesFromOutputs, stackName, SYSTEM_STACKS } from '../../stacks';
 
 // The catalogue in stacks.ts against what really decides the order and the values: the Nx projects (as Nx resolves
 // them, nx.json's targetDefaults included) and the serverless.yml files. A stack reading another's output without the Nx dependency would deploy in a race.

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FigureResult } from './figure';
+import type { FigureResult } from '../../figure';
 
-const WORKSPACE = join(__dirname, '..', '..');
+const WORKSPACE = join(__dirname, '..', '..', '..', '..');
 const OUT = join('tmp', 'bench', `smoke-${process.pid}`);
 
 const runQuickBench = () =>

@@ -1,5 +1,5 @@
 import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { lambdaInvoker } from '../invokers';
+import { lambdaInvoker } from '../../invokers';
 
 /** A LambdaClient whose Invoke answers `response`, recording each command's input. */
 const stubLambda = (response: { StatusCode: number; FunctionError?: string; Payload?: string }) => {

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { invokeAsync, type LambdaHandler, snsEvent } from '@alma-cache/local-aws';
-import { runRedrive, type CliIo } from '../cli';
+import { runRedrive, type CliIo } from '../../cli';
 
 /** A stage of its own per test, so each test's `alma-cache-<stage>-…` queues start empty. */
 export const freshStage = (): string => `t${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { describeStreamDelivery, LocalStreamMapping, type LocalStreamMappingOptions } from '../stream-mapping';
+import { describeStreamDelivery, LocalStreamMapping, type LocalStreamMappingOptions } from '../../stream-mapping';
 
 // How `npm start` plays Lambda's stream event source mapping for change-lambdas: batches, partial failures, retries
 // and giving up. The stream and the function are stand-ins here; start.spec.ts runs the real ones.

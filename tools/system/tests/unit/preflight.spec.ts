@@ -1,4 +1,4 @@
-import { checkDeployInputs, formatProblems } from '../preflight';
+import { checkDeployInputs, formatProblems } from '../../preflight';
 
 // The preflight's rules, with the SSM lookup as a function; the system deploy test runs it against moto for real.
 

@@ -5,7 +5,7 @@ import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns'
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { fakeRecordId } from '@alma-cache/alma-api/testing';
 
-const WORKSPACE = join(__dirname, '..', '..', '..');
+const WORKSPACE = join(__dirname, '..', '..', '..', '..');
 
 // The README's run command, end to end with --once: build, package, emulators, provisioning, the HTTP port, the
 // dispatcher, and the sample webhooks POSTed signed and read back through the query API.

@@ -1,4 +1,4 @@
-import { describeChange, filterPolicyOf, readChangeMessage } from '../change-view';
+import { describeChange, filterPolicyOf, readChangeMessage } from '../../change-view';
 
 // What the demo and `npm run changes` print, and the filter policy the CLI builds from its flags (no emulator: the
 // CLI itself runs against the local stack in start.spec.ts).

@@ -6,7 +6,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSC
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { childEnv, NX_BIN, runNode, startMoto, tail, WORKSPACE_ROOT, type MotoServer, type RunResult } from '@alma-cache/local-aws';
 import { spawn } from 'node:child_process';
-import { CROSS_STACK_VALUES, SYSTEM_STACKS, stackName, TOPIC_EVENTS } from '../stacks';
+import { CROSS_STACK_VALUES, SYSTEM_STACKS, stackName, TOPIC_EVENTS } from '../../stacks';
 
 // The README's runbook, run as written against an empty moto account of this test's own: the preflight refusing a
 // stage with inputs missing, `npx nx run-many -t deploy --stage=stg` deploying every stack in dependency order (the

@@ -8,8 +8,8 @@ import {
   SAMPLES_RECEIVED_AT,
 } from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
-import { classifyMessage } from '../classify';
-import { refusalNow } from '../recheck';
+import { classifyMessage } from '../../classify';
+import { refusalNow } from '../../recheck';
 
 const DAY_MS = 24 * 3600 * 1000;
 const FAILURES = 'alma-cache-stg-sns-lambdas-failures';

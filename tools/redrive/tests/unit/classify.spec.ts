@@ -1,6 +1,6 @@
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { snsEvent } from '@alma-cache/local-aws';
-import { classifyMessage, functionFor } from '../classify';
+import { classifyMessage, functionFor } from '../../classify';
 
 const onFailureRecord = (event: unknown, errorType: string, errorMessage: string) =>
   JSON.stringify({
