@@ -1,4 +1,5 @@
-// One Jest run over every project, so CI gets one JSON report (see tools/scripts/test-all.mjs).
+// One Jest run over every project and every tier (tests/unit, tests/integration, tests/deploy), so CI gets one JSON
+// report (see tools/scripts/test-all.mjs). jest.unit.config.js and its two siblings run one tier each.
 module.exports = {
   // Global, not per project (Jest ignores it in a project's config): integration tests talk to emulators on a
   // shared 2-core machine, where 5 s says nothing about the code. Speed is measured by the benchmarks instead.
@@ -18,5 +19,6 @@ module.exports = {
     '<rootDir>/tools/system',
     '<rootDir>/apps/alma-topics',
     '<rootDir>/apps/webhook-receiver',
+    '<rootDir>/tools/architecture',
   ],
 };

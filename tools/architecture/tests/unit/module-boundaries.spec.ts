@@ -1,5 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const WORKSPACE = join(__dirname, '..', '..', '..', '..');
 
@@ -9,18 +11,37 @@ interface LintMessage {
   message: string;
 }
 
+// One ESLint process answers every probe, one JSON line per request line: a CLI run per probe would build the
+// type-aware program again each time (some 10 s each on a busy 2-core machine). Same API the ESLint CLI calls.
+const LINT_SERVER = `
+const { ESLint } = require('eslint');
+const { createInterface } = require('node:readline');
+const eslint = new ESLint({ cwd: process.cwd() });
+let queue = Promise.resolve();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  queue = queue.then(async () => {
+    const { path, code } = JSON.parse(line);
+    const [result] = await eslint.lintText(code, { filePath: path });
+    process.stdout.write(JSON.stringify(result.messages) + '\\n');
+  });
+});
+`;
+
+let server: ChildProcessWithoutNullStreams;
+let serverErrors = '';
+const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+
 /**
- * Lints `code` as if it were the file at `path`, with the workspace's own ESLint CLI and config. `path` names a file
+ * Lints `code` as if it were the file at `path`, with the workspace's own ESLint and config. `path` names a file
  * that exists: the type-aware rules need the file in a project's tsconfig, and ESLint lints the code given, not the file.
  */
 const lintAs = async (path: string, code: string): Promise<string[]> => {
-  const { stdout } = spawnSync(join(WORKSPACE, 'node_modules', '.bin', 'eslint'), ['--stdin', '--stdin-filename', path, '--format', 'json'], {
-    cwd: WORKSPACE,
-    input: code,
-    encoding: 'utf8',
+  const line = await new Promise<string>((resolve, reject) => {
+    waiting.push({ resolve, reject });
+    server.stdin.write(`${JSON.stringify({ path, code })}\n`);
   });
-  const [result] = JSON.parse(stdout) as { messages: LintMessage[] }[];
-  return result.messages.filter((message) => message.severity === 2).map((message) => `${message.ruleId}: ${message.message}`);
+  const messages = JSON.parse(line) as LintMessage[];
+  return messages.filter((message) => message.severity === 2).map((message) => `${message.ruleId}: ${message.message}`);
 };
 
 // The hexagon as a build error: `nx run-many -t lint` (part of `npm test`) fails on any of these imports.
@@ -32,7 +53,18 @@ describe('Architecture: module boundaries', () => {
       env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
       stdio: 'ignore',
     });
+    server = spawn(process.execPath, ['-e', LINT_SERVER], { cwd: WORKSPACE, stdio: ['pipe', 'pipe', 'pipe'] });
+    server.stderr.on('data', (chunk: Buffer) => (serverErrors += chunk.toString()));
+    createInterface({ input: server.stdout }).on('line', (line) => waiting.shift()?.resolve(line));
+    // A crashed ESLint fails the probe waiting for it with ESLint's own words, not with a timeout.
+    server.on('exit', (code) => waiting.splice(0).forEach(({ reject }) => reject(new Error(`ESLint exited (${code}): ${serverErrors}`))));
   }, 60_000);
+
+  afterAll(async () => {
+    const exited = once(server, 'exit');
+    server.stdin.end();
+    await exited;
+  });
 
   it.each([
     ['the adapters library', "import { DynamoDbCacheStore } from '@alma-cache/aws-adapters';", /enforce-module-boundaries/],
@@ -74,7 +106,7 @@ describe('Architecture: module boundaries', () => {
     const fake = "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';\nexport const probe = InMemoryCacheStore;\n";
 
     // Act
-    const inTests = await lintAs('apps/sns-lambdas/tests/faults/support/poison-cases.ts', fake);
+    const inTests = await lintAs('apps/sns-lambdas/tests/integration/faults/support/poison-cases.ts', fake);
     const inAdapterFixtures = await lintAs('libs/aws-adapters/src/testing/cache-fixtures.ts', fake);
 
     // Assess
