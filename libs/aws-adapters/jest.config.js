@@ -1,4 +1,4 @@
-// Integration tests: run against real AWS-protocol servers started once by the global setup.
+// tests/integration runs against real AWS-protocol servers started once by the global setup; tests/unit needs none.
 module.exports = {
   ...require('../../jest.preset.js'),
   displayName: 'aws-adapters',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): lint (module boundaries included) and typecheck every project, then one Jest
-// run over all projects. Ends with the plain line CI reads: "N passed, N failed".
+// run over all projects and all three test tiers (tests/unit, tests/integration, tests/deploy; `npm run test:<tier>` runs
+// one). Ends with the plain line CI reads: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -9,7 +9,7 @@ import { childEnv, namesFor, NX_BIN, REGION, runNode, type RunResult, STREAMED_T
 // The `deploy` and `remove` Nx targets run for real against moto: bundle, osls deploy (S3 upload, CloudFormation),
 // then osls remove. The cache-update stack is not deployed here: the stream variables name two streamed tables
 // created in moto (moto's Lambda wants the table of a mapped stream in its own DynamoDB). Moto never runs the
-// function; the integration spec (tests/handlers) runs it against real streams.
+// function; the integration spec (tests/integration) runs it against real streams.
 
 const DEPLOY_TIMEOUT_MS = 300_000;
 const REMOVE_TIMEOUT_MS = 180_000;

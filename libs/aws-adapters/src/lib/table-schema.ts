@@ -4,7 +4,7 @@ import type { ItemKind } from '@alma-cache/cache-domain';
  * The storage layout of the cache's DynamoDB tables, in one place: table roles, keys and every attribute name the
  * adapters write beside Alma's own fields. The deploy side of the same keys is each app's serverless.yml (checked by
  * its template spec). The domain reserves these names for the cache (`isCacheAttributeName`); the contract test in
- * tests/table-schema.spec.ts fails when a name here is one the domain would let an Alma record carry.
+ * tests/unit/table-schema.spec.ts fails when a name here is one the domain would let an Alma record carry.
  */
 
 /**
