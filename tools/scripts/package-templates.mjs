@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEMPLATE = 'cloudformation-template-update-stack.json';
@@ -68,6 +69,9 @@ function envFor(root, app, stage, artifactDir) {
     // osls checks that each artifact exists, nothing more: an empty file stands for the bundle.
     for (const [, zip] of text.matchAll(/artifactDir\}\/([A-Za-z0-9_.-]+\.zip)/g)) writeFileSync(path.join(artifactDir, zip), '');
   }
+  // <fn>.zip, the default of tools/serverless/shared-resources.js.
+  const functions = parseYaml(configTexts(root, app)[0], { logLevel: 'silent' })?.functions ?? {};
+  for (const fn of Object.keys(functions)) writeFileSync(path.join(artifactDir, `${fn}.zip`), '');
   env[`ALARM_TOPIC_ARN_${suffix}`] = `arn:aws:sns:${REGION}:${ACCOUNT}:alma-cache-alarms-${stage}`;
   return env;
 }
