@@ -7,39 +7,65 @@ export {
   AlmaUnavailableError,
   type AlmaUnavailableKind,
   AlmaUserNotFoundError,
-} from './lib/alma-api.errors';
-export type { AlmaApi, AlmaRecord } from './lib/alma-api.port';
-export type { AlmaCallBudget } from './lib/alma-call-budget.port';
-export type { UnknownPatrons } from './lib/unknown-patrons.port';
-export { AlmaEventType, MAX_WEBHOOK_BYTES, parseItemEvent, userCacheKey, WEBHOOK_SHAPES } from './lib/alma-event';
-export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/cache-record';
-export { isCacheAttributeName, recordOwner } from './lib/record-fields';
-export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/identifier';
-export { InvalidEventError, InvalidWebhookIdError, MalformedEventError } from './lib/cache-domain.errors';
-export type { CachedUser, CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/cache-store.port';
-export { type Clock, systemClock } from './lib/clock.port';
-export { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from './lib/expiry-policy';
-export type { ItemSyncDeps, SyncOutcome } from './lib/item-sync';
-export type { UserRefreshQueue } from './lib/user-refresh-queue.port';
-export { RecordLoan } from './lib/record-loan.use-case';
-export { RemoveLoan } from './lib/remove-loan.use-case';
-export { RecordRequest } from './lib/record-request.use-case';
-export { CloseRequest } from './lib/close-request.use-case';
-export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh-message';
-export type { RefreshDeps } from './lib/refresh-support';
-export { RefreshUser } from './lib/refresh-user.use-case';
-export { RefreshItem } from './lib/refresh-item.use-case';
-export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/cache-change';
-export type { ChangePublisher } from './lib/change-publisher.port';
-export { PublishCacheChanges } from './lib/publish-cache-changes.use-case';
-export type { CachedItem, CachedPatronRecord, CacheReader } from './lib/cache-reader.port';
-export { InvalidPatronQueryError, PatronDataUnavailableError, PatronItemNotFoundError, PatronNotFoundError } from './lib/patron-query.errors';
-export type { PatronQueryDeps, RefreshRequestOutcome } from './lib/patron-query';
-export type { PatronMissDeps } from './lib/patron-miss';
-export { GetPatron } from './lib/get-patron.use-case';
-export { ListPatronItems } from './lib/list-patron-items.use-case';
-export { GetPatronItem } from './lib/get-patron-item.use-case';
-export { QueuePatronRefresh } from './lib/queue-patron-refresh.use-case';
+  InvalidEventError,
+  InvalidPatronQueryError,
+  InvalidWebhookIdError,
+  MalformedEventError,
+  PatronDataUnavailableError,
+  PatronItemNotFoundError,
+  PatronNotFoundError,
+} from './lib/errors';
+
+// Shared by the slices: the cache's records, the store port, the clock, identifiers, expiry, Alma's events.
+export { AlmaEventType, MAX_WEBHOOK_BYTES, parseItemEvent, userCacheKey, WEBHOOK_SHAPES } from './lib/shared/alma-event';
+export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/shared/cache-record';
+export { isCacheAttributeName, recordOwner } from './lib/shared/record-fields';
+export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/shared/identifier';
+export type { CachedUser, CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';
+export { type Clock, systemClock } from './lib/shared/clock.port';
+export {
+  DEFAULT_EXPIRY_POLICY,
+  type ExpiryPolicy,
+  expiryPolicyProblems,
+  QUEUE_RETENTION_SECONDS,
+  resolveExpiryPolicy,
+} from './lib/shared/expiry-policy';
+
+// Webhooks: an Alma webhook checked and published to its topic.
+export { ExtraAlmaEventType, WEBHOOK_ROUTING_TABLE, WebhookSkip } from './lib/webhooks/webhook-routing';
+export type { WebhookPublication, WebhookPublisher } from './lib/webhooks/webhook-publisher.port';
+export { ReceiveWebhook, type WebhookReceipt } from './lib/webhooks/receive-webhook.use-case';
+
+// Sync: one webhook applied to the cache.
+export type { ItemSyncDeps, SyncOutcome } from './lib/sync/item-sync';
+export { RecordLoan } from './lib/sync/record-loan.use-case';
+export { RemoveLoan } from './lib/sync/remove-loan.use-case';
+export { RecordRequest } from './lib/sync/record-request.use-case';
+export { CloseRequest } from './lib/sync/close-request.use-case';
+
+// Refresh: a patron or record rebuilt from Alma's API.
+export type { AlmaApi, AlmaRecord } from './lib/refresh/alma-api.port';
+export type { AlmaCallBudget } from './lib/refresh/alma-call-budget.port';
+export type { UnknownPatrons } from './lib/refresh/unknown-patrons.port';
+export type { UserRefreshQueue } from './lib/refresh/user-refresh-queue.port';
+export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh/refresh-message';
+export type { RefreshDeps } from './lib/refresh/refresh-support';
+export { RefreshUser } from './lib/refresh/refresh-user.use-case';
+export { RefreshItem } from './lib/refresh/refresh-item.use-case';
+
+// Changes: what a cache write changed, published for subscribers.
+export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/changes/cache-change';
+export type { ChangePublisher } from './lib/changes/change-publisher.port';
+export { PublishCacheChanges } from './lib/changes/publish-cache-changes.use-case';
+
+// Query: the query API's use cases and access rule.
+export type { CachedItem, CachedPatronRecord, CacheReader } from './lib/query/cache-reader.port';
+export type { PatronQueryDeps, RefreshRequestOutcome } from './lib/query/patron-query';
+export type { PatronMissDeps } from './lib/query/patron-miss';
+export { GetPatron } from './lib/query/get-patron.use-case';
+export { ListPatronItems } from './lib/query/list-patron-items.use-case';
+export { GetPatronItem } from './lib/query/get-patron-item.use-case';
+export { QueuePatronRefresh } from './lib/query/queue-patron-refresh.use-case';
 export {
   callerOfClaims,
   clientIdOfClaims,
@@ -50,7 +76,4 @@ export {
   type QueryAction,
   type QueryRole,
   scopesAllowing,
-} from './lib/query-access';
-export { ExtraAlmaEventType, WEBHOOK_ROUTING_TABLE, WebhookSkip } from './lib/webhook-routing';
-export type { WebhookPublication, WebhookPublisher } from './lib/webhook-publisher.port';
-export { ReceiveWebhook, type WebhookReceipt } from './lib/receive-webhook.use-case';
+} from './lib/query/query-access';

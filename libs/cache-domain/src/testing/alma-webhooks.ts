@@ -1,5 +1,5 @@
-import { AlmaEventType, WEBHOOK_SHAPES, type WebhookItemKind } from '../lib/alma-event';
-import { ITEM_SHAPES } from '../lib/cache-record';
+import { AlmaEventType, WEBHOOK_SHAPES, type WebhookItemKind } from '../lib/shared/alma-event';
+import { ITEM_SHAPES } from '../lib/shared/cache-record';
 import loanCreated from './alma-webhooks/loan_created.json';
 import loanDueDate from './alma-webhooks/loan_due_date.json';
 import loanRenewed from './alma-webhooks/loan_renewed.json';

@@ -1,4 +1,4 @@
-import type { ExtraAlmaEventType } from '../lib/webhook-routing';
+import type { ExtraAlmaEventType } from '../lib/webhooks/webhook-routing';
 import { almaWebhooks } from './alma-webhooks';
 
 /** What Alma's loan object says after each extra event (invented values, Alma's field names). */

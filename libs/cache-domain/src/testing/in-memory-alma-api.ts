@@ -1,7 +1,7 @@
-import { AlmaUserNotFoundError } from '../lib/alma-api.errors';
-import type { AlmaApi, AlmaRecord } from '../lib/alma-api.port';
-import { userCacheKey } from '../lib/alma-event';
-import { ITEM_SHAPES, type ItemKind } from '../lib/cache-record';
+import { AlmaUserNotFoundError } from '../lib/errors';
+import type { AlmaApi, AlmaRecord } from '../lib/refresh/alma-api.port';
+import { userCacheKey } from '../lib/shared/alma-event';
+import { ITEM_SHAPES, type ItemKind } from '../lib/shared/cache-record';
 
 type Patron = Record<ItemKind, AlmaRecord[]>;
 

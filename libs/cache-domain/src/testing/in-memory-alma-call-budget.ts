@@ -1,5 +1,5 @@
-import { AlmaBudgetExhaustedError } from '../lib/alma-api.errors';
-import type { AlmaCallBudget } from '../lib/alma-call-budget.port';
+import { AlmaBudgetExhaustedError } from '../lib/errors';
+import type { AlmaCallBudget } from '../lib/refresh/alma-call-budget.port';
 
 /** How {@link InMemoryAlmaCallBudget} keeps time and how long it lets a caller wait. */
 export interface InMemoryAlmaCallBudgetOptions {

@@ -1,6 +1,6 @@
-import type { AlmaRecord } from '../lib/alma-api.port';
-import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
-import type { CacheReader, CachedItem, CachedPatronRecord } from '../lib/cache-reader.port';
+import type { AlmaRecord } from '../lib/refresh/alma-api.port';
+import { ITEM_KINDS, type ItemKind } from '../lib/shared/cache-record';
+import type { CacheReader, CachedItem, CachedPatronRecord } from '../lib/query/cache-reader.port';
 
 type Operation = 'readPatron' | 'readItems' | 'readItem';
 

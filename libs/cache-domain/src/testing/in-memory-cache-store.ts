@@ -1,8 +1,8 @@
-import { ITEM_KINDS, type ItemKind } from '../lib/cache-record';
-import type { CacheReader, CachedItem } from '../lib/cache-reader.port';
-import { userCacheKey } from '../lib/alma-event';
-import { recordOwner } from '../lib/record-fields';
-import type { CacheStore, CachedUser, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/cache-store.port';
+import { ITEM_KINDS, type ItemKind } from '../lib/shared/cache-record';
+import type { CacheReader, CachedItem } from '../lib/query/cache-reader.port';
+import { userCacheKey } from '../lib/shared/alma-event';
+import { recordOwner } from '../lib/shared/record-fields';
+import type { CacheStore, CachedUser, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/shared/cache-store.port';
 
 interface StoredUser {
   ids: Record<ItemKind, Set<string>>;

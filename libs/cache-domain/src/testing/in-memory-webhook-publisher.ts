@@ -1,4 +1,4 @@
-import type { WebhookPublication, WebhookPublisher } from '../lib/webhook-publisher.port';
+import type { WebhookPublication, WebhookPublisher } from '../lib/webhooks/webhook-publisher.port';
 
 /**
  * A WebhookPublisher that keeps what it was given, one message id per publication.

@@ -1,4 +1,4 @@
-import type { Clock } from '../lib/clock.port';
+import type { Clock } from '../lib/shared/clock.port';
 
 /**
  * A clock that moves only when told to.

@@ -1,5 +1,5 @@
 import { DEFAULT_EXPIRY_POLICY, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../../src';
-import { eventTimeProblem, FUTURE_EVENT_ALLOWANCE_SECONDS, MIN_TOMBSTONE_SECONDS, REPLAY_HORIZON_SECONDS } from '../../src/lib/expiry-policy';
+import { eventTimeProblem, FUTURE_EVENT_ALLOWANCE_SECONDS, MIN_TOMBSTONE_SECONDS, REPLAY_HORIZON_SECONDS } from '../../src/lib/shared/expiry-policy';
 
 describe('Function: expiryPolicyProblems', () => {
   it('finds nothing wrong with the defaults or with valid overrides', () => {

@@ -1,5 +1,5 @@
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '../../src';
-import { UnsupportedEventTypeError } from '../../src/lib/cache-domain.errors';
+import { UnsupportedEventTypeError } from '../../src/lib/errors';
 import { almaWebhookMessage, extraAlmaWebhookMessage } from '../../src/testing';
 import { arriving, makeDeps, nowSeconds } from './helpers';
 

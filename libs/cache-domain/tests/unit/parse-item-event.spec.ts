@@ -1,7 +1,7 @@
 import { MalformedEventError, MAX_IDENTIFIER_LENGTH, userCacheKey } from '../../src';
-import { UnsupportedEventTypeError } from '../../src/lib/cache-domain.errors';
-import { parseItemEvent } from '../../src/lib/alma-event';
-import { FUTURE_EVENT_ALLOWANCE_SECONDS, REPLAY_HORIZON_SECONDS } from '../../src/lib/expiry-policy';
+import { UnsupportedEventTypeError } from '../../src/lib/errors';
+import { parseItemEvent } from '../../src/lib/shared/alma-event';
+import { FUTURE_EVENT_ALLOWANCE_SECONDS, REPLAY_HORIZON_SECONDS } from '../../src/lib/shared/expiry-policy';
 import { almaWebhookMessage, almaWebhooks } from '../../src/testing';
 
 /** Just after the last sample webhook: every sample is inside the replay horizon. */

@@ -12,7 +12,7 @@ import {
   type PatronQueryDeps,
   QueuePatronRefresh,
 } from '../../src';
-import { isAlmaRecordOf } from '../../src/lib/patron-query-rules';
+import { isAlmaRecordOf } from '../../src/lib/query/patron-query-rules';
 import { InMemoryCacheReader, InMemoryUserRefreshQueue, ManualClock } from '../../src/testing';
 
 /** Alma as an attacker would like it: whatever `answer` says, for any path, and every call written down. */

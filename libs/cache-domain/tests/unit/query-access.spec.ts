@@ -1,5 +1,5 @@
 import { QUERY_SCOPES, callerOfClaims, clientIdOfClaims, decideQueryAccess, scopesAllowing } from '../../src';
-import { patronIdOfClaims, rolesOfScopes, scopesOfClaims } from '../../src/lib/query-access';
+import { patronIdOfClaims, rolesOfScopes, scopesOfClaims } from '../../src/lib/query/query-access';
 
 describe('Function: decideQueryAccess', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy } from '../../src';
-import { UnsupportedEventTypeError } from '../../src/lib/cache-domain.errors';
+import { UnsupportedEventTypeError } from '../../src/lib/errors';
 import { almaWebhookMessage, almaWebhooks } from '../../src/testing';
 import { makeDeps, nowSeconds } from './helpers';
 

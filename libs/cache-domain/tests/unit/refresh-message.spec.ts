@@ -1,5 +1,5 @@
 import { MAX_IDENTIFIER_LENGTH, parseItemRefreshMessage, parseUserRefreshMessage } from '../../src';
-import { MalformedRefreshMessageError } from '../../src/lib/cache-domain.errors';
+import { MalformedRefreshMessageError } from '../../src/lib/errors';
 
 describe('Function: parseUserRefreshMessage', () => {
   it.each([

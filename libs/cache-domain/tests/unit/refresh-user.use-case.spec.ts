@@ -1,5 +1,5 @@
 import { AlmaUnavailableError, DEFAULT_EXPIRY_POLICY, RecordLoan, RefreshUser, RemoveLoan, type RefreshDeps } from '../../src';
-import { REFRESH_EVENT_TYPE } from '../../src/lib/refresh-support';
+import { REFRESH_EVENT_TYPE } from '../../src/lib/refresh/refresh-support';
 import { InMemoryAlmaApi, InMemoryCacheStore, almaWebhookMessage, ManualClock, InMemoryUserRefreshQueue } from '../../src/testing';
 
 const START = '2026-11-21T10:00:00.000Z';

@@ -1,5 +1,5 @@
 import { AlmaEventType, CloseRequest, ExtraAlmaEventType, RecordLoan, RecordRequest, RemoveLoan, WEBHOOK_ROUTING_TABLE } from '../../src';
-import { eventTypesRoutedTo, routeWebhookEvent } from '../../src/lib/webhook-routing';
+import { eventTypesRoutedTo, routeWebhookEvent } from '../../src/lib/webhooks/webhook-routing';
 
 /** The use case each topic feeds, as apps/sns-lambdas subscribes its functions. */
 const USE_CASE_OF_TOPIC: Record<AlmaEventType, { eventTypes: readonly string[] }> = {

@@ -74,7 +74,7 @@ describe('Architecture: module boundaries', () => {
     ['an app', "import { TOKENS } from '../../../../apps/sns-lambdas/src/tokens';", /enforce-module-boundaries/],
   ])('refuses %s in cache-domain', async (_what, code, rule) => {
     // Act
-    const errors = await lintAs('libs/cache-domain/src/lib/identifier.ts', `${code}\nexport const probe = 1;\n`);
+    const errors = await lintAs('libs/cache-domain/src/lib/shared/identifier.ts', `${code}\nexport const probe = 1;\n`);
 
     // Assess
     expect(errors.join('\n')).toMatch(rule);
@@ -91,8 +91,12 @@ describe('Architecture: module boundaries', () => {
   it.each([
     ['an app', 'apps/sns-lambdas/src/tokens.ts', "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';"],
     ['the adapters library', 'libs/aws-adapters/src/lib/tracing.ts', "import { createCacheTables } from '@alma-cache/aws-adapters/testing';"],
-    ['the domain, by a relative path', 'libs/cache-domain/src/lib/identifier.ts', "import { ManualClock } from '../testing';"],
-    ['the domain, one fake by its file', 'libs/cache-domain/src/lib/identifier.ts', "import type { ManualClock } from '../testing/manual-clock';"],
+    ['the domain, by a relative path', 'libs/cache-domain/src/lib/shared/identifier.ts', "import { ManualClock } from '../../testing';"],
+    [
+      'the domain, one fake by its file',
+      'libs/cache-domain/src/lib/shared/identifier.ts',
+      "import type { ManualClock } from '../../testing/manual-clock';",
+    ],
   ])('refuses test fakes in the shipped code of %s', async (_what, path, code) => {
     // Act
     const errors = await lintAs(path, `${code}\nexport const probe = 1;\n`);
@@ -116,7 +120,10 @@ describe('Architecture: module boundaries', () => {
 
   it('accepts the domain importing itself and the app importing everything it wires', async () => {
     expect(
-      await lintAs('libs/cache-domain/src/lib/identifier.ts', "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n"),
+      await lintAs(
+        'libs/cache-domain/src/lib/shared/identifier.ts',
+        "import { userCacheKey } from './alma-event';\nexport const probe = userCacheKey;\n",
+      ),
     ).toEqual([]);
     expect(
       await lintAs(

@@ -1,6 +1,6 @@
-import { MalformedRefreshMessageError } from './cache-domain.errors';
-import type { ItemKind } from './cache-record';
-import { identifierProblem } from './identifier';
+import { MalformedRefreshMessageError } from '../errors';
+import type { ItemKind } from '../shared/cache-record';
+import { identifierProblem } from '../shared/identifier';
 
 /** A targeted refresh: one record of one patron. */
 export interface ItemRefreshRequest {

@@ -1,9 +1,8 @@
-import { AlmaUserNotFoundError } from './alma-api.errors';
+import { AlmaUserNotFoundError, MalformedAlmaRecordError } from '../errors';
 import type { AlmaRecord } from './alma-api.port';
-import { userCacheKey } from './alma-event';
-import { MalformedAlmaRecordError } from './cache-domain.errors';
-import type { WriteResult } from './cache-store.port';
-import { recordFieldsProblem } from './record-fields';
+import { userCacheKey } from '../shared/alma-event';
+import type { WriteResult } from '../shared/cache-store.port';
+import { recordFieldsProblem } from '../shared/record-fields';
 import type { ItemRefreshRequest } from './refresh-message';
 import { type RefreshDeps, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 

@@ -1,4 +1,4 @@
-import { AlmaEventType } from './alma-event';
+import { AlmaEventType } from '../shared/alma-event';
 
 /**
  * Alma loan events that have no topic of their own. The eight topics are {@link AlmaEventType}'s, one per event the

@@ -1,9 +1,9 @@
-import { AlmaUserNotFoundError } from './alma-api.errors';
+import { AlmaUserNotFoundError } from '../errors';
 import type { AlmaRecord } from './alma-api.port';
-import { userCacheKey } from './alma-event';
-import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './cache-record';
-import { recordFieldsProblem } from './record-fields';
-import type { CachedUser } from './cache-store.port';
+import { userCacheKey } from '../shared/alma-event';
+import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
+import { recordFieldsProblem } from '../shared/record-fields';
+import type { CachedUser } from '../shared/cache-store.port';
 import { type RefreshDeps, type RefreshStamp, forEachConcurrently, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 
 export interface KindCounts {

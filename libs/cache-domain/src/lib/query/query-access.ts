@@ -1,5 +1,5 @@
-import { userCacheKey } from './alma-event';
-import { isIdentifier } from './identifier';
+import { userCacheKey } from '../shared/alma-event';
+import { isIdentifier } from '../shared/identifier';
 
 /**
  * The OAuth scopes the query API knows, as the identity provider issues them and the deploy's JWT authorizer

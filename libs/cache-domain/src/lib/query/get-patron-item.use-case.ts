@@ -1,10 +1,9 @@
-import { AlmaRequestError, AlmaUserNotFoundError } from './alma-api.errors';
-import type { AlmaRecord } from './alma-api.port';
-import { userCacheKey } from './alma-event';
-import type { ItemKind } from './cache-record';
+import { AlmaRequestError, AlmaUserNotFoundError, PatronItemNotFoundError, PatronNotFoundError } from '../errors';
+import type { AlmaRecord } from '../refresh/alma-api.port';
+import { userCacheKey } from '../shared/alma-event';
+import type { ItemKind } from '../shared/cache-record';
 import { type PatronQueryAnswer, type PatronQueryDeps, requestPatronRefresh } from './patron-query';
 import { answerMiss } from './patron-miss';
-import { PatronItemNotFoundError, PatronNotFoundError } from './patron-query.errors';
 import { askAlma, epochSeconds, isAlmaRecordOf, isCompletePatron, judgeCachedItem, validQueryId } from './patron-query-rules';
 
 /** Which record of which patron. */

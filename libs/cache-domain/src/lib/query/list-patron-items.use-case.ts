@@ -1,5 +1,5 @@
-import type { AlmaRecord } from './alma-api.port';
-import type { ItemKind } from './cache-record';
+import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { ItemKind } from '../shared/cache-record';
 import { type PatronQueryAnswer, type PatronQueryDeps, readPatronRecords } from './patron-query';
 import { validQueryId } from './patron-query-rules';
 

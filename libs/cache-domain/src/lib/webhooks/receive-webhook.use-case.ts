@@ -1,6 +1,6 @@
-import type { AlmaEventType } from './alma-event';
-import { InvalidWebhookIdError, MalformedEventError } from './cache-domain.errors';
-import { identifierProblem, isIdentifier } from './identifier';
+import type { AlmaEventType } from '../shared/alma-event';
+import { InvalidWebhookIdError, MalformedEventError } from '../errors';
+import { identifierProblem, isIdentifier } from '../shared/identifier';
 import type { WebhookPublisher } from './webhook-publisher.port';
 import { routeWebhookEvent, type WebhookSkip } from './webhook-routing';
 

@@ -1,13 +1,13 @@
-import { userCacheKey } from './alma-event';
+import { userCacheKey } from '../shared/alma-event';
 import type { CachedPatronRecord } from './cache-reader.port';
-import type { CacheStore } from './cache-store.port';
-import type { Clock } from './clock.port';
-import type { ExpiryPolicy } from './expiry-policy';
-import { PatronDataUnavailableError, PatronNotFoundError } from './patron-query.errors';
+import type { CacheStore } from '../shared/cache-store.port';
+import type { Clock } from '../shared/clock.port';
+import type { ExpiryPolicy } from '../shared/expiry-policy';
+import { PatronDataUnavailableError, PatronNotFoundError } from '../errors';
 import { askAlma, epochSeconds } from './patron-query-rules';
-import type { UserRefreshOutcome } from './refresh-user.use-case';
-import type { UnknownPatrons } from './unknown-patrons.port';
-import type { UserRefreshQueue } from './user-refresh-queue.port';
+import type { UserRefreshOutcome } from '../refresh/refresh-user.use-case';
+import type { UnknownPatrons } from '../refresh/unknown-patrons.port';
+import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
 
 /**
  * What the query API needs to answer a miss without draining Alma: the webhooks' refresh claim (one rebuild per

@@ -1,4 +1,4 @@
-import type { AlmaEventType } from './alma-event';
+import type { AlmaEventType } from '../shared/alma-event';
 
 /** One Alma webhook on its way to the topic it is routed to. */
 export interface WebhookPublication {

@@ -1,6 +1,6 @@
-import { AlmaEventType, parseItemEvent } from './alma-event';
+import { AlmaEventType, parseItemEvent } from '../shared/alma-event';
 import { type ItemSyncDeps, type SyncOutcome, syncItem } from './item-sync';
-import { ExtraAlmaEventType } from './webhook-routing';
+import { ExtraAlmaEventType } from '../webhooks/webhook-routing';
 
 /**
  * Caches a created, renewed or re-dated loan and links it to its patron. A loan claimed returned

@@ -1,4 +1,4 @@
-import { AlmaEventType, parseItemEvent } from './alma-event';
+import { AlmaEventType, parseItemEvent } from '../shared/alma-event';
 import { type ItemSyncDeps, type SyncOutcome, syncItem } from './item-sync';
 
 /**

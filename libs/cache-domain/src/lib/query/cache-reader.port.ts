@@ -1,5 +1,5 @@
-import type { AlmaRecord } from './alma-api.port';
-import type { ItemKind } from './cache-record';
+import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { ItemKind } from '../shared/cache-record';
 
 /** A cached patron as the query API reads it: which records are theirs, and whether the record is complete. */
 export interface CachedPatronRecord {

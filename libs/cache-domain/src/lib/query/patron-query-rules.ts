@@ -1,10 +1,9 @@
-import { AlmaUnavailableError } from './alma-api.errors';
-import type { AlmaRecord } from './alma-api.port';
-import { userCacheKey } from './alma-event';
-import { identifierProblem } from './identifier';
-import { ITEM_SHAPES, type ItemKind } from './cache-record';
+import { type AlmaUnavailability, AlmaUnavailableError, InvalidPatronQueryError, PatronDataUnavailableError } from '../errors';
+import type { AlmaRecord } from '../refresh/alma-api.port';
+import { userCacheKey } from '../shared/alma-event';
+import { identifierProblem } from '../shared/identifier';
+import { ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
 import type { CachedItem, CachedPatronRecord } from './cache-reader.port';
-import { type AlmaUnavailability, InvalidPatronQueryError, PatronDataUnavailableError } from './patron-query.errors';
 
 /**
  * Seconds a client is told to wait when Alma gave no `Retry-After`: its per-second limit clears within a second or

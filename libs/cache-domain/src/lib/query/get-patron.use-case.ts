@@ -1,4 +1,4 @@
-import { ITEM_KINDS } from './cache-record';
+import { ITEM_KINDS } from '../shared/cache-record';
 import { type PatronQueryAnswer, type PatronQueryDeps, type PatronRecords, readPatronRecords } from './patron-query';
 import { validQueryId } from './patron-query-rules';
 

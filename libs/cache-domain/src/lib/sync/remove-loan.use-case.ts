@@ -1,6 +1,6 @@
-import { AlmaEventType, parseItemEvent } from './alma-event';
+import { AlmaEventType, parseItemEvent } from '../shared/alma-event';
 import { type ItemSyncDeps, type SyncOutcome, syncItem } from './item-sync';
-import { ExtraAlmaEventType } from './webhook-routing';
+import { ExtraAlmaEventType } from '../webhooks/webhook-routing';
 
 /**
  * Replaces a returned loan with a tombstone and unlinks it from its patron. A loan declared lost (LOAN_LOST, which the

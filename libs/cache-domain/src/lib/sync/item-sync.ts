@@ -1,8 +1,8 @@
-import { type ItemEvent, userCacheKey } from './alma-event';
-import type { CacheStore, WriteResult } from './cache-store.port';
-import type { Clock } from './clock.port';
-import type { ExpiryPolicy } from './expiry-policy';
-import type { UserRefreshQueue } from './user-refresh-queue.port';
+import { type ItemEvent, userCacheKey } from '../shared/alma-event';
+import type { CacheStore, WriteResult } from '../shared/cache-store.port';
+import type { Clock } from '../shared/clock.port';
+import type { ExpiryPolicy } from '../shared/expiry-policy';
+import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
 
 /** What every item use case needs; the composition root provides it. */
 export interface ItemSyncDeps {

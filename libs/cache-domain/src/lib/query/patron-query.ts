@@ -1,13 +1,12 @@
-import { AlmaUserNotFoundError } from './alma-api.errors';
-import type { AlmaApi, AlmaRecord } from './alma-api.port';
-import { userCacheKey } from './alma-event';
-import type { ItemKind } from './cache-record';
+import { AlmaUserNotFoundError, PatronNotFoundError } from '../errors';
+import type { AlmaApi, AlmaRecord } from '../refresh/alma-api.port';
+import { userCacheKey } from '../shared/alma-event';
+import type { ItemKind } from '../shared/cache-record';
 import type { CacheReader, CachedPatronRecord } from './cache-reader.port';
-import type { Clock } from './clock.port';
-import { PatronNotFoundError } from './patron-query.errors';
+import type { Clock } from '../shared/clock.port';
 import { answerMiss, type PatronMissDeps } from './patron-miss';
 import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, sortById } from './patron-query-rules';
-import type { UserRefreshQueue } from './user-refresh-queue.port';
+import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
 
 /** What the query use cases need; the composition root provides it. */
 export interface PatronQueryDeps {

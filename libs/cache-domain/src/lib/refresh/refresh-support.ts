@@ -1,10 +1,10 @@
 import type { AlmaApi, AlmaRecord } from './alma-api.port';
-import type { ItemKind } from './cache-record';
-import type { CacheStore, ItemRecord } from './cache-store.port';
-import type { Clock } from './clock.port';
-import type { ExpiryPolicy } from './expiry-policy';
+import type { ItemKind } from '../shared/cache-record';
+import type { CacheStore, ItemRecord } from '../shared/cache-store.port';
+import type { Clock } from '../shared/clock.port';
+import type { ExpiryPolicy } from '../shared/expiry-policy';
 import type { UnknownPatrons } from './unknown-patrons.port';
-import { WEBHOOK_SHAPES } from './alma-event';
+import { WEBHOOK_SHAPES } from '../shared/alma-event';
 
 /** What the refresh use cases need; the composition root provides it. */
 export interface RefreshDeps {

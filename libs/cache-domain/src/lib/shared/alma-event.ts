@@ -1,4 +1,4 @@
-import { MalformedEventError, UnsupportedEventTypeError } from './cache-domain.errors';
+import { MalformedEventError, UnsupportedEventTypeError } from '../errors';
 import { ITEM_SHAPES, type ItemKind } from './cache-record';
 import { eventTimeProblem } from './expiry-policy';
 import { identifierProblem } from './identifier';

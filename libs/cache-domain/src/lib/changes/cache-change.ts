@@ -1,6 +1,6 @@
-import { AlmaEventType, userCacheKey } from './alma-event';
-import type { ItemRecord } from './cache-store.port';
-import { REFRESH_EVENT_TYPE } from './refresh-support';
+import { AlmaEventType, userCacheKey } from '../shared/alma-event';
+import type { ItemRecord } from '../shared/cache-store.port';
+import { REFRESH_EVENT_TYPE } from '../refresh/refresh-support';
 
 /** What a change notification says happened to a loan or request in the cache. */
 export const CacheChangeType = {
