@@ -21,7 +21,8 @@ export { AlmaEventType, MAX_WEBHOOK_BYTES, parseItemEvent, userCacheKey, WEBHOOK
 export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/shared/cache-record';
 export { isCacheAttributeName, recordOwner } from './lib/shared/record-fields';
 export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/shared/identifier';
-export type { CachedUser, CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';
+export type { CachedUser } from './lib/shared/cached-user';
+export type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';
 export { type Clock, systemClock } from './lib/shared/clock.port';
 export {
   DEFAULT_EXPIRY_POLICY,
@@ -59,7 +60,7 @@ export type { ChangePublisher } from './lib/changes/change-publisher.port';
 export { PublishCacheChanges } from './lib/changes/publish-cache-changes.use-case';
 
 // Query: the query API's use cases and access rule.
-export type { CachedItem, CachedPatronRecord, CacheReader } from './lib/query/cache-reader.port';
+export type { CachedItem, CacheReader } from './lib/query/cache-reader.port';
 export type { PatronQueryDeps, RefreshRequestOutcome } from './lib/query/patron-query';
 export type { PatronMissDeps } from './lib/query/patron-miss';
 export { GetPatron } from './lib/query/get-patron.use-case';

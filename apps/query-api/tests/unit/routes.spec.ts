@@ -61,7 +61,7 @@ describe('Function: createQueryApiRoutes', () => {
   it("answers an unexpected error with 500 and API Gateway's request id, logged with the error, never thrown", async () => {
     // Prepare
     const { cache, logger, route } = makeApi();
-    cache.failNext('readPatron', new TypeError('boom'));
+    cache.failNext('readUser', new TypeError('boom'));
     const errors = jest.spyOn(logger, 'error');
     const patron = route('GET /users/{id}');
 
@@ -87,7 +87,7 @@ describe('Function: createQueryApiRoutes', () => {
   it('makes up a correlation id when the event has no request id', async () => {
     // Prepare
     const { cache, route } = makeApi();
-    cache.failNext('readPatron', new Error('boom'));
+    cache.failNext('readUser', new Error('boom'));
     const patron = route('GET /users/{id}');
 
     // Act
@@ -229,7 +229,7 @@ describe('Metrics: query-api Requests and AlmaFallbacks', () => {
     const { cache, alma, metrics, route } = makeApi();
     cache.seedPatron('pat0042x', { loan: [] });
     alma.seed('PAT0099X', { fee: [{ id: 'f1' }] });
-    cache.failNext('readPatron', new TypeError('boom'));
+    cache.failNext('readUser', new TypeError('boom'));
     const patron = route('GET /users/{id}');
     const loans = route('GET /users/{id}/loans');
     const fees = route('GET /users/{id}/fees');

@@ -1,8 +1,8 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { type CacheReader, type CachedItem, type CachedPatronRecord, ITEM_SHAPES, type ItemKind } from '@alma-cache/cache-domain';
+import { type CacheReader, type CachedItem, ITEM_SHAPES, type ItemKind } from '@alma-cache/cache-domain';
 import { CACHE_ATTRIBUTES, ITEM_TABLES, USER_KEY } from './table-schema';
 
-/** The tables the query API reads: the patrons and all three kinds of record. */
+/** The tables the query API reads: the Users table and all three kinds of record. */
 export interface CacheReaderTableNames {
   readonly users: string;
   readonly loans: string;
@@ -59,8 +59,8 @@ type Item = Record<string, unknown>;
  *
  * @example
  * const reader = new DynamoDbCacheReader(createDocumentClient(), { users: 'Users', loans: 'Loans', requests: 'Requests', fees: 'Fees' });
- * const patron = await reader.readPatron('pat0042x');
- * const loans = await reader.readItems('loan', patron?.ids.loan ?? []);
+ * const user = await reader.readUser('pat0042x');
+ * const loans = await reader.readItems('loan', user?.ids.loan ?? []);
  */
 export class DynamoDbCacheReader implements CacheReader {
   private readonly maxBatchAttempts: number;
@@ -79,7 +79,7 @@ export class DynamoDbCacheReader implements CacheReader {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  public async readPatron(userKey: string): Promise<CachedPatronRecord | undefined> {
+  public async readUser(userKey: string): ReturnType<CacheReader['readUser']> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey } }));
     if (!Item) return undefined;
     // Empty string sets cannot be stored, so an absent attribute is an empty set.

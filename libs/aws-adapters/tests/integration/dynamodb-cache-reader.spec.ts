@@ -45,7 +45,7 @@ describe('Class: DynamoDbCacheReader', () => {
     );
 
     // Act
-    const patron = await reader.readPatron('pat-a');
+    const patron = await reader.readUser('pat-a');
 
     // Assess
     expect(patron).toEqual({
@@ -61,7 +61,7 @@ describe('Class: DynamoDbCacheReader', () => {
     await store.beginUserRefresh('pat-b', 1_900_000_000);
 
     // Act
-    const [placeholder, unknown] = await Promise.all([reader.readPatron('pat-b'), reader.readPatron('nobody')]);
+    const [placeholder, unknown] = await Promise.all([reader.readUser('pat-b'), reader.readUser('nobody')]);
 
     // Assess
     expect(placeholder).toEqual({ userKey: 'pat-b', ids: { loan: new Set(), request: new Set(), fee: new Set() }, expiresAt: 1_900_000_000 });

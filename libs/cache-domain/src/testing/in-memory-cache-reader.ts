@@ -1,8 +1,11 @@
 import type { AlmaRecord } from '../lib/refresh/alma-api.port';
 import { ITEM_KINDS, type ItemKind } from '../lib/shared/cache-record';
-import type { CacheReader, CachedItem, CachedPatronRecord } from '../lib/query/cache-reader.port';
+import type { CacheReader, CachedItem } from '../lib/query/cache-reader.port';
 
-type Operation = 'readPatron' | 'readItems' | 'readItem';
+type Operation = keyof CacheReader;
+
+/** What `readUser` answers: the reader port's fields of a `CachedUser`. */
+type UserAsRead = NonNullable<Awaited<ReturnType<CacheReader['readUser']>>>;
 
 /**
  * A CacheReader over maps, for query use-case tests. Seed it as the cache would be written: patrons with their id
@@ -14,7 +17,7 @@ type Operation = 'readPatron' | 'readItems' | 'readItem';
  * cache.seedItem('loan', 'l1', { loan_id: 'l1', user_id: 'PAT0042X' });
  */
 export class InMemoryCacheReader implements CacheReader {
-  public readonly patrons = new Map<string, CachedPatronRecord>();
+  public readonly patrons = new Map<string, UserAsRead>();
   public readonly items: Record<ItemKind, Map<string, CachedItem>> = { loan: new Map(), request: new Map(), fee: new Map() };
   /** Every call, in order, e.g. `readItems loan l1,l2`. */
   public readonly calls: string[] = [];
@@ -25,8 +28,8 @@ export class InMemoryCacheReader implements CacheReader {
     userKey: string,
     ids: Partial<Record<ItemKind, readonly string[]>> = {},
     options: { refreshedAt?: string | null; expiresAt?: number } = {},
-  ): CachedPatronRecord {
-    const patron: CachedPatronRecord = {
+  ): UserAsRead {
+    const patron: UserAsRead = {
       userKey,
       ids: Object.fromEntries(ITEM_KINDS.map((kind) => [kind, new Set(ids[kind] ?? [])])) as Record<ItemKind, Set<string>>,
       ...(options.refreshedAt === null ? {} : { refreshedAt: options.refreshedAt ?? '2026-11-21T09:00:00.000Z' }),
@@ -54,8 +57,8 @@ export class InMemoryCacheReader implements CacheReader {
     this.failures.push({ operation, error });
   }
 
-  public async readPatron(userKey: string): Promise<CachedPatronRecord | undefined> {
-    this.record('readPatron', userKey);
+  public async readUser(userKey: string): Promise<UserAsRead | undefined> {
+    this.record('readUser', userKey);
     return this.patrons.get(userKey);
   }
 

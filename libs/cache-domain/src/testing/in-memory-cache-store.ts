@@ -2,7 +2,8 @@ import { ITEM_KINDS, type ItemKind } from '../lib/shared/cache-record';
 import type { CacheReader, CachedItem } from '../lib/query/cache-reader.port';
 import { userCacheKey } from '../lib/shared/alma-event';
 import { recordOwner } from '../lib/shared/record-fields';
-import type { CacheStore, CachedUser, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/shared/cache-store.port';
+import type { CachedUser } from '../lib/shared/cached-user';
+import type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/shared/cache-store.port';
 
 interface StoredUser {
   ids: Record<ItemKind, Set<string>>;
@@ -62,7 +63,7 @@ export class InMemoryCacheStore implements CacheStore {
       fields: record.fields,
     });
     return {
-      readPatron: async (userKey) => {
+      readUser: async (userKey) => {
         const user = this.users.get(userKey);
         if (!user) return undefined;
         return {

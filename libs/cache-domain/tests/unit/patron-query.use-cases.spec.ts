@@ -51,7 +51,7 @@ describe('Class: GetPatron', () => {
     });
     expect(alma.calls).toEqual([]);
     expect(refreshQueue.messages).toEqual([]);
-    expect(cache.calls).toEqual(['readPatron pat0042x', 'readItems loan l2,l1', 'readItems request r1', 'readItems fee f1']);
+    expect(cache.calls).toEqual(['readUser pat0042x', 'readItems loan l2,l1', 'readItems request r1', 'readItems fee f1']);
   });
 
   it('leaves out tombstones and records naming another patron, case-insensitively', async () => {
@@ -199,7 +199,7 @@ describe('Class: ListPatronItems', () => {
 
     // Assess
     expect(answer).toEqual({ source: 'cache', value: { primaryId: 'PAT0042X', kind: 'fee', records: [fee('f1'), fee('f2')] } });
-    expect(cache.calls).toEqual(['readPatron pat0042x', 'readItems fee f2,f1']);
+    expect(cache.calls).toEqual(['readUser pat0042x', 'readItems fee f2,f1']);
   });
 
   it('asks Alma for that kind only on a miss, and queues the patron', async () => {

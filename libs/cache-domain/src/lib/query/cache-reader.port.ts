@@ -1,17 +1,6 @@
 import type { AlmaRecord } from '../refresh/alma-api.port';
 import type { ItemKind } from '../shared/cache-record';
-
-/** A cached patron as the query API reads it: which records are theirs, and whether the record is complete. */
-export interface CachedPatronRecord {
-  /** The table key: the primary id lower-cased (`userCacheKey`). */
-  readonly userKey: string;
-  /** The ids in `loan_ids`, `request_ids`, `fee_ids`: the records that are this patron's. */
-  readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
-  /** When a refresh last completed; absent on the placeholder written while the first refresh runs. */
-  readonly refreshedAt?: string;
-  /** Epoch seconds after which the record is expired, whether or not TTL has deleted it yet. */
-  readonly expiresAt?: number;
-}
+import type { CachedUser } from '../shared/cached-user';
 
 /** One cached loan, request or fee, as read back: Alma's fields apart from what the cache adds. */
 export interface CachedItem {
@@ -30,12 +19,15 @@ export interface CachedItem {
  * version a second old is fine, and a patron missing from the cache falls back to Alma anyway.
  *
  * @example
- * const user = await cache.readPatron('pat0042x');
+ * const user = await cache.readUser('pat0042x');
  * const loans = await cache.readItems('loan', user?.ids.loan ?? []);
  */
 export interface CacheReader {
-  /** The patron's record, or undefined when the patron is not cached. Expired records are returned as they are. */
-  readPatron(userKey: string): Promise<CachedPatronRecord | undefined>;
+  /**
+   * The user's row as the query API reads it: the id sets and whether the row is complete (not the writers' version
+   * and removed ids). Undefined when the user is not cached; an expired row is returned as it is.
+   */
+  readUser(userKey: string): Promise<Pick<CachedUser, 'userKey' | 'ids' | 'refreshedAt' | 'expiresAt'> | undefined>;
   /**
    * The records of `kind` with these ids that the cache holds, by id; ids the cache does not hold are left out.
    * Tombstones and expired records are returned as they are: what to serve is the caller's rule.

@@ -44,7 +44,7 @@ export class GetPatronItem {
     const nowSeconds = epochSeconds(this.deps.clock.now());
 
     // Both reads at once: a hit costs the latency of one.
-    const [user, item] = await Promise.all([this.deps.cache.readPatron(userKey), this.deps.cache.readItem(kind, itemId)]);
+    const [user, item] = await Promise.all([this.deps.cache.readUser(userKey), this.deps.cache.readItem(kind, itemId)]);
     if (isCompletePatron(user, nowSeconds)) {
       if (!user.ids[kind].has(itemId)) throw notFound();
       const judged = judgeCachedItem(userKey, item, nowSeconds);
@@ -55,7 +55,7 @@ export class GetPatronItem {
       // The patron is rebuilt (or waited for) once, then the record is judged in the cache like a hit.
       return answerMiss(this.deps, this.deps.miss, userPrimaryId, user, async () => {
         const now = epochSeconds(this.deps.clock.now());
-        const [current, currentItem] = await Promise.all([this.deps.cache.readPatron(userKey), this.deps.cache.readItem(kind, itemId)]);
+        const [current, currentItem] = await Promise.all([this.deps.cache.readUser(userKey), this.deps.cache.readItem(kind, itemId)]);
         if (!isCompletePatron(current, now)) return undefined;
         if (!current.ids[kind].has(itemId)) throw notFound();
         const judged = judgeCachedItem(userKey, currentItem, now);

@@ -1,5 +1,5 @@
 import { userCacheKey } from '../shared/alma-event';
-import type { CachedPatronRecord } from './cache-reader.port';
+import type { CachedUser } from '../shared/cached-user';
 import type { CacheStore } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
@@ -63,7 +63,7 @@ export const answerMiss = async <T>(
   deps: { readonly clock: Clock; readonly refreshQueue: UserRefreshQueue },
   miss: PatronMissDeps,
   userPrimaryId: string,
-  user: CachedPatronRecord | undefined,
+  user: Pick<CachedUser, 'refreshedAt' | 'expiresAt'> | undefined,
   fromCache: () => Promise<T | undefined>,
 ): Promise<MissAnswer<T>> => {
   const userKey = userCacheKey(userPrimaryId);
@@ -92,7 +92,11 @@ export const answerMiss = async <T>(
  * A placeholder (no `refreshedAt`) is written by a refresh before it asks Alma. Younger than the refresh window, it
  * means that refresh is still running; older, that refresh died, and the patron may be rebuilt again.
  */
-const isRefreshRunning = (user: CachedPatronRecord | undefined, expiry: PatronMissDeps['expiry'], nowSeconds: number): boolean => {
+const isRefreshRunning = (
+  user: Pick<CachedUser, 'refreshedAt' | 'expiresAt'> | undefined,
+  expiry: PatronMissDeps['expiry'],
+  nowSeconds: number,
+): boolean => {
   if (user === undefined || user.refreshedAt !== undefined || user.expiresAt === undefined) return false;
   const createdAt = user.expiresAt - expiry.userSeconds;
   return nowSeconds - createdAt < expiry.refreshWindowSeconds;

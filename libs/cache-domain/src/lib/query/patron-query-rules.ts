@@ -3,7 +3,8 @@ import type { AlmaRecord } from '../refresh/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { identifierProblem } from '../shared/identifier';
 import { ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
-import type { CachedItem, CachedPatronRecord } from './cache-reader.port';
+import type { CachedUser } from '../shared/cached-user';
+import type { CachedItem } from './cache-reader.port';
 
 /**
  * Seconds a client is told to wait when Alma gave no `Retry-After`: its per-second limit clears within a second or
@@ -44,7 +45,7 @@ const expired = (expiresAt: number | undefined, nowSeconds: number): boolean => 
  * @example
  * isCompletePatron({ userKey: 'pat0042x', ids, refreshedAt: '2026-11-21T09:00:00Z', expiresAt: 1795000000 }, now); // true
  */
-export const isCompletePatron = (user: CachedPatronRecord | undefined, nowSeconds: number): user is CachedPatronRecord =>
+export const isCompletePatron = <U extends Pick<CachedUser, 'refreshedAt' | 'expiresAt'>>(user: U | undefined, nowSeconds: number): user is U =>
   user !== undefined && user.refreshedAt !== undefined && !expired(user.expiresAt, nowSeconds);
 
 /**

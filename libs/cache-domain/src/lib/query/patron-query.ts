@@ -2,7 +2,8 @@ import { AlmaUserNotFoundError, PatronNotFoundError } from '../errors';
 import type { AlmaApi, AlmaRecord } from '../refresh/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import type { ItemKind } from '../shared/cache-record';
-import type { CacheReader, CachedPatronRecord } from './cache-reader.port';
+import type { CachedUser } from '../shared/cached-user';
+import type { CacheReader } from './cache-reader.port';
 import type { Clock } from '../shared/clock.port';
 import { answerMiss, type PatronMissDeps } from './patron-miss';
 import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, sortById } from './patron-query-rules';
@@ -64,7 +65,7 @@ export const readPatronRecords = async <K extends ItemKind>(
 ): Promise<PatronQueryAnswer<PatronRecords<K>>> => {
   const userKey = userCacheKey(userPrimaryId);
   const nowSeconds = epochSeconds(deps.clock.now());
-  const user = await deps.cache.readPatron(userKey);
+  const user = await deps.cache.readUser(userKey);
   if (isCompletePatron(user, nowSeconds)) {
     const cached = await fromCache(deps.cache, user, kinds, nowSeconds);
     if (cached !== undefined) return { value: cached, source: 'cache' };
@@ -72,7 +73,7 @@ export const readPatronRecords = async <K extends ItemKind>(
   if (deps.miss) {
     return answerMiss(deps, deps.miss, userPrimaryId, user, async () => {
       const now = epochSeconds(deps.clock.now());
-      const current = await deps.cache.readPatron(userKey);
+      const current = await deps.cache.readUser(userKey);
       return isCompletePatron(current, now) ? fromCache(deps.cache, current, kinds, now) : undefined;
     });
   }
@@ -98,7 +99,7 @@ export const readPatronRecords = async <K extends ItemKind>(
 /** The records from the cache, or undefined when one the patron's sets name is missing or expired. */
 const fromCache = async <K extends ItemKind>(
   cache: CacheReader,
-  user: CachedPatronRecord,
+  user: Pick<CachedUser, 'userKey' | 'ids'>,
   kinds: readonly K[],
   nowSeconds: number,
 ): Promise<PatronRecords<K> | undefined> => {

@@ -3,7 +3,7 @@ import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
 import { recordFieldsProblem } from '../shared/record-fields';
-import type { CachedUser } from '../shared/cache-store.port';
+import type { CachedUser } from '../shared/cached-user';
 import { type RefreshDeps, type RefreshStamp, forEachConcurrently, refreshStamp, refreshedRecord, rememberUnknownPatron } from './refresh-support';
 
 export interface KindCounts {

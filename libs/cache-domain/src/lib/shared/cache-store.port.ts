@@ -1,4 +1,5 @@
 import type { ItemKind } from './cache-record';
+import type { CachedUser } from './cached-user';
 
 /** One version of a loan or request, as the cache stores it. */
 export interface ItemRecord {
@@ -44,21 +45,7 @@ export interface RefreshClaim {
   readonly untilSeconds: number;
 }
 
-/** A cached patron as the bulk refresh reads it. */
-export interface CachedUser {
-  readonly userKey: string;
-  readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
-  readonly removedIds: Readonly<Record<ItemKind, ReadonlySet<string>>>;
-  /**
-   * Bumped by every change to the id sets, so that a refresh can replace the record without losing an id that a
-   * webhook linked or unlinked meanwhile. 0 for a record that has never changed.
-   */
-  readonly version: number;
-  /** When a refresh last completed; absent while the first refresh of the patron is under way. */
-  readonly refreshedAt?: string;
-}
-
-/** The patron record a refresh writes. */
+/** The user row (see {@link CachedUser}) a refresh writes; the store sets its version. */
 export interface UserSnapshot {
   readonly userKey: string;
   readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
@@ -106,7 +93,7 @@ export interface CacheStore {
    * it asks Alma, so that webhooks arriving during the refresh link their items instead of being lost.
    */
   beginUserRefresh(userKey: string, expiresAt: number): Promise<void>;
-  /** The patron's record, read strongly consistently; undefined when the patron is not cached. */
+  /** The user's row, all of it but `expiresAt`, read strongly consistently; undefined when the user is not cached. */
   readUser(userKey: string): Promise<CachedUser | undefined>;
   /**
    * Replaces the patron's record with `snapshot`, only if its version is still `expectedVersion`. False when a
