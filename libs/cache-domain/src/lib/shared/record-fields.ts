@@ -21,7 +21,7 @@ import type { ItemKind } from './cache-record';
  * the patron (`user_version`, `refreshed_at`, the patron's key `primary_id`), and the patron's id sets and removed-id
  * sets, which a record holding them would read as something it is not. A rule of the domain, so that no Alma field
  * ever shares a name with the cache's own: the storage adapter may use only names reserved here, which its table
- * schema's contract test (aws-adapters tests/table-schema.spec.ts) holds it to.
+ * schema's contract test (aws-adapters tests/unit/table-schema.spec.ts) holds it to.
  */
 export const RESERVED_FIELD_NAMES = [
   'tombstone',
