@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import { cacheDomainSlices } from './tools/eslint/cache-domain-slices.mjs';
 
 // The hexagon is enforced here: a domain file that imports an adapter, an SDK, DI or I/O fails `nx run-many -t lint`.
 const nodeIo = ['fs', 'fs/promises', 'http', 'https', 'net', 'child_process', 'dgram', 'tls', 'worker_threads'];
@@ -56,6 +57,12 @@ export default [
         },
       ],
     },
+  },
+  {
+    // The slices of cache-domain (sync, refresh, changes, webhooks, query, shared) import one another one way only.
+    files: ['libs/cache-domain/src/lib/**/*.ts'],
+    plugins: { 'cache-domain': cacheDomainSlices },
+    rules: { 'cache-domain/slice-imports': 'error' },
   },
   {
     // Fakes and fixtures ship only behind each library's '/testing' entry point and only tests and tools use them: a

@@ -118,6 +118,35 @@ describe('Architecture: module boundaries', () => {
     expect(inAdapterFixtures).toEqual([]);
   });
 
+  it.each([
+    ['refresh', 'query', 'libs/cache-domain/src/lib/refresh/refresh-support.ts', "import { GetPatron } from '../query/get-patron.use-case';"],
+    ['shared', 'sync', 'libs/cache-domain/src/lib/shared/identifier.ts', "import { RecordLoan } from '../sync/record-loan.use-case';"],
+    [
+      'webhooks',
+      'refresh',
+      'libs/cache-domain/src/lib/webhooks/webhook-routing.ts',
+      "export { RefreshUser } from '../refresh/refresh-user.use-case';",
+    ],
+  ])('refuses the %s slice importing the %s slice of cache-domain', async (from, to, path, code) => {
+    // Act
+    const errors = await lintAs(path, `${code}\nexport const probe = 1;\n`);
+
+    // Assess
+    expect(errors.join('\n')).toContain(`cache-domain/slice-imports: The ${from} slice may not import the ${to} slice`);
+  });
+
+  it('accepts the arrows between slices that SLICE_IMPORTS lists', async () => {
+    // Prepare
+    const code =
+      "import { RefreshUser } from '../refresh/refresh-user.use-case';\nimport { systemClock } from '../shared/clock.port';\nimport { PatronNotFoundError } from '../errors';\nexport const probe = [RefreshUser, systemClock, PatronNotFoundError];\n";
+
+    // Act
+    const errors = await lintAs('libs/cache-domain/src/lib/query/patron-miss.ts', code);
+
+    // Assess
+    expect(errors).toEqual([]);
+  });
+
   it('accepts the domain importing itself and the app importing everything it wires', async () => {
     expect(
       await lintAs(
