@@ -1,12 +1,12 @@
 // The public surface: exactly what other projects import. Test fakes and fixtures come from './testing' only;
 // anything else is the library's own and its tests import it from the file that declares it.
-export { createDocumentClient, createSnsClient, createSqsClient } from './lib/aws-clients';
+export { createDocumentClient, createSqsClient } from './lib/aws-clients';
 export { DynamoDbCacheStore } from './lib/dynamodb-cache-store';
 export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
-export { type FailureParking, PARKED_REASON_ATTRIBUTES, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
+export { type FailureParking, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
 export {
   cachedRotatingSsmSecret,
   type CachedSecret,

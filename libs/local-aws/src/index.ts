@@ -1,7 +1,6 @@
-export { containerRuntimeAvailable, resolveBackend, startLocalAws, type AwsBackend, type LocalAws } from './backend';
+export { startLocalAws, type AwsBackend, type LocalAws } from './backend';
 export { startDynamoDbLocal, type DynamoDbLocalServer } from './dynamodb-local';
 export { freePort } from './free-port';
-export { LOCALSTACK_IMAGE, startLocalStack } from './localstack';
 export { startMoto, type MotoServer } from './moto';
 export { provisionFromTemplate, type ProvisionedResources } from './provision-from-template';
 export type { LocalServer, LogLine } from './server-process';
@@ -18,7 +17,6 @@ export {
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
 export { nxProject, type NxProject, type NxTarget } from './nx-project';
 export {
-  ALARM_ACTIONS,
   alarmsOf,
   alarmTopicSettings,
   byId,

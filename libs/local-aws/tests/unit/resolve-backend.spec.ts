@@ -1,4 +1,5 @@
-import { freePort, resolveBackend, startMoto } from '../../src';
+import { resolveBackend } from '../../src/backend';
+import { freePort, startMoto } from '../../src';
 
 describe('Function: resolveBackend', () => {
   const runtime = (available: boolean) => jest.fn(async () => available);
