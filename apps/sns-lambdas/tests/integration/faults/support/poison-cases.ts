@@ -55,6 +55,24 @@ const message = (name: string, errorType: string, reason: RegExp, body: string, 
   reason,
 });
 
+/** One case a row: the sample LOAN_CREATED body changed by the row's `change`, refused with `errorType`. */
+type LoanCase = readonly [name: string, reason: RegExp, change: (body: Body) => void];
+const loanCases = (errorType: string, cases: readonly LoanCase[]): PoisonCase[] =>
+  cases.map(([name, reason, change]) => message(name, errorType, reason, loanBody(change)));
+
+/** A request webhook of `type` on its own topic, its user_request the sample's with `fields` laid over it. */
+const malformedRequest = (name: string, reason: RegExp, type: RoutedEventType, fields: Body): PoisonCase =>
+  message(name, MALFORMED, reason, JSON.stringify({ ...sample(type), user_request: { ...request(sample(type)), ...fields } }), type);
+
+/** A damaged SNS envelope: refused before any body is read, whatever topic it came on. */
+const brokenEnvelope = (name: string, reason: RegExp, event: unknown): PoisonCase => ({
+  name,
+  topic: 'LOAN_CREATED',
+  event,
+  errorType: ENVELOPE,
+  reason,
+});
+
 /**
  * The catalogue: malformed webhook bodies (not JSON, wrong JSON, wrong types, missing or blank ids, bad times,
  * unknown or misrouted event types, odd characters, huge or deep bodies, prototype keys) and damaged SNS envelopes.
@@ -73,79 +91,27 @@ export const POISON_CASES: readonly PoisonCase[] = [
   message('body encoded twice (a JSON string of the JSON)', MALFORMED, /JSON but not an object/, JSON.stringify(SAMPLE)),
   message('100 000 nested arrays', MALFORMED, /(JSON but not an object|not JSON)/, `${'['.repeat(100_000)}${']'.repeat(100_000)}`),
   // The Alma event id.
-  message(
-    'event id missing',
-    MALFORMED,
-    /"id" \(the Alma event id\) is missing/,
-    loanBody((b) => delete b['id']),
-  ),
-  message(
-    'event id a number',
-    MALFORMED,
-    /"id" \(the Alma event id\) is missing or not a string/,
-    loanBody((b) => (b['id'] = 5500110001)),
-  ),
-  message(
-    'event id null',
-    MALFORMED,
-    /"id" \(the Alma event id\) is missing/,
-    loanBody((b) => (b['id'] = null)),
-  ),
-  message(
-    'event id empty',
-    MALFORMED,
-    /"id" \(the Alma event id\) is empty/,
-    loanBody((b) => (b['id'] = '')),
-  ),
-  message(
-    'event id whitespace',
-    MALFORMED,
-    /"id" \(the Alma event id\) is empty/,
-    loanBody((b) => (b['id'] = ' \t ')),
-  ),
-  message(
-    'event id with a newline and a forged log line',
-    MALFORMED,
-    /"id".*control characters/,
-    loanBody((b) => (b['id'] = '9900000001\n{"level":"INFO","message":"forged"}')),
-  ),
-  // The event type.
-  message(
-    'event missing',
-    MALFORMED,
-    /"event.value" \(the event type\) is missing/,
-    loanBody((b) => delete b['event']),
-  ),
-  message(
-    'event a string, not an object',
-    MALFORMED,
-    /"event.value" \(the event type\) is missing/,
-    loanBody((b) => (b['event'] = 'LOAN_CREATED')),
-  ),
-  message(
-    'event.value missing',
-    MALFORMED,
-    /"event.value" \(the event type\) is missing/,
-    loanBody((b) => (b['event'] = { desc: 'Loan created' })),
-  ),
-  message(
-    'event.value a number',
-    MALFORMED,
-    /"event.value" \(the event type\) is missing/,
-    loanBody((b) => (b['event'] = { value: 7 })),
-  ),
-  message(
-    'unknown event type',
-    UNSUPPORTED,
-    /event type USER_UPDATED is not handled here/,
-    loanBody((b) => (b['event'] = { value: 'USER_UPDATED' })),
-  ),
-  message(
-    'event type in lower case',
-    UNSUPPORTED,
-    /event type loan_created is not handled here/,
-    loanBody((b) => (b['event'] = { value: 'loan_created' })),
-  ),
+  ...loanCases(MALFORMED, [
+    ['event id missing', /"id" \(the Alma event id\) is missing/, (b) => delete b['id']],
+    ['event id a number', /"id" \(the Alma event id\) is missing or not a string/, (b) => (b['id'] = 5500110001)],
+    ['event id null', /"id" \(the Alma event id\) is missing/, (b) => (b['id'] = null)],
+    ['event id empty', /"id" \(the Alma event id\) is empty/, (b) => (b['id'] = '')],
+    ['event id whitespace', /"id" \(the Alma event id\) is empty/, (b) => (b['id'] = ' \t ')],
+    [
+      'event id with a newline and a forged log line',
+      /"id".*control characters/,
+      (b) => (b['id'] = '9900000001\n{"level":"INFO","message":"forged"}'),
+    ],
+    // The event type.
+    ['event missing', /"event.value" \(the event type\) is missing/, (b) => delete b['event']],
+    ['event a string, not an object', /"event.value" \(the event type\) is missing/, (b) => (b['event'] = 'LOAN_CREATED')],
+    ['event.value missing', /"event.value" \(the event type\) is missing/, (b) => (b['event'] = { desc: 'Loan created' })],
+    ['event.value a number', /"event.value" \(the event type\) is missing/, (b) => (b['event'] = { value: 7 })],
+  ]),
+  ...loanCases(UNSUPPORTED, [
+    ['unknown event type', /event type USER_UPDATED is not handled here/, (b) => (b['event'] = { value: 'USER_UPDATED' })],
+    ['event type in lower case', /event type loan_created is not handled here/, (b) => (b['event'] = { value: 'loan_created' })],
+  ]),
   message(
     'loan event sent to the request function',
     UNSUPPORTED,
@@ -161,186 +127,68 @@ export const POISON_CASES: readonly PoisonCase[] = [
     'LOAN_RETURNED',
   ),
   // The event time.
-  message(
-    'time missing',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date/,
-    loanBody((b) => delete b['time']),
-  ),
-  message(
-    'time a number (epoch milliseconds)',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: 1798106400000/,
-    loanBody((b) => (b['time'] = 1798106400000)),
-  ),
-  message(
-    'time in words',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: "yesterday"/,
-    loanBody((b) => (b['time'] = 'yesterday')),
-  ),
-  message(
-    'time in US notation',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: "12\/31\/2099"/,
-    loanBody((b) => (b['time'] = '12/31/2099')),
-  ),
-  message(
-    'time a bare number string',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: "1"/,
-    loanBody((b) => (b['time'] = '1')),
-  ),
-  message(
-    'time on a day that does not exist',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: "2026-02-30T10:00:00.000Z"/,
-    loanBody((b) => (b['time'] = '2026-02-30T10:00:00.000Z')),
-  ),
-  message(
-    'time without a time zone',
-    MALFORMED,
-    /"time" is missing or not an ISO-8601 date: "2026-12-24T10:00:00"/,
-    loanBody((b) => (b['time'] = '2026-12-24T10:00:00')),
-  ),
-  // The loan or request.
-  message(
-    'item_loan missing',
-    MALFORMED,
-    /"item_loan" is missing or not an object/,
-    loanBody((b) => delete b['item_loan']),
-  ),
-  message(
-    'item_loan null',
-    MALFORMED,
-    /"item_loan" is missing or not an object/,
-    loanBody((b) => (b['item_loan'] = null)),
-  ),
-  message(
-    'item_loan an array',
-    MALFORMED,
-    /"item_loan" is missing or not an object/,
-    loanBody((b) => (b['item_loan'] = [loan(sample('LOAN_CREATED'))])),
-  ),
-  message(
-    'loan id missing',
-    MALFORMED,
-    /"item_loan.loan_id" is (missing or not a string|empty)/,
-    loanBody((b) => delete loan(b)['loan_id']),
-  ),
-  message(
-    'loan id a number',
-    MALFORMED,
-    /"item_loan.loan_id" is (missing or not a string|empty)/,
-    loanBody((b) => (loan(b)['loan_id'] = 7391500230004561)),
-  ),
-  message(
-    'loan id of Unicode spaces',
-    MALFORMED,
-    /"item_loan.loan_id" is (missing or not a string|empty)/,
-    loanBody((b) => (loan(b)['loan_id'] = '\u00a0\u2003\u3000')),
-  ),
-  message(
-    'loan id with a NUL character',
-    MALFORMED,
-    /"item_loan.loan_id".*control characters/,
-    loanBody((b) => (loan(b)['loan_id'] = '7391500230004561\u0000')),
-  ),
-  message(
-    'patron id missing',
-    MALFORMED,
-    /"item_loan.user_id" is (missing or not a string|empty)/,
-    loanBody((b) => delete loan(b)['user_id']),
-  ),
-  message(
-    'patron id an object',
-    MALFORMED,
-    /"item_loan.user_id" is (missing or not a string|empty)/,
-    loanBody((b) => (loan(b)['user_id'] = { value: 'PAT0042X' })),
-  ),
-  message(
-    'patron id with an unpaired surrogate',
-    MALFORMED,
-    /"item_loan.user_id".*unpaired surrogate/,
-    loanBody((b) => (loan(b)['user_id'] = 'PAT0042X\ud800')),
-  ),
-  message(
-    'request id missing',
-    MALFORMED,
-    /"user_request.request_id" is (missing or not a string|empty)/,
-    JSON.stringify({ ...sample('REQUEST_CREATED'), user_request: { ...request(sample('REQUEST_CREATED')), request_id: undefined } }),
-    'REQUEST_CREATED',
-  ),
-  message(
-    'request patron id empty',
-    MALFORMED,
-    /"user_request.user_primary_id" is (missing or not a string|empty)/,
-    JSON.stringify({ ...sample('REQUEST_CLOSED'), user_request: { ...request(sample('REQUEST_CLOSED')), user_primary_id: '' } }),
-    'REQUEST_CLOSED',
-  ),
+  ...loanCases(MALFORMED, [
+    ['time missing', /"time" is missing or not an ISO-8601 date/, (b) => delete b['time']],
+    ['time a number (epoch milliseconds)', /"time" is missing or not an ISO-8601 date: 1798106400000/, (b) => (b['time'] = 1798106400000)],
+    ['time in words', /"time" is missing or not an ISO-8601 date: "yesterday"/, (b) => (b['time'] = 'yesterday')],
+    ['time in US notation', /"time" is missing or not an ISO-8601 date: "12\/31\/2099"/, (b) => (b['time'] = '12/31/2099')],
+    ['time a bare number string', /"time" is missing or not an ISO-8601 date: "1"/, (b) => (b['time'] = '1')],
+    [
+      'time on a day that does not exist',
+      /"time" is missing or not an ISO-8601 date: "2026-02-30T10:00:00.000Z"/,
+      (b) => (b['time'] = '2026-02-30T10:00:00.000Z'),
+    ],
+    ['time without a time zone', /"time" is missing or not an ISO-8601 date: "2026-12-24T10:00:00"/, (b) => (b['time'] = '2026-12-24T10:00:00')],
+    // The loan or request.
+    ['item_loan missing', /"item_loan" is missing or not an object/, (b) => delete b['item_loan']],
+    ['item_loan null', /"item_loan" is missing or not an object/, (b) => (b['item_loan'] = null)],
+    ['item_loan an array', /"item_loan" is missing or not an object/, (b) => (b['item_loan'] = [loan(sample('LOAN_CREATED'))])],
+    ['loan id missing', /"item_loan.loan_id" is (missing or not a string|empty)/, (b) => delete loan(b)['loan_id']],
+    ['loan id a number', /"item_loan.loan_id" is (missing or not a string|empty)/, (b) => (loan(b)['loan_id'] = 7391500230004561)],
+    ['loan id of Unicode spaces', /"item_loan.loan_id" is (missing or not a string|empty)/, (b) => (loan(b)['loan_id'] = '\u00a0\u2003\u3000')],
+    ['loan id with a NUL character', /"item_loan.loan_id".*control characters/, (b) => (loan(b)['loan_id'] = '7391500230004561\u0000')],
+    ['patron id missing', /"item_loan.user_id" is (missing or not a string|empty)/, (b) => delete loan(b)['user_id']],
+    ['patron id an object', /"item_loan.user_id" is (missing or not a string|empty)/, (b) => (loan(b)['user_id'] = { value: 'PAT0042X' })],
+    ['patron id with an unpaired surrogate', /"item_loan.user_id".*unpaired surrogate/, (b) => (loan(b)['user_id'] = 'PAT0042X\ud800')],
+  ]),
+  malformedRequest('request id missing', /"user_request.request_id" is (missing or not a string|empty)/, 'REQUEST_CREATED', {
+    request_id: undefined,
+  }),
+  malformedRequest('request patron id empty', /"user_request.user_primary_id" is (missing or not a string|empty)/, 'REQUEST_CLOSED', {
+    user_primary_id: '',
+  }),
   // The one identifier rule (identifier.ts) for the event, loan and patron ids.
-  message(
-    'patron id "."',
-    MALFORMED,
-    /"item_loan.user_id" is a dot segment/,
-    loanBody((b) => (loan(b)['user_id'] = '.')),
-  ),
-  message(
-    'patron id ".."',
-    MALFORMED,
-    /"item_loan.user_id" is a dot segment/,
-    loanBody((b) => (loan(b)['user_id'] = '..')),
-  ),
-  message(
-    'request patron id ".."',
-    MALFORMED,
-    /"user_request.user_primary_id" is a dot segment/,
-    JSON.stringify({ ...sample('REQUEST_CREATED'), user_request: { ...request(sample('REQUEST_CREATED')), user_primary_id: '..' } }),
-    'REQUEST_CREATED',
-  ),
-  message(
-    'loan id with a path separator',
-    MALFORMED,
-    /"item_loan.loan_id" holds a path separator/,
-    loanBody((b) => (loan(b)['loan_id'] = '7391500230004561/../1')),
-  ),
-  message(
-    'patron id with a percent-encoded separator',
-    MALFORMED,
-    /"item_loan.user_id" holds a percent-encoded path separator/,
-    loanBody((b) => (loan(b)['user_id'] = 'PAT0042X%2F..')),
-  ),
-  message(
-    'event id longer than 255 characters',
-    MALFORMED,
-    /"id" \(the Alma event id\) is longer than 255 characters/,
-    loanBody((b) => (b['id'] = '9'.repeat(256))),
-  ),
-  // The replay horizon (21 days before the harness's clock) and the future allowance (300 s after it).
-  message(
-    'time older than the replay horizon (22 days)',
-    MALFORMED,
-    /"time" 2026-11-18T16:59:00.000Z is older than the replay horizon \(21 days\)/,
-    loanBody((b) => (b['time'] = '2026-11-18T16:59:00.000Z')),
-  ),
-  message(
-    'time a year old (a redriven LOAN_CREATED of a returned loan)',
-    MALFORMED,
-    /is older than the replay horizon/,
-    loanBody((b) => (b['time'] = '2025-12-10T16:59:00.000Z')),
-  ),
-  message(
-    'time 10 minutes in the future',
-    MALFORMED,
-    /"time" 2026-12-10T17:10:00.000Z is more than 300 s in the future/,
-    loanBody((b) => (b['time'] = '2026-12-10T17:10:00.000Z')),
-  ),
-  message(
-    'time in 2099 (would pin the loan for good)',
-    MALFORMED,
-    /is more than 300 s in the future/,
-    loanBody((b) => (b['time'] = '2099-01-01T00:00:00.000Z')),
-  ),
+  ...loanCases(MALFORMED, [
+    ['patron id "."', /"item_loan.user_id" is a dot segment/, (b) => (loan(b)['user_id'] = '.')],
+    ['patron id ".."', /"item_loan.user_id" is a dot segment/, (b) => (loan(b)['user_id'] = '..')],
+  ]),
+  malformedRequest('request patron id ".."', /"user_request.user_primary_id" is a dot segment/, 'REQUEST_CREATED', { user_primary_id: '..' }),
+  ...loanCases(MALFORMED, [
+    ['loan id with a path separator', /"item_loan.loan_id" holds a path separator/, (b) => (loan(b)['loan_id'] = '7391500230004561/../1')],
+    [
+      'patron id with a percent-encoded separator',
+      /"item_loan.user_id" holds a percent-encoded path separator/,
+      (b) => (loan(b)['user_id'] = 'PAT0042X%2F..'),
+    ],
+    ['event id longer than 255 characters', /"id" \(the Alma event id\) is longer than 255 characters/, (b) => (b['id'] = '9'.repeat(256))],
+    // The replay horizon (21 days before the harness's clock) and the future allowance (300 s after it).
+    [
+      'time older than the replay horizon (22 days)',
+      /"time" 2026-11-18T16:59:00.000Z is older than the replay horizon \(21 days\)/,
+      (b) => (b['time'] = '2026-11-18T16:59:00.000Z'),
+    ],
+    [
+      'time a year old (a redriven LOAN_CREATED of a returned loan)',
+      /is older than the replay horizon/,
+      (b) => (b['time'] = '2025-12-10T16:59:00.000Z'),
+    ],
+    [
+      'time 10 minutes in the future',
+      /"time" 2026-12-10T17:10:00.000Z is more than 300 s in the future/,
+      (b) => (b['time'] = '2026-12-10T17:10:00.000Z'),
+    ],
+    ['time in 2099 (would pin the loan for good)', /is more than 300 s in the future/, (b) => (b['time'] = '2099-01-01T00:00:00.000Z')],
+  ]),
   // Numbers JSON cannot carry exactly, and numbers DynamoDB cannot store (were: ValidationException, retried as transient).
   message(
     'loan field an integer beyond 2^53',
@@ -354,108 +202,67 @@ export const POISON_CASES: readonly PoisonCase[] = [
     /"item_loan.fine" is a number JSON cannot carry/,
     loanBody(() => undefined).replace('"loan_id"', '"fine":1e400,"loan_id"'),
   ),
-  message(
-    'loan field too small for DynamoDB (1e-200)',
-    MALFORMED,
-    /"item_loan.fine" is a number too small for DynamoDB/,
-    loanBody((b) => (loan(b)['fine'] = 1e-200)),
-  ),
-  message(
-    'nested integer beyond 2^53 in a list',
-    MALFORMED,
-    /"item_loan.library.codes\[1\]" is an integer beyond 2\^53/,
-    loanBody((b) => (loan(b)['library'] = { codes: [1, 2 ** 60] })),
-  ),
-  // Empty attribute names, at any depth (DynamoDB refuses them; were retried as transient).
-  message(
-    'empty field name in item_loan',
-    MALFORMED,
-    /"item_loan" holds an empty attribute name/,
-    loanBody((b) => (loan(b)[''] = 'x')),
-  ),
-  message(
-    'empty field name nested in item_loan',
-    MALFORMED,
-    /"item_loan.library" holds an empty attribute name/,
-    loanBody((b) => (loan(b)['library'] = { '': 'MAIN' })),
-  ),
-  // Alma fields named like the cache's own attributes (tombstone: true hid a live loan).
-  message(
-    'item_loan.tombstone true (would hide a live loan)',
-    MALFORMED,
-    /"item_loan.tombstone" is named like one of the cache's own attributes/,
-    loanBody((b) => (loan(b)['tombstone'] = true)),
-  ),
-  message(
-    'item_loan.expires_at',
-    MALFORMED,
-    /"item_loan.expires_at" is named like/,
-    loanBody((b) => (loan(b)['expires_at'] = 1)),
-  ),
-  message(
-    'item_loan.alma_event_time (would pin the loan)',
-    MALFORMED,
-    /"item_loan.alma_event_time" is named like/,
-    loanBody((b) => (loan(b)['alma_event_time'] = '2099-01-01T00:00:00.000Z')),
-  ),
-  message(
-    'item_loan.alma_event_source (any alma_event_ name)',
-    MALFORMED,
-    /"item_loan.alma_event_source" is named like/,
-    loanBody((b) => (loan(b)['alma_event_source'] = 'x')),
-  ),
-  message(
-    'item_loan.user_version',
-    MALFORMED,
-    /"item_loan.user_version" is named like/,
-    loanBody((b) => (loan(b)['user_version'] = 99)),
-  ),
-  message(
-    'item_loan.refreshed_at',
-    MALFORMED,
-    /"item_loan.refreshed_at" is named like/,
-    loanBody((b) => (loan(b)['refreshed_at'] = '2026-12-01T00:00:00.000Z')),
-  ),
-  message(
-    'item_loan.removed_loan_ids (an id-set name)',
-    MALFORMED,
-    /"item_loan.removed_loan_ids" is named like/,
-    loanBody((b) => (loan(b)['removed_loan_ids'] = ['1'])),
-  ),
-  message(
-    'user_request.tombstone false on REQUEST_CLOSED',
-    MALFORMED,
-    /"user_request.tombstone" is named like/,
-    JSON.stringify({ ...sample('REQUEST_CLOSED'), user_request: { ...request(sample('REQUEST_CLOSED')), tombstone: false } }),
-    'REQUEST_CLOSED',
-  ),
+  ...loanCases(MALFORMED, [
+    ['loan field too small for DynamoDB (1e-200)', /"item_loan.fine" is a number too small for DynamoDB/, (b) => (loan(b)['fine'] = 1e-200)],
+    [
+      'nested integer beyond 2^53 in a list',
+      /"item_loan.library.codes\[1\]" is an integer beyond 2\^53/,
+      (b) => (loan(b)['library'] = { codes: [1, 2 ** 60] }),
+    ],
+    // Empty attribute names, at any depth (DynamoDB refuses them; were retried as transient).
+    ['empty field name in item_loan', /"item_loan" holds an empty attribute name/, (b) => (loan(b)[''] = 'x')],
+    ['empty field name nested in item_loan', /"item_loan.library" holds an empty attribute name/, (b) => (loan(b)['library'] = { '': 'MAIN' })],
+    // Alma fields named like the cache's own attributes (tombstone: true hid a live loan).
+    [
+      'item_loan.tombstone true (would hide a live loan)',
+      /"item_loan.tombstone" is named like one of the cache's own attributes/,
+      (b) => (loan(b)['tombstone'] = true),
+    ],
+    ['item_loan.expires_at', /"item_loan.expires_at" is named like/, (b) => (loan(b)['expires_at'] = 1)],
+    [
+      'item_loan.alma_event_time (would pin the loan)',
+      /"item_loan.alma_event_time" is named like/,
+      (b) => (loan(b)['alma_event_time'] = '2099-01-01T00:00:00.000Z'),
+    ],
+    [
+      'item_loan.alma_event_source (any alma_event_ name)',
+      /"item_loan.alma_event_source" is named like/,
+      (b) => (loan(b)['alma_event_source'] = 'x'),
+    ],
+    ['item_loan.user_version', /"item_loan.user_version" is named like/, (b) => (loan(b)['user_version'] = 99)],
+    ['item_loan.refreshed_at', /"item_loan.refreshed_at" is named like/, (b) => (loan(b)['refreshed_at'] = '2026-12-01T00:00:00.000Z')],
+    ['item_loan.removed_loan_ids (an id-set name)', /"item_loan.removed_loan_ids" is named like/, (b) => (loan(b)['removed_loan_ids'] = ['1'])],
+  ]),
+  malformedRequest('user_request.tombstone false on REQUEST_CLOSED', /"user_request.tombstone" is named like/, 'REQUEST_CLOSED', {
+    tombstone: false,
+  }),
   // Size and depth.
-  message(
-    'huge body over the SNS limit (300 KB)',
-    MALFORMED,
-    /message is 30\d{4} bytes, more than SNS delivers \(262144\)/,
-    loanBody((b) => (loan(b)['description'] = 'x'.repeat(300_000))),
-  ),
-  message(
-    'huge body over the DynamoDB item limit (500 KB)',
-    MALFORMED,
-    /message is 50\d{4} bytes, more than SNS delivers/,
-    loanBody((b) => (loan(b)['description'] = 'é'.repeat(250_000))),
-  ),
-  message(
-    'loan field nested deeper than DynamoDB allows (40 levels)',
-    MALFORMED,
-    /"item_loan" nests deeper than 32 levels/,
-    loanBody((b) => (loan(b)['location_code'] = nested(40))),
-  ),
+  ...loanCases(MALFORMED, [
+    [
+      'huge body over the SNS limit (300 KB)',
+      /message is 30\d{4} bytes, more than SNS delivers \(262144\)/,
+      (b) => (loan(b)['description'] = 'x'.repeat(300_000)),
+    ],
+    [
+      'huge body over the DynamoDB item limit (500 KB)',
+      /message is 50\d{4} bytes, more than SNS delivers/,
+      (b) => (loan(b)['description'] = 'é'.repeat(250_000)),
+    ],
+    [
+      'loan field nested deeper than DynamoDB allows (40 levels)',
+      /"item_loan" nests deeper than 32 levels/,
+      (b) => (loan(b)['location_code'] = nested(40)),
+    ],
+  ]),
   // Prototype keys: JSON.parse makes them own properties; nothing may be read through them or pollute Object.prototype.
   message('required fields only under "__proto__"', MALFORMED, /"id" \(the Alma event id\) is missing/, `{"__proto__": ${SAMPLE}, "polluted": true}`),
-  message(
-    'loan ids only under item_loan.__proto__',
-    MALFORMED,
-    /"item_loan.loan_id" is (missing or not a string|empty)/,
-    loanBody((b) => (b['item_loan'] = JSON.parse(`{"__proto__": ${JSON.stringify(loan(b))}}`))),
-  ),
+  ...loanCases(MALFORMED, [
+    [
+      'loan ids only under item_loan.__proto__',
+      /"item_loan.loan_id" is (missing or not a string|empty)/,
+      (b) => (b['item_loan'] = JSON.parse(`{"__proto__": ${JSON.stringify(loan(b))}}`)),
+    ],
+  ]),
   message(
     'constructor.prototype key with no ids',
     MALFORMED,
@@ -463,77 +270,55 @@ export const POISON_CASES: readonly PoisonCase[] = [
     '{"constructor": {"prototype": {"polluted": true}}}',
   ),
   // SNS envelope damage.
-  { name: 'Lambda event null', topic: 'LOAN_CREATED', event: null, errorType: ENVELOPE, reason: /the event is not an object/ },
-  {
-    name: 'no Records',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => ({ ...e, Records: undefined })),
-    errorType: ENVELOPE,
-    reason: /"Records" is missing or not an array/,
-  },
-  {
-    name: 'Records an object, not an array',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => ({ Records: e.Records[0] })),
-    errorType: ENVELOPE,
-    reason: /"Records" is missing or not an array/,
-  },
-  { name: 'Records empty', topic: 'LOAN_CREATED', event: { Records: [] }, errorType: ENVELOPE, reason: /exactly one record.*has 0/ },
-  { name: 'Records[0] null', topic: 'LOAN_CREATED', event: { Records: [null] }, errorType: ENVELOPE, reason: /"Records\[0\]" is not an object/ },
-  {
-    name: 'an SQS record instead of an SNS one',
-    topic: 'LOAN_CREATED',
-    event: { Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: SAMPLE }] },
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].EventSource" is undefined, not "aws:sns"/,
-  },
-  {
-    name: 'EventSource wrong',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => void (e.Records[0]['EventSource'] = 'aws:s3')),
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].EventSource" is "aws:s3", not "aws:sns"/,
-  },
-  {
-    name: 'Sns missing',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => void delete e.Records[0]['Sns']),
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].Sns" is missing or not an object/,
-  },
-  {
-    name: 'Sns.Message missing',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => void delete (e.Records[0]['Sns'] as Body)['Message']),
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].Sns.Message" is missing or not a string/,
-  },
-  {
-    name: 'Sns.Message a number',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => void ((e.Records[0]['Sns'] as Body)['Message'] = 42)),
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].Sns.Message" is missing or not a string/,
-  },
-  {
-    name: 'Sns.Message already parsed (an object)',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => void ((e.Records[0]['Sns'] as Body)['Message'] = sample('LOAN_CREATED'))),
-    errorType: ENVELOPE,
-    reason: /"Records\[0\].Sns.Message" is missing or not a string/,
-  },
-  {
-    name: 'two records (SNS sends one)',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => ({ Records: [e.Records[0], envelope().Records[0]] })),
-    errorType: ENVELOPE,
-    reason: /exactly one record.*has 2/,
-  },
-  {
-    name: 'two records, the second malformed',
-    topic: 'LOAN_CREATED',
-    event: damaged((e) => ({ Records: [e.Records[0], (onTopic('LOAN_CREATED', '{') as unknown as { Records: Body[] }).Records[0]] })),
-    errorType: ENVELOPE,
-    reason: /exactly one record.*has 2/,
-  },
+  brokenEnvelope('Lambda event null', /the event is not an object/, null),
+  brokenEnvelope(
+    'no Records',
+    /"Records" is missing or not an array/,
+    damaged((e) => ({ ...e, Records: undefined })),
+  ),
+  brokenEnvelope(
+    'Records an object, not an array',
+    /"Records" is missing or not an array/,
+    damaged((e) => ({ Records: e.Records[0] })),
+  ),
+  brokenEnvelope('Records empty', /exactly one record.*has 0/, { Records: [] }),
+  brokenEnvelope('Records[0] null', /"Records\[0\]" is not an object/, { Records: [null] }),
+  brokenEnvelope('an SQS record instead of an SNS one', /"Records\[0\].EventSource" is undefined, not "aws:sns"/, {
+    Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', body: SAMPLE }],
+  }),
+  brokenEnvelope(
+    'EventSource wrong',
+    /"Records\[0\].EventSource" is "aws:s3", not "aws:sns"/,
+    damaged((e) => void (e.Records[0]['EventSource'] = 'aws:s3')),
+  ),
+  brokenEnvelope(
+    'Sns missing',
+    /"Records\[0\].Sns" is missing or not an object/,
+    damaged((e) => void delete e.Records[0]['Sns']),
+  ),
+  brokenEnvelope(
+    'Sns.Message missing',
+    /"Records\[0\].Sns.Message" is missing or not a string/,
+    damaged((e) => void delete (e.Records[0]['Sns'] as Body)['Message']),
+  ),
+  brokenEnvelope(
+    'Sns.Message a number',
+    /"Records\[0\].Sns.Message" is missing or not a string/,
+    damaged((e) => void ((e.Records[0]['Sns'] as Body)['Message'] = 42)),
+  ),
+  brokenEnvelope(
+    'Sns.Message already parsed (an object)',
+    /"Records\[0\].Sns.Message" is missing or not a string/,
+    damaged((e) => void ((e.Records[0]['Sns'] as Body)['Message'] = sample('LOAN_CREATED'))),
+  ),
+  brokenEnvelope(
+    'two records (SNS sends one)',
+    /exactly one record.*has 2/,
+    damaged((e) => ({ Records: [e.Records[0], envelope().Records[0]] })),
+  ),
+  brokenEnvelope(
+    'two records, the second malformed',
+    /exactly one record.*has 2/,
+    damaged((e) => ({ Records: [e.Records[0], (onTopic('LOAN_CREATED', '{') as unknown as { Records: Body[] }).Records[0]] })),
+  ),
 ];
