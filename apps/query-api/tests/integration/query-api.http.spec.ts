@@ -1,24 +1,13 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_EXPIRY_POLICY, RefreshUser, systemClock, userCacheKey } from '@alma-cache/cache-domain';
-import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
-import { AlmaHttpApi } from '@alma-cache/alma-api';
-import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
-import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
-import type { Container } from 'inversify';
+import { DEFAULT_EXPIRY_POLICY, userCacheKey } from '@alma-cache/cache-domain';
+import { type DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import { type FakeAlmaServer, fakeRecordId, generatePatron } from '@alma-cache/alma-api/testing';
+import { type CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import { ENV } from '../../src/config';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { createQueryApi, createQueryApiLambdaHandler, type QueryApi } from '../../src/query-api';
-import { TOKENS } from '../../src/tokens';
-import { documentationGaps, loadOpenApi } from '../support/openapi';
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
+import { loadOpenApi } from '../support/openapi';
+import { documentedRequest, type HttpAnswer as Answer, patronId, type QueryStack, startQueryStack } from '../support/query-stack';
 
 const openapi = loadOpenApi();
 const READER = mintLocalToken('reader');
@@ -29,49 +18,22 @@ const ADMIN = mintLocalToken('admin');
 // checked against openapi.yaml: its status must be documented for the route and its body must fit the schema.
 describe('HTTP: query-api', () => {
   jest.setTimeout(30_000);
-  const client = createDocumentClient();
-  const sqs = createSqsClient();
-  let tables: Awaited<ReturnType<typeof createCacheTables>>;
-  let queueUrl: string;
+  let stack: QueryStack;
   let alma: FakeAlmaServer;
   let env: Record<string, string>;
   let api: QueryApi;
   let server: HttpApiServer;
   let store: DynamoDbCacheStore;
-  let refreshUser: RefreshUser;
   // Kept, not printed: what the function would log as EMF, read by the metrics test.
-  const metrics = new CapturedMetrics('alma-cache-query');
-  const captureMetrics = (container: Container) => container.rebindSync(TOKENS.Metrics).toConstantValue(metrics);
+  let metrics: CapturedMetrics;
+  let captureMetrics: QueryStack['captureMetrics'];
+  let cachePatron: QueryStack['cachePatron'];
+  let queuedBodies: QueryStack['drainQueue'];
 
-  /** A patron id of its own per test, so tests never see each other's records or messages. */
-  const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
-
-  const request = async (method: string, path: string, token: string | null, base = server.url): Promise<Answer> => {
-    const response = await fetch(`${base}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
-    const text = await response.text();
-    const answer = { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-    expect(documentationGaps(openapi, { method, path }, answer)).toEqual([]);
-    return answer;
-  };
+  const request = (method: string, path: string, token: string | null, base = server.url): Promise<Answer> =>
+    documentedRequest(openapi, base, method, path, token);
   const get = (path: string, token: string | null = READER) => request('GET', path, token);
 
-  /** Caches the patron as the bulk refresh does, from the fake Alma. */
-  const cachePatron = async (id: string, counts: { loans?: number; requests?: number; fees?: number }) => {
-    alma.seedPatron(generatePatron(id, counts));
-    await refreshUser.execute(id);
-    alma.resetCalls();
-  };
-  /** Every message on the Users queue now, taken off it. Short polls: the emulators hold no message back. */
-  const queuedBodies = async (): Promise<(string | undefined)[]> => {
-    const bodies: (string | undefined)[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (Messages.length === 0) return bodies;
-      bodies.push(...Messages.map((message) => message.Body));
-      const Entries = Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle }));
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
-    }
-  };
   const expectCorrelated = (answer: Answer) => {
     expect(answer.body.correlationId).toEqual(expect.any(String));
     expect(answer.headers.get('x-correlation-id')).toBe(answer.body.correlationId);
@@ -80,31 +42,8 @@ describe('HTTP: query-api', () => {
   };
 
   beforeAll(async () => {
-    [tables, queueUrl, alma] = await Promise.all([createCacheTables(), createQueue(), startFakeAlmaServer()]);
-    const keyName = `/alma-cache/test/${randomUUID().slice(0, 8)}/alma-api-key`;
-    const pepperName = `/alma-cache/test/${randomUUID().slice(0, 8)}/query-log-pepper`;
-    const ssm = createSsmClient();
-    await ssm.send(new PutParameterCommand({ Name: keyName, Value: alma.apiKey, Type: 'SecureString' }));
-    await ssm.send(new PutParameterCommand({ Name: pepperName, Value: randomUUID(), Type: 'SecureString' }));
-    ssm.destroy();
-    process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
-    env = {
-      [ENV.usersTable]: tables.users,
-      [ENV.loansTable]: tables.loans,
-      [ENV.requestsTable]: tables.requests,
-      [ENV.feesTable]: tables.fees,
-      [ENV.usersQueueUrl]: queueUrl,
-      [ENV.almaApiBaseUrl]: alma.url,
-      [ENV.almaApiKeyName]: keyName,
-      [ENV.logPepperName]: pepperName,
-      [ENV.refreshClaimsTable]: tables.refreshClaims,
-      [ENV.almaGuardTable]: await createAlmaGuardTable(),
-    };
-    api = createQueryApi(env, { configure: captureMetrics });
-    server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
-    store = new DynamoDbCacheStore(client, tables);
-    const refreshAlma = new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey });
-    refreshUser = new RefreshUser({ store, alma: refreshAlma, clock: systemClock, expiry: DEFAULT_EXPIRY_POLICY });
+    stack = await startQueryStack();
+    ({ alma, env, api, server, store, metrics, captureMetrics, cachePatron, drainQueue: queuedBodies } = stack);
   });
 
   beforeEach(async () => {
@@ -118,12 +57,7 @@ describe('HTTP: query-api', () => {
     alma.delayMs = 0;
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await alma?.close();
-    client.destroy();
-    sqs.destroy();
-  });
+  afterAll(() => stack?.close());
 
   describe('a cached patron', () => {
     it("answers GET /users/{id} from the cache with Alma's fields only, lists ordered by id, and asks Alma nothing", async () => {

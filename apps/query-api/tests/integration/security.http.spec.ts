@@ -1,20 +1,14 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { DEFAULT_EXPIRY_POLICY, isIdentifier, MAX_IDENTIFIER_LENGTH, RefreshUser, systemClock } from '@alma-cache/cache-domain';
-import { createDocumentClient, createSqsClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
-import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
-import { AlmaHttpApi } from '@alma-cache/alma-api';
-import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
-import { CapturedMetrics, type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
-import type { Container } from 'inversify';
-import { ACCESS_ENV, ENV } from '../../src/config';
+import { isIdentifier, MAX_IDENTIFIER_LENGTH } from '@alma-cache/cache-domain';
+import { type FakeAlmaServer, fakeRecordId, generatePatron } from '@alma-cache/alma-api/testing';
+import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
+import { ACCESS_ENV } from '../../src/config';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { patronLogHash } from '../../src/query-audit';
 import { createQueryApi, type QueryApi } from '../../src/query-api';
-import { TOKENS } from '../../src/tokens';
-import { documentationGaps, loadOpenApi } from '../support/openapi';
+import { loadOpenApi } from '../support/openapi';
+import { documentedRequest, type HttpAnswer, patronId, type QueryStack, startQueryStack } from '../support/query-stack';
 
 interface Answer {
   status: number;
@@ -66,17 +60,14 @@ const ROUTES_WITH = (probe: string, patron: string, token: { reader: string; adm
 // read whom without the id in clear.
 describe('HTTP: query-api security', () => {
   jest.setTimeout(60_000);
-  const client = createDocumentClient();
-  const sqs = createSqsClient();
-  let queueUrl: string;
+  let stack: QueryStack;
   let alma: FakeAlmaServer;
   let env: Record<string, string>;
   let api: QueryApi;
   let server: HttpApiServer;
-  let refreshUser: RefreshUser;
-  const metrics = new CapturedMetrics('alma-cache-query');
-  const captureMetrics = (container: Container) => container.rebindSync(TOKENS.Metrics).toConstantValue(metrics);
-  const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
+  let captureMetrics: QueryStack['captureMetrics'];
+  let cachePatron: QueryStack['cachePatron'];
+  let drainQueue: QueryStack['drainQueue'];
 
   /** One request with the path exactly as given. */
   const raw = (method: string, path: string, token: string | null, base = server.url): Promise<Answer> =>
@@ -97,29 +88,8 @@ describe('HTTP: query-api security', () => {
       outgoing.end();
     });
   /** Through fetch, checked against openapi.yaml (the route is known there). */
-  const call = async (method: string, path: string, token: string | null, base = server.url): Promise<Answer & { headers: Headers }> => {
-    const response = await fetch(`${base}${path}`, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
-    const text = await response.text();
-    const answer = { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-    expect(documentationGaps(openapi, { method, path }, answer)).toEqual([]);
-    return answer;
-  };
-  const cachePatron = async (id: string, counts: { loans?: number; requests?: number; fees?: number }) => {
-    alma.seedPatron(generatePatron(id, counts));
-    await refreshUser.execute(id);
-    alma.resetCalls();
-  };
-  const drainQueue = async (): Promise<(string | undefined)[]> => {
-    const bodies: (string | undefined)[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (Messages.length === 0) return bodies;
-      bodies.push(...Messages.map((message) => message.Body));
-      await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }),
-      );
-    }
-  };
+  const call = (method: string, path: string, token: string | null, base = server.url): Promise<HttpAnswer> =>
+    documentedRequest(openapi, base, method, path, token);
   /** What the function logged, every level, as one JSON text per call. */
   const logLines = (target: QueryApi) => {
     const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
@@ -132,35 +102,8 @@ describe('HTTP: query-api security', () => {
   };
 
   beforeAll(async () => {
-    let tables: Awaited<ReturnType<typeof createCacheTables>>;
-    [tables, queueUrl, alma] = await Promise.all([createCacheTables(), createQueue(), startFakeAlmaServer()]);
-    const prefix = `/alma-cache/test/${randomUUID().slice(0, 8)}`;
-    const ssm = createSsmClient();
-    await ssm.send(new PutParameterCommand({ Name: `${prefix}/alma-api-key`, Value: alma.apiKey, Type: 'SecureString' }));
-    await ssm.send(new PutParameterCommand({ Name: `${prefix}/query-log-pepper`, Value: PEPPER, Type: 'SecureString' }));
-    ssm.destroy();
-    process.env['POWERTOOLS_LOG_LEVEL'] = 'SILENT';
-    env = {
-      [ENV.usersTable]: tables.users,
-      [ENV.loansTable]: tables.loans,
-      [ENV.requestsTable]: tables.requests,
-      [ENV.feesTable]: tables.fees,
-      [ENV.usersQueueUrl]: queueUrl,
-      [ENV.almaApiBaseUrl]: alma.url,
-      [ENV.almaApiKeyName]: `${prefix}/alma-api-key`,
-      [ENV.logPepperName]: `${prefix}/query-log-pepper`,
-      [ENV.refreshClaimsTable]: tables.refreshClaims,
-      [ENV.almaGuardTable]: await createAlmaGuardTable(),
-    };
-    api = createQueryApi(env, { configure: captureMetrics });
-    server = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken });
-    const store = new DynamoDbCacheStore(client, tables);
-    refreshUser = new RefreshUser({
-      store,
-      alma: new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey }),
-      clock: systemClock,
-      expiry: DEFAULT_EXPIRY_POLICY,
-    });
+    stack = await startQueryStack({ pepper: PEPPER });
+    ({ alma, env, api, server, captureMetrics, cachePatron, drainQueue } = stack);
   });
 
   beforeEach(async () => {
@@ -170,12 +113,7 @@ describe('HTTP: query-api security', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  afterAll(async () => {
-    await server?.close();
-    await alma?.close();
-    client.destroy();
-    sqs.destroy();
-  });
+  afterAll(() => stack?.close());
 
   describe('identifiers', () => {
     it.each(PROBES)(
