@@ -209,8 +209,8 @@ const tableStreams = async (tables: Record<string, string>): Promise<Record<stri
 
 /**
  * Builds the real bundles of both services, packages their real serverless.yml offline, starts the emulators and a
- * fake Alma, provisions the tables and queues the templates declare (the refresh stack importing the foundation's
- * exports, as CloudFormation would), and loads each function's bundle with the environment its template gives it.
+ * fake Alma, provisions the tables and queues the templates declare (the refresh stack reading the cache-update stack's
+ * outputs, as osls would at deploy time), and loads each function's bundle with the environment its template gives it.
  *
  * @example
  * const stack = await startLocalStack({ log: console.log });
