@@ -10,6 +10,7 @@ import { DEFAULT_EXPIRY_POLICY, QUERY_SCOPES, RecordLoan, systemClock, userCache
 import { InMemoryUserRefreshQueue } from '@alma-cache/cache-domain/testing';
 import { createDocumentClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { sampleMessage } from './sample-events';
+import { spread } from './stats';
 
 /** What the parent asks for (as JSON in BENCH_QUERY_LATENCY). */
 export interface QueryLatencyRequest {
@@ -33,12 +34,6 @@ type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<
 const PATRONS = 16;
 const SLICES_PER_REPEAT = 4;
 const ROUTE_KEY = 'GET /users/{id}/loans/{loanId}';
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** SSM's JSON protocol, GetParameter only: every name answers the same pepper. */
 const startFakeSsm = (): Promise<{ server: Server; url: string }> =>
@@ -157,7 +152,7 @@ const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]>
         const order = (part + repeat) % 2 === 0 ? (['query', 'baseline'] as const) : (['baseline', 'query'] as const);
         for (const side of order) times[side].push(...(await timedSlice(side, slice)));
       }
-      samples.push({ queryMs: median(times.query), baselineMs: median(times.baseline) });
+      samples.push({ queryMs: spread(times.query).median, baselineMs: spread(times.baseline).median });
     }
     return samples;
   } finally {
