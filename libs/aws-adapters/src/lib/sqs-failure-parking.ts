@@ -29,16 +29,18 @@ export const MAX_REASON_ATTRIBUTE_LENGTH = 1024;
 const NOT_SQS_TEXT = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
- * `text` as an SQS string attribute: characters SQS refuses replaced with U+FFFD, cut to `max` characters, never
+ * `text` as an SQS string attribute: cut to `max` characters, characters SQS refuses replaced with U+FFFD, never
  * empty (SQS refuses an empty attribute value).
  *
  * @example
  * sqsAttributeText('bad \u0000 byte'); // 'bad \uFFFD byte'
  */
 export const sqsAttributeText = (text: string, max = MAX_REASON_ATTRIBUTE_LENGTH): string => {
-  const clean = text.replace(NOT_SQS_TEXT, '\uFFFD');
-  const cut = clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
-  return cut === '' ? '-' : cut;
+  // Cut before cleaning: a cut can split a surrogate pair, and the half it leaves must be replaced like any other
+  // lone surrogate. Replacing one code unit with U+FFFD keeps the length, so the result stays within `max`.
+  const cut = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const clean = cut.replace(NOT_SQS_TEXT, '\uFFFD');
+  return clean === '' ? '-' : clean;
 };
 
 /** Puts a message that can never be processed where operators look for failures (a failure queue or a DLQ), at once. */

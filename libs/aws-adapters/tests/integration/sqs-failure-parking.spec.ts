@@ -16,6 +16,20 @@ describe('Function: sqsAttributeText', () => {
     expect(cut.endsWith('…')).toBe(true);
     expect(empty).toBe('-');
   });
+
+  it('leaves no lone surrogate where the cut splits a surrogate pair', () => {
+    // Prepare: the cut falls between the two halves of the first emoji
+    const text = `${'x'.repeat(MAX_REASON_ATTRIBUTE_LENGTH - 2)}${'\u{1F600}'.repeat(5)}`;
+
+    // Act
+    const cut = sqsAttributeText(text);
+
+    // Assess
+    expect(cut).toBe(`${'x'.repeat(MAX_REASON_ATTRIBUTE_LENGTH - 2)}\uFFFD…`);
+    expect(cut.length).toBeLessThanOrEqual(MAX_REASON_ATTRIBUTE_LENGTH);
+    // With the u flag a valid pair is one astral code point, so \p{Cs} matches only a lone half
+    expect(cut).not.toMatch(/\p{Cs}/u);
+  });
 });
 
 // Against the emulator's SQS (moto or LocalStack): what a refused message looks like on the queue.
