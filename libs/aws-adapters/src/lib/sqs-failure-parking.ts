@@ -16,6 +16,9 @@ export const PARKED_REASON_ATTRIBUTES = {
   reason: 'RefusedReason',
 } as const;
 
+/** A message's own attributes by these names are dropped: the refusal's values take their place. */
+const REASON_NAMES: ReadonlySet<string> = new Set(Object.values(PARKED_REASON_ATTRIBUTES));
+
 /** SQS takes at most 10 message attributes per message; the refusal uses two. */
 const MAX_KEPT_ATTRIBUTES = 10 - Object.keys(PARKED_REASON_ATTRIBUTES).length;
 
@@ -79,9 +82,8 @@ export class SqsFailureParking implements FailureParking {
   }
 
   public async park(body: string, refusal: Refusal, attributes: Readonly<Record<string, MessageAttributeValue>> = {}): Promise<string> {
-    const reasonNames: ReadonlySet<string> = new Set(Object.values(PARKED_REASON_ATTRIBUTES));
     const kept = Object.entries(attributes)
-      .filter(([name]) => !reasonNames.has(name))
+      .filter(([name]) => !REASON_NAMES.has(name))
       .slice(0, MAX_KEPT_ATTRIBUTES);
     const { MessageId } = await this.client.send(
       new SendMessageCommand({
