@@ -50,7 +50,8 @@ const refusalOf = (check: () => unknown): string | undefined => {
 export const refusalNow = (message: ParkedMessage, now: Date): string | undefined => {
   if (message.sns) {
     const fn = functionFor(message);
-    const parser = fn?.service === 'alma-cache-sns' ? WEBHOOK_PARSER_OF[fn.name] : undefined;
+    // The name comes from the record body: a lookup of `constructor` must not reach Object.prototype.
+    const parser = fn?.service === 'alma-cache-sns' && Object.hasOwn(WEBHOOK_PARSER_OF, fn.name) ? WEBHOOK_PARSER_OF[fn.name] : undefined;
     if (!parser) return undefined;
     const sns = message.sns;
     return refusalOf(() => parseItemEvent(sns.message, parser.kind, parser.accepted, now));

@@ -131,6 +131,17 @@ describe('Function: refusalNow', () => {
     expect(good).toBeUndefined();
   });
 
+  it('leaves a record naming a function that shares a name with an Object.prototype member to the replay target', () => {
+    // Prepare: the function name comes from the hostile record body (alma-cache-sns-stg-constructor)
+    const parked = ['constructor', 'toString', '__proto__'].map((fn) => parkedRecord(fn, 'LOAN_CREATED', almaWebhookMessage('LOAN_CREATED')));
+
+    // Act
+    const refusals = parked.map((message) => refusalNow(message, now));
+
+    // Assess
+    expect(refusals).toEqual([undefined, undefined, undefined]);
+  });
+
   it('leaves a message of no known function to the replay target', () => {
     // Act
     const refusal = refusalNow(classifyMessage({ MessageId: 'x', Body: 'hello' }, FAILURES), now);
