@@ -11,6 +11,7 @@ import {
   createStreamedCacheTables,
   createTopic,
   drainQueue,
+  messageAttributesOf,
   type StreamedCacheTables,
   subscribeQueue,
 } from '@alma-cache/aws-adapters/testing';
@@ -41,8 +42,6 @@ const ON_SHELF_FILTER = { change: ['request.status-changed'], status: ['ON_HOLD_
 const STREAM_SETTLE_MS = 1_500;
 
 const bodyOf = (message: Message) => JSON.parse(message.Body!) as CacheChange;
-const attributesOf = (message: Message) =>
-  Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
 /** `loan.renewed (due_date 2026-12-05T23:59:00Z -> 2026-12-19T23:59:00Z, …)`: the values that differ. */
 const summary = (change: CacheChange) => {
   const fields = Object.keys({ ...change.old, ...change.new });
@@ -147,7 +146,7 @@ describe('Integration: change notifications from the cache tables', () => {
     expect(new Set(published.map((change) => change.eventId)).size).toBe(7);
 
     const shelf = await drainQueue(onShelf);
-    expect(shelf.map((message) => [bodyOf(message).eventId, attributesOf(message)])).toEqual([
+    expect(shelf.map((message) => [bodyOf(message).eventId, messageAttributesOf(message)])).toEqual([
       [
         `request.status-changed/${HOLD}/5500120002`,
         { entity: 'request', change: 'request.status-changed', patron: 'pat0042x', recordId: HOLD, source: 'webhook', status: 'ON_HOLD_SHELF' },
@@ -232,7 +231,7 @@ describe('Integration: change notifications from the cache tables', () => {
       [followed, 'request.updated', ['place_in_queue', 'pickup_location']],
     ]);
     const received = await drainQueue(followedQueue);
-    expect(received.map((message) => [bodyOf(message).change, attributesOf(message)['recordId']])).toEqual([
+    expect(received.map((message) => [bodyOf(message).change, messageAttributesOf(message)['recordId']])).toEqual([
       ['request.created', followed],
       ['request.updated', followed],
     ]);

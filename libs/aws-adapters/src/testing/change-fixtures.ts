@@ -110,3 +110,13 @@ export const drainQueue = async (queueUrl: string): Promise<Message[]> => {
     sqs.destroy();
   }
 };
+
+/**
+ * A received message's attributes as name -> string value (the SNS message attributes, delivered raw, are all strings).
+ *
+ * @example
+ * const [message] = await drainQueue(queueUrl);
+ * messageAttributesOf(message); // { change: 'request.status-changed', status: 'ON_HOLD_SHELF', … }
+ */
+export const messageAttributesOf = (message: Message): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));

@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { type CacheChange, detectCacheChanges, type ItemRecord } from '@alma-cache/cache-domain';
 import { SnsChangePublisher } from '../../src';
 import { changeAttributes } from '../../src/lib/sns-change-publisher';
-import { createTopic, drainQueue, subscribeQueue } from '../../src/testing';
+import { createTopic, drainQueue, messageAttributesOf, subscribeQueue } from '../../src/testing';
 
 const request = (status: string, eventId: string, tombstone = false, { itemId = '8812300040004561', place = 2 } = {}): ItemRecord => ({
   kind: 'request',
@@ -86,7 +86,7 @@ describe('Class: SnsChangePublisher', () => {
     const [message, ...more] = await drainQueue(queueUrl);
     expect(more).toEqual([]);
     expect(JSON.parse(message.Body!)).toEqual(change);
-    const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+    const attributes = messageAttributesOf(message);
     expect(attributes).toEqual({
       entity: 'request',
       change: 'request.status-changed',

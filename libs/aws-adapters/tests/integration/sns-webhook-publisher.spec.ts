@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { AlmaEventType, InvalidWebhookIdError, MAX_IDENTIFIER_LENGTH, MAX_WEBHOOK_BYTES } from '@alma-cache/cache-domain';
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { SnsWebhookPublisher, WebhookTooLargeError } from '../../src';
-import { createTopic, drainQueue, subscribeQueue } from '../../src/testing';
+import { createTopic, drainQueue, messageAttributesOf, subscribeQueue } from '../../src/testing';
 
 // Against moto's SNS and SQS (the global setup points AWS_ENDPOINT_URL at it).
 describe('Class: SnsWebhookPublisher', () => {
@@ -35,7 +35,7 @@ describe('Class: SnsWebhookPublisher', () => {
     expect(more).toEqual([]);
     expect(message.Body).toBe(body);
     expect(messageId).toMatch(/^[0-9a-f-]{36}$/);
-    const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+    const attributes = messageAttributesOf(message);
     expect(attributes).toEqual({ alma_event_type: 'LOAN_LOST', alma_event_id: '5500110005' });
     const others = Object.values(AlmaEventType).filter((type) => type !== 'LOAN_RETURNED');
     const elsewhere = await Promise.all(others.map(async (eventType) => ({ eventType, messages: await drainQueue(queueUrls[eventType]) })));
