@@ -24,7 +24,6 @@ import {
   DynamoDbCacheReader,
   DynamoDbCacheStore,
   DynamoDbUnknownPatrons,
-  secretCacheOptionsFromEnv,
   SqsUserRefreshQueue,
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
@@ -54,7 +53,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
     .toResolvedValue(
-      (ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)),
+      (ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, config.secretCache),
       [TOKENS.SsmClient, TOKENS.Config],
     );
   // The pepper of the patron id hashes in the log lines (see query-audit.ts): read like the API key, cached per container.

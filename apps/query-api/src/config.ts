@@ -1,4 +1,10 @@
-import { type CacheReaderTableNames, type Environment, readConfig } from '@alma-cache/aws-adapters';
+import {
+  type CacheReaderTableNames,
+  type Environment,
+  readConfig,
+  type SecretCacheOptions,
+  secretCacheOptionsFromEnv,
+} from '@alma-cache/aws-adapters';
 import type { ExpiryPolicy, QueryAccessPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
@@ -55,6 +61,8 @@ export interface QueryApiConfig {
   readonly almaGuardTable: string;
   readonly usersQueueUrl: string;
   readonly alma: QueryAlmaConfig;
+  /** How long the Alma API key is served from memory (`SECRET_CACHE_TTL_SECONDS`, default 300). */
+  readonly secretCache: SecretCacheOptions;
   /** The SSM SecureString holding the per-stage pepper of the patron id hashes in the log lines: the name only. */
   readonly logPepperName: string;
   readonly access: QueryAccessPolicy;
@@ -98,6 +106,7 @@ export const loadConfig = (env: Environment): QueryApiConfig =>
         timeoutMs: tuned(ALMA_TUNING.timeoutMs),
         callsPerSecond: tuned(ALMA_TUNING.callsPerSecond),
       },
+      secretCache: reader.include(secretCacheOptionsFromEnv, {}),
       logPepperName,
       access: { ...(allowedClientIds.length > 0 ? { allowedClientIds } : {}), ...(patronIdClaim ? { patronIdClaim } : {}) },
       expiry: reader.expiryPolicy(),

@@ -13,7 +13,6 @@ import {
   DynamoDbUnknownPatrons,
   type FailureParking,
   type MessageDelay,
-  secretCacheOptionsFromEnv,
   SqsFailureParking,
   SqsMessageDelay,
 } from '@alma-cache/aws-adapters';
@@ -52,7 +51,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
     .toResolvedValue(
-      (ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, secretCacheOptionsFromEnv(env)),
+      (ssm: SSMClient, config: RefreshLambdasConfig) => cachedSsmSecret(ssm, config.alma.apiKeyName, config.secretCache),
       [TOKENS.SsmClient, TOKENS.Config],
     );
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(

@@ -1,4 +1,4 @@
-import { type Environment, readConfig } from '@alma-cache/aws-adapters';
+import { type Environment, readConfig, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
 import type { ExpiryPolicy } from '@alma-cache/cache-domain';
 
 /** The environment the functions read; serverless.yml sets exactly these (plus the SDK's own variables). */
@@ -44,6 +44,8 @@ export interface AlmaConfig {
 export interface RefreshLambdasConfig {
   readonly tables: RefreshTableNames;
   readonly alma: AlmaConfig;
+  /** How long the Alma API key is served from memory (`SECRET_CACHE_TTL_SECONDS`, default 300). */
+  readonly secretCache: SecretCacheOptions;
   /** The DLQ of the queue this function consumes. */
   readonly deadLetterQueueArn: string;
   readonly expiry: ExpiryPolicy;
@@ -51,7 +53,7 @@ export interface RefreshLambdasConfig {
 
 /**
  * Reads the functions' configuration from the environment, reporting every missing or invalid variable at once
- * (the expiry policy's included).
+ * (the expiry policy's and the secret cache's included).
  *
  * The API key's parameter name must be a path (`/…`): the IAM grant in serverless.yml is built as
  * `parameter${name}`, which only matches the parameter's ARN for a name that starts with a slash.
@@ -73,6 +75,7 @@ export const loadConfig = (env: Environment): RefreshLambdasConfig =>
         callsPerSecond: reader.wholeNumber(ALMA_CALLS_PER_SECOND_ENV, DEFAULT_ALMA_CALLS_PER_SECOND, 1),
         guardTable: values.almaGuardTable,
       },
+      secretCache: reader.include(secretCacheOptionsFromEnv, {}),
       deadLetterQueueArn: values.deadLetterQueueArn,
       expiry: reader.expiryPolicy(),
     };

@@ -34,6 +34,7 @@ describe('Function: loadConfig', () => {
         timeoutMs: 4000,
         callsPerSecond: 10,
       },
+      secretCache: { ttlSeconds: 300 },
       logPepperName: COMPLETE.QUERY_LOG_PEPPER_NAME,
       access: {},
       expiry: DEFAULT_EXPIRY_POLICY,
@@ -68,6 +69,26 @@ describe('Function: loadConfig', () => {
 
     // Assess
     expect(config.alma).toMatchObject({ maxConcurrentRequests: 2, maxAttempts: 1, timeoutMs: 1500, callsPerSecond: 5 });
+  });
+
+  it('takes the API key cache time from SECRET_CACHE_TTL_SECONDS', () => {
+    // Act
+    const config = loadConfig({ ...COMPLETE, SECRET_CACHE_TTL_SECONDS: '60' });
+
+    // Assess
+    expect(config.secretCache).toEqual({ ttlSeconds: 60 });
+  });
+
+  it('names a bad SECRET_CACHE_TTL_SECONDS in the one error, beside the other bad variables', () => {
+    // Act
+    const act = () => loadConfig({ ...COMPLETE, ALMA_API_KEY_NAME: 'key', SECRET_CACHE_TTL_SECONDS: '0' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Invalid environment variables: ALMA_API_KEY_NAME must be an SSM parameter path starting with "/", got "key"; ' +
+        'SECRET_CACHE_TTL_SECONDS must be a whole number of seconds from 1 to 3600, got "0"',
+    );
   });
 
   it('names every missing and invalid variable at once', () => {

@@ -59,6 +59,29 @@ describe('Function: loadConfig', () => {
     expect(act).toThrow('ALMA_CALLS_PER_SECOND must be a whole number of at least 1, got "0.5"');
   });
 
+  it('takes the API key cache time from SECRET_CACHE_TTL_SECONDS, 300 s when unset', () => {
+    // Act
+    const unset = loadConfig(COMPLETE);
+    const set = loadConfig({ ...COMPLETE, SECRET_CACHE_TTL_SECONDS: '60' });
+
+    // Assess
+    expect(unset.secretCache).toEqual({ ttlSeconds: 300 });
+    expect(set.secretCache).toEqual({ ttlSeconds: 60 });
+  });
+
+  it('names a bad SECRET_CACHE_TTL_SECONDS in the one error, beside the other bad variables', () => {
+    // Act
+    const act = () => loadConfig({ ...COMPLETE, FEE_CACHE_TABLE_NAME: undefined, ALMA_MAX_CONCURRENT_REQUESTS: '0', SECRET_CACHE_TTL_SECONDS: '1h' });
+
+    // Assess
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(
+      'Missing environment variables: FEE_CACHE_TABLE_NAME. Invalid environment variables: ' +
+        'ALMA_MAX_CONCURRENT_REQUESTS must be a whole number of at least 1, got "0"; ' +
+        'SECRET_CACHE_TTL_SECONDS must be a whole number of seconds from 1 to 3600, got "1h"',
+    );
+  });
+
   it('reports invalid values together with missing ones', () => {
     // Act
     const act = () =>
