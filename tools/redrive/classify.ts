@@ -1,3 +1,4 @@
+import { PARKED_REASON_ATTRIBUTES } from '@alma-cache/aws-adapters';
 import { AlmaEventType, parseItemRefreshMessage, parseUserRefreshMessage, WEBHOOK_ROUTING_TABLE } from '@alma-cache/cache-domain';
 import { refreshKindOfDlq, type RefreshQueueKind } from './queue-names';
 
@@ -204,8 +205,8 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   if (refreshKind) {
     const refresh = describeRefresh(body, refreshKind);
     // Sent here at once by the function that refused it (sqs-batch-handler.ts), with its reason as attributes.
-    const refusedType = message.MessageAttributes?.['RefusedErrorType']?.StringValue;
-    const refusedReason = message.MessageAttributes?.['RefusedReason']?.StringValue;
+    const refusedType = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.errorType]?.StringValue;
+    const refusedReason = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.reason]?.StringValue;
     return {
       ...base,
       kind: 'refresh-request',

@@ -3,6 +3,7 @@ import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '
 import { functionFor, type ParkedMessage } from './classify';
 import type { FunctionInvoker, FunctionRef } from './invokers';
 import { queueNameOf } from './queue-names';
+import { PARKED_REASON_ATTRIBUTES } from '@alma-cache/aws-adapters';
 import { sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 
 /** What a replay would do with one message, or why it cannot. */
@@ -17,7 +18,7 @@ export interface ReplayTarget {
 }
 
 /** The attributes a function adds when it parks a message it refused: the reason of that refusal, not of the message. */
-const REFUSAL_ATTRIBUTES: ReadonlySet<string> = new Set(['RefusedErrorType', 'RefusedReason']);
+const REFUSAL_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(PARKED_REASON_ATTRIBUTES));
 
 /**
  * Message attributes as received are SendMessage's shape already (DataType with a string or binary value); the reason

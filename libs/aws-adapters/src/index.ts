@@ -6,7 +6,7 @@ export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
-export { type FailureParking, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
+export { type FailureParking, PARKED_REASON_ATTRIBUTES, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
 export {
   cachedRotatingSsmSecret,
   type CachedSecret,
