@@ -281,22 +281,21 @@ export class AlmaHttpApi implements AlmaApi {
       return { value: json };
     }
     const retryAfterSeconds = parseRetryAfterSeconds(headers.get('retry-after'), Date.now());
+    const codes = new Set(errors.map((error) => error.errorCode));
     if (status === 429) {
       this.counters.throttled += 1;
-      if (errors.some((error) => error.errorCode === 'DAILY_THRESHOLD')) {
+      if (codes.has('DAILY_THRESHOLD')) {
         throw new AlmaUnavailableError(`Alma's daily API request threshold is reached (${detail})`, retryAfterSeconds, 'daily-limit');
       }
       return { retry: 429, description: `HTTP 429 throttled: ${detail}`, retryAfterSeconds, kind: 'throttled' };
     }
     if (status >= 500) {
       // Alma's threshold codes say what happened whatever the status they came with.
-      const codes = errors.map((error) => error.errorCode);
-      const kind = codes.includes('DAILY_THRESHOLD') ? 'daily-limit' : codes.includes('PER_SECOND_THRESHOLD') ? 'throttled' : 'unavailable';
+      const kind = codes.has('DAILY_THRESHOLD') ? 'daily-limit' : codes.has('PER_SECOND_THRESHOLD') ? 'throttled' : 'unavailable';
       return { retry: status, description: `HTTP ${status}: ${detail}`, retryAfterSeconds, kind };
     }
     if (status === 401) return { keyRejected: detail };
 
-    const codes = new Set(errors.map((error) => error.errorCode));
     const userMissing = errors.some((error) => /\buser\b.*\bnot found\b/i.test(error.errorMessage));
     if (target.recordId === undefined) {
       // A 404 counts only with Alma's error body: a proxy's or a wrong baseUrl's bare 404 page must not make the
