@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { STAGES } from '../system/stacks';
 
 export const USAGE = `usage: npm run redrive -- <command> [options]
 
@@ -12,7 +13,7 @@ export const USAGE = `usage: npm run redrive -- <command> [options]
 
   --queue      failures | users-dlq | loans-dlq | requests-dlq | fees-dlq | changes-failures
                (alma-cache-<stage>-…), another queue name, or a queue URL
-  --stage      stg (default) or prod
+  --stage      stg (default) or prod (against an emulator, any lower-case name)
   --local      the local stack (npm start): AWS_ENDPOINT_URL*, else tmp/local-stack/session.json's awsEnv;
                --to handler then runs the built bundles in this process
   --region     AWS region (default: the SDK's, else eu-west-1)`;
@@ -57,9 +58,14 @@ const positiveInteger = (value: string | undefined, flag: string, fallback: numb
 
 /**
  * Reads the command line. Throws with the usage on anything it does not know, so a typo never runs a replay
- * with a default the user did not mean.
+ * with a default the user did not mean. Against AWS the stage is one of the system's stages; against an emulator
+ * (`--local`, or `AWS_ENDPOINT_URL` in `env`) any lower-case name, so each test can have queues of its own.
+ *
+ * @example
+ * parseCli(['list', '--queue', 'failures', '--stage', 'prod']); // { command: 'list', stage: 'prod', … }
+ * parseCli(['list', '--queue', 'failures', '--stage', 'prd']); // throws: the stages are stg and prod
  */
-export const parseCli = (argv: string[]): CliOptions => {
+export const parseCli = (argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions => {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -88,6 +94,9 @@ export const parseCli = (argv: string[]): CliOptions => {
   if (rest.length > 0) throw new Error(`unexpected argument(s): ${rest.join(' ')}\n\n${USAGE}`);
   if (!values.queue) throw new Error(`--queue is required\n\n${USAGE}`);
   if (!/^[a-z0-9]+$/.test(values.stage)) throw new Error(`--stage "${values.stage}" is not a stage name`);
+  const againstEmulator = values.local || Boolean(env['AWS_ENDPOINT_URL']);
+  if (!againstEmulator && !(STAGES as readonly string[]).includes(values.stage))
+    throw new Error(`--stage "${values.stage}" is not a stage: the stages are ${STAGES.join(' and ')}`);
   const common = { queue: values.queue, stage: values.stage, local: values.local, region: values.region };
   if (command === 'list') return { command, ...common, max: positiveInteger(values.max, '--max', 100), json: values.json };
   if (command !== 'replay') throw new Error(`unknown command "${command}"\n\n${USAGE}`);
