@@ -24,13 +24,7 @@ export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/sh
 export type { CachedUser } from './lib/shared/cached-user';
 export type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';
 export { type Clock, systemClock } from './lib/shared/clock.port';
-export {
-  DEFAULT_EXPIRY_POLICY,
-  type ExpiryPolicy,
-  expiryPolicyProblems,
-  QUEUE_RETENTION_SECONDS,
-  resolveExpiryPolicy,
-} from './lib/shared/expiry-policy';
+export { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, QUEUE_RETENTION_SECONDS, readExpiryPolicy, resolveExpiryPolicy } from './lib/shared/expiry-policy';
 
 // Webhooks: an Alma webhook checked and published to its topic.
 export { ExtraAlmaEventType, WEBHOOK_ROUTING_TABLE, WebhookSkip } from './lib/webhooks/webhook-routing';

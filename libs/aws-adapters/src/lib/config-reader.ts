@@ -1,4 +1,4 @@
-import { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, expiryPolicyProblems, resolveExpiryPolicy } from '@alma-cache/cache-domain';
+import { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, readExpiryPolicy } from '@alma-cache/cache-domain';
 import { ConfigurationError } from './configuration-error';
 
 /** The environment a function reads its configuration from (`process.env` or a test's map). */
@@ -63,8 +63,8 @@ export class ConfigReader {
 
   /** The expiry policy (`CACHE_*_TTL_SECONDS` and the rest), its problems named with every other variable. */
   public expiryPolicy(): ExpiryPolicy {
-    const problems = expiryPolicyProblems(this.env);
-    if (problems.length === 0) return resolveExpiryPolicy(this.env);
+    const { policy, problems } = readExpiryPolicy(this.env);
+    if (problems.length === 0) return policy;
     this.problems.push(...problems);
     return DEFAULT_EXPIRY_POLICY;
   }

@@ -1,15 +1,15 @@
-import { DEFAULT_EXPIRY_POLICY, expiryPolicyProblems, QUEUE_RETENTION_SECONDS, resolveExpiryPolicy } from '../../src';
+import { DEFAULT_EXPIRY_POLICY, QUEUE_RETENTION_SECONDS, readExpiryPolicy, resolveExpiryPolicy } from '../../src';
 import { eventTimeProblem, FUTURE_EVENT_ALLOWANCE_SECONDS, MIN_TOMBSTONE_SECONDS, REPLAY_HORIZON_SECONDS } from '../../src/lib/shared/expiry-policy';
 
-describe('Function: expiryPolicyProblems', () => {
+describe('Function: readExpiryPolicy', () => {
   it('finds nothing wrong with the defaults or with valid overrides', () => {
-    expect(expiryPolicyProblems({})).toEqual([]);
-    expect(expiryPolicyProblems({ USER_REFRESH_WINDOW_SECONDS: '60', CACHE_TOMBSTONE_TTL_SECONDS: String(MIN_TOMBSTONE_SECONDS) })).toEqual([]);
+    expect(readExpiryPolicy({}).problems).toEqual([]);
+    expect(readExpiryPolicy({ USER_REFRESH_WINDOW_SECONDS: '60', CACHE_TOMBSTONE_TTL_SECONDS: String(MIN_TOMBSTONE_SECONDS) }).problems).toEqual([]);
   });
 
   it('names every bad variable at once, the too-short tombstone included', () => {
     // Act
-    const problems = expiryPolicyProblems({ CACHE_USER_TTL_SECONDS: 'soon', ALMA_CLOCK_SKEW_SECONDS: '0', CACHE_TOMBSTONE_TTL_SECONDS: '172800' });
+    const { problems } = readExpiryPolicy({ CACHE_USER_TTL_SECONDS: 'soon', ALMA_CLOCK_SKEW_SECONDS: '0', CACHE_TOMBSTONE_TTL_SECONDS: '172800' });
 
     // Assess
     expect(problems).toEqual([
@@ -27,7 +27,7 @@ describe('Function: expiryPolicyProblems', () => {
     const act = () => resolveExpiryPolicy(env);
 
     // Assess
-    expect(act).toThrow(expiryPolicyProblems(env).join('; '));
+    expect(act).toThrow(readExpiryPolicy(env).problems.join('; '));
   });
 });
 

@@ -72,7 +72,16 @@ export const EXPIRY_POLICY_ENV = {
   unknownPatronSeconds: 'ALMA_UNKNOWN_PATRON_TTL_SECONDS',
 } as const satisfies Record<keyof ExpiryPolicy, string>;
 
-const readExpiryPolicy = (
+/**
+ * Reads the expiry policy an environment-like map asks for, with what is wrong with it, one message per variable
+ * (empty when {@link resolveExpiryPolicy} would accept it). The domain knows no configuration error type, so the apps'
+ * config readers fold these messages into theirs and name them together with every other variable to fix. Use
+ * `policy` only when `problems` is empty: it then holds the defaults with the overrides applied.
+ *
+ * @example
+ * readExpiryPolicy({ CACHE_USER_TTL_SECONDS: 'soon' }).problems; // ['CACHE_USER_TTL_SECONDS must be a positive whole number of seconds, got "soon"']
+ */
+export const readExpiryPolicy = (
   env: Readonly<Record<string, string | undefined>>,
 ): { readonly policy: ExpiryPolicy; readonly problems: readonly string[] } => {
   const policy = { ...DEFAULT_EXPIRY_POLICY };
@@ -97,23 +106,13 @@ const readExpiryPolicy = (
 };
 
 /**
- * What is wrong with the expiry policy an environment-like map asks for, one message per variable; empty when
- * {@link resolveExpiryPolicy} would accept it. The domain knows no configuration error type, so the apps' config
- * readers fold these messages into theirs and name them together with every other variable to fix.
- *
- * @example
- * expiryPolicyProblems({ CACHE_USER_TTL_SECONDS: 'soon' }); // ['CACHE_USER_TTL_SECONDS must be a positive whole number of seconds, got "soon"']
- */
-export const expiryPolicyProblems = (env: Readonly<Record<string, string | undefined>>): readonly string[] => readExpiryPolicy(env).problems;
-
-/**
  * Reads the expiry policy from an environment-like map, falling back to the defaults.
  *
  * @example
  * const policy = resolveExpiryPolicy(process.env); // USER_REFRESH_WINDOW_SECONDS=60 shortens the window
  * @throws Error naming each variable whose value is not a positive whole number, and the tombstone lifetime when it
  *   is shorter than {@link MIN_TOMBSTONE_SECONDS} (the replay horizon plus the future-time allowance); see
- *   {@link expiryPolicyProblems} to have the messages instead
+ *   {@link readExpiryPolicy} to have the messages instead
  */
 export const resolveExpiryPolicy = (env: Readonly<Record<string, string | undefined>>): ExpiryPolicy => {
   const { policy, problems } = readExpiryPolicy(env);
