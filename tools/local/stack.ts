@@ -17,6 +17,7 @@ import {
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, DynamoDBBatchResponse, DynamoDBRecord, SQSBatchResponse } from 'aws-lambda';
 import { AlmaEventType } from '@alma-cache/cache-domain';
+import { parameterNames } from '../system/preflight';
 import { overridesFromOutputs, type Stage, SYSTEM_STACKS } from '../system/stacks';
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import {
@@ -52,12 +53,11 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
 const STAGE: Stage = 'stg';
 const topicArn = (event: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${event}`;
-/** Where the refresh and query functions look for the Alma API key by default (see their serverless.yml). */
-const ALMA_API_KEY_NAME = `/alma-cache/${STAGE}/alma-api-key`;
-/** Where the webhook receiver looks for Alma's webhook secret by default. */
-const ALMA_WEBHOOK_SECRET_NAME = `/alma-cache/${STAGE}/alma-webhook-secret`;
-/** Where the query API looks for the pepper of the patron id hashes in its log lines by default. */
-const QUERY_LOG_PEPPER_NAME = `/alma-cache/${STAGE}/query-log-pepper`;
+/**
+ * The SSM parameters the stacks read (Alma API key, webhook secret, query log pepper), at their serverless.yml
+ * defaults: the run writes these and packages the apps with exactly these names, whatever the shell exports.
+ */
+const PARAMETER_NAMES = parameterNames(STAGE, {});
 /** The patron the local patron token speaks for: the demo's patron. */
 export const LOCAL_DEMO_PATRON = 'PAT0042X';
 
@@ -237,8 +237,9 @@ export const startLocalStack = async (opts: {
     ...process.env,
     ...topicEnv,
     ALMA_API_BASE_URL: alma.url,
-    ALMA_API_KEY_NAME,
-    ALMA_WEBHOOK_SECRET_NAME,
+    ALMA_API_KEY_NAME: PARAMETER_NAMES.almaApiKey,
+    ALMA_WEBHOOK_SECRET_NAME: PARAMETER_NAMES.webhookSecret,
+    QUERY_LOG_PEPPER_NAME: PARAMETER_NAMES.queryLogPepper,
     // The query API's JWT authorizer: locally, tokens minted by apps/query-api/src/local-auth.ts.
     QUERY_API_JWT_ISSUER_STG: localAuth.LOCAL_TOKEN_ISSUER,
     QUERY_API_JWT_AUDIENCE_STG: localAuth.LOCAL_TOKEN_AUDIENCE,
@@ -281,10 +282,15 @@ export const startLocalStack = async (opts: {
   Object.assign(process.env, aws.env);
   const webhookSecret = randomBytes(18).toString('base64url');
   const ssm = new SSMClient({});
-  await ssm.send(new PutParameterCommand({ Name: ALMA_API_KEY_NAME, Type: 'SecureString', Value: alma.apiKey, Overwrite: true }));
-  await ssm.send(new PutParameterCommand({ Name: ALMA_WEBHOOK_SECRET_NAME, Type: 'SecureString', Value: webhookSecret, Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: PARAMETER_NAMES.almaApiKey, Type: 'SecureString', Value: alma.apiKey, Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: PARAMETER_NAMES.webhookSecret, Type: 'SecureString', Value: webhookSecret, Overwrite: true }));
   await ssm.send(
-    new PutParameterCommand({ Name: QUERY_LOG_PEPPER_NAME, Type: 'SecureString', Value: randomBytes(32).toString('base64'), Overwrite: true }),
+    new PutParameterCommand({
+      Name: PARAMETER_NAMES.queryLogPepper,
+      Type: 'SecureString',
+      Value: randomBytes(32).toString('base64'),
+      Overwrite: true,
+    }),
   );
   ssm.destroy();
 
