@@ -7,24 +7,11 @@ import type { AlmaEventType } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, almaWebhookMessageAsOf, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
-import { snsEvent } from '@alma-cache/local-aws';
 import { ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
+import { FUNCTION_OF, snsEventFor } from './support/sns-functions';
 
 type Handler = (event: SNSEvent) => Promise<void>;
-
-const HANDLER_OF: Record<AlmaEventType, string> = {
-  LOAN_CREATED: 'loan-updated',
-  LOAN_RENEWED: 'loan-updated',
-  LOAN_DUE_DATE: 'loan-updated',
-  LOAN_RETURNED: 'loan-returned',
-  REQUEST_CREATED: 'request-updated',
-  REQUEST_PLACED_ON_SHELF: 'request-updated',
-  REQUEST_CANCELED: 'request-closed',
-  REQUEST_CLOSED: 'request-closed',
-};
-
-const toSns = (type: string, message: string) => snsEvent(`arn:aws:sns:eu-west-1:000000000000:${type}`, message) as unknown as SNSEvent;
 
 // The real handlers and composition root against the emulator: only the invocation is simulated.
 describe('Handlers: sns-lambdas', () => {
@@ -44,7 +31,8 @@ describe('Handlers: sns-lambdas', () => {
     return Messages.map((message: Message) => ({ record: JSON.parse(message.Body ?? '{}'), attributes: message.MessageAttributes }));
   };
   const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
-  const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) => handlers[HANDLER_OF[type]](toSns(type, message));
+  const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) =>
+    handlers[FUNCTION_OF[type].name](snsEventFor(type, message));
 
   beforeAll(async () => {
     tables = await createCacheTables();
@@ -62,7 +50,7 @@ describe('Handlers: sns-lambdas', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
     handlers = {};
-    for (const name of new Set(Object.values(HANDLER_OF))) {
+    for (const name of new Set(Object.values(FUNCTION_OF).map((routed) => routed.name))) {
       handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;
     }
     logger = (await import('../../src/main')).container.get<Logger>(TOKENS.Logger);
@@ -108,7 +96,10 @@ describe('Handlers: sns-lambdas', () => {
     // Prepare
     const before = (await scan(tables.loans)).length;
     const errors = jest.spyOn(logger, 'error');
-    const event = toSns('LOAN_CREATED', almaWebhookMessageAsOf('LOAN_CREATED', new Date()).replace('"loan_id":"7391500230004561"', '"loan_id":""'));
+    const event = snsEventFor(
+      'LOAN_CREATED',
+      almaWebhookMessageAsOf('LOAN_CREATED', new Date()).replace('"loan_id":"7391500230004561"', '"loan_id":""'),
+    );
 
     // Act
     const act = handlers['loan-updated'](event);
@@ -145,8 +136,8 @@ describe('Handlers: sns-lambdas', () => {
 
   it('refuses non-JSON and an event type the function does not handle, each parked with its reason', async () => {
     // Act
-    const notJson = handlers['request-updated'](toSns('REQUEST_CREATED', '<xml/>'));
-    const wrongType = handlers['request-updated'](toSns('REQUEST_CLOSED', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
+    const notJson = handlers['request-updated'](snsEventFor('REQUEST_CREATED', '<xml/>'));
+    const wrongType = handlers['request-updated'](snsEventFor('REQUEST_CLOSED', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
 
     // Assess
     await expect(notJson).resolves.toBeUndefined();

@@ -8,7 +8,8 @@ import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing
 import { type AsyncInvokeResult, type DynamoDbLocalServer, freePort, startDynamoDbLocal } from '@alma-cache/local-aws';
 import { cacheCounts, differences, readCache } from './support/cache-snapshot';
 import { deliverChaotically, withConcurrency } from './support/delivery';
-import { drainFailureRecords, drainQueue, functionEnv, snsEventFor, snsLambdas } from './support/lambda-harness';
+import { drainFailureRecords, drainQueue, functionEnv, snsLambdas } from './support/lambda-harness';
+import { snsEventFor } from '../support/sns-functions';
 import { faultSeed, seededRandom } from './support/prng';
 import { generateScenario, type ScenarioEvent } from './support/scenario';
 import { cacheTruth } from './support/truth-model';

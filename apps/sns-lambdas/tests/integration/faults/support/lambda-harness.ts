@@ -2,38 +2,19 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type S
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Container } from 'inversify';
 import type { FailureParking } from '@alma-cache/aws-adapters';
-import type { SNSEvent } from 'aws-lambda';
-import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, snsEvent } from '@alma-cache/local-aws';
+import { type DestinationRecord, type AsyncInvokeResult, invokeAsync } from '@alma-cache/local-aws';
 import { buildContainer } from '../../../../src/composition-root';
 import { createSnsHandler, type ItemUseCase } from '../../../../src/sns-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { TOKENS } from '../../../../src/tokens';
 import type { Clock } from '@alma-cache/cache-domain';
 import { ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
-
-/** The function (by its serverless.yml name) subscribed to each event type's topic, and the use case it runs. */
-export const FUNCTION_OF = {
-  LOAN_CREATED: { name: 'loan-updated', token: TOKENS.RecordLoan },
-  LOAN_RENEWED: { name: 'loan-updated', token: TOKENS.RecordLoan },
-  LOAN_DUE_DATE: { name: 'loan-updated', token: TOKENS.RecordLoan },
-  LOAN_RETURNED: { name: 'loan-returned', token: TOKENS.RemoveLoan },
-  REQUEST_CREATED: { name: 'request-updated', token: TOKENS.RecordRequest },
-  REQUEST_PLACED_ON_SHELF: { name: 'request-updated', token: TOKENS.RecordRequest },
-  REQUEST_CANCELED: { name: 'request-closed', token: TOKENS.CloseRequest },
-  REQUEST_CLOSED: { name: 'request-closed', token: TOKENS.CloseRequest },
-} as const;
-
-export type RoutedEventType = keyof typeof FUNCTION_OF;
+import { FUNCTION_OF, type RoutedEventType, snsEventFor } from '../../support/sns-functions';
 
 export type SnsLambdaHandler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
 
 /** The stack's setting (serverless.yml) and Lambda's default. */
 export const MAXIMUM_RETRY_ATTEMPTS = 2;
-
-export const topicArn = (type: string) => `arn:aws:sns:eu-west-1:000000000000:${type}`;
-
-/** The SNS event SNS hands the function subscribed to `type`'s topic. */
-export const snsEventFor = (type: string, message: string) => snsEvent(topicArn(type), message) as unknown as SNSEvent;
 
 /** Lambda's function timeout: a handler still running after `ms` fails that attempt (and is retried), as in Lambda. */
 const withFunctionTimeout =

@@ -1,5 +1,5 @@
 import { almaWebhooks } from '@alma-cache/cache-domain/testing';
-import { snsEventFor, type RoutedEventType } from './lambda-harness';
+import { snsEventFor, type RoutedEventType } from '../../support/sns-functions';
 
 /** One malformed input: what reaches the function, and the reason it must give for refusing it. */
 export interface PoisonCase {
