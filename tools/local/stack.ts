@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -26,7 +25,9 @@ import {
   type JwtClaims,
   type LambdaHandler,
   type LocalAws,
+  NX_BIN,
   provisionFromTemplate,
+  runNode,
   snsEvent,
   sqsEvent,
   sqsRecord,
@@ -173,22 +174,15 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Long enough for a cold `nx build` of every bundle or an osls package on a busy machine; only a hang reaches it. */
+const RUN_TIMEOUT_MS = 10 * 60_000;
+
 // Asynchronous, so that the emulators start while the bundles build and independent apps package side by side.
-const run = (title: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> => {
-  const started = Date.now();
+const run = async (title: string, args: readonly string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> => {
   log(`${title}…`);
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', (error) => fail(new Error(`${title} failed: ${error.message}`)));
-    child.once('close', (code, signal) => {
-      if (code !== 0) return fail(new Error(`${title} failed (${signal ?? `exit ${code}`}):\n${output}`));
-      log(`${title}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      done();
-    });
-  });
+  const { code, output, ms } = await runNode(args, env, RUN_TIMEOUT_MS, WORKSPACE);
+  if (code !== 0) throw new Error(`${title} failed (${code === null ? 'killed' : `exit ${code}`}):\n${output}`);
+  log(`${title}: done in ${(ms / 1000).toFixed(1)} s`);
 };
 
 /** Each table's stream ARN by the table's logical id, for the tables that have a stream. */
@@ -250,8 +244,7 @@ export const startLocalStack = async (opts: {
   const projects = APPS.map((app) => app.project);
   const building = run(
     `building the function bundles (nx run-many -t build -p ${projects.join(' ')})`,
-    join(WORKSPACE, 'node_modules', '.bin', 'nx'),
-    ['run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'],
+    [NX_BIN, 'run-many', '-t', 'build', '-p', ...projects, '--outputStyle=static'],
     env,
     log,
   );
@@ -262,7 +255,6 @@ export const startLocalStack = async (opts: {
     mkdirSync(packageDir, { recursive: true });
     await run(
       `packaging apps/${app.project}/serverless.yml offline (osls package --stage ${STAGE})`,
-      process.execPath,
       [join(WORKSPACE, 'tools', 'scripts', 'sls.mjs'), 'package', '--app', `apps/${app.project}`, '--stage', STAGE, '--package-dir', packageDir],
       { ...env, ...crossStack },
       log,
