@@ -6,7 +6,7 @@ export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
-export { type FailureParking, PARKED_REASON_ATTRIBUTES, type Refusal, SqsFailureParking } from './lib/sqs-failure-parking';
+export { type FailureParking, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';
 export {
   cachedRotatingSsmSecret,
   type CachedSecret,
@@ -23,6 +23,6 @@ export { cacheTransitionOf, InvalidStreamRecordError } from './lib/cache-stream-
 export { type CacheReaderTableNames, DynamoDbCacheReader } from './lib/dynamodb-cache-reader';
 export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
-export { ConfigReader, type Environment, readConfig } from './lib/config-reader';
-export { bindFunctionBasics, type FunctionBasics, type FunctionBasicsTokens, type FunctionClientConfig } from './lib/function-bootstrap';
+export { type Environment, readConfig } from './lib/config-reader';
+export { bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';

@@ -28,13 +28,6 @@ export interface FunctionBasicsTokens {
 /** SDK settings every client of the function gets (the webhook receiver's fast-fail timeouts, say). */
 export type FunctionClientConfig = DynamoDBClientConfig & SQSClientConfig & SSMClientConfig & SNSClientConfig;
 
-/** What {@link bindFunctionBasics} made, for a composition root that needs them outside the container. */
-export interface FunctionBasics {
-  readonly serviceName: string;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-}
-
 /**
  * Binds what every function of the stack sets up the same way:
  *
@@ -58,16 +51,13 @@ export const bindFunctionBasics = (
   fallbackServiceName: string,
   tokens: FunctionBasicsTokens,
   clientConfig: FunctionClientConfig = {},
-): FunctionBasics => {
+): void => {
   const serviceName = env['POWERTOOLS_SERVICE_NAME'] ?? fallbackServiceName;
-  const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
-  container.bind(tokens.Logger).toConstantValue(logger);
-  container.bind(tokens.Metrics).toConstantValue(metrics);
+  container.bind(tokens.Logger).toConstantValue(new Logger({ serviceName }));
+  container.bind(tokens.Metrics).toConstantValue(new Metrics({ namespace: METRICS_NAMESPACE, serviceName }));
   if (tokens.DocumentClient) container.bind(tokens.DocumentClient).toResolvedValue(() => createDocumentClient(clientConfig));
   if (tokens.SqsClient) container.bind(tokens.SqsClient).toResolvedValue(() => createSqsClient(clientConfig));
   if (tokens.SsmClient) container.bind(tokens.SsmClient).toResolvedValue(() => createSsmClient(clientConfig));
   if (tokens.SnsClient) container.bind(tokens.SnsClient).toResolvedValue(() => createSnsClient(clientConfig));
   if (tokens.Clock) container.bind(tokens.Clock).toConstantValue(systemClock);
-  return { serviceName, logger, metrics };
 };

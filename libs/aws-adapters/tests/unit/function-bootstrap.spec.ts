@@ -29,29 +29,45 @@ const published = (metrics: Metrics) => {
   return { service: output.service, namespace: output._aws.CloudWatchMetrics[0]?.Namespace };
 };
 
+/** The `service` field of a line the logger writes (Powertools writes JSON lines to stdout). */
+const loggedService = (logger: Logger): unknown => {
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    logger.info('probe');
+    return (JSON.parse(String(write.mock.calls[0]?.[0])) as { service?: unknown }).service;
+  } finally {
+    write.mockRestore();
+  }
+};
+
 describe('Function: bindFunctionBasics', () => {
   it('names the logger and metrics by POWERTOOLS_SERVICE_NAME, in the stack namespace', () => {
     // Prepare
     const container = new Container({ defaultScope: 'Singleton' });
 
     // Act
-    const basics = bindFunctionBasics(container, { ...ENV, POWERTOOLS_SERVICE_NAME: 'alma-cache-stg-query' }, 'alma-cache-query', TOKENS);
+    bindFunctionBasics(container, { ...ENV, POWERTOOLS_SERVICE_NAME: 'alma-cache-stg-query' }, 'alma-cache-query', TOKENS);
 
     // Assess
-    expect(basics.serviceName).toBe('alma-cache-stg-query');
-    expect(container.get(TOKENS.Logger)).toBe(basics.logger);
-    expect(basics.logger).toBeInstanceOf(Logger);
-    expect(container.get(TOKENS.Metrics)).toBe(basics.metrics);
-    expect(published(basics.metrics)).toEqual({ service: 'alma-cache-stg-query', namespace: METRICS_NAMESPACE });
+    const logger = container.get<Logger>(TOKENS.Logger);
+    const metrics = container.get<Metrics>(TOKENS.Metrics);
+    expect(logger).toBeInstanceOf(Logger);
+    expect(container.get(TOKENS.Logger)).toBe(logger);
+    expect(container.get(TOKENS.Metrics)).toBe(metrics);
+    expect(loggedService(logger)).toBe('alma-cache-stg-query');
+    expect(published(metrics)).toEqual({ service: 'alma-cache-stg-query', namespace: METRICS_NAMESPACE });
   });
 
   it('falls back to the app service name when POWERTOOLS_SERVICE_NAME is unset', () => {
+    // Prepare
+    const container = new Container();
+
     // Act
-    const basics = bindFunctionBasics(new Container(), ENV, 'alma-cache-sns', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics });
+    bindFunctionBasics(container, ENV, 'alma-cache-sns', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics });
 
     // Assess
-    expect(basics.serviceName).toBe('alma-cache-sns');
-    expect(published(basics.metrics).service).toBe('alma-cache-sns');
+    expect(loggedService(container.get<Logger>(TOKENS.Logger))).toBe('alma-cache-sns');
+    expect(published(container.get<Metrics>(TOKENS.Metrics)).service).toBe('alma-cache-sns');
   });
 
   it('binds each client and the clock the tokens name, one instance per singleton container', () => {
