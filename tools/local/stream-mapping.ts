@@ -66,22 +66,8 @@ export class LocalStreamMapping {
     return next;
   }
 
-  // DynamoDB Local refuses a TRIM_HORIZON iterator taken from a still empty shard once a record lands before the
-  // GetRecords that uses it (TrimmedDataAccessException, seen under load): a fresh iterator reads it. The reader only
-  // moves on after a read that returned, so reading again loses and repeats nothing.
-  private async read(): Promise<DynamoDBRecord[]> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.reader.read();
-      } catch (error) {
-        if ((error as Error).name !== 'TrimmedDataAccessException' || attempt === 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-      }
-    }
-  }
-
   private async pollOnce(): Promise<StreamDelivery | undefined> {
-    this.pending.push(...(await this.read()));
+    this.pending.push(...(await this.reader.read()));
     if (this.pending.length === 0) return undefined;
     const batch = this.pending.slice(0, this.options.batchSize);
     const delivery: StreamDelivery = { functionName: this.options.functionName, table: this.table, received: batch.length, failed: 0, gaveUp: 0 };

@@ -21,6 +21,9 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
  * await writeSomething();
  * await handler(await reader.readEvent());
  */
+/** Reads of one shard refused with TrimmedDataAccessException before the error is passed on. */
+const TRIMMED_READ_ATTEMPTS = 5;
+
 export class TableStreamReader {
   private readonly client: DynamoDBStreamsClient;
   /** The last sequence number read from each shard seen so far. */
@@ -50,9 +53,27 @@ export class TableStreamReader {
     this.client.destroy();
   }
 
-  // A fresh iterator per call, after the last record read: DynamoDB Local refuses an iterator kept from an
-  // empty read once the shard has grown (TrimmedDataAccessException), and iterators expire anyway.
+  /**
+   * The shard's records since the last one read. DynamoDB Local refuses a TRIM_HORIZON iterator taken from a still
+   * empty shard once a record lands before the GetRecords that uses it (TrimmedDataAccessException, seen under load):
+   * the shard is read again with a fresh iterator. Retried here, per shard, because `lastRead` of the shards before
+   * it has already moved on: retrying the whole `read` would lose their records.
+   */
   private async readShard(shardId: string): Promise<DynamoDBRecord[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.drainShard(shardId);
+      } catch (error) {
+        if ((error as Error).name !== 'TrimmedDataAccessException' || attempt === TRIMMED_READ_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  }
+
+  // A fresh iterator per call, after the last record read: DynamoDB Local refuses an iterator kept from an
+  // empty read once the shard has grown (TrimmedDataAccessException), and iterators expire anyway. `lastRead` moves
+  // only once the shard is drained, so a failed drain repeats nothing and loses nothing.
+  private async drainShard(shardId: string): Promise<DynamoDBRecord[]> {
     const after = this.lastRead.get(shardId);
     const { ShardIterator } = await this.client.send(
       new GetShardIteratorCommand({
