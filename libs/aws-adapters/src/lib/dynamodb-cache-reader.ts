@@ -1,6 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type CacheReader, type CachedItem, ITEM_SHAPES, type ItemKind } from '@alma-cache/cache-domain';
-import { CACHE_ATTRIBUTES, ITEM_TABLES, USER_KEY } from './table-schema';
+import { CACHE_ATTRIBUTES, ITEM_TABLES, USER_KEY, userRowOf } from './table-schema';
 
 /** The tables the query API reads: the Users table and all three kinds of record. */
 export interface CacheReaderTableNames {
@@ -82,16 +82,13 @@ export class DynamoDbCacheReader implements CacheReader {
   public async readUser(userKey: string): ReturnType<CacheReader['readUser']> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey } }));
     if (!Item) return undefined;
-    // Empty string sets cannot be stored, so an absent attribute is an empty set.
-    const set = (kind: ItemKind): ReadonlySet<string> => (Item[ITEM_TABLES[kind].userIdsAttribute] as Set<string> | undefined) ?? new Set();
-    const ids = { loan: set('loan'), request: set('request'), fee: set('fee') };
-    const refreshedAt = Item[CACHE_ATTRIBUTES.refreshedAt];
-    const expiresAt = Item[CACHE_ATTRIBUTES.expiresAt];
+    // The port's fields only: the query API has no use for the writers' version and removed ids.
+    const { ids, refreshedAt, expiresAt } = userRowOf(userKey, Item);
     return {
       userKey,
       ids,
-      ...(typeof refreshedAt === 'string' && refreshedAt !== '' ? { refreshedAt } : {}),
-      ...(typeof expiresAt === 'number' ? { expiresAt } : {}),
+      ...(refreshedAt !== undefined ? { refreshedAt } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
   }
 

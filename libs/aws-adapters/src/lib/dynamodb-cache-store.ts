@@ -13,7 +13,7 @@ import {
   type UserSnapshot,
   type WriteResult,
 } from '@alma-cache/cache-domain';
-import { CACHE_ATTRIBUTES, type CacheTableNames, CLAIM_ATTRIBUTES, ITEM_TABLES, USER_KEY } from './table-schema';
+import { CACHE_ATTRIBUTES, type CacheTableNames, CLAIM_ATTRIBUTES, ITEM_TABLES, USER_KEY, userRowOf } from './table-schema';
 
 const A = CACHE_ATTRIBUTES;
 const C = CLAIM_ATTRIBUTES;
@@ -171,17 +171,10 @@ export class DynamoDbCacheStore implements CacheStore {
   public async readUser(userKey: string): Promise<CachedUser | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.users, Key: { [USER_KEY]: userKey }, ConsistentRead: true }));
     if (!Item) return undefined;
-    // Empty string sets cannot be stored, so an absent attribute is an empty set.
-    const set = (name: string): ReadonlySet<string> => (Item[name] as Set<string> | undefined) ?? new Set();
-    const bySet = (attribute: 'userIdsAttribute' | 'removedIdsAttribute') =>
-      Object.fromEntries(ITEM_KINDS.map((kind) => [kind, set(ITEM_TABLES[kind][attribute])])) as Record<ItemKind, ReadonlySet<string>>;
-    return {
-      userKey,
-      ids: bySet('userIdsAttribute'),
-      removedIds: bySet('removedIdsAttribute'),
-      version: (Item[A.userVersion] as number | undefined) ?? 0,
-      ...(Item[A.refreshedAt] ? { refreshedAt: Item[A.refreshedAt] as string } : {}),
-    };
+    // expiresAt left out, as the writers' port always has (see CachedUser): a refresh sets its own, and the in-memory
+    // store, held to the same contract spec, answers without it.
+    const { ids, removedIds, version, refreshedAt } = userRowOf(userKey, Item);
+    return { userKey, ids, removedIds, version, ...(refreshedAt !== undefined ? { refreshedAt } : {}) };
   }
 
   public async replaceUser(snapshot: UserSnapshot, expectedVersion: number): Promise<boolean> {

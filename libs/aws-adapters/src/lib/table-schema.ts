@@ -1,4 +1,4 @@
-import type { ItemKind } from '@alma-cache/cache-domain';
+import { type CachedUser, ITEM_KINDS, type ItemKind } from '@alma-cache/cache-domain';
 
 /**
  * The storage layout of the cache's DynamoDB tables, in one place: table roles, keys and every attribute name the
@@ -51,6 +51,36 @@ export const CACHE_ATTRIBUTES = {
   /** On the User: when a refresh last completed; absent while the first one runs. */
   refreshedAt: 'refreshed_at',
 } as const;
+
+/**
+ * A Users item as the domain's {@link CachedUser}: the one decoder of the row, for the store and the query API's reader
+ * alike (each answers the fields its port names). An attribute of the wrong type reads as absent.
+ *
+ * @example
+ * const { Item } = await client.send(new GetCommand({ TableName: tables.users, Key: { [USER_KEY]: userKey } }));
+ * const user = Item ? userRowOf(userKey, Item) : undefined;
+ */
+export const userRowOf = (userKey: string, item: Readonly<Record<string, unknown>>): CachedUser => {
+  // Empty string sets cannot be stored, so an absent attribute is an empty set.
+  const set = (name: string): ReadonlySet<string> => {
+    const value = item[name];
+    return value instanceof Set ? (value as Set<string>) : new Set();
+  };
+  const bySet = (attribute: 'userIdsAttribute' | 'removedIdsAttribute') =>
+    Object.fromEntries(ITEM_KINDS.map((kind) => [kind, set(ITEM_TABLES[kind][attribute])])) as Record<ItemKind, ReadonlySet<string>>;
+  const version = item[CACHE_ATTRIBUTES.userVersion];
+  const refreshedAt = item[CACHE_ATTRIBUTES.refreshedAt];
+  const expiresAt = item[CACHE_ATTRIBUTES.expiresAt];
+  return {
+    userKey,
+    ids: bySet('userIdsAttribute'),
+    removedIds: bySet('removedIdsAttribute'),
+    // A row written before versions existed has none: version 0.
+    version: typeof version === 'number' ? version : 0,
+    ...(typeof refreshedAt === 'string' && refreshedAt !== '' ? { refreshedAt } : {}),
+    ...(typeof expiresAt === 'number' ? { expiresAt } : {}),
+  };
+};
 
 /** The attributes of a refresh claim (keyed by {@link USER_KEY}; `expires_at` is its TTL). */
 export const CLAIM_ATTRIBUTES = {
