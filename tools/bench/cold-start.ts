@@ -129,15 +129,18 @@ export const measureColdStart = async (
 
 const kib = (bytes: number) => bytes / 1024;
 
-/** Files a function loads only when tracing is on (bundle-lambdas.mjs "Lazy chunks"), with their source maps. */
-export const TRACING_FILES = /^powertools-tracer\.js(\.map)?$/;
+/** The file a function loads only when tracing is on (bundle-lambdas.mjs "Lazy chunks"). */
+export const TRACING_CHUNK = 'powertools-tracer.js';
+
+/** Files a function loads only when tracing is on: {@link TRACING_CHUNK} and its source map. */
+export const TRACING_FILES: readonly string[] = [TRACING_CHUNK, `${TRACING_CHUNK}.map`];
 
 /** Bytes a function's zip spends on its files: all of them, and those a stage with tracing off never loads. */
 export const zipBytes = (zip: string): { all: number; tracing: number } => {
   const entries = zipEntries(zip);
   return {
     all: entries.reduce((sum, entry) => sum + entry.zippedBytes, 0),
-    tracing: entries.filter((entry) => TRACING_FILES.test(entry.name)).reduce((sum, entry) => sum + entry.zippedBytes, 0),
+    tracing: entries.filter((entry) => TRACING_FILES.includes(entry.name)).reduce((sum, entry) => sum + entry.zippedBytes, 0),
   };
 };
 

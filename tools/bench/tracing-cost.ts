@@ -4,10 +4,8 @@ import type { CacheTableNames } from '@alma-cache/aws-adapters';
 import type { BenchApp, BuiltFunction } from './bundles';
 import { type ChartBar, type FigureResult, type BenchRow } from './figure';
 import { APP_LABEL, functionEnv, LAMBDA_RUNTIME_ENV } from './function-env';
-import { type Probe, probe, zipBytes } from './cold-start';
+import { type Probe, probe, TRACING_CHUNK, zipBytes } from './cold-start';
 import { fmt, spread } from './stats';
-
-const TRACING_CHUNK = 'powertools-tracer.js';
 
 /**
  * What tracing costs (POWERTOOLS_TRACE_ENABLED=true against false, the same bundle and otherwise the same Lambda-like
