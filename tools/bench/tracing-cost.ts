@@ -20,7 +20,21 @@ export const measureTracingCost = async (
 ): Promise<FigureResult> => {
   const apps = Object.keys(functions) as BenchApp[];
   const targets = apps.map((app) => functions[app][0]);
-  const envOf = (fn: BuiltFunction, tracing: boolean) => ({ ...functionEnv(fn.app, tables, awsEnv, tracing), ...LAMBDA_RUNTIME_ENV });
+  // Once per target, not per probe: functionEnv reads and parses the app's serverless.yml.
+  const envs = new Map(
+    targets.map((fn) => [
+      fn,
+      {
+        on: { ...functionEnv(fn.app, tables, awsEnv, true), ...LAMBDA_RUNTIME_ENV },
+        off: { ...functionEnv(fn.app, tables, awsEnv, false), ...LAMBDA_RUNTIME_ENV },
+      },
+    ]),
+  );
+  const envOf = (fn: BuiltFunction, tracing: boolean): Record<string, string> => {
+    const env = envs.get(fn);
+    if (!env) throw new Error(`no environment for ${fn.app}/${fn.name}`);
+    return tracing ? env.on : env.off;
+  };
   for (const fn of targets) {
     await probe(fn.indexJs, envOf(fn, false));
     await probe(fn.indexJs, envOf(fn, true));
