@@ -43,8 +43,6 @@ const benchValue = (name: string, app: BenchApp, tables: Required<CacheTableName
   const role = TABLE_ROLES[name];
   if (role) return tables[role];
   if (name === 'POWERTOOLS_SERVICE_NAME') return `alma-cache-${app}-bench`;
-  if (name === 'POWERTOOLS_TRACE_ENABLED') return 'false';
-  if (name === 'NODE_OPTIONS') return '--enable-source-maps';
   if (name.endsWith('_TABLE_NAME')) return `alma-cache-bench-${name.slice(0, -'_TABLE_NAME'.length).toLowerCase().replace(/_/g, '-')}`;
   if (name.endsWith('_QUEUE_URL')) return `http://127.0.0.1:9/000000000000/bench-${name.toLowerCase().replace(/_/g, '-')}`;
   if (name.endsWith('_TOPIC_ARN')) return `arn:aws:sns:eu-west-1:000000000000:bench-${name.toLowerCase().replace(/_/g, '-')}`;
@@ -76,6 +74,7 @@ export const functionEnv = (
     const value = benchValue(name, app, tables);
     if (value !== undefined) env[name] = value;
   }
+  // Set whether or not serverless.yml names them: source maps as deployed, tracing as the caller asks.
   env['NODE_OPTIONS'] = '--enable-source-maps';
   env['POWERTOOLS_TRACE_ENABLED'] = tracing ? 'true' : 'false';
   return env;
