@@ -16,6 +16,7 @@ export {
 } from './http-api-server';
 export { childEnv, NX_BIN, runNode, tail, WORKSPACE_ROOT, type RunResult } from './child-process';
 export { nxProject, type NxProject, type NxTarget } from './nx-project';
+export { packageTemplate } from './package-template';
 export {
   alarmsOf,
   alarmTopicSettings,

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlmaEventType } from '@alma-cache/cache-domain';
-import { childEnv, runNode, tail, type Template } from '@alma-cache/local-aws';
+import { childEnv, packageTemplate, runNode, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template of the topics stack, offline: what osls would hand to AWS.
 
@@ -20,13 +20,7 @@ describe('Template: alma-topics', () => {
 
   const packageFor = async (stage: 'stg' | 'prod'): Promise<Template> => {
     const packageDir = join(workDir, stage);
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', 'apps/alma-topics', '--stage', stage, '--package-dir', packageDir],
-      childEnv({}),
-      PACKAGE_TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    return packageTemplate('apps/alma-topics', stage, packageDir, childEnv({}), PACKAGE_TIMEOUT_MS);
   };
 
   beforeAll(() => {

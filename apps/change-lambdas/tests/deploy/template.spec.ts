@@ -18,7 +18,7 @@ import {
 } from './support';
 import { alarmsOf, byId, functionAlarms, queueAgeAlarm, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { rolePolicies, TRACING_ROLE_POLICY, tracingSettings } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, nxProject, type Json, type Statement, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, packageTemplate, type Json, type Statement, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -31,15 +31,10 @@ describe('Template: change-lambdas', () => {
   let workDir: string;
   let bundleDir: string;
 
-  const packageTemplate = async (name: string, extra: Record<string, string> = {}): Promise<Template> => {
+  const packageStack = async (name: string, extra: Record<string, string> = {}): Promise<Template> => {
     const packageDir = join(workDir, name);
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
-      childEnv({ ...cacheUpdateStreamEnv('stg'), CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra }),
-      TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    const env = childEnv({ ...cacheUpdateStreamEnv('stg'), CHANGE_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extra });
+    return packageTemplate(APP, 'stg', packageDir, env, TIMEOUT_MS);
   };
 
   const resourcesOfType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
@@ -76,7 +71,7 @@ describe('Template: change-lambdas', () => {
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
     // Act
-    template = await packageTemplate('package');
+    template = await packageStack('package');
     topicId = logicalIdWhere(template, 'AWS::SNS::Topic', 'TopicName', names.topic);
     queueId = logicalIdWhere(template, 'AWS::SQS::Queue', 'QueueName', names.failureQueue);
     functionId = logicalIdWhere(template, 'AWS::Lambda::Function', 'FunctionName', names.function);
@@ -180,7 +175,7 @@ describe('Template: change-lambdas', () => {
     'reads other streams, mappings and grants alike, when the stage variables name them',
     async () => {
       // Act
-      const overridden = await packageTemplate('package-override', {
+      const overridden = await packageStack('package-override', {
         [streamEnvName('loans', 'stg')]: OVERRIDE_ARN('loans'),
         [streamEnvName('requests', 'stg')]: OVERRIDE_ARN('requests'),
       });
@@ -214,7 +209,7 @@ describe('Template: change-lambdas', () => {
     'traces with X-Ray only when the stage says so: PassThrough for stg by default, Active with TRACING_STG=Active, the grant following it',
     async () => {
       // Act
-      const traced = await packageTemplate('package-traced', { TRACING_STG: 'Active' });
+      const traced = await packageStack('package-traced', { TRACING_STG: 'Active' });
 
       // Assess
       const tracingOf = (t: Template) => {

@@ -6,7 +6,7 @@ import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, nxProject, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, packageTemplate, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -53,13 +53,8 @@ describe('Template: query-api serverless.yml', () => {
 
   const packageStack = async (stage: 'stg' | 'prod', extraEnv: Record<string, string> = jwtEnv(stage)): Promise<Template> => {
     const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      childEnv({ ...producerOutputEnv(stage), QUERY_API_ARTIFACT_DIR: bundleDir, ...extraEnv }),
-      PACKAGE_TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    const env = childEnv({ ...producerOutputEnv(stage), QUERY_API_ARTIFACT_DIR: bundleDir, ...extraEnv });
+    return packageTemplate(APP, stage, packageDir, env, PACKAGE_TIMEOUT_MS);
   };
 
   beforeAll(async () => {

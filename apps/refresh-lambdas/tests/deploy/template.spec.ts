@@ -21,7 +21,7 @@ import {
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { metricAlarm, queueAgeAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, nxProject, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, packageTemplate, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -78,13 +78,8 @@ describe('Template: refresh-lambdas', () => {
 
   const packageStack = async (stage: 'stg' | 'prod', extraEnv: Record<string, string> = {}): Promise<Template> => {
     const packageDir = join(workDir, `package-${stage}-${Object.keys(extraEnv).length}`);
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      childEnv({ ...cacheUpdateOutputEnv(stage), REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv }),
-      PACKAGE_TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    const env = childEnv({ ...cacheUpdateOutputEnv(stage), REFRESH_LAMBDAS_ARTIFACT_DIR: bundleDir, ...extraEnv });
+    return packageTemplate(APP, stage, packageDir, env, PACKAGE_TIMEOUT_MS);
   };
 
   beforeAll(async () => {

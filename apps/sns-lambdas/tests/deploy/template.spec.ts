@@ -22,7 +22,7 @@ import {
 } from './support';
 import { alarmsOf, byId, functionAlarms, pascalCase, queueAlarm, alarmTopicSettings } from '@alma-cache/local-aws';
 import { queueAgeAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, nxProject, type Json, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, packageTemplate, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -83,13 +83,7 @@ describe('Template: sns-lambdas', () => {
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
     // Act
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', 'stg', '--package-dir', packageDir],
-      env,
-      PACKAGE_TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    template = await packageTemplate(APP, 'stg', packageDir, env, PACKAGE_TIMEOUT_MS);
   }, BUILD_TIMEOUT_MS + PACKAGE_TIMEOUT_MS);
 
   afterAll(() => {

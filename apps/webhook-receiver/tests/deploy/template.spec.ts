@@ -20,7 +20,7 @@ import {
 } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
 import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
-import { asArray, logGroupArn, nxProject, type Json, type Resource, type Template } from '@alma-cache/local-aws';
+import { asArray, logGroupArn, nxProject, packageTemplate, type Json, type Resource, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
 
@@ -39,13 +39,7 @@ describe('Template: webhook-receiver', () => {
   /** Packages serverless.yml offline for a stage into a folder of its own; the template, or the failed run. */
   const packageFor = async (stage: Stage, env: NodeJS.ProcessEnv): Promise<Template> => {
     const packageDir = mkdtempSync(join(workDir, `package-${stage}-`));
-    const packaged = await runNode(
-      ['tools/scripts/sls.mjs', 'package', '--app', APP, '--stage', stage, '--package-dir', packageDir],
-      env,
-      PACKAGE_TIMEOUT_MS,
-    );
-    if (packaged.code !== 0) throw new Error(`sls.mjs package failed (exit ${packaged.code}):\n${tail(packaged.output)}`);
-    return JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    return packageTemplate(APP, stage, packageDir, env, PACKAGE_TIMEOUT_MS);
   };
   const resourcesOfType = (type: string, from = template) => Object.entries(from.Resources).filter(([, r]) => r.Type === type);
   const onlyOfType = (type: string, from = template): [string, Resource] => {
