@@ -23,6 +23,7 @@ export {
   byId,
   functionAlarms,
   HTTP_API_STAGE_DIMENSIONS,
+  httpApi5xxAlarm,
   metricAlarm,
   pascalCase,
   queueAgeAlarm,

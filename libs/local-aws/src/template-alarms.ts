@@ -105,6 +105,26 @@ export const HTTP_API_STAGE_DIMENSIONS = [
   { Name: 'Stage', Value: '$default' },
 ] as const;
 
+/**
+ * The alarm every HTTP API stack has on its `$default` stage: 5 or more 5xx answers (Sum) in 5 minutes.
+ *
+ * @example
+ * httpApi5xxAlarm('alma-cache-query-stg'); // { id: 'HttpApi5xxAlarm', name: 'alma-cache-query-stg-http-5xx', … }
+ */
+export const httpApi5xxAlarm = (stack: string): AlarmSummary =>
+  metricAlarm({
+    id: 'HttpApi5xxAlarm',
+    name: `${stack}-http-5xx`,
+    metric: 'AWS/ApiGateway/5xx',
+    statistic: 'Sum',
+    extendedStatistic: undefined,
+    dimensions: HTTP_API_STAGE_DIMENSIONS,
+    period: 300,
+    evaluationPeriods: 1,
+    threshold: 5,
+    comparison: 'GreaterThanOrEqualToThreshold',
+  });
+
 /** The two alarms every function must have: any error, any throttle, summed over 5 minutes. */
 export const functionAlarms = (idPrefix: string, namePrefix: string, functionId: string): AlarmSummary[] =>
   (['Errors', 'Throttles'] as const).map((metric) => ({

@@ -5,7 +5,16 @@ import { QUERY_SCOPES, scopesAllowing } from '@alma-cache/cache-domain';
 import { QUERY_ROUTE_SPECS, routeKeyOf } from '../../src/route-specs';
 import { APP, APP_DIR, childEnv, DIST, FUNCTION, jwtEnv, namesFor, producerOutputEnv, producerOutputs, runNode, tail } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
-import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
+import {
+  byId,
+  httpApi5xxAlarm,
+  metricAlarm,
+  HTTP_API_STAGE_DIMENSIONS,
+  rolePolicies,
+  tracingActive,
+  expectedTracing,
+  tracingOf,
+} from '@alma-cache/local-aws';
 import { asArray, logGroupArn, nxProject, packageTemplate, ssmParameterArn, tableArn, type Json, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
@@ -163,18 +172,7 @@ describe('Template: query-api serverless.yml', () => {
     expect(alarmsOf(template.Resources)).toEqual(
       [
         ...functionAlarms('QueryApi', names.function, functionId),
-        metricAlarm({
-          id: 'HttpApi5xxAlarm',
-          name: `${names.stack}-http-5xx`,
-          metric: 'AWS/ApiGateway/5xx',
-          statistic: 'Sum',
-          extendedStatistic: undefined,
-          dimensions: HTTP_API_STAGE_DIMENSIONS,
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 5,
-          comparison: 'GreaterThanOrEqualToThreshold',
-        }),
+        httpApi5xxAlarm(names.stack),
         metricAlarm({
           id: 'HttpApiLatencyAlarm',
           name: `${names.stack}-http-p99-latency`,

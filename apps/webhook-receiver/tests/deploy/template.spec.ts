@@ -19,7 +19,7 @@ import {
   WORKSPACE_ROOT,
 } from './support';
 import { alarmsOf, functionAlarms, alarmTopicSettings } from '@alma-cache/local-aws';
-import { byId, metricAlarm, HTTP_API_STAGE_DIMENSIONS, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
+import { byId, httpApi5xxAlarm, metricAlarm, rolePolicies, tracingActive, expectedTracing, tracingOf } from '@alma-cache/local-aws';
 import { asArray, logGroupArn, nxProject, packageTemplate, type Json, type Resource, type Template } from '@alma-cache/local-aws';
 
 // The packaged CloudFormation template, checked against the contract: what osls would hand to AWS.
@@ -191,17 +191,7 @@ describe('Template: webhook-receiver', () => {
     expect(alarmsOf(template.Resources)).toEqual(
       [
         ...functionAlarms('ReceiveWebhook', names.function, functionId),
-        metricAlarm({
-          id: 'HttpApi5xxAlarm',
-          name: `${names.stack}-http-5xx`,
-          metric: 'AWS/ApiGateway/5xx',
-          statistic: 'Sum',
-          dimensions: HTTP_API_STAGE_DIMENSIONS,
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 5,
-          comparison: 'GreaterThanOrEqualToThreshold',
-        }),
+        httpApi5xxAlarm(names.stack),
         metricAlarm({
           id: 'WebhookSignatureRejectedAlarm',
           name: `${names.stack}-signature-rejections`,
