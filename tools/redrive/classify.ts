@@ -263,9 +263,14 @@ export const functionFor = (message: ParkedMessage): { service: string; name: st
   if (fromArn) return { service: fromArn[1], name: fromArn[2] };
   if (message.refresh) return { service: 'alma-cache-refresh', name: REFRESH_FUNCTION_OF_QUEUE[message.refresh.queueKind] };
   if (message.sns) {
-    const routed = WEBHOOK_ROUTING_TABLE[message.sns.almaEvent as keyof typeof WEBHOOK_ROUTING_TABLE]?.topic;
+    // Both keys come from the parked message: own keys only, so 'constructor' or 'toString' names no function.
+    const almaEvent = message.sns.almaEvent;
+    const routed =
+      almaEvent && Object.hasOwn(WEBHOOK_ROUTING_TABLE, almaEvent)
+        ? WEBHOOK_ROUTING_TABLE[almaEvent as keyof typeof WEBHOOK_ROUTING_TABLE].topic
+        : undefined;
     const topic = routed ?? (message.sns.topicArn.split(':').pop() as AlmaEventType);
-    const name = SNS_FUNCTION_OF_TOPIC[topic];
+    const name = Object.hasOwn(SNS_FUNCTION_OF_TOPIC, topic) ? SNS_FUNCTION_OF_TOPIC[topic] : undefined;
     if (name) return { service: 'alma-cache-sns', name };
   }
   return undefined;

@@ -170,4 +170,18 @@ describe('classifyMessage', () => {
     expect(parked).toMatchObject({ kind: 'unknown' });
     expect(parked.notReplayable).toBeDefined();
   });
+
+  it.each([
+    ['an Alma event and a topic named after Object.prototype', 'constructor', 'arn:aws:sns:eu-west-1:1:toString'],
+    ['no Alma event and a topic named __proto__', undefined, 'arn:aws:sns:eu-west-1:1:__proto__'],
+  ])('names no function for %s', (_what, almaEvent, topicArn) => {
+    // Prepare: a raw SNS notification whose event type and topic come from the parked message itself
+    const parked = { sns: { topicArn, message: '{}', attributes: {}, event: {}, almaEvent } } as unknown as Parameters<typeof functionFor>[0];
+
+    // Act
+    const fn = functionFor(parked);
+
+    // Assess
+    expect(fn).toBeUndefined();
+  });
 });
