@@ -47,6 +47,7 @@ export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh/
 export type { RefreshDeps } from './lib/refresh/refresh-support';
 export { RefreshUser } from './lib/refresh/refresh-user.use-case';
 export { RefreshItem } from './lib/refresh/refresh-item.use-case';
+export { BackfillPatron, type BackfillOutcome, type BackfillPatronDeps } from './lib/refresh/backfill-patron.use-case';
 
 // Changes: what a cache write changed, published for subscribers.
 export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/changes/cache-change';
