@@ -11,6 +11,7 @@ export const SLICE_IMPORTS = {
   sync: ['shared', 'refresh', 'webhooks'],
   changes: ['shared', 'refresh'],
   query: ['shared', 'refresh'],
+  audit: ['shared', 'refresh'],
 };
 
 const LIB = resolve(import.meta.dirname, '..', '..', 'libs', 'cache-domain', 'src', 'lib');

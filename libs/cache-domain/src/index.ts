@@ -2,6 +2,7 @@
 // anything else is the library's own and its tests import it from the file that declares it.
 export {
   AlmaBudgetExhaustedError,
+  AlmaCallerShareExceededError,
   AlmaInvalidIdentifierError,
   AlmaRequestError,
   AlmaUnavailableError,
@@ -40,7 +41,14 @@ export { CloseRequest } from './lib/sync/close-request.use-case';
 
 // Refresh: a patron or record rebuilt from Alma's API.
 export type { AlmaApi, AlmaRecord } from './lib/refresh/alma-api.port';
-export type { AlmaCallBudget } from './lib/refresh/alma-call-budget.port';
+export {
+  type AlmaBudgetCaller,
+  type AlmaBudgetShare,
+  type AlmaBudgetShares,
+  type AlmaCallBudget,
+  ALMA_BUDGET_SHARES,
+  almaBudgetShares,
+} from './lib/refresh/alma-call-budget.port';
 export type { UnknownPatrons } from './lib/refresh/unknown-patrons.port';
 export type { UserRefreshQueue } from './lib/refresh/user-refresh-queue.port';
 export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh/refresh-message';
@@ -48,6 +56,11 @@ export type { RefreshDeps } from './lib/refresh/refresh-support';
 export { RefreshUser } from './lib/refresh/refresh-user.use-case';
 export { RefreshItem } from './lib/refresh/refresh-item.use-case';
 export { BackfillPatron, type BackfillOutcome, type BackfillPatronDeps } from './lib/refresh/backfill-patron.use-case';
+
+// Audit: the cache held to Alma, patron by patron, and repaired by the refresh's write rule.
+export type { AuditedRecord, CacheAuditReader } from './lib/audit/cache-audit-reader.port';
+export { comparePatron, DEFAULT_AUDIT_GRACE_SECONDS, differentFields, type PatronComparison, type RecordDrift } from './lib/audit/patron-drift';
+export { addTo, AuditPatrons, type AuditDeps, type AuditOptions, type AuditTotals, emptyTotals, type PatronAudit, type PatronAuditResult } from './lib/audit/audit-patrons.use-case';
 
 // Changes: what a cache write changed, published for subscribers.
 export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/changes/cache-change';

@@ -78,7 +78,26 @@ export class RefreshUser {
       if (error instanceof AlmaUserNotFoundError) return this.forget(userKey, userPrimaryId, stamp, counts);
       throw error;
     }
+    return this.writeSnapshot(userPrimaryId, snapshot, stamp);
+  }
 
+  /**
+   * The write half of {@link execute}: writes a snapshot of the patron already read from Alma, dated by `stamp` (taken
+   * before the read), with the same rule. For a caller that has read Alma itself (the drift audit repairing a patron),
+   * so a repair costs no second set of Alma calls. The patron must be cached (a vanished row is begun again).
+   *
+   * @example
+   * const stamp = refreshStamp(deps, `audit:${userKey}`);
+   * const snapshot = { loan: await alma.listRecords(id, 'loan'), request: …, fee: … };
+   * await refreshUser.writeSnapshot(id, snapshot, stamp);
+   */
+  public async writeSnapshot(
+    userPrimaryId: string,
+    snapshot: Readonly<Record<ItemKind, readonly AlmaRecord[]>>,
+    stamp: RefreshStamp,
+  ): Promise<UserRefreshOutcome> {
+    const userKey = userCacheKey(userPrimaryId);
+    const counts = emptyCounts();
     const listed = emptySets();
     const refused: RefusedRecord[] = [];
     for (const kind of ITEM_KINDS) {
