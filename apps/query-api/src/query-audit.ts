@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { userCacheKey } from '@alma-cache/cache-domain';
+import { callerOfClaims, type QueryRole, userCacheKey } from '@alma-cache/cache-domain';
 
 /**
  * The patron id as the query API's log lines carry it: HMAC-SHA256 keyed with the stage's pepper, over the id as a
@@ -15,6 +15,37 @@ import { userCacheKey } from '@alma-cache/cache-domain';
  */
 export const patronLogHash = (pepper: string, patronId: string): string =>
   createHmac('sha256', pepper).update(userCacheKey(patronId), 'utf8').digest('hex');
+
+/**
+ * Whether a caller with these roles is logged in clear: readers and admins are the library's services and staff
+ * clients, whose `sub` or client id says which application read. Any other token (a patron token, or one with no
+ * role the API knows) may carry a patron's primary id as its `sub`, so it is logged hashed.
+ *
+ * @example
+ * callerInClear(['reader']); // true
+ * callerInClear(['patron']); // false
+ */
+export const callerInClear = (roles: readonly QueryRole[]): boolean => roles.includes('reader') || roles.includes('admin');
+
+/**
+ * The `caller` of the query log line: a reader's or admin's `sub` (else client id) in clear; for any other token the
+ * same keyed hash as the `patron` field ({@link patronLogHash} of its `sub`, else client id), so a patron reading their
+ * own data shows as `caller` equal to `patron`, and a log reader cannot pair a hash with an id. `pepper` is needed
+ * only for such tokens; without it their caller is left out rather than written in clear.
+ *
+ * @example
+ * callerForLog({ sub: 'svc-discovery', scope: 'alma-cache/read' }, ['reader'], pepper); // 'svc-discovery'
+ * callerForLog({ sub: 'PAT0042X', scope: 'alma-cache/patron' }, ['patron'], pepper) === patronLogHash(pepper, 'PAT0042X'); // true
+ */
+export const callerForLog = (
+  claims: Readonly<Record<string, unknown>>,
+  roles: readonly QueryRole[],
+  pepper: string | undefined,
+): string | undefined => {
+  const caller = callerOfClaims(claims);
+  if (caller === undefined || callerInClear(roles)) return caller;
+  return pepper === undefined ? undefined : patronLogHash(pepper, caller);
+};
 
 /** What stands for an id in a redacted text. */
 export const REDACTED_ID = '[id]';

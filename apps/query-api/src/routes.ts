@@ -3,7 +3,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import {
-  callerOfClaims,
   clientIdOfClaims,
   decideQueryAccess,
   type GetPatron,
@@ -17,7 +16,7 @@ import {
   scopesAllowing,
 } from '@alma-cache/cache-domain';
 import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
-import { patronLogHash, redactedError, redactIds } from './query-audit';
+import { callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from './query-audit';
 import { countRequest, requestOutcomeOf } from './request-metrics';
 import { KIND_PLURAL, QUERY_ROUTE_SPECS, type QueryRouteSpec, routeKeyOf } from './route-specs';
 
@@ -134,7 +133,8 @@ const operationOf = (spec: QueryRouteSpec, useCases: QueryUseCases): ((event: AP
  * 500/502. (`metered`, around it, counts the answer.)
  *
  * Exactly one log line per request (`Query answered` / `Query refused` / `Query not answered` / `Query failed`),
- * answering "who read whom" without ids in clear: `caller` (`sub`, else the client id), `clientId`, `route` (the
+ * answering "who read whom" without ids in clear: `caller` (a reader's or admin's `sub`, else client id; any other
+ * token's keyed hash, see `callerForLog`), `clientId`, `route` (the
  * operationId), `patron` (the HMAC of the patron id, see `patronLogHash`), `outcome` (as the metric counts it),
  * `status`, `roles`, `correlationId`. Error messages in it have the ids redacted; the answer's body may still echo
  * them to the caller, who sent them.
@@ -160,16 +160,18 @@ const guarded = (
       correlationId,
       routeKey,
       route: spec.operationId,
-      caller: claims === undefined ? undefined : callerOfClaims(claims),
       clientId: claims === undefined ? undefined : clientIdOfClaims(claims),
       ...(context?.awsRequestId ? { awsRequestId: context.awsRequestId } : {}),
     };
     const answer = (response: APIGatewayProxyStructuredResultV2) => ({ ...line, status: response.statusCode, outcome: requestOutcomeOf(response) });
     try {
-      // Before the access rule: a refused request is logged with whom it tried to read, too.
-      if (patronId !== undefined) line['patron'] = patronLogHash(await audit.logPepper(), patronId);
       const access = decideQueryAccess(claims, spec.action, jwt?.scopes ?? [], { patronId, policy: audit.access });
       line['roles'] = access.roles;
+      // Before answering: a refused request is logged with whom it tried to read, and who tried, too.
+      const inClear = callerInClear(access.roles);
+      const pepper = patronId !== undefined || (claims !== undefined && !inClear) ? await audit.logPepper() : undefined;
+      if (claims !== undefined) line['caller'] = callerForLog(claims, access.roles, pepper);
+      if (patronId !== undefined && pepper !== undefined) line['patron'] = patronLogHash(pepper, patronId);
       if (!access.allowed) {
         const response = refusal(access.reason, routeKey, needed, correlationId);
         logger.info('Query refused', { ...answer(response), denial: access.reason });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { almaPathWithoutIds, patronLogHash, redactedError, redactIds } from '../../src/query-audit';
+import { almaPathWithoutIds, callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from '../../src/query-audit';
 
 describe('Function: patronLogHash', () => {
   it('is HMAC-SHA256 of the id as a cache key (trimmed, lower-cased), keyed with the pepper, in hex', () => {
@@ -22,6 +22,36 @@ describe('Function: patronLogHash', () => {
 
     // Assess
     expect(new Set([stg, prod, other]).size).toBe(3);
+  });
+});
+
+describe('Function: callerForLog', () => {
+  it("keeps a reader's and an admin's sub, else client id, in clear", () => {
+    // Act
+    const callers = [
+      callerForLog({ sub: 'svc-discovery', client_id: 'library-app' }, ['reader'], 'pepper-stg'),
+      callerForLog({ client_id: 'library-app' }, ['admin'], 'pepper-stg'),
+      callerForLog({ sub: 'staff-1' }, ['reader', 'patron'], undefined),
+    ];
+
+    // Assess
+    expect(callers).toEqual(['svc-discovery', 'library-app', 'staff-1']);
+    expect([callerInClear(['reader']), callerInClear(['admin']), callerInClear(['patron']), callerInClear([])]).toEqual([true, true, false, false]);
+  });
+
+  it("logs a patron token's caller, and a token with no known role, as the patron hash of its sub", () => {
+    // Act
+    const [patron, roleless, withoutPepper] = [
+      callerForLog({ sub: 'PAT0042X', client_id: 'patron-app' }, ['patron'], 'pepper-stg'),
+      callerForLog({ sub: 'pat0042x' }, [], 'pepper-stg'),
+      callerForLog({ sub: 'PAT0042X' }, ['patron'], undefined),
+    ];
+
+    // Assess
+    expect(patron).toBe(patronLogHash('pepper-stg', 'PAT0042X'));
+    expect(roleless).toBe(patron);
+    expect(withoutPepper).toBeUndefined();
+    expect(callerForLog({ scope: 'alma-cache/patron' }, ['patron'], 'pepper-stg')).toBeUndefined();
   });
 });
 
