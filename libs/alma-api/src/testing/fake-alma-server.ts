@@ -46,8 +46,20 @@ const RECORD_NOT_FOUND: Record<ItemKind, (id: string) => [code: string, message:
   fee: (id) => ['401665', `Fine not found: ${id}.`],
 };
 const USERS_PATH = /^\/almaws\/v1\/users\/([^/]+)\/(loans|requests|fees)(?:\/([^/]+))?\/?$/;
+const USERS_LIST_PATH = /^\/almaws\/v1\/users\/?$/;
 const ALMA_DEFAULT_LIMIT = 10;
 const ALMA_MAX_LIMIT = 100;
+
+/**
+ * How this fake matches primary ids: ASCII letters case-insensitively and nothing more (no trimming, no Unicode case
+ * mapping, no normalization), which is all the stack assumes of Alma. A fake more forgiving than that would hide a
+ * look-alike id (`PAT0042X` + U+00A0, U+212A KELVIN SIGN for `K`) reaching another patron.
+ *
+ * @example
+ * almaIdMatchKey('PAT0042X') === almaIdMatchKey('pat0042x'); // true
+ * almaIdMatchKey('\u212aPAT7') === almaIdMatchKey('kpat7');  // false
+ */
+export const almaIdMatchKey = (primaryId: string): string => primaryId.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 
 /**
  * A real HTTP server on 127.0.0.1 that answers the part of Alma's Users API this stack reads, the way Alma does:
@@ -131,22 +143,22 @@ export class FakeAlmaServer {
   }
 
   /**
-   * Makes Alma know this patron (replacing one with the same id, case-insensitively) and returns the stored
+   * Makes Alma know this patron (replacing one with the same id, ASCII-case-insensitively) and returns the stored
    * object itself: editing it changes what the server answers.
    */
   public seedPatron(patron: FakeAlmaPatron): FakeAlmaPatron {
-    this.patrons.set(patron.primaryId.toLowerCase(), patron);
+    this.patrons.set(almaIdMatchKey(patron.primaryId), patron);
     return patron;
   }
 
-  /** The stored, mutable patron, matched case-insensitively like Alma matches primary ids. */
+  /** The stored, mutable patron, matched as the stack assumes Alma matches primary ids (see {@link almaIdMatchKey}). */
   public patron(primaryId: string): FakeAlmaPatron | undefined {
-    return this.patrons.get(primaryId.toLowerCase());
+    return this.patrons.get(almaIdMatchKey(primaryId));
   }
 
   /** Alma forgets the patron (as when a user record is purged); true when there was one. */
   public removePatron(primaryId: string): boolean {
-    return this.patrons.delete(primaryId.toLowerCase());
+    return this.patrons.delete(almaIdMatchKey(primaryId));
   }
 
   /** Forgets the recorded calls and restarts {@link maxInFlight} from the requests in flight now. */
@@ -206,13 +218,14 @@ export class FakeAlmaServer {
   }
 
   private route(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    if (request.method === 'GET' && USERS_LIST_PATH.test(url.pathname)) return this.listUsers(request, response, url);
     const match = USERS_PATH.exec(url.pathname);
     if (request.method !== 'GET' || !match) {
       return this.replyError(
         response,
         400,
         'UNSUPPORTED_BY_FAKE',
-        `The fake Alma server answers GET on users' loans, requests and fees only, not ${request.method} ${url.pathname}.`,
+        `The fake Alma server answers GET on the users list and on users' loans, requests and fees only, not ${request.method} ${url.pathname}.`,
       );
     }
     const wantsJson = url.searchParams.get('format') === 'json' || /application\/json/.test(request.headers.accept ?? '');
@@ -260,6 +273,29 @@ export class FakeAlmaServer {
       ...(page.length > 0 ? { [ALMA_RESOURCES[kind].listKey]: page } : {}),
       total_record_count: records.length,
     });
+  }
+
+  /**
+   * Alma's "Retrieve users": `{ user: [{ primary_id, … }], total_record_count }`, paged like the patron lists. Alma
+   * sorts by last name unless `order_by` says otherwise; the fake's patrons have no names, so it always sorts by
+   * `primary_id` (what a warm-up asks for).
+   */
+  private listUsers(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    if (!(url.searchParams.get('format') === 'json' || /application\/json/.test(request.headers.accept ?? ''))) {
+      response.writeHead(200, { 'Content-Type': 'application/xml' });
+      response.end('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!-- fake Alma: ask for JSON -->\n');
+      return;
+    }
+    const limit = readWhole(url.searchParams.get('limit'), ALMA_DEFAULT_LIMIT);
+    const offset = readWhole(url.searchParams.get('offset'), 0);
+    if (limit === undefined || limit > ALMA_MAX_LIMIT) return this.replyError(response, 400, '401666', 'limit parameter is not valid (0-100).');
+    if (offset === undefined) return this.replyError(response, 400, '401666', 'offset parameter is not valid.');
+    const everyone = [...this.patrons.values()].map((patron) => patron.primaryId).sort();
+    const page = everyone.slice(offset, offset + limit).map((primaryId) => ({
+      primary_id: primaryId,
+      link: `${this.url}/almaws/v1/users/${encodeURIComponent(primaryId)}`,
+    }));
+    this.replyJson(response, 200, { ...(page.length > 0 ? { user: page } : {}), total_record_count: everyone.length });
   }
 
   private authorised(request: IncomingMessage, url: URL): boolean {

@@ -71,6 +71,24 @@ describe('Function: startFakeAlmaServer', () => {
     });
   });
 
+  it('matches primary ids in ASCII case only, as the stack assumes of Alma: no trimming, no Unicode folding', async () => {
+    // Prepare
+    alma.seedPatron(generatePatron('KPAT0042X', { loans: 1 }));
+    alma.seedPatron(generatePatron('ÉMILE', { loans: 1 }));
+
+    // Act
+    const answers = await Promise.all(
+      ['kpat0042x', 'KPAT0042X', '%E2%84%AAPAT0042X', 'KPAT0042X%C2%A0', '%EF%BC%ABPAT0042X', '%C3%89MILE', '%C3%A9MILE'].map(
+        async (id) => (await get(`/almaws/v1/users/${id}/loans`)).status,
+      ),
+    );
+
+    // Assess
+    expect(answers).toEqual([200, 200, 400, 400, 400, 200, 400]);
+    expect(alma.patron('\u212aPAT0042X')).toBeUndefined();
+    expect(alma.patron('kpat0042x')?.primaryId).toBe('KPAT0042X');
+  });
+
   it('refuses another key with an UNAUTHORIZED error, and never records a key', async () => {
     // Prepare
     alma.seedPatron(generatePatron('PAT0042X', { loans: 1 }));

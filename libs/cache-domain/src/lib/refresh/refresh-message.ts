@@ -17,35 +17,36 @@ export const ITEM_REFRESH_ID_FIELDS = {
 } as const satisfies Record<ItemKind, string>;
 
 // The one identifier rule, so a refresh id and a webhook id share one length cap (MAX_IDENTIFIER_LENGTH) and one
-// set of refused characters: these ids go into Alma URLs.
+// set of refused characters: these ids go into Alma URLs. Nothing is trimmed: an id with whitespace at an end is
+// refused, since a trimmed id would be a different id from the one Alma would be asked about.
 const checkedId = (value: unknown, what: string): string => {
   const problem = identifierProblem(value);
   if (problem) throw new MalformedRefreshMessageError(`${what} ${problem}`);
-  return (value as string).trim();
+  return value as string;
 };
 
 /**
  * Reads a Users queue message: the patron's primary id, bare, as the webhook handlers send it. A JSON string
- * (`"PAT0042X"`) is accepted too, since hand-written messages often come quoted.
+ * (`"PAT0042X"`) is accepted too, since hand-written messages often come quoted. The body is not trimmed: a bare
+ * body is the id, and an id with whitespace at either end is malformed.
  *
  * @example
  * parseUserRefreshMessage('PAT0042X'); // 'PAT0042X'
- * @throws MalformedRefreshMessageError when the body names no patron
+ * @throws MalformedRefreshMessageError when the body names no patron, or an id that fails the identifier rule
  */
 export const parseUserRefreshMessage = (body: string): string => {
-  const text = body.trim();
-  if (text.startsWith('"')) {
+  if (body.startsWith('"')) {
     try {
-      return checkedId(JSON.parse(text), 'the patron id');
+      return checkedId(JSON.parse(body), 'the patron id');
     } catch (error) {
       if (error instanceof MalformedRefreshMessageError) throw error;
-      throw new MalformedRefreshMessageError(`the body starts with a quote but is not a JSON string: ${text.slice(0, 80)}`);
+      throw new MalformedRefreshMessageError(`the body starts with a quote but is not a JSON string: ${body.slice(0, 80)}`);
     }
   }
-  if (text.startsWith('{') || text.startsWith('[')) {
+  if (body.startsWith('{') || body.startsWith('[')) {
     throw new MalformedRefreshMessageError('the body is JSON, but the Users queue takes a bare patron id');
   }
-  return checkedId(text, 'the patron id');
+  return checkedId(body, 'the patron id');
 };
 
 /**

@@ -145,9 +145,16 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
 };
 
 /**
- * The Users table key of a patron: Alma primary ids are matched case-insensitively, the cache stores them lower-cased.
+ * The canonical key of a patron: the Users row, the refresh claim, the negative cache, the Alma-call budget and the
+ * audit hash are all keyed by it. Alma matches primary ids case-insensitively in ASCII and (the stack assumes) in
+ * nothing more, so the key lower-cases ASCII letters and keeps every other character as it is: no trimming, no
+ * Unicode case mapping. Two ids that pass the identifier rule ({@link identifierProblem}) and share a key differ only
+ * in ASCII case, so Alma reads them as one patron. The id sent to Alma is the validated id as received (never this
+ * key): it differs from the key only in ASCII case, and "Alma does not know this patron" forgets the row of exactly
+ * this key.
  *
  * @example
- * userCacheKey('PAT0042X'); // 'pat0042x'
+ * userCacheKey('PAT0042X');     // 'pat0042x'
+ * userCacheKey('ÉMILE@X.EDU');  // 'Émile@x.edu' (É is not an ASCII letter, so it keeps its case)
  */
-export const userCacheKey = (userPrimaryId: string): string => userPrimaryId.trim().toLowerCase();
+export const userCacheKey = (userPrimaryId: string): string => userPrimaryId.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
