@@ -23,7 +23,7 @@ import {
   type AlmaRetryReason,
   type ResolvedAlmaHttpApiOptions,
 } from './alma-http-api.options';
-import { ALMA_MAX_PAGE_SIZE, ALMA_RESOURCES, almaUserPath } from './alma-resources';
+import { ALMA_MAX_PAGE_SIZE, ALMA_RESOURCES, ALMA_USERS_PATH, almaUserPath } from './alma-resources';
 import { fullJitterDelayMs, parseRetryAfterSeconds } from './backoff';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 
@@ -49,6 +49,15 @@ interface Target {
   readonly kind: ItemKind;
   readonly recordId?: string;
   readonly path: string;
+  /** The institution's users list (`GET /almaws/v1/users`): names no patron, so a 4xx is never "patron not found". */
+  readonly usersList?: true;
+}
+
+/** One page of Alma's users list: the primary ids on it, and how many users Alma says there are in all. */
+export interface AlmaUsersPage {
+  readonly primaryIds: readonly string[];
+  /** `total_record_count`: the list's length when the page was served (it may change while a long walk goes on). */
+  readonly total: number;
 }
 
 interface RetryOutcome {
@@ -179,6 +188,34 @@ export class AlmaHttpApi implements AlmaApi {
     return body;
   }
 
+  /**
+   * One page of the institution's users (`GET /almaws/v1/users`, ordered by `primary_id` so that the pages of a walk
+   * line up), for a warm-up of the whole cache. One HTTP request per page, taken from the budget like any other; a
+   * user without a `primary_id` is left out of `primaryIds` (Alma always sends one, a proxy might not).
+   *
+   * @example
+   * const { primaryIds, total } = await alma.listUsers({ offset: 0, limit: 100 }); // ['PAT0001', …], 48213
+   * @throws RangeError when `limit` is not 1 to 100 or `offset` not a whole number of at least 0
+   */
+  public async listUsers(page: { readonly offset: number; readonly limit?: number }): Promise<AlmaUsersPage> {
+    const limit = page.limit ?? ALMA_MAX_PAGE_SIZE;
+    if (!Number.isInteger(limit) || limit < 1 || limit > ALMA_MAX_PAGE_SIZE)
+      throw new RangeError(`AlmaHttpApi.listUsers: limit must be 1 to 100, got ${limit}`);
+    if (!Number.isInteger(page.offset) || page.offset < 0)
+      throw new RangeError(`AlmaHttpApi.listUsers: offset must be a whole number, got ${page.offset}`);
+    const target: Target = { userPrimaryId: '', kind: 'loan', path: ALMA_USERS_PATH, usersList: true };
+    const body = await this.request(target, { limit: String(limit), offset: String(page.offset), order_by: 'primary_id' });
+    if (body === RECORD_MISSING || !isRecord(body)) throw new AlmaRequestError(200, "Alma's users list reply is not a JSON object");
+    const raw = body['user'];
+    // As for the patron lists: the key is left out of an empty page, and a lone user may come unwrapped.
+    const users: unknown[] = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
+    const primaryIds = users.flatMap((user) =>
+      isRecord(user) && typeof user['primary_id'] === 'string' && user['primary_id'] !== '' ? [user['primary_id']] : [],
+    );
+    const count = Number(body['total_record_count']);
+    return { primaryIds, total: Number.isInteger(count) && count >= 0 ? count : page.offset + users.length };
+  }
+
   /** The parsed JSON body, or {@link RECORD_MISSING}; throws the domain's errors once retrying is over. */
   private async request(target: Target, query: Record<string, string>, abandoned?: AbortSignal): Promise<unknown> {
     const url = `${this.options.baseUrl}${target.path}?${new URLSearchParams({ format: 'json', ...query })}`;
@@ -296,6 +333,7 @@ export class AlmaHttpApi implements AlmaApi {
     }
     if (status === 401) return { keyRejected: detail };
 
+    if (target.usersList) throw new AlmaRequestError(status, `GET ${target.path}: ${detail}`);
     const userMissing = errors.some((error) => /\buser\b.*\bnot found\b/i.test(error.errorMessage));
     if (target.recordId === undefined) {
       // A 404 counts only with Alma's error body: a proxy's or a wrong baseUrl's bare 404 page must not make the

@@ -13,6 +13,9 @@ export const ALMA_RESOURCES = {
   fee: { pathSegment: 'fees', listKey: 'fee' },
 } as const satisfies Record<ItemKind, { pathSegment: string; listKey: string }>;
 
+/** The institution's users list (Alma's "Retrieve users"): `limit` 0 to 100, `offset`, `order_by`. */
+export const ALMA_USERS_PATH = '/almaws/v1/users';
+
 /** The largest page Alma serves (`limit` accepts 0 to 100). */
 export const ALMA_MAX_PAGE_SIZE = 100;
 
