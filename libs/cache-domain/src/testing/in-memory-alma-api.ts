@@ -6,7 +6,8 @@ import { ITEM_SHAPES, type ItemKind } from '../lib/shared/cache-record';
 type Patron = Record<ItemKind, AlmaRecord[]>;
 
 /**
- * An AlmaApi in memory for use-case tests. Patrons are matched case-insensitively, as Alma matches primary ids.
+ * An AlmaApi in memory for use-case tests. Patrons are matched by `userCacheKey` (ASCII case only), as the stack
+ * assumes Alma matches primary ids.
  * The HTTP adapter has its own fake server; this one only holds data.
  *
  * @example

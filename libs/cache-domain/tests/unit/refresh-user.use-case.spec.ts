@@ -1,4 +1,12 @@
-import { AlmaUnavailableError, DEFAULT_EXPIRY_POLICY, RecordLoan, RefreshUser, RemoveLoan, type RefreshDeps } from '../../src';
+import {
+  AlmaInvalidIdentifierError,
+  AlmaUnavailableError,
+  DEFAULT_EXPIRY_POLICY,
+  RecordLoan,
+  RefreshUser,
+  RemoveLoan,
+  type RefreshDeps,
+} from '../../src';
 import { REFRESH_EVENT_TYPE } from '../../src/lib/refresh/refresh-support';
 import { InMemoryAlmaApi, InMemoryCacheStore, almaWebhookMessage, ManualClock, InMemoryUserRefreshQueue } from '../../src/testing';
 
@@ -170,6 +178,33 @@ describe('Class: RefreshUser', () => {
     expect(store.users.has('pat0042x')).toBe(false);
     expect(store.items.loan.get('l1')!.tombstone).toBe(true);
     expect(store.items.request.get('r1')!.tombstone).toBe(true);
+  });
+
+  it.each([
+    ['a no-break space after it', 'PAT0042X\u00a0', 'PAT0042X'],
+    ['an ideographic space before it', '\u3000PAT0042X', 'PAT0042X'],
+    ['a byte order mark before it', '\ufeffPAT0042X', 'PAT0042X'],
+    ['a KELVIN SIGN for its k', '\u212aPAT7', 'KPAT7'],
+    ['a dotless i for its I', 'PAT\u0131D', 'PATID'],
+    ['fullwidth letters', '\uff30\uff21\uff34\uff10\uff10\uff14\uff12\uff38', 'PAT0042X'],
+    ['a U+FFFF', 'PAT0042X\uffff', 'PAT0042X'],
+  ])('refuses an id with %s before anything is written or asked, leaving the look-alike patron as it was', async (_what, id, realId) => {
+    // Prepare: the real patron the id looks like, cached and known to Alma; Alma would not know the look-alike
+    const { store, alma, refresh } = makeRefresh();
+    const realKey = realId.toLowerCase();
+    store.seedUser(realKey, { loan_ids: ['l1'] });
+    alma.seed(realId, { loan: [loan('l1', { user_id: realId })] });
+    const before = structuredClone(store.users.get(realKey));
+
+    // Act
+    const refreshing = refresh.execute(id);
+
+    // Assess
+    await expect(refreshing).rejects.toThrow(AlmaInvalidIdentifierError);
+    expect(alma.calls).toEqual([]);
+    expect(store.calls).toEqual([]);
+    expect(store.users.get(realKey)).toEqual(before);
+    expect([...store.users.keys()]).toEqual([realKey]);
   });
 
   it('fails without writing any record when Alma is unavailable, so the message is retried', async () => {

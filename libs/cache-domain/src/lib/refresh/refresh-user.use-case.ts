@@ -1,6 +1,7 @@
-import { AlmaUserNotFoundError } from '../errors';
+import { AlmaInvalidIdentifierError, AlmaUserNotFoundError } from '../errors';
 import type { AlmaRecord } from './alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
+import { identifierProblem } from '../shared/identifier';
 import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
 import { recordFieldsProblem } from '../shared/record-fields';
 import type { CachedUser } from '../shared/cached-user';
@@ -54,11 +55,16 @@ const MAX_USER_ATTEMPTS = 5;
  * const outcome = await new RefreshUser(deps).execute('PAT0042X');
  * outcome.counts.loan; // { listed: 250, written: 250, stale: 0, skipped: 0, removed: 0 }
  * @throws AlmaUnavailableError, AlmaRequestError when Alma cannot be read (the message is retried)
+ * @throws AlmaInvalidIdentifierError, before anything is written or asked, for an id that fails the identifier rule
  */
 export class RefreshUser {
   public constructor(private readonly deps: RefreshDeps) {}
 
   public async execute(userPrimaryId: string): Promise<UserRefreshOutcome> {
+    // Checked here too, before the first write: the row begun below and the row forgotten when Alma does not know the
+    // patron must be the one named by the id Alma is asked about, which only a canonical id guarantees.
+    const problem = identifierProblem(userPrimaryId);
+    if (problem !== undefined) throw new AlmaInvalidIdentifierError('userPrimaryId', problem);
     const userKey = userCacheKey(userPrimaryId);
     const stamp = refreshStamp(this.deps, `user:${userKey}`);
     const counts = emptyCounts();
