@@ -1,4 +1,4 @@
-import { AlmaUserNotFoundError } from '../errors';
+import { AlmaBudgetExhaustedError, AlmaUserNotFoundError } from '../errors';
 import type { AlmaRecord } from '../refresh/alma-api.port';
 import { type RefreshDeps, refreshStamp } from '../refresh/refresh-support';
 import { RefreshUser } from '../refresh/refresh-user.use-case';
@@ -39,6 +39,10 @@ export interface AuditTotals {
   drifted: number;
   repaired: number;
   inFlight: number;
+  /** Times the run paused because the budget's `refresh` share was busy ({@link AuditOptions.pause}). */
+  budgetPauses: number;
+  /** Patrons of the sample left unaudited because the share stayed busy after a pause (the next run samples again). */
+  leftForLater: number;
   missing: Record<ItemKind, number>;
   extra: Record<ItemKind, number>;
   /** Records that differ, by kind and Alma field name (a record with two fields that differ counts under both). */
@@ -50,6 +54,12 @@ export interface AuditOptions {
   readonly repair: boolean;
   /** Called as each patron is done, e.g. for one log line per drifted patron. */
   readonly onPatron?: (audit: PatronAudit) => void;
+  /**
+   * How the run waits when the stage's Alma budget has no call free for it (`AlmaBudgetExhaustedError`): the audit is
+   * background work, so it yields to live traffic, pauses as long as the error says, and tries the patron once more;
+   * busy again, it stops and leaves the rest of the sample for the next run. Without it the error propagates.
+   */
+  readonly pause?: (seconds: number) => Promise<void>;
 }
 
 /**
@@ -75,10 +85,30 @@ export class AuditPatrons {
   /** Audits a random sample of up to `size` cached, complete patrons, one at a time (the Alma budget paces them). */
   public async auditSample(size: number, options: AuditOptions): Promise<AuditTotals> {
     const totals = emptyTotals();
-    for (const userKey of await this.deps.reader.samplePatrons(size)) {
-      addTo(totals, await this.auditPatron(userKey, options));
+    const sample = await this.deps.reader.samplePatrons(size);
+    for (const [index, userKey] of sample.entries()) {
+      const audit = await this.pacedAudit(userKey, options, totals);
+      if (audit === undefined) {
+        totals.leftForLater = sample.length - index;
+        break;
+      }
+      addTo(totals, audit);
     }
     return totals;
+  }
+
+  /** One patron, paused once and tried again when the budget is busy; undefined when it is still busy. */
+  private async pacedAudit(userKey: string, options: AuditOptions, totals: AuditTotals): Promise<PatronAudit | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.auditPatron(userKey, options);
+      } catch (error) {
+        if (!(error instanceof AlmaBudgetExhaustedError) || options.pause === undefined) throw error;
+        if (attempt > 1) return undefined;
+        totals.budgetPauses += 1;
+        await options.pause(error.retryAfterSeconds ?? 1);
+      }
+    }
   }
 
   /** Audits one patron (a primary id, any ASCII case) and, with `repair`, repairs them. */
@@ -149,6 +179,8 @@ export const emptyTotals = (): AuditTotals => ({
   drifted: 0,
   repaired: 0,
   inFlight: 0,
+  budgetPauses: 0,
+  leftForLater: 0,
   missing: { loan: 0, request: 0, fee: 0 },
   extra: { loan: 0, request: 0, fee: 0 },
   different: { loan: {}, request: {}, fee: {} },
