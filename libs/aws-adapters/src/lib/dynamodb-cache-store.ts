@@ -158,6 +158,31 @@ export class DynamoDbCacheStore implements CacheStore {
     );
   }
 
+  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void> {
+    await this.conditionally(
+      new UpdateCommand({
+        TableName: this.table('refreshClaims'),
+        Key: { [USER_KEY]: userKey },
+        UpdateExpression: 'SET #expires = :now',
+        // A claim whose request went out is the queue's to run; someone else's claim is theirs.
+        ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent)`,
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent },
+        ExpressionAttributeValues: { ':claimant': claimant, ':now': nowSeconds },
+      }),
+    );
+  }
+
+  public async abandonUserRefresh(userKey: string): Promise<void> {
+    await this.conditionally(
+      new DeleteCommand({
+        TableName: this.tables.users,
+        Key: { [USER_KEY]: userKey },
+        ConditionExpression: `attribute_exists(${USER_KEY}) AND attribute_not_exists(#refreshed)`,
+        ExpressionAttributeNames: { '#refreshed': A.refreshedAt },
+      }),
+    );
+  }
+
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {
     await this.conditionally(
       new PutCommand({

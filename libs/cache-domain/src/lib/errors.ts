@@ -54,6 +54,9 @@ export class AlmaRequestError extends Error {
  * asked. An {@link AlmaUnavailableError}, so callers treat it like Alma's own per-second throttling.
  */
 export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
+  /** Stable, for callers that match on it rather than on the class. */
+  public readonly code = 'ALMA_BUDGET_EXHAUSTED';
+
   public constructor(
     public readonly callsPerSecond: number,
     waitedMs: number,
@@ -61,6 +64,27 @@ export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
   ) {
     super(`this stage's Alma budget of ${callsPerSecond} calls/s had no call left for ${waitedMs} ms`, retryAfterSeconds, 'throttled');
     this.name = 'AlmaBudgetExhaustedError';
+  }
+}
+
+/**
+ * One caller of the query API (an OAuth client, or the patron of a patron token) has used its share of the query
+ * misses' Alma budget (see `AlmaBudgetCaller`): Alma was not asked. The caller is answered 429 with `Retry-After`;
+ * the patron is not queued, since an id enumerated by one reader is no reason to spend the bulk refresh's budget.
+ *
+ * @example
+ * throw new AlmaCallerShareExceededError(4, 1000, 2);
+ */
+export class AlmaCallerShareExceededError extends AlmaUnavailableError {
+  public readonly code = 'ALMA_CALLER_SHARE_EXCEEDED';
+
+  public constructor(
+    public readonly callsPerSecond: number,
+    waitedMs: number,
+    retryAfterSeconds = 1,
+  ) {
+    super(`this caller's share of ${callsPerSecond} Alma calls/s had no call left for ${waitedMs} ms`, retryAfterSeconds, 'throttled');
+    this.name = 'AlmaCallerShareExceededError';
   }
 }
 
@@ -177,10 +201,11 @@ export class PatronItemNotFoundError extends Error {
 
 /**
  * Why Alma could not answer a query the cache could not: the `kind` of an `AlmaUnavailableError` (`throttled`,
- * `daily-limit`, `unavailable`) or `refreshing` (another caller is rebuilding the patron from Alma right now: Alma was
- * not asked again).
+ * `daily-limit`, `unavailable`), `refreshing` (another caller is rebuilding the patron from Alma right now: Alma was
+ * not asked again), `budget-busy` (the stage's Alma budget had no call left within the wait the request allows: the
+ * patron is queued) or `caller-share` (this caller used up its share of the budget: {@link AlmaCallerShareExceededError}).
  */
-export const ALMA_UNAVAILABILITY = [...ALMA_UNAVAILABLE_KINDS, 'refreshing'] as const;
+export const ALMA_UNAVAILABILITY = [...ALMA_UNAVAILABLE_KINDS, 'refreshing', 'budget-busy', 'caller-share'] as const;
 export type AlmaUnavailability = (typeof ALMA_UNAVAILABILITY)[number];
 
 /**

@@ -141,6 +141,17 @@ export class InMemoryCacheStore implements CacheStore {
     if (current?.claimant === claimant) current.sent = true;
   }
 
+  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void> {
+    await this.enter('releaseUserRefresh');
+    const current = this.claims.get(userKey);
+    if (current?.claimant === claimant && !current.sent) current.untilSeconds = nowSeconds;
+  }
+
+  public async abandonUserRefresh(userKey: string): Promise<void> {
+    await this.enter('abandonUserRefresh');
+    if (this.users.get(userKey)?.refreshedAt === undefined) this.users.delete(userKey);
+  }
+
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {
     await this.enter('beginUserRefresh');
     if (this.users.has(userKey)) return;

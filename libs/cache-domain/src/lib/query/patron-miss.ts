@@ -3,7 +3,7 @@ import type { CachedUser } from '../shared/cached-user';
 import type { CacheStore } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
-import { PatronDataUnavailableError, PatronNotFoundError } from '../errors';
+import { type AlmaUnavailability, PatronDataUnavailableError, PatronNotFoundError } from '../errors';
 import { askAlma, epochSeconds } from './patron-query-rules';
 import type { UserRefreshOutcome } from '../refresh/refresh-user.use-case';
 import type { UnknownPatrons } from '../refresh/unknown-patrons.port';
@@ -15,7 +15,7 @@ import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
  * inline by the one query that holds the claim.
  */
 export interface PatronMissDeps {
-  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent'>;
+  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh'>;
   readonly unknownPatrons: UnknownPatrons;
   /** `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. */
   readonly refreshUser: { execute(userPrimaryId: string): Promise<UserRefreshOutcome> };
@@ -50,8 +50,12 @@ export const REFRESH_PENDING_RETRY_AFTER_SECONDS = 2;
  *    webhook's queued refresh, a rebuild that just finished) waits up to `waitForRefreshMs` for the cache to answer.
  * 4. Still nothing: 503 with `Retry-After` ({@link PatronDataUnavailableError} `refreshing`), without calling Alma.
  *
- * When the holder's rebuild fails because Alma is unavailable, the patron goes on the Users queue (the bulk refresh
- * retries patiently) and the claim stays taken, so the window's other misses do not hammer a struggling Alma.
+ * When the holder's rebuild fails because Alma is unavailable or the stage's budget had no call left in time, the
+ * patron goes on the Users queue (the bulk refresh retries patiently) and the claim stays taken, marked sent, so the
+ * window's other misses do not hammer a struggling Alma. On every other failure (this caller's share of the budget
+ * spent, an Alma refusal, DynamoDB throttling, a failed send to the queue, anything unexpected) the claim is released
+ * and the placeholder the rebuild wrote removed: the patron is free to be rebuilt by the next miss or webhook, never
+ * blocked for the window by a rebuild that is not running.
  *
  * @example
  * const answer = await answerMiss(deps, miss, 'PAT0042X', user, () => readFromCache());
@@ -80,7 +84,11 @@ export const answerMiss = async <T>(
   try {
     outcome = await askAlma(userPrimaryId, () => miss.refreshUser.execute(userPrimaryId));
   } catch (error) {
-    if (error instanceof PatronDataUnavailableError) await handOverToQueue(deps.refreshQueue, miss, userPrimaryId, userKey, claimant);
+    const queued =
+      error instanceof PatronDataUnavailableError &&
+      QUEUED_ON.has(error.unavailability) &&
+      (await handOverToQueue(deps.refreshQueue, miss, userPrimaryId, userKey, claimant));
+    if (!queued) await giveUpClaim(miss, userKey, claimant, epochSeconds(deps.clock.now()));
     throw error;
   }
   if (outcome.result === 'user-not-found') throw new PatronNotFoundError(userPrimaryId);
@@ -123,9 +131,15 @@ const waitForCache = async <T>(
 };
 
 /**
+ * The failures the Users queue is for: Alma (or the stage's budget) cannot answer now, and will later. A caller's
+ * spent share is not one of them: an id enumerated by one reader is no reason to spend the bulk refresh's calls.
+ */
+const QUEUED_ON: ReadonlySet<AlmaUnavailability> = new Set<AlmaUnavailability>(['throttled', 'daily-limit', 'unavailable', 'budget-busy']);
+
+/**
  * The inline rebuild could not reach Alma: the Users queue takes the patron (its consumer retries for minutes), and
- * the claim, kept, says so. A failed send is left to the next miss after the window; the caller's answer is the
- * 429/503 either way.
+ * the claim, kept and marked sent, says so. False when the send failed: then nobody runs the rebuild, and the caller
+ * gives the claim up. The caller's answer is the 429/503 either way.
  */
 const handOverToQueue = async (
   queue: UserRefreshQueue,
@@ -133,11 +147,25 @@ const handOverToQueue = async (
   userPrimaryId: string,
   userKey: string,
   claimant: string,
-): Promise<void> => {
+): Promise<boolean> => {
   try {
     await queue.requestRefresh(userPrimaryId);
+  } catch {
+    return false;
+  }
+  try {
     await miss.store.markRefreshSent(userKey, claimant);
   } catch {
-    // Nothing more to do here: the caller is answered with Alma's unavailability.
+    // The message is out: the claim, unmarked, still blocks other misses until the window ends or the queue's rebuild answers.
   }
+  return true;
+};
+
+/**
+ * The rebuild failed and nobody will run it: the claim is released and the placeholder it wrote removed, so the next
+ * miss or webhook may rebuild the patron at once. Best effort: if DynamoDB refuses these too, the claim runs out at
+ * the end of the window as before, and the caller is answered with the rebuild's own failure.
+ */
+const giveUpClaim = async (miss: PatronMissDeps, userKey: string, claimant: string, nowSeconds: number): Promise<void> => {
+  await Promise.allSettled([miss.store.releaseUserRefresh(userKey, claimant, nowSeconds), miss.store.abandonUserRefresh(userKey)]);
 };

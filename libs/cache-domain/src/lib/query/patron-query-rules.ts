@@ -1,4 +1,11 @@
-import { type AlmaUnavailability, AlmaUnavailableError, InvalidPatronQueryError, PatronDataUnavailableError } from '../errors';
+import {
+  AlmaBudgetExhaustedError,
+  AlmaCallerShareExceededError,
+  type AlmaUnavailability,
+  AlmaUnavailableError,
+  InvalidPatronQueryError,
+  PatronDataUnavailableError,
+} from '../errors';
 import type { AlmaRecord } from '../refresh/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { identifierProblem } from '../shared/identifier';
@@ -8,14 +15,24 @@ import type { CachedItem } from './cache-reader.port';
 
 /**
  * Seconds a client is told to wait when Alma gave no `Retry-After`: its per-second limit clears within a second or
- * two; a spent daily quota resets at midnight (an hour is a polite compromise); an outage is worth half a minute.
+ * two; a spent daily quota resets at midnight (an hour is a polite compromise); an outage is worth half a minute; the
+ * stage's own budget, or a caller's share of it, frees a call every second.
  */
 export const DEFAULT_RETRY_AFTER_SECONDS = {
   throttled: 2,
   'daily-limit': 3600,
   unavailable: 30,
   refreshing: 2,
+  'budget-busy': 2,
+  'caller-share': 2,
 } as const satisfies Record<AlmaUnavailability, number>;
+
+/** The stage's own budget is told apart from Alma's throttling: it is answered differently (see `answerMiss`). */
+const unavailabilityOf = (error: AlmaUnavailableError): AlmaUnavailability => {
+  if (error instanceof AlmaCallerShareExceededError) return 'caller-share';
+  if (error instanceof AlmaBudgetExhaustedError) return 'budget-busy';
+  return error.kind;
+};
 
 /**
  * Checks an id taken from a request path against the one identifier rule ({@link identifierProblem}) and returns it
@@ -106,15 +123,15 @@ export const sortById = (kind: ItemKind, records: readonly AlmaRecord[]): AlmaRe
 };
 
 /**
- * Runs an Alma call, turning `AlmaUnavailableError` into the query's {@link PatronDataUnavailableError}.
- * Everything else passes through.
+ * Runs an Alma call, turning `AlmaUnavailableError` into the query's {@link PatronDataUnavailableError} (the stage's
+ * budget into `budget-busy`, a caller's spent share into `caller-share`). Everything else passes through.
  */
 export const askAlma = async <T>(userPrimaryId: string, call: () => Promise<T>): Promise<T> => {
   try {
     return await call();
   } catch (error) {
     if (!(error instanceof AlmaUnavailableError)) throw error;
-    const unavailability: AlmaUnavailability = error.kind;
+    const unavailability = unavailabilityOf(error);
     const hinted = error.retryAfterSeconds;
     const retryAfter =
       hinted !== undefined && Number.isFinite(hinted) && hinted > 0 ? Math.ceil(hinted) : DEFAULT_RETRY_AFTER_SECONDS[unavailability];

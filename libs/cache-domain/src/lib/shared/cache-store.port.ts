@@ -89,6 +89,19 @@ export interface CacheStore {
    */
   markRefreshSent(userKey: string, claimant: string): Promise<void>;
   /**
+   * Gives the claimant's claim up before its time, because its refresh failed and nobody will run it: the next
+   * caller may claim at once (its expiry becomes `nowSeconds`). Does nothing when the claim is no longer this
+   * claimant's, or its refresh request was sent (then the queue runs it).
+   */
+  releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void>;
+  /**
+   * Removes the placeholder a failed refresh left (see {@link beginUserRefresh}), so that it no longer reads as a
+   * refresh still running: the patron is simply not cached, as before the refresh. Does nothing when the patron is
+   * not cached or was refreshed meanwhile (it has `refreshedAt`). The records a webhook linked to the placeholder
+   * stay in their tables; the next rebuild lists them again from Alma.
+   */
+  abandonUserRefresh(userKey: string): Promise<void>;
+  /**
    * Creates an empty patron record, without `refreshedAt`, unless the patron is cached. A refresh does this before
    * it asks Alma, so that webhooks arriving during the refresh link their items instead of being lost.
    */

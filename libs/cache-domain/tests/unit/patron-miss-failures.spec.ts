@@ -1,0 +1,157 @@
+import {
+  AlmaBudgetExhaustedError,
+  AlmaCallerShareExceededError,
+  AlmaRequestError,
+  AlmaUnavailableError,
+  DEFAULT_EXPIRY_POLICY,
+  GetPatron,
+  PatronDataUnavailableError,
+  type PatronQueryDeps,
+  RefreshUser,
+} from '../../src';
+import { InMemoryAlmaApi, InMemoryCacheStore, InMemoryUnknownPatrons, InMemoryUserRefreshQueue, ManualClock } from '../../src/testing';
+
+const NOW = '2026-11-21T10:00:00.000Z';
+const NOW_SECONDS = Date.parse(NOW) / 1000;
+
+/** The miss path as the query API wires it, on fakes: one store rebuilt by RefreshUser and read back. */
+const makeMissQuery = () => {
+  const store = new InMemoryCacheStore();
+  const alma = new InMemoryAlmaApi();
+  const refreshQueue = new InMemoryUserRefreshQueue();
+  const clock = new ManualClock(NOW);
+  const unknownPatrons = new InMemoryUnknownPatrons();
+  const expiry = DEFAULT_EXPIRY_POLICY;
+  let claimants = 0;
+  const deps: PatronQueryDeps = {
+    cache: store.reader(),
+    alma,
+    refreshQueue,
+    clock,
+    miss: {
+      store,
+      unknownPatrons,
+      refreshUser: new RefreshUser({ store, alma, clock, expiry, unknownPatrons }),
+      expiry,
+      newClaimant: () => `query-${++claimants}`,
+      sleep: async () => undefined,
+      waitForRefreshMs: 100,
+      pollIntervalMs: 50,
+    },
+  };
+  alma.seed('PAT0042X', { loan: [{ loan_id: 'l1', user_id: 'PAT0042X' }], request: [], fee: [] });
+  return { store, alma, refreshQueue, deps, query: new GetPatron(deps) };
+};
+
+/** Whether another caller (here a webhook) could take the patron's refresh claim right now. */
+const claimableByWebhook = (store: InMemoryCacheStore) =>
+  store.claimUserRefresh({ userKey: 'pat0042x', claimant: 'webhook-event-1', nowSeconds: NOW_SECONDS, untilSeconds: NOW_SECONDS + 60 });
+
+const throttledGuardTable = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' });
+
+// Issue 18 §4: a rebuild that fails for any reason the Users queue is not for gives its claim up and removes its
+// placeholder, so neither the next miss nor a webhook's refresh is blocked for the refresh window.
+describe('Function: answerMiss, when the inline rebuild fails', () => {
+  it.each([
+    ['an Alma 4xx other than not-found', () => new AlmaRequestError(400, 'INVALID_PARAMETER'), AlmaRequestError],
+    ['DynamoDB throttling on the Alma guard table (the budget)', throttledGuardTable, Error],
+    ['an unexpected error', () => new TypeError('cannot read properties of undefined'), TypeError],
+  ])('releases the claim on %s: the next miss rebuilds at once, a webhook may claim', async (_, failure, type) => {
+    // Prepare
+    const { store, alma, refreshQueue, query } = makeMissQuery();
+    alma.failNext(failure());
+
+    // Act
+    const first = await query.execute('PAT0042X').catch((error: unknown) => error);
+    const placeholderLeft = store.users.has('pat0042x');
+    const claimReleased = store.claims.get('pat0042x');
+    const second = await query.execute('PAT0042X');
+
+    // Assess
+    expect(first).toBeInstanceOf(type);
+    expect(first).not.toBeInstanceOf(PatronDataUnavailableError);
+    expect(placeholderLeft).toBe(false);
+    expect(claimReleased).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+    expect(second.source).toBe('alma');
+    expect(refreshQueue.messages).toEqual([]);
+  });
+
+  it('releases the claim when a DynamoDB write of the rebuild is throttled: a webhook may claim the patron', async () => {
+    // Prepare
+    const { store, query } = makeMissQuery();
+    store.failNext('writeItem', throttledGuardTable());
+
+    // Act
+    const outcome = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toMatchObject({ name: 'ThrottlingException' });
+    expect(store.users.has('pat0042x')).toBe(false);
+    expect(await claimableByWebhook(store)).toBe(true);
+  });
+
+  it("answers 'caller-share' when the caller's share is spent: claim released, patron not queued", async () => {
+    // Prepare
+    const { store, alma, refreshQueue, query } = makeMissQuery();
+    alma.failNext(new AlmaCallerShareExceededError(4, 1000, 2));
+
+    // Act
+    const outcome = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toBeInstanceOf(PatronDataUnavailableError);
+    expect(outcome).toMatchObject({ unavailability: 'caller-share', retryAfterSeconds: 2 });
+    expect(refreshQueue.messages).toEqual([]);
+    expect(store.users.has('pat0042x')).toBe(false);
+    expect(await claimableByWebhook(store)).toBe(true);
+  });
+
+  it("answers 'budget-busy' when the stage's budget had no call in time: patron queued, claim kept and marked sent", async () => {
+    // Prepare
+    const { store, alma, refreshQueue, query } = makeMissQuery();
+    alma.failNext(new AlmaBudgetExhaustedError(7, 14_000, 1));
+
+    // Act
+    const outcome = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toMatchObject({ unavailability: 'budget-busy', retryAfterSeconds: 1 });
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', sent: true });
+    expect(await claimableByWebhook(store)).toBe(false);
+  });
+
+  it('releases the claim when Alma is down and the patron cannot be queued either: nobody would run the rebuild', async () => {
+    // Prepare
+    const { store, alma, refreshQueue, query } = makeMissQuery();
+    alma.failNext(new AlmaUnavailableError('HTTP 503: down', 30));
+    refreshQueue.failNext(new Error('SQS unavailable'));
+
+    // Act
+    const first = await query.execute('PAT0042X').catch((error: unknown) => error);
+    const second = await query.execute('PAT0042X');
+
+    // Assess
+    expect(first).toMatchObject({ unavailability: 'unavailable', retryAfterSeconds: 30 });
+    expect(second.source).toBe('alma');
+    expect(refreshQueue.messages).toEqual([]);
+  });
+
+  it('still answers with the rebuild failure when releasing the claim fails too', async () => {
+    // Prepare
+    const { store, alma, query } = makeMissQuery();
+    alma.failNext(new AlmaRequestError(400, 'INVALID_PARAMETER'));
+    store.failNext('releaseUserRefresh', throttledGuardTable());
+
+    // Act
+    const outcome = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess
+    expect(outcome).toBeInstanceOf(AlmaRequestError);
+    expect(store.claims.get('pat0042x')).toMatchObject({
+      claimant: 'query-1',
+      untilSeconds: NOW_SECONDS + DEFAULT_EXPIRY_POLICY.refreshWindowSeconds,
+    });
+    expect(store.users.has('pat0042x')).toBe(false);
+  });
+});
