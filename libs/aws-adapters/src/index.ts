@@ -4,6 +4,13 @@ export { createDocumentClient, createSqsClient } from './lib/aws-clients';
 export { DynamoDbCacheStore } from './lib/dynamodb-cache-store';
 export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
+export {
+  BackfillProgressError,
+  type BackfillProgressErrorCode,
+  type BackfillRunState,
+  DynamoDbBackfillProgress,
+  type DynamoDbBackfillProgressOptions,
+} from './lib/dynamodb-backfill-progress';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
 export { type FailureParking, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';

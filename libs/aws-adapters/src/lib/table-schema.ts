@@ -98,3 +98,19 @@ export const ALMA_GUARD_ATTRIBUTES = {
   calls: 'calls',
   expiresAt: 'expires_at',
 } as const;
+
+/**
+ * A warm-up backfill's progress on the Alma guard table, item `backfill/<run name>` (dynamodb-backfill-progress.ts):
+ * where it is in its list, what the list was, and the lease of the process running it; `expires_at` as above.
+ */
+export const BACKFILL_PROGRESS_ATTRIBUTES = {
+  position: 'position',
+  total: 'total',
+  source: 'source',
+  counts: 'counts',
+  owner: 'lease_owner',
+  leaseUntil: 'lease_until',
+  startedAt: 'started_at',
+  updatedAt: 'updated_at',
+  finishedAt: 'finished_at',
+} as const;
