@@ -19,7 +19,9 @@ export {
   type CachedSecret,
   cachedSsmSecret,
   createSsmClient,
+  DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS,
   previousSecretName,
+  previousSecretValue,
   type RotatingSecret,
   SECRET_REREAD_MIN_INTERVAL_MS,
   type SecretCacheOptions,
@@ -28,6 +30,7 @@ export {
 export { SnsChangePublisher } from './lib/sns-change-publisher';
 export { cacheTransitionOf, InvalidStreamRecordError } from './lib/cache-stream-record';
 export { type CacheReaderTableNames, DynamoDbCacheReader } from './lib/dynamodb-cache-reader';
+export { DynamoDbCacheAuditReader, type DynamoDbCacheAuditReaderOptions } from './lib/dynamodb-cache-audit-reader';
 export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';

@@ -41,7 +41,7 @@ export interface AuditTotals {
   inFlight: number;
   /** Times the run paused because the budget's `refresh` share was busy ({@link AuditOptions.pause}). */
   budgetPauses: number;
-  /** Patrons of the sample left unaudited because the share stayed busy after a pause (the next run samples again). */
+  /** Patrons of the sample left unaudited: the share stayed busy after a pause, or `keepGoing` said stop (the next run samples again). */
   leftForLater: number;
   missing: Record<ItemKind, number>;
   extra: Record<ItemKind, number>;
@@ -60,6 +60,8 @@ export interface AuditOptions {
    * busy again, it stops and leaves the rest of the sample for the next run. Without it the error propagates.
    */
   readonly pause?: (seconds: number) => Promise<void>;
+  /** Asked before each patron: false stops the run there, the rest left for the next run (a Lambda near its timeout). */
+  readonly keepGoing?: () => boolean;
 }
 
 /**
@@ -87,7 +89,7 @@ export class AuditPatrons {
     const totals = emptyTotals();
     const sample = await this.deps.reader.samplePatrons(size);
     for (const [index, userKey] of sample.entries()) {
-      const audit = await this.pacedAudit(userKey, options, totals);
+      const audit = options.keepGoing?.() === false ? undefined : await this.pacedAudit(userKey, options, totals);
       if (audit === undefined) {
         totals.leftForLater = sample.length - index;
         break;
