@@ -1,9 +1,11 @@
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { isIdentifier, MAX_IDENTIFIER_LENGTH } from '@alma-cache/cache-domain';
 import { type FakeAlmaServer, fakeRecordId, generatePatron } from '@alma-cache/alma-api/testing';
+import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
-import { ACCESS_ENV } from '../../src/config';
+import { ACCESS_ENV, ENV } from '../../src/config';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { patronLogHash } from '../../src/query-audit';
 import { createQueryApi, type QueryApi } from '../../src/query-api';
@@ -190,6 +192,135 @@ describe('HTTP: query-api security', () => {
       });
       expect(refused.headers.get('x-correlation-id')).toBe(refused.body.correlationId);
       expect(alma.calls.every((c) => isListOrRecordCall(c.path))).toBe(true);
+    });
+  });
+
+  describe('look-alike ids (one canonical identity per patron)', () => {
+    /**
+     * Each look-alike of an id as it goes on the wire, with the id it looks like. Before the canonical rule, the
+     * first eight (whitespace trimmed, U+212A lower-cased to `k`) reached the real patron's cache key while Alma was
+     * asked about the odd id, answered "not found", and the real patron was forgotten.
+     */
+    const LOOKALIKES: readonly [label: string, lookalike: (id: string) => string][] = [
+      ['U+00A0 at the end', (id) => `${id}%C2%A0`],
+      ['U+00A0 at the start', (id) => `%C2%A0${id}`],
+      ['U+2003 at the end', (id) => `${id}%E2%80%83`],
+      ['U+2003 at the start', (id) => `%E2%80%83${id}`],
+      ['U+3000 at the end', (id) => `${id}%E3%80%80`],
+      ['U+3000 at the start', (id) => `%E3%80%80${id}`],
+      ['U+FEFF at the end', (id) => `${id}%EF%BB%BF`],
+      ['U+FEFF at the start', (id) => `%EF%BB%BF${id}`],
+      ['U+212A KELVIN SIGN for K', (id) => id.replace(/K/i, '%E2%84%AA')],
+      [
+        'a fullwidth first character (U+FF21 and on)',
+        (id) => `${encodeURIComponent(String.fromCodePoint(id.codePointAt(0)! - 0x20 + 0xff00))}${id.slice(1)}`,
+      ],
+      ['U+FFFE at the end', (id) => `${id}%EF%BF%BE`],
+      ['U+FFFF at the end', (id) => `${id}%EF%BF%BF`],
+    ];
+
+    const scanAll = async (): Promise<Record<string, unknown[]>> => {
+      const names = { ...stack.tables, almaGuard: env[ENV.almaGuardTable] };
+      const scanned: Record<string, unknown[]> = {};
+      for (const [role, table] of Object.entries(names)) {
+        const { Items = [] } = await documents.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+        scanned[role] = Items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+      }
+      return scanned;
+    };
+    const userRow = async (id: string) =>
+      (await documents.send(new GetCommand({ TableName: stack.tables.users, Key: { primary_id: id.toLowerCase() }, ConsistentRead: true }))).Item;
+    const claimRow = async (id: string) =>
+      (await documents.send(new GetCommand({ TableName: stack.tables.refreshClaims, Key: { primary_id: id.toLowerCase() }, ConsistentRead: true })))
+        .Item;
+
+    /** Every route, each id position holding the look-alike of a real id: the patron's, or the patron's record's. */
+    const probesFor = (patron: string, lookalike: (id: string) => string) => [
+      { method: 'GET', path: `/users/${lookalike(patron)}`, token: READER },
+      ...(['loan', 'request', 'fee'] as const).flatMap((kind) => {
+        const record = fakeRecordId(patron, kind, 0);
+        return [
+          { method: 'GET', path: `/users/${lookalike(patron)}/${kind}s`, token: READER },
+          { method: 'GET', path: `/users/${lookalike(patron)}/${kind}s/${record}`, token: READER },
+          // Record ids are digits: a form that stands for a letter (U+212A) has no look-alike of them.
+          ...(lookalike(record) === record ? [] : [{ method: 'GET', path: `/users/${patron}/${kind}s/${lookalike(record)}`, token: READER }]),
+        ];
+      }),
+      { method: 'POST', path: `/users/${lookalike(patron)}/refresh`, token: ADMIN },
+    ];
+
+    let documents: ReturnType<typeof createDocumentClient>;
+    beforeAll(() => {
+      documents = createDocumentClient();
+    });
+    afterAll(() => documents?.destroy());
+
+    it.each(LOOKALIKES)(
+      'refuses a look-alike id (%s) in every id position of every route with 400, asks Alma nothing, and leaves the real patrons exactly as they were',
+      async (_label, lookalike) => {
+        // Prepare: a cached patron, and a patron whose row has expired with no claim on it (the next reader rebuilds
+        // it); both ids hold a K so that U+212A has one to stand for
+        const [cached, expired] = [patronId('kcached'), patronId('kexpired')];
+        await cachePatron(cached, { loans: 1, requests: 1, fees: 1 });
+        await cachePatron(expired, { loans: 1, requests: 1, fees: 1 });
+        await documents.send(
+          new UpdateCommand({
+            TableName: stack.tables.users,
+            Key: { primary_id: expired.toLowerCase() },
+            UpdateExpression: 'SET expires_at = :past',
+            ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+          }),
+        );
+        const before = await scanAll();
+        const [cachedRow, expiredRow] = [await userRow(cached), await userRow(expired)];
+        const probes = [...probesFor(cached, lookalike), ...probesFor(expired, lookalike)];
+
+        // Act
+        const answers = [];
+        for (const probe of probes) {
+          const answer = await raw(probe.method, probe.path, probe.token);
+          answers.push({ route: `${probe.method} ${probe.path}`, status: answer.status, message: answer.body?.message });
+        }
+
+        // Assess
+        expect(answers).toEqual(
+          answers.map((answer) => ({
+            ...answer,
+            status: 400,
+            message: expect.stringMatching(/^Invalid request: the (patron|loan|request|fee) id /),
+          })),
+        );
+        expect(alma.calls).toEqual([]);
+        expect(await drainQueue()).toEqual([]);
+        expect(await scanAll()).toEqual(before);
+        expect(await userRow(cached)).toEqual(cachedRow);
+        expect(cachedRow).toMatchObject({ refreshed_at: expect.anything() });
+        expect(await userRow(expired)).toEqual(expiredRow);
+        expect(await claimRow(expired)).toBeUndefined();
+        // And the real patrons still answer: the expired one is rebuilt from Alma, the cached one from the cache.
+        expect((await raw('GET', `/users/${cached}/loans`, READER)).status).toBe(200);
+        expect((await raw('GET', `/users/${expired}/loans`, READER)).status).toBe(200);
+      },
+    );
+
+    it('refuses a patron token whose patron is the real one, asking for a look-alike (403), and one whose claim is a look-alike (403), asking Alma nothing', async () => {
+      // Prepare
+      const real = patronId('kself');
+      await cachePatron(real, { loans: 1 });
+      const before = await scanAll();
+      const own = mintLocalToken('patron', { subject: real });
+      const oddClaims = [`${real}\u00a0`, `\ufeff${real}`, real.replace(/K/i, '\u212a'), `${real}\uffff`].map((subject) =>
+        mintLocalToken('patron', { subject }),
+      );
+
+      // Act
+      const lookingAlike = await Promise.all(LOOKALIKES.map(([, lookalike]) => raw('GET', `/users/${lookalike(real)}/loans`, own)));
+      const withOddClaims = await Promise.all(oddClaims.map((token) => raw('GET', `/users/${real}/loans`, token)));
+
+      // Assess
+      expect([...lookingAlike, ...withOddClaims].map((answer) => answer.status)).toEqual([...LOOKALIKES.map(() => 403), ...oddClaims.map(() => 403)]);
+      expect(alma.calls).toEqual([]);
+      expect(await scanAll()).toEqual(before);
     });
   });
 
