@@ -1,16 +1,29 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AlmaBudgetExhaustedError, type AlmaCallBudget, type UnknownPatrons } from '@alma-cache/cache-domain';
+import {
+  AlmaBudgetExhaustedError,
+  type AlmaBudgetCaller,
+  type AlmaBudgetShare,
+  type AlmaCallBudget,
+  AlmaCallerShareExceededError,
+  almaBudgetShares,
+  type UnknownPatrons,
+} from '@alma-cache/cache-domain';
 import { ALMA_GUARD_ATTRIBUTES } from './table-schema';
 
 /**
- * The Alma guard table (one per stage, owned by the cache-update stack): small items that protect the institution's
- * Alma budget, each expiring through `expires_at` (TTL). Key `guard_key`:
- * - `calls/<epoch second>`: the stage's Alma calls taken in that second (`calls`, a number);
- * - `unknown/<patron key>`: a patron Alma said it does not know, until `expires_at`.
- * `/` cannot occur in a patron id (the identifier rule), so the two kinds never collide.
+ * The Alma guard table (one per stage, owned by the refresh stack): small items that protect the institution's
+ * Alma budget. Key `guard_key`:
+ * - `rate/<share>/<n>` (`rate/refresh/0` … and `rate/query/0` …): one slot of a share of the stage's budget, holding
+ *   when it was last granted (`granted_at`, epoch ms);
+ * - `rate/caller/<hash>/<n>`: one slot of a query API caller's share (the hash: SHA-256 of the caller, see
+ *   `AlmaBudgetCaller`, so no client id or patron id is a key);
+ * - `unknown/<patron key>`: a patron Alma said it does not know, until `expires_at` (TTL).
+ * `/` cannot occur in a patron id (the identifier rule), so the kinds never collide. The query API uses the
+ * prefixes `rate/query/`, `rate/caller/` and `unknown/`; the refresh functions `rate/refresh/` and `unknown/`.
  */
-const { key: GUARD_KEY, calls: CALLS, expiresAt: EXPIRES_AT } = ALMA_GUARD_ATTRIBUTES;
+const { key: GUARD_KEY, grantedAt: GRANTED_AT, expiresAt: EXPIRES_AT } = ALMA_GUARD_ATTRIBUTES;
 
 /**
  * The negative cache on the Alma guard table: one `PutItem` to remember, one `GetItem` to ask. A verdict counts until
@@ -38,10 +51,28 @@ export class DynamoDbUnknownPatrons implements UnknownPatrons {
 
 /** How {@link DynamoDbAlmaCallBudget} behaves. */
 export interface DynamoDbAlmaCallBudgetOptions {
-  /** The stage's budget (`ALMA_CALLS_PER_SECOND`). */
+  /** The stage's whole budget (`ALMA_CALLS_PER_SECOND`); this instance takes from its `share` of it. */
   readonly callsPerSecond: number;
+  /**
+   * Which share of the budget this instance takes from (see `almaBudgetShares`). Default `refresh`, the background
+   * share: a caller that does not say is never one a patron waits for.
+   */
+  readonly share?: AlmaBudgetShare;
   /** Longest a caller waits for a call before `AlmaBudgetExhaustedError`. Default 20 000 ms. */
   readonly maxWaitMs?: number;
+  /**
+   * The query API's current request (who, and until when it may wait), read at each `take()`. When it answers, the
+   * call is first taken from that caller's own share (`perCaller` of `almaBudgetShares`), then from the share's.
+   */
+  readonly caller?: () => AlmaBudgetCaller | undefined;
+  /** Longest a caller waits for a call of its own share before `AlmaCallerShareExceededError`. Default 1000 ms. */
+  readonly callerMaxWaitMs?: number;
+  /**
+   * A grant that comes back from DynamoDB later than this after it was asked for is dropped (its slot stays spent)
+   * and another taken; slots are held this much longer than a second, so that a call always reaches Alma within a
+   * second of the one its slot granted before. Default 100 ms.
+   */
+  readonly graceMs?: number;
   /** For tests: milliseconds since the epoch. Default `Date.now`. */
   readonly now?: () => number;
   /** For tests. Default a timer. */
@@ -50,69 +81,165 @@ export interface DynamoDbAlmaCallBudgetOptions {
   readonly random?: () => number;
 }
 
+/** Caller slot rings kept per container, so a warm container knows its callers' slots; beyond this, forgotten. */
+const MAX_KNOWN_CALLERS = 256;
+/** Slots are reused for ever; one idle for a day is left to TTL, and written again when next granted. */
+const SLOT_TTL_SECONDS = 86_400;
+
+type SlotOutcome = { readonly granted: true } | { readonly granted: false; readonly freeAtMs: number };
+
 /**
- * The stage's Alma budget on the Alma guard table: each call is one conditional `UpdateItem` (`ADD calls :one` on the
- * current second's counter, only while it is under the budget), good only within that second. A full second makes the caller sleep until the next
- * one (plus a little jitter, so waiters do not all retry at the same instant) and try again. Every function of the
- * stage shares the counters, so together they stay under the budget whatever their concurrency.
+ * The stage's Alma budget on the Alma guard table, as a sliding window: a share of `n` calls per second is `n` slot
+ * items, each granting at most one call per second (plus the grace). A call is one conditional `UpdateItem` setting
+ * a slot's `granted_at` to now, only if its last grant is at least that long ago; so no sliding second ever holds
+ * more than `n` grants, whatever the concurrency of the functions sharing the table (the per-second counters it
+ * replaces let up to twice the budget through around the turn of a second). A refused slot answers with its last
+ * grant (`ReturnValuesOnConditionCheckFailure`), which the instance remembers: it asks next for the slot it knows
+ * to be free, or sleeps until the first one frees (plus a little jitter, so waiters do not all come back at once).
+ * Writes only: one `UpdateItem` per call on the common path, no read.
+ *
+ * With a `caller` (the query API), a call is first taken from the caller's own slots (`rate/caller/<hash>/<n>`),
+ * without a long wait: past its share the caller gets `AlmaCallerShareExceededError` (a 429), leaving the rest of
+ * the misses' share to everyone else. The wait for a share slot ends at the caller's `waitUntilMs` when sooner than
+ * `maxWaitMs`, so a saturated budget is answered before the request's deadline.
  *
  * @example
- * const budget = new DynamoDbAlmaCallBudget(client, 'alma-cache-stg-alma-guard', { callsPerSecond: 10 });
+ * const budget = new DynamoDbAlmaCallBudget(client, 'alma-cache-stg-alma-guard', { callsPerSecond: 10, share: 'refresh' });
  * const alma = new AlmaHttpApi({ baseUrl, apiKey, budget });
+ * @throws RangeError when `callsPerSecond` is under 2 (the budget cannot be split in shares)
  */
 export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly shareCalls: number;
+  private readonly perCaller: number;
+  private readonly slots: SlotRing;
+  private readonly callers = new Map<string, SlotRing>();
 
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly options: DynamoDbAlmaCallBudgetOptions,
   ) {
-    if (!Number.isInteger(options.callsPerSecond) || options.callsPerSecond < 1) {
-      throw new RangeError(`DynamoDbAlmaCallBudget: callsPerSecond must be a whole number of at least 1, got ${options.callsPerSecond}`);
-    }
+    const shares = almaBudgetShares(options.callsPerSecond);
+    const share = options.share ?? 'refresh';
+    this.shareCalls = shares[share];
+    this.perCaller = shares.perCaller;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+    this.slots = this.ring(`rate/${share}`, this.shareCalls);
   }
 
   public async take(): Promise<void> {
     const started = this.now();
-    const maxWaitMs = this.options.maxWaitMs ?? 20_000;
+    const caller = this.options.caller?.();
+    const until = Math.min(started + (this.options.maxWaitMs ?? 20_000), caller?.waitUntilMs ?? Number.POSITIVE_INFINITY);
+    if (caller !== undefined) {
+      const own = await this.callerRing(caller.id).take(Math.min(until, started + (this.options.callerMaxWaitMs ?? 1000)));
+      if (!own.granted) throw new AlmaCallerShareExceededError(this.perCaller, this.now() - started, retryAfterSeconds(own.freeAtMs - this.now()));
+    }
+    const outcome = await this.slots.take(until);
+    if (!outcome.granted) throw new AlmaBudgetExhaustedError(this.shareCalls, this.now() - started, retryAfterSeconds(outcome.freeAtMs - this.now()));
+  }
+
+  private callerRing(callerId: string): SlotRing {
+    const hash = createHash('sha256').update(callerId, 'utf8').digest('hex').slice(0, 32);
+    let ring = this.callers.get(hash);
+    if (ring === undefined) {
+      if (this.callers.size >= MAX_KNOWN_CALLERS) this.callers.clear();
+      ring = this.ring(`rate/caller/${hash}`, this.perCaller);
+      this.callers.set(hash, ring);
+    }
+    return ring;
+  }
+
+  private ring(prefix: string, size: number): SlotRing {
+    return new SlotRing(this.client, this.tableName, prefix, size, this.options.graceMs ?? 100, {
+      now: this.now,
+      sleep: this.sleep,
+      random: this.random,
+    });
+  }
+}
+
+const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/** `size` slots under `prefix`, and what this instance last learnt of each one's grant time. */
+class SlotRing {
+  private readonly known: number[];
+  private readonly periodMs: number;
+
+  public constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly prefix: string,
+    size: number,
+    private readonly graceMs: number,
+    private readonly time: { now: () => number; sleep: (ms: number) => Promise<void>; random: () => number },
+  ) {
+    this.known = Array.from({ length: size }, () => 0);
+    this.periodMs = 1000 + graceMs;
+  }
+
+  /** Takes a slot before `untilMs`, or says when the first one it knows of frees. */
+  public async take(untilMs: number): Promise<SlotOutcome> {
     for (;;) {
-      const now = this.now();
-      const second = Math.floor(now / 1000);
-      if (await this.takeIn(second)) {
-        // A call is good only in the second it was counted in: granted after that second ended (DynamoDB was slow),
-        // it would land among the next second's calls, so it is dropped and one of the new second is taken.
-        if (Math.floor(this.now() / 1000) === second) return;
+      const now = this.time.now();
+      const slot = this.likeliestFree();
+      const freeAtMs = this.known[slot] + this.periodMs;
+      if (freeAtMs > now) {
+        if (freeAtMs > untilMs) return { granted: false, freeAtMs };
+        await this.time.sleep(freeAtMs - now + Math.floor(this.time.random() * 25));
         continue;
       }
-      const nextSecondMs = (second + 1) * 1000;
-      if (nextSecondMs - started > maxWaitMs) throw new AlmaBudgetExhaustedError(this.options.callsPerSecond, now - started);
-      await this.sleep(nextSecondMs - now + Math.floor(this.random() * 50));
+      if (now > untilMs) return { granted: false, freeAtMs: now };
+      const lastGrant = await this.grant(slot, now);
+      if (lastGrant === undefined) {
+        this.known[slot] = now;
+        // Granted too late: the call would reach Alma more than the grace after the time the slot holds.
+        if (this.time.now() - now <= this.graceMs) return { granted: true };
+        continue;
+      }
+      // Another caller had it: what it holds now tells when it frees.
+      this.known[slot] = Math.max(this.known[slot], lastGrant);
     }
   }
 
-  private async takeIn(second: number): Promise<boolean> {
+  /** The slot with the oldest grant this instance knows of; among equals, one at random, so callers spread out. */
+  private likeliestFree(): number {
+    const oldest = Math.min(...this.known);
+    const candidates = this.known.flatMap((at, slot) => (at === oldest ? [slot] : []));
+    return candidates[Math.floor(this.time.random() * candidates.length)] ?? candidates[0];
+  }
+
+  /** Undefined when granted; otherwise the slot's last grant (now, if DynamoDB did not return it). */
+  private async grant(slot: number, now: number): Promise<number | undefined> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [GUARD_KEY]: `calls/${second}` },
-          UpdateExpression: `ADD ${CALLS} :one SET #expires = if_not_exists(#expires, :expires)`,
-          ConditionExpression: `attribute_not_exists(${CALLS}) OR ${CALLS} < :limit`,
-          ExpressionAttributeNames: { '#expires': EXPIRES_AT },
-          // A counter is useless a second later; TTL removes it within a day or two.
-          ExpressionAttributeValues: { ':one': 1, ':limit': this.options.callsPerSecond, ':expires': second + 60 },
+          Key: { [GUARD_KEY]: `${this.prefix}/${slot}` },
+          UpdateExpression: 'SET #granted = :now, #expires = :expires',
+          ConditionExpression: 'attribute_not_exists(#granted) OR #granted <= :free',
+          ExpressionAttributeNames: { '#granted': GRANTED_AT, '#expires': EXPIRES_AT },
+          ExpressionAttributeValues: { ':now': now, ':free': now - this.periodMs, ':expires': Math.floor(now / 1000) + SLOT_TTL_SECONDS },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return grantedAtOf(error.Item) ?? now;
       throw error;
     }
   }
 }
+
+/** The document client does not unmarshall the item of a refused condition: it arrives as `{ N: "…" }`. */
+const grantedAtOf = (item: Record<string, unknown> | undefined): number | undefined => {
+  const value = item?.[GRANTED_AT];
+  const raw = typeof value === 'object' && value !== null && 'N' in value ? (value as { N: unknown }).N : value;
+  const at = Number(raw);
+  return raw !== undefined && Number.isFinite(at) ? at : undefined;
+};

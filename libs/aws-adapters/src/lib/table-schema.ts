@@ -90,12 +90,12 @@ export const CLAIM_ATTRIBUTES = {
 } as const;
 
 /**
- * The Alma guard table (one per stage): key `guard_key`, a per-second call counter `calls`, and the TTL attribute
- * `expires_at`. See dynamodb-alma-guard.ts for the two kinds of key.
+ * The Alma guard table (one per stage): key `guard_key`, the last grant of a budget slot `granted_at` (epoch ms), and
+ * the TTL attribute `expires_at`. See dynamodb-alma-guard.ts for the kinds of key.
  */
 export const ALMA_GUARD_ATTRIBUTES = {
   key: 'guard_key',
-  calls: 'calls',
+  grantedAt: 'granted_at',
   expiresAt: 'expires_at',
 } as const;
 

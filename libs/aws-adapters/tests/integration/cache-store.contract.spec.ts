@@ -175,5 +175,36 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
         expired: true,
       });
     });
+
+    it("releases only the claimant's own unsent claim: the next caller may claim at once", async () => {
+      // Act
+      await claim('query-1', 100);
+      await store.releaseUserRefresh(PATRON, 'query-2', 200);
+      const othersRelease = await claim('event-1', 200);
+      await store.releaseUserRefresh(PATRON, 'query-1', 200);
+      const afterRelease = await claim('event-1', 200);
+      await store.markRefreshSent(PATRON, 'event-1');
+      await store.releaseUserRefresh(PATRON, 'event-1', 300);
+      const afterSentRelease = await claim('query-3', 300);
+
+      // Assess
+      expect({ othersRelease, afterRelease, afterSentRelease }).toEqual({ othersRelease: false, afterRelease: true, afterSentRelease: false });
+    });
+
+    it('removes an abandoned placeholder, never a refreshed patron', async () => {
+      // Prepare
+      await store.beginUserRefresh(PATRON, 1_900_000_000);
+      await store.beginUserRefresh(OTHER, 1_900_000_000);
+      await store.replaceUser({ userKey: OTHER, ids: sets(['L1']), removedIds: sets(), refreshedAt: T1, expiresAt: 1_900_000_000 }, 0);
+
+      // Act
+      await store.abandonUserRefresh(PATRON);
+      await store.abandonUserRefresh(OTHER);
+      await store.abandonUserRefresh('pat-not-cached');
+
+      // Assess
+      expect(await store.readUser(PATRON)).toBeUndefined();
+      expect(await store.readUser(OTHER)).toMatchObject({ refreshedAt: T1, ids: sets(['L1']) });
+    });
   });
 });
