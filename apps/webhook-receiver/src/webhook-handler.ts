@@ -143,7 +143,11 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
       }
       check = used === undefined ? 'mismatch' : 'valid';
       if (used !== undefined && used !== secrets.current)
-        logger.info('Alma webhook signed with the previous secret (rotation in progress)', { correlationId });
+        logger.info('Alma webhook signed with the previous secret (rotation in progress)', {
+          correlationId,
+          // When it stops being accepted, so the operator knows how long Alma may keep using it.
+          ...(secrets.previousExpiresAt === undefined ? {} : { previousSecretExpiresAt: new Date(secrets.previousExpiresAt).toISOString() }),
+        });
     }
     if (check !== 'valid') {
       logger.warn(`Alma webhook rejected: signature ${check}`, {

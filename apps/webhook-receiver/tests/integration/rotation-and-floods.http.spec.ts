@@ -3,7 +3,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { AlmaEventType, type WebhookPublisher } from '@alma-cache/cache-domain';
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
-import { createSsmClient, previousSecretName, SECRET_REREAD_MIN_INTERVAL_MS } from '@alma-cache/aws-adapters';
+import { createSsmClient, previousSecretName, previousSecretValue, SECRET_REREAD_MIN_INTERVAL_MS } from '@alma-cache/aws-adapters';
 import { createTopic, drainQueue, subscribeQueue } from '@alma-cache/aws-adapters/testing';
 import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import type { Container } from 'inversify';
@@ -47,9 +47,10 @@ describe('HTTP: webhook-receiver under rotation and floods', () => {
     ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }));
 
   /** A container built from the environment as in Lambda, on this test's secret. */
-  const receiver = (adjust?: (container: Container) => void): Container => {
+  const receiver = (adjust?: (container: Container) => void, env: Record<string, string> = {}): Container => {
     const container = buildContainer({
       ...process.env,
+      ...env,
       [SECRET_NAME_ENV]: secretName,
       ...Object.fromEntries(EVENT_TYPES.map((type) => [topicArnEnv(type), topicArns[type]])),
     });
@@ -133,6 +134,57 @@ describe('HTTP: webhook-receiver under rotation and floods', () => {
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     expect(statuses).toHaveLength(sent.length);
     expect(await publishedIds()).toEqual([...sent].sort());
+  });
+
+  it('rotates, then revokes: old signatures refused once a re-read (TTL 1 s, reads 5 s apart) no longer finds the previous secret, none signed with the new one lost', async () => {
+    // Prepare: two warm containers on the old secret, re-reading SSM every second
+    await putSecret(secretName, OLD);
+    const containers = [receiver(undefined, { SECRET_CACHE_TTL_SECONDS: '1' }), receiver(undefined, { SECRET_CACHE_TTL_SECONDS: '1' })];
+    const server = await serve(...containers);
+    const send = async (secret: string, count: number) => {
+      const bodies = Array.from({ length: count }, () => webhookNumbered(Math.floor(Math.random() * 1e8)));
+      const statuses = [];
+      for (const body of bodies) statuses.push((await post(server, body, secret)).status);
+      return { ids: bodies.map((body) => JSON.parse(body).id as string), statuses };
+    };
+    await send(OLD, 2);
+    await publishedIds();
+
+    // Act: rotate (the previous secret stated to end in 24 h), both accepted; then revoke it, and wait past the TTL
+    await putSecret(previousSecretName(secretName), previousSecretValue(OLD, new Date(Date.now() + 24 * 3600_000)));
+    await putSecret(secretName, NEW);
+    // Past the TTL and the least interval between two reads (5 s, which bounds the TTL from below), as the README waits
+    await sleep(SECRET_REREAD_MIN_INTERVAL_MS + 500);
+    const [oldDuring, newDuring] = [await send(OLD, 4), await send(NEW, 4)];
+    await ssm.send(new DeleteParameterCommand({ Name: previousSecretName(secretName) }));
+    await sleep(SECRET_REREAD_MIN_INTERVAL_MS + 500);
+    const [oldAfter, newAfter] = [await send(OLD, 4), await send(NEW, 4)];
+
+    // Assess
+    expect([oldDuring.statuses, newDuring.statuses]).toEqual([Array(4).fill(200), Array(4).fill(200)]);
+    expect([oldAfter.statuses, newAfter.statuses]).toEqual([Array(4).fill(401), Array(4).fill(200)]);
+    expect(await publishedIds()).toEqual([...oldDuring.ids, ...newDuring.ids, ...newAfter.ids].sort());
+  });
+
+  it('refuses the previous secret in a warm container once its stated expiry has passed, the parameter still there and the TTL not run out', async () => {
+    // Prepare: the previous secret ends 2 s from now; the containers keep the default 5-minute TTL
+    await putSecret(previousSecretName(secretName), previousSecretValue(OLD, new Date(Date.now() + 2_000)));
+    await putSecret(secretName, NEW);
+    const container = receiver();
+    const server = await serve(container);
+    const [before, late, current] = [webhookNumbered(1), webhookNumbered(2), webhookNumbered(3)];
+
+    // Act
+    const beforeStatus = (await post(server, before, OLD)).status;
+    await sleep(2_200);
+    const lateStatus = (await post(server, late, OLD)).status;
+    const currentStatus = (await post(server, current, NEW)).status;
+
+    // Assess: refused from memory (no read since the first: the TTL has not run out, and a re-read asked within 5 s of
+    // the last read is not sent), and nothing else was lost
+    expect([beforeStatus, lateStatus, currentStatus]).toEqual([200, 401, 200]);
+    expect(container.get<{ reads: number }>(TOKENS.WebhookSecret).reads).toBe(1);
+    expect(await publishedIds()).toEqual([JSON.parse(before).id, JSON.parse(current).id].sort());
   });
 
   it('answers a burst of validly signed webhooks 503, never 4xx, while SNS throttles every publish', async () => {

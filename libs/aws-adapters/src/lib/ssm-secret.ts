@@ -89,7 +89,48 @@ export const previousSecretName = (parameterName: string): string => `${paramete
 export interface RotatingSecret {
   readonly current: string;
   readonly previous?: string;
+  /** When `previous` stops being accepted (epoch ms); present exactly when `previous` is. */
+  readonly previousExpiresAt?: number;
 }
+
+/**
+ * How long the previous webhook secret is accepted when the rotation states no expiry: 24 h after its parameter was
+ * last written, past Alma's 10 h of webhook retries.
+ */
+export const DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS = 86_400;
+
+/**
+ * The value to store in `<name>-previous` when rotating: the old secret and when it stops being accepted, as JSON.
+ * A plain value (the old secret alone) is accepted too, for {@link DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS} after
+ * the parameter was last written.
+ *
+ * @example
+ * previousSecretValue('old-secret', new Date('2026-12-07T06:00:00Z'));
+ * // '{"secret":"old-secret","expiresAt":"2026-12-07T06:00:00.000Z"}'
+ */
+export const previousSecretValue = (secret: string, expiresAt: Date): string => JSON.stringify({ secret, expiresAt: expiresAt.toISOString() });
+
+/**
+ * The previous secret and its end from the parameter's value: `{"secret": "...", "expiresAt": "<ISO 8601>"}`, or a
+ * plain secret. A missing or unreadable `expiresAt` takes the default lifetime from `writtenAt`: the secret is never
+ * accepted without an end.
+ */
+const readPreviousSecret = (value: string, writtenAt: number): { readonly secret: string; readonly expiresAt: number } | undefined => {
+  const fallback = writtenAt + DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS * 1000;
+  let parsed: unknown;
+  try {
+    parsed = value.trimStart().startsWith('{') ? JSON.parse(value) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { secret?: unknown }).secret !== 'string') {
+    return value.trim() === '' ? undefined : { secret: value, expiresAt: fallback };
+  }
+  const { secret, expiresAt } = parsed as { secret: string; expiresAt?: unknown };
+  if (secret.trim() === '') return undefined;
+  const stated = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
+  return { secret, expiresAt: Number.isNaN(stated) ? fallback : stated };
+};
 
 /**
  * The TTL, single-flight and rate-limit logic shared by both kinds of secret. A read that fails is forgotten: with no
@@ -176,19 +217,35 @@ export const cachedSsmSecret = (client: SSMClient, parameterName: string, option
  * together in one GetParameters request (so a flood costs one request, not two), cached like {@link cachedSsmSecret}.
  * The previous one is optional: absent or blank, only the current one is returned.
  *
+ * The previous one has an end: the `expiresAt` stored with it ({@link previousSecretValue}), else 24 h after its
+ * parameter was last written. Past it, every call answers without it, from memory too, so a warm container refuses
+ * an expired secret at once rather than when its TTL runs out or its next read succeeds. Deleting the parameter
+ * revokes it sooner: the next read, within the TTL, no longer finds it.
+ *
  * @example
  * const secrets = cachedRotatingSsmSecret(createSsmClient(), '/alma-cache/prod/alma-webhook-secret');
- * const { current, previous } = await secrets(); // previous: undefined outside a rotation
+ * const { current, previous } = await secrets(); // previous: undefined outside a rotation, and once it has expired
  * @throws SsmSecretError (from the returned function) when the current parameter does not exist or is empty
  */
-export const cachedRotatingSsmSecret = (client: SSMClient, parameterName: string, options?: SecretCacheOptions): CachedValue<RotatingSecret> =>
-  cachedValue(async () => {
+export const cachedRotatingSsmSecret = (client: SSMClient, parameterName: string, options?: SecretCacheOptions): CachedValue<RotatingSecret> => {
+  const now = options?.now ?? Date.now;
+  const cached = cachedValue(async (): Promise<RotatingSecret> => {
     const previousName = previousSecretName(parameterName);
     const { Parameters = [] } = await client.send(new GetParametersCommand({ Names: [parameterName, previousName], WithDecryption: true }));
-    const valueOf = (name: string) => Parameters.find((parameter) => parameter.Name === name)?.Value;
-    const current = valueOf(parameterName);
+    const parameterOf = (name: string) => Parameters.find((parameter) => parameter.Name === name);
+    const current = parameterOf(parameterName)?.Value;
     if (current === undefined) throw new SsmSecretError(parameterName, 'does not exist');
     if (current.trim() === '') throw new SsmSecretError(parameterName, 'is empty');
-    const previous = valueOf(previousName);
-    return previous === undefined || previous.trim() === '' ? { current } : { current, previous };
+    const stored = parameterOf(previousName);
+    // SSM always dates a parameter; were the date missing, counting from this read would still give the secret an end.
+    const previous = stored?.Value === undefined ? undefined : readPreviousSecret(stored.Value, stored.LastModifiedDate?.getTime() ?? now());
+    return previous === undefined ? { current } : { current, previous: previous.secret, previousExpiresAt: previous.expiresAt };
   }, options);
+  const unexpired = (secrets: RotatingSecret): RotatingSecret =>
+    secrets.previousExpiresAt === undefined || now() < secrets.previousExpiresAt ? secrets : { current: secrets.current };
+  const get = async () => unexpired(await cached());
+  return Object.defineProperties(get, {
+    refresh: { value: async () => unexpired(await cached.refresh()), enumerable: true },
+    reads: { get: () => cached.reads, enumerable: true },
+  }) as CachedValue<RotatingSecret>;
+};

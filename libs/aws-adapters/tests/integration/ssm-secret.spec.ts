@@ -5,7 +5,9 @@ import {
   cachedSsmSecret,
   ConfigurationError,
   createSsmClient,
+  DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS,
   previousSecretName,
+  previousSecretValue,
   SECRET_REREAD_MIN_INTERVAL_MS,
   secretCacheOptionsFromEnv,
 } from '../../src';
@@ -247,8 +249,92 @@ describe('Function: cachedRotatingSsmSecret', () => {
 
     // Assess
     expect(previousSecretName(name)).toBe(`${name}-previous`);
-    expect(secrets).toEqual({ current: 'secret-2', previous: 'secret-1' });
+    expect(secrets).toEqual({ current: 'secret-2', previous: 'secret-1', previousExpiresAt: expect.any(Number) });
     expect(secret.reads).toBe(1);
+  });
+
+  it('gives a plain previous secret 24 h from when its parameter was written, and refuses it after', async () => {
+    // Prepare: a warm container whose clock we move
+    const writtenAt = Date.now();
+    await putSecret(previousSecretName(name), 'secret-1');
+    await putSecret(name, 'secret-2');
+    let clock = Date.now();
+    const secret = cachedRotatingSsmSecret(ssm, name, { ttlSeconds: 3600, now: () => clock });
+    const during = await secret();
+
+    // Act: one second before and one after the default end, the TTL not yet run out
+    clock = during.previousExpiresAt! - 1000;
+    const justBefore = await secret();
+    clock = during.previousExpiresAt! + 1000;
+    const after = await secret();
+    const afterRefresh = await secret.refresh();
+
+    // Assess
+    expect(during.previousExpiresAt! - writtenAt).toBeGreaterThanOrEqual(DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS * 1000 - 5_000);
+    expect(during.previousExpiresAt! - writtenAt).toBeLessThanOrEqual(DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS * 1000 + 5_000);
+    expect(justBefore.previous).toBe('secret-1');
+    expect([after, afterRefresh]).toEqual([{ current: 'secret-2' }, { current: 'secret-2' }]);
+    expect(secret.reads).toBe(2);
+  });
+
+  it('keeps the expiry stated with the previous secret, and refuses it past that in a warm container without reading SSM', async () => {
+    // Prepare
+    const expiresAt = new Date(Date.now() + 30 * 60_000);
+    await putSecret(previousSecretName(name), previousSecretValue('secret-1', expiresAt));
+    await putSecret(name, 'secret-2');
+    let clock = Date.now();
+    const secret = cachedRotatingSsmSecret(ssm, name, { ttlSeconds: 3600, now: () => clock });
+
+    // Act
+    const during = await secret();
+    clock = expiresAt.getTime();
+    const after = await secret();
+
+    // Assess
+    expect(during).toEqual({ current: 'secret-2', previous: 'secret-1', previousExpiresAt: expiresAt.getTime() });
+    expect(after).toEqual({ current: 'secret-2' });
+    expect(secret.reads).toBe(1);
+  });
+
+  it('notices the previous parameter deleted at the first read after the TTL', async () => {
+    // Prepare
+    await putSecret(previousSecretName(name), previousSecretValue('secret-1', new Date(Date.now() + 3600_000)));
+    await putSecret(name, 'secret-2');
+    let clock = Date.now();
+    const secret = cachedRotatingSsmSecret(ssm, name, { ttlSeconds: 60, now: () => clock });
+    const during = await secret();
+    await ssm.send(new DeleteParameterCommand({ Name: previousSecretName(name) }));
+
+    // Act
+    clock += 59_000;
+    const withinTtl = await secret();
+    clock += 1_000;
+    const afterTtl = await secret();
+
+    // Assess
+    expect([during.previous, withinTtl.previous]).toEqual(['secret-1', 'secret-1']);
+    expect(afterTtl).toEqual({ current: 'secret-2' });
+    expect(secret.reads).toBe(2);
+  });
+
+  it('takes the default lifetime when the stated expiry cannot be read, and the whole value as the secret when it is not that JSON', async () => {
+    // Prepare
+    const [plain, unreadable] = [`${name}-a`, `${name}-b`];
+    await putSecret(previousSecretName(plain), '{"not":"the shape"}');
+    await putSecret(plain, 'secret-2');
+    await putSecret(previousSecretName(unreadable), JSON.stringify({ secret: 'secret-1', expiresAt: 'tomorrow' }));
+    await putSecret(unreadable, 'secret-2');
+
+    // Act
+    const [asPlain, withDefault] = await Promise.all([cachedRotatingSsmSecret(ssm, plain)(), cachedRotatingSsmSecret(ssm, unreadable)()]);
+
+    // Assess
+    expect(asPlain.previous).toBe('{"not":"the shape"}');
+    expect(withDefault.previous).toBe('secret-1');
+    for (const secrets of [asPlain, withDefault]) {
+      expect(secrets.previousExpiresAt! - Date.now()).toBeGreaterThan(DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS * 1000 - 60_000);
+      expect(secrets.previousExpiresAt! - Date.now()).toBeLessThanOrEqual(DEFAULT_PREVIOUS_SECRET_LIFETIME_SECONDS * 1000);
+    }
   });
 
   it('names a missing current parameter, never a value, even when the previous one exists', async () => {
