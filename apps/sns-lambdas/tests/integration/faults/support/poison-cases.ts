@@ -163,6 +163,57 @@ export const POISON_CASES: readonly PoisonCase[] = [
     ['patron id ".."', /"item_loan.user_id" is a dot segment/, (b) => (loan(b)['user_id'] = '..')],
   ]),
   malformedRequest('request patron id ".."', /"user_request.user_primary_id" is a dot segment/, 'REQUEST_CREATED', { user_primary_id: '..' }),
+  // One canonical identity per patron (identifier.ts): look-alikes of the cached sample patron PAT0042X and of the
+  // sample ids. Trimmed or Unicode-lower-cased, the first four would name the sample patron's row while Alma is asked
+  // about another id. Noncharacters go as JSON escapes, as they would come through SNS (which refuses them raw).
+  ...loanCases(MALFORMED, [
+    ['patron id with U+00A0 at the end', /"item_loan.user_id" starts or ends with whitespace/, (b) => (loan(b)['user_id'] = 'PAT0042X\u00a0')],
+    ['patron id with U+2003 at the start', /"item_loan.user_id" starts or ends with whitespace/, (b) => (loan(b)['user_id'] = '\u2003PAT0042X')],
+    ['patron id with U+3000 at the end', /"item_loan.user_id" starts or ends with whitespace/, (b) => (loan(b)['user_id'] = 'PAT0042X\u3000')],
+    ['patron id with U+FEFF at the start', /"item_loan.user_id" starts or ends with whitespace/, (b) => (loan(b)['user_id'] = '\ufeffPAT0042X')],
+    [
+      'patron id with U+212A KELVIN SIGN',
+      /"item_loan.user_id" holds a character whose upper or lower case is an ASCII letter/,
+      (b) => (loan(b)['user_id'] = '\u212aPAT0042X'),
+    ],
+    [
+      'patron id in fullwidth letters',
+      /"item_loan.user_id" is not in Unicode NFKC form/,
+      (b) => (loan(b)['user_id'] = '\uff30\uff21\uff34\uff10\uff10\uff14\uff12\uff38'),
+    ],
+    [
+      'loan id with U+FEFF at the end',
+      /"item_loan.loan_id" starts or ends with whitespace/,
+      (b) => (loan(b)['loan_id'] = `${String(loan(b)['loan_id'])}\ufeff`),
+    ],
+    ['event id with U+00A0 at the end', /"id" \(the Alma event id\) starts or ends with whitespace/, (b) => (b['id'] = '9900000001\u00a0')],
+  ]),
+  message(
+    'patron id with U+FFFF (a JSON escape)',
+    MALFORMED,
+    /"item_loan.user_id" holds a Unicode noncharacter/,
+    loanBody((b) => (loan(b)['user_id'] = 'PAT0042X\uffff')).replace('\uffff', '\\uffff'),
+  ),
+  message(
+    'loan id with U+FFFE (a JSON escape)',
+    MALFORMED,
+    /"item_loan.loan_id" holds a Unicode noncharacter/,
+    loanBody((b) => (loan(b)['loan_id'] = `${String(loan(b)['loan_id'])}\ufffe`)).replace('\ufffe', '\\ufffe'),
+  ),
+  malformedRequest('request patron id with U+00A0 at the start', /"user_request.user_primary_id" starts or ends with whitespace/, 'REQUEST_CREATED', {
+    user_primary_id: '\u00a0PAT0042X',
+  }),
+  malformedRequest(
+    'request patron id with U+212A KELVIN SIGN',
+    /"user_request.user_primary_id" holds a character whose upper or lower case/,
+    'REQUEST_CANCELED',
+    {
+      user_primary_id: 'PAT0042\u212a',
+    },
+  ),
+  malformedRequest('request id with a fullwidth digit', /"user_request.request_id" is not in Unicode NFKC form/, 'REQUEST_CLOSED', {
+    request_id: '\uff11234',
+  }),
   ...loanCases(MALFORMED, [
     ['loan id with a path separator', /"item_loan.loan_id" holds a path separator/, (b) => (loan(b)['loan_id'] = '7391500230004561/../1')],
     [
