@@ -273,6 +273,12 @@ describe('Template: query-api serverless.yml', () => {
         grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultLogPepperName)),
       ].sort(),
     );
+    // The guard table only under the keys the query API uses (dynamodb-alma-guard.ts): not the bulk refresh's share.
+    const policies = (role['Policies'] ?? []) as { PolicyDocument: { Statement: { Sid?: string; Condition?: unknown }[] } }[];
+    const guardStatements = policies.flatMap((policy) => policy.PolicyDocument.Statement).filter((statement) => statement.Sid === 'AlmaGuard');
+    expect(guardStatements.map((statement) => statement.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate/query/*', 'rate/caller/*', 'unknown/*'] } },
+    ]);
     for (const line of grants) {
       const [action, resource] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
       expect(action).not.toContain('*');
