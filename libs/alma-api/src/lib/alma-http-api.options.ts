@@ -18,6 +18,31 @@ export interface AlmaRetryInfo {
 }
 
 /**
+ * One HTTP exchange with Alma as a tracer may record it: the route's shape, never an id, the query string or the key.
+ */
+export interface AlmaExchange {
+  readonly method: 'GET';
+  /** Alma's host, e.g. `api-eu.hosted.exlibrisgroup.com`. */
+  readonly host: string;
+  /** The route with its ids as placeholders: `/almaws/v1/users/{id}/loans`, `/almaws/v1/users/{id}/fees/{recordId}`. */
+  readonly route: string;
+  /** `<protocol>//<host><route>` */
+  readonly url: string;
+}
+
+/** What one exchange came to: Alma's HTTP status, or no reply at all (`retry`: `timeout`, `network`). */
+export type AlmaExchangeResult = { readonly status: number } | { readonly retry: AlmaRetryReason };
+
+/**
+ * Runs one exchange (`send`) inside whatever the caller opens around it, e.g. an X-Ray subsegment, and returns what
+ * `send` returns (or lets its error through) unchanged.
+ *
+ * @example
+ * const traceExchange: AlmaExchangeTracer = (exchange, send) => tracedHttpExchange({ name: exchange.host, ...exchange }, send);
+ */
+export type AlmaExchangeTracer = <T extends AlmaExchangeResult>(exchange: AlmaExchange, send: () => Promise<T>) => Promise<T>;
+
+/**
  * How `AlmaHttpApi` reaches Alma. Only `baseUrl` and `apiKey` are required.
  *
  * @example
@@ -60,11 +85,16 @@ export interface AlmaHttpApiOptions {
    * concurrency slot, so the request follows its token at once. None: no budget.
    */
   readonly budget?: AlmaCallBudget;
+  /**
+   * Wraps each HTTP exchange (each attempt), told only the route's shape: how tracing records Alma calls without the
+   * patron ids their paths hold. None: the exchange runs bare.
+   */
+  readonly traceExchange?: AlmaExchangeTracer;
 }
 
 /** {@link AlmaHttpApiOptions} with every default applied and `baseUrl` normalised (no trailing slash). */
-export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget'>> &
-  Pick<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget'>;
+export type ResolvedAlmaHttpApiOptions = Required<Omit<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget' | 'traceExchange'>> &
+  Pick<AlmaHttpApiOptions, 'onRetry' | 'refreshApiKey' | 'budget' | 'traceExchange'>;
 
 export const ALMA_HTTP_API_DEFAULTS = {
   maxConcurrentRequests: 4,
@@ -101,6 +131,7 @@ export function resolveAlmaHttpApiOptions(options: AlmaHttpApiOptions): Resolved
     onRetry: options.onRetry,
     budget: options.budget,
     refreshApiKey: options.refreshApiKey,
+    traceExchange: options.traceExchange,
   };
   requireWhole('maxConcurrentRequests', resolved.maxConcurrentRequests, 1);
   requireWhole('maxAttempts', resolved.maxAttempts, 1);

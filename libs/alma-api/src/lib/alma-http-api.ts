@@ -53,6 +53,16 @@ interface Target {
   readonly usersList?: true;
 }
 
+/**
+ * A target's route with placeholders for its ids (`/almaws/v1/users/{id}/loans/{recordId}`): what a trace may record,
+ * as the ids are patrons' and their records'.
+ */
+const routeOf = (target: Target): string => {
+  if (target.usersList) return ALMA_USERS_PATH;
+  const list = `/almaws/v1/users/{id}/${ALMA_RESOURCES[target.kind].pathSegment}`;
+  return target.recordId === undefined ? list : `${list}/{recordId}`;
+};
+
 /** One page of Alma's users list: the primary ids on it, and how many users Alma says there are in all. */
 export interface AlmaUsersPage {
   readonly primaryIds: readonly string[];
@@ -262,13 +272,13 @@ export class AlmaHttpApi implements AlmaApi {
   }
 
   private async attempt(url: string, target: Target, key: string, abandoned?: AbortSignal): Promise<AttemptOutcome> {
-    const reply = await this.limiter.run(() => this.send(url, key, abandoned));
+    const reply = await this.limiter.run(() => this.send(url, target, key, abandoned));
     if ('retry' in reply) return reply;
     return this.interpret(reply, target, key);
   }
 
   /** One HTTP exchange, body included, inside a concurrency slot and the per-attempt timeout. */
-  private async send(url: string, key: string, abandoned?: AbortSignal): Promise<RawReply | RetryOutcome> {
+  private async send(url: string, target: Target, key: string, abandoned?: AbortSignal): Promise<RawReply | RetryOutcome> {
     // The wait for a slot may have outlasted the list this page belongs to.
     if (abandoned?.aborted) throw new ListAbandoned();
     if (this.options.budget) {
@@ -276,6 +286,15 @@ export class AlmaHttpApi implements AlmaApi {
       if (abandoned?.aborted) throw new ListAbandoned();
     }
     this.counters.requestsSent += 1;
+    const trace = this.options.traceExchange;
+    if (trace === undefined) return this.exchange(url, key, abandoned);
+    const { protocol, host } = new URL(this.options.baseUrl);
+    const route = routeOf(target);
+    return trace({ method: 'GET', host, route, url: `${protocol}//${host}${route}` }, () => this.exchange(url, key, abandoned));
+  }
+
+  /** The HTTP exchange itself, within the per-attempt timeout. */
+  private async exchange(url: string, key: string, abandoned?: AbortSignal): Promise<RawReply | RetryOutcome> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { AlmaRequestError, AlmaUnavailableError, AlmaUserNotFoundError, type ItemKind } from '@alma-cache/cache-domain';
 import { AlmaHttpApi } from '../../src';
-import type { AlmaHttpApiOptions, AlmaRetryInfo } from '../../src/lib/alma-http-api.options';
+import type { AlmaExchange, AlmaExchangeResult, AlmaExchangeTracer, AlmaHttpApiOptions, AlmaRetryInfo } from '../../src/lib/alma-http-api.options';
 import { fakeRecordId, generatePatron, startFakeAlmaServer, type FakeAlmaServer } from '../../src/testing';
 
 // Distinctive, so a leak anywhere (message, stack, retry info) is found by a plain substring search.
@@ -559,6 +559,69 @@ describe('Class: AlmaHttpApi', () => {
 
       // Assess
       expect(apiKey).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('tracing', () => {
+    it('wraps every exchange, retries included, telling the tracer the route shape and never an id, and returns its reply unchanged', async () => {
+      // Prepare: the patron and record ids are distinctive, so a leak is found by a plain substring search
+      alma.seedPatron(generatePatron('PAT0042X', { loans: 1, fees: 1 }));
+      const traced: { exchange: AlmaExchange; result?: AlmaExchangeResult; error?: unknown }[] = [];
+      const traceExchange: AlmaExchangeTracer = async (exchange, send) => {
+        const entry: (typeof traced)[number] = { exchange };
+        traced.push(entry);
+        try {
+          entry.result = await send();
+          return entry.result;
+        } catch (error) {
+          entry.error = error;
+          throw error;
+        }
+      };
+      const api = almaApi({ traceExchange });
+      alma.failNext(1, 503);
+
+      // Act
+      const loans = await api.listRecords('PAT0042X', 'loan');
+      const fee = await api.getRecord('PAT0042X', 'fee', fakeRecordId('PAT0042X', 'fee', 0));
+
+      // Assess
+      expect(loans).toHaveLength(1);
+      expect(fee?.['id']).toBe(fakeRecordId('PAT0042X', 'fee', 0));
+      const host = new URL(alma.url).host;
+      expect(traced.map(({ exchange, result }) => [exchange, result !== undefined && 'status' in result ? result.status : result])).toEqual([
+        [{ method: 'GET', host, route: '/almaws/v1/users/{id}/loans', url: `http://${host}/almaws/v1/users/{id}/loans` }, 503],
+        [{ method: 'GET', host, route: '/almaws/v1/users/{id}/loans', url: `http://${host}/almaws/v1/users/{id}/loans` }, 200],
+        [{ method: 'GET', host, route: '/almaws/v1/users/{id}/fees/{recordId}', url: `http://${host}/almaws/v1/users/{id}/fees/{recordId}` }, 200],
+      ]);
+      expect(JSON.stringify(traced.map(({ exchange }) => exchange)).toLowerCase()).not.toMatch(/pat0042x|api_?key|l8xx/);
+    });
+
+    it('tells the tracer of each attempt that got no reply (network)', async () => {
+      // Prepare: nothing listens on the base URL's port any more
+      const url = alma.url;
+      await alma.close();
+      const results: AlmaExchangeResult[] = [];
+      const api = new AlmaHttpApi({
+        baseUrl: url,
+        apiKey: async () => API_KEY,
+        maxAttempts: 2,
+        backoffBaseMs: 1,
+        backoffMaxMs: 2,
+        traceExchange: async (_exchange, send) => {
+          const result = await send();
+          results.push(result);
+          return result;
+        },
+      });
+      alma = await startFakeAlmaServer({ apiKey: API_KEY });
+
+      // Act
+      const error = await failure(api.listRecords('PAT0042X', 'request'));
+
+      // Assess
+      expect(error).toBeInstanceOf(AlmaUnavailableError);
+      expect(results.map((result) => ('retry' in result ? result.retry : result.status))).toEqual(['network', 'network']);
     });
   });
 
