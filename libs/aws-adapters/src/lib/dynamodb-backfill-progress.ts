@@ -220,7 +220,7 @@ export class DynamoDbBackfillProgress {
           UpdateExpression: update,
           ConditionExpression: '#owner = :me',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: { ...values, ':me': owner },
         }),
       );
     } catch (error) {
@@ -247,9 +247,10 @@ const stateOf = (run: string, item: Record<string, unknown>): BackfillRunState =
   const counts = item[P.counts];
   const total = item[P.total];
   const finishedAt = item[P.finishedAt];
+  const position = item[P.position];
   return {
     run,
-    position: typeof item[P.position] === 'number' ? item[P.position] : 0,
+    position: typeof position === 'number' ? position : 0,
     ...(typeof total === 'number' ? { total } : {}),
     source: String(item[P.source] ?? ''),
     counts:
