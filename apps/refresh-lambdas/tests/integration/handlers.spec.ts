@@ -1,6 +1,6 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +43,15 @@ describe('Handlers: refresh-lambdas', () => {
   /** A patron id of its own per test, so tests never see each other's records. */
   const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
   const logsOf = (spy: jest.SpyInstance) => spy.mock.calls as [string, Record<string, unknown>][];
+  /** Every item of every cache table, in a stable order. */
+  const scanTables = async () => {
+    const scanned: Record<string, unknown[]> = {};
+    for (const [role, table] of Object.entries(tables)) {
+      const { Items = [] } = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+      scanned[role] = Items.map((item) => JSON.stringify(item, (_key, value) => (value instanceof Set ? [...value].sort() : value))).sort();
+    }
+    return scanned;
+  };
   /** What the DLQ holds (received and deleted, so each test sees only its own). */
   const drainDeadLetters = async () => {
     const { Messages = [] } = await sqs.send(
@@ -207,6 +216,69 @@ describe('Handlers: refresh-lambdas', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(alma.calls).toHaveLength(5 * 4);
       expect(alma.maxInFlight).toBe(4);
+    });
+
+    it('parks every message naming a look-alike of a cached or expired patron, or of its record, asking Alma nothing and changing no table', async () => {
+      // Prepare: two real patrons with a K (for U+212A to stand for), cached by the function itself; the second's row
+      // expired, with no claim on it
+      const [cached, expired] = [patronId('kc'), patronId('ke')];
+      for (const id of [cached, expired]) alma.seedPatron(generatePatron(id, { loans: 1, requests: 1, fees: 1 }));
+      await handlers['update-user'](sqsEvent(sqsRecord(cached), sqsRecord(expired)));
+      await client.send(
+        new UpdateCommand({
+          TableName: tables.users,
+          Key: { primary_id: expired.toLowerCase() },
+          UpdateExpression: 'SET expires_at = :past',
+          ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+        }),
+      );
+      const lookalikes = (id: string) => [
+        `${id}\u00a0`,
+        `\u2003${id}`,
+        `${id}\u3000`,
+        `\ufeff${id}`,
+        id.replace('K', '\u212a'),
+        `\uff30${id.slice(1)}`,
+      ];
+      // Bare, JSON-quoted, and (noncharacters, which SQS refuses raw) as JSON escapes only.
+      const userBodies = [cached, expired].flatMap((id) => [
+        ...lookalikes(id),
+        ...lookalikes(id).map((odd) => JSON.stringify(odd)),
+        `"${id}\\uffff"`,
+        `"${id}\\ufffe"`,
+      ]);
+      const loanId = alma.patron(cached)!.loans[0]['loan_id'] as string;
+      const loanBodies = [
+        ...lookalikes(cached).map((odd) => JSON.stringify({ userID: odd, loanID: loanId })),
+        `{"userID":"${cached}\\uffff","loanID":"${loanId}"}`,
+        JSON.stringify({ userID: cached, loanID: `${loanId}\u00a0` }),
+        JSON.stringify({ userID: cached, loanID: `\uff11${loanId}` }),
+        `{"userID":"${cached}","loanID":"${loanId}\\ufffe"}`,
+      ];
+      const before = await scanTables();
+      alma.resetCalls();
+
+      // Act
+      const responses = [
+        await handlers['update-user'](sqsEvent(...userBodies.map((body) => sqsRecord(body)))),
+        await handlers['update-loan'](sqsEvent(...loanBodies.map((body) => sqsRecord(body)))),
+      ];
+
+      // Assess
+      expect(responses).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      const parked = [];
+      for (let batch = await drainDeadLetters(); batch.length > 0; batch = await drainDeadLetters()) parked.push(...batch);
+      expect(parked.map((message) => message.body).sort()).toEqual([...userBodies, ...loanBodies].sort());
+      expect(parked.map((message) => message.reason)).toEqual(
+        parked.map(() =>
+          expect.stringMatching(
+            /^MalformedRefreshMessageError: (the patron id|"userID"|"loanID") (starts or ends with whitespace|holds a character whose upper or lower case is an ASCII letter|is not in Unicode NFKC form|holds a Unicode noncharacter)/,
+          ),
+        ),
+      );
+      expect(alma.calls).toEqual([]);
+      expect(await scanTables()).toEqual(before);
+      expect(await getUser(cached.toLowerCase())).toMatchObject({ refreshed_at: expect.anything() });
     });
 
     it('removes a patron Alma does not know, which is an outcome and not a failure', async () => {
