@@ -19,6 +19,13 @@ const BAD_IDS: readonly [label: string, id: string][] = [
   ['256 characters', 'x'.repeat(MAX_IDENTIFIER_LENGTH + 1)],
   ['empty', ''],
   ['blank', '   '],
+  ['padded with U+00A0', 'PAT0042X\u00a0'],
+  ['padded with U+2003', '\u2003PAT0042X'],
+  ['padded with U+3000', 'PAT0042X\u3000'],
+  ['padded with U+FEFF', '\ufeffPAT0042X'],
+  ['spelt with U+212A KELVIN SIGN', '\u212aPAT7'],
+  ['in fullwidth letters', '\uff30\uff21\uff34'],
+  ['holding U+FFFF', 'PAT\uffff'],
 ];
 
 describe('Function: almaUserPath', () => {
