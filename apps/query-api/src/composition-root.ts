@@ -25,6 +25,7 @@ import {
   DynamoDbCacheStore,
   DynamoDbUnknownPatrons,
   SqsUserRefreshQueue,
+  tracedHttpExchange,
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
@@ -76,6 +77,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
         budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, { callsPerSecond: config.alma.callsPerSecond }),
         // The path names the patron: it is logged without its ids, like every line of this function.
         onRetry: (info) => logger.warn('Alma request retried', { ...info, path: almaPathWithoutIds(info.path) }),
+        // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
+        traceExchange: tracedHttpExchange,
       }),
     [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger, TOKENS.DocumentClient],
   );

@@ -15,6 +15,7 @@ import {
   type MessageDelay,
   SqsFailureParking,
   SqsMessageDelay,
+  tracedHttpExchange,
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
@@ -69,6 +70,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
           if (info.reason === 429) countAlmaThrottled(metrics);
           logger.warn('Alma request retried', { ...info });
         },
+        // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
+        traceExchange: tracedHttpExchange,
       }),
     [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Config, TOKENS.Logger, TOKENS.Metrics, TOKENS.DocumentClient],
   );

@@ -36,3 +36,4 @@ export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';
 export { bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';
+export { type TracedHttpRequest, tracedHttpExchange } from './lib/tracing';

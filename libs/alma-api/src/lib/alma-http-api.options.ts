@@ -38,7 +38,15 @@ export type AlmaExchangeResult = { readonly status: number } | { readonly retry:
  * `send` returns (or lets its error through) unchanged.
  *
  * @example
- * const traceExchange: AlmaExchangeTracer = (exchange, send) => tracedHttpExchange({ name: exchange.host, ...exchange }, send);
+ * // e.g. aws-adapters' tracedHttpExchange (an X-Ray subsegment); or timing each route:
+ * const traceExchange: AlmaExchangeTracer = async (exchange, send) => {
+ *   const started = Date.now();
+ *   try {
+ *     return await send();
+ *   } finally {
+ *     timings.push({ route: exchange.route, ms: Date.now() - started });
+ *   }
+ * };
  */
 export type AlmaExchangeTracer = <T extends AlmaExchangeResult>(exchange: AlmaExchange, send: () => Promise<T>) => Promise<T>;
 
