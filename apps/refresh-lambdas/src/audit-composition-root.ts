@@ -58,10 +58,11 @@ export const buildAuditContainer = (env: Environment): Container => {
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey: meter.countingApiKey(apiKey),
-        // The stage's budget, as every caller of Alma takes it; a short wait, so a busy budget makes the audit pause
-        // (AuditPatrons' `pause`) rather than hold calls that live traffic is waiting for.
+        // The stage's budget, from its `refresh` share (background work: never the query misses' share), with a short
+        // wait, so a busy share makes the audit pause (AuditPatrons' `pause`) rather than queue behind the refresh.
         budget: new DynamoDbAlmaCallBudget(client, config.alma.guardTable, {
           callsPerSecond: config.alma.callsPerSecond,
+          share: 'refresh',
           maxWaitMs: AUDIT_BUDGET_WAIT_MS,
         }),
         refreshApiKey: apiKey.refresh,

@@ -12,6 +12,11 @@ export const REGION = 'eu-west-1';
 export const FUNCTIONS = ['update-user', 'update-loan', 'update-request', 'update-fee'] as const;
 export type FunctionKey = (typeof FUNCTIONS)[number];
 export const ITEM_FUNCTIONS = ['update-loan', 'update-request', 'update-fee'] as const;
+/** The drift audit: on an EventBridge schedule, not a queue. */
+export const AUDIT_FUNCTION = 'audit-cache';
+/** Every function of the stack: the queue-triggered ones, then the scheduled audit. */
+export const ALL_FUNCTIONS = [...FUNCTIONS, AUDIT_FUNCTION] as const;
+export type AnyFunctionKey = (typeof ALL_FUNCTIONS)[number];
 export type ItemFunctionKey = (typeof ITEM_FUNCTIONS)[number];
 
 /** The queue each item function consumes and the table it writes. */
@@ -24,7 +29,7 @@ export const ITEM_OF: Record<ItemFunctionKey, { queue: 'loans' | 'requests' | 'f
 /** Physical names for a stage: `alma-cache-<stage>-…` for the cache's tables and queues. */
 export const namesFor = (stage: 'stg' | 'prod') => ({
   stack: `${SERVICE}-${stage}`,
-  function: (fn: FunctionKey) => `${SERVICE}-${stage}-${fn}`,
+  function: (fn: AnyFunctionKey) => `${SERVICE}-${stage}-${fn}`,
   /** The cache-update stack's export names this stack imports. */
   cacheUpdateExport: (name: 'UsersQueueArn' | 'UsersDeadLetterQueueArn' | 'UsersTableName' | 'LoansTableName' | 'RequestsTableName') =>
     `alma-cache-${stage}-${name}`,

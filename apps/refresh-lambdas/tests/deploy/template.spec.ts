@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUE_RETENTION_SECONDS } from '@alma-cache/cache-domain';
 import {
+  ALL_FUNCTIONS,
+  type AnyFunctionKey,
   APP,
   APP_DIR,
+  AUDIT_FUNCTION,
   childEnv,
   DIST,
   FUNCTIONS,
@@ -28,13 +31,15 @@ import { asArray, logGroupArn, nxProject, packageTemplate, ssmParameterArn, tabl
 const BUILD_TIMEOUT_MS = 120_000;
 const PACKAGE_TIMEOUT_MS = 120_000;
 const names = namesFor('stg');
-const LOG_GROUP_ARN = (fn: FunctionKey) => logGroupArn(names.function(fn));
+const LOG_GROUP_ARN = (fn: AnyFunctionKey) => logGroupArn(names.function(fn));
 const SSM_PARAMETER_ARN = ssmParameterArn;
 const TABLE_ARN = tableArn;
 /** The cache-update stack output a value defaults to (`${cf:…}`, handed over as overrides: see cacheUpdateOutputEnv). */
 const imported = (name: keyof ReturnType<typeof cacheUpdateOutputs>, stage: 'stg' | 'prod' = 'stg') => cacheUpdateOutputs(stage)[name];
 const FUNCTION_TIMEOUT_SECONDS = 60;
 const BATCHING_WINDOW_SECONDS = 2;
+/** The drift audit's 15 minutes: its largest sample at the budget's refresh share. */
+const AUDIT_TIMEOUT_SECONDS = 900;
 
 /** Lookups into one packaged template. */
 const inspect = (template: Template) => {
@@ -45,15 +50,15 @@ const inspect = (template: Template) => {
     return found[0][0];
   };
   const queueId = (name: keyof typeof names.queues) => logicalIdWhere('AWS::SQS::Queue', 'QueueName', names.queues[name]);
-  const functionId = (fn: FunctionKey) => logicalIdWhere('AWS::Lambda::Function', 'FunctionName', names.function(fn));
-  const fn = (key: FunctionKey) => template.Resources[functionId(key)].Properties ?? {};
+  const functionId = (fn: AnyFunctionKey) => logicalIdWhere('AWS::Lambda::Function', 'FunctionName', names.function(fn));
+  const fn = (key: AnyFunctionKey) => template.Resources[functionId(key)].Properties ?? {};
   const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
   const eventSourcesOf = (key: FunctionKey) =>
     resourcesOfType('AWS::Lambda::EventSourceMapping')
       .map(([, r]) => r.Properties ?? {})
       .filter((p) => JSON.stringify(p['FunctionName']) === JSON.stringify(getAttArn(functionId(key))));
   /** The role a function runs with, from its Role property (Fn::Sub of `${Role.Arn}`). */
-  const roleIdOf = (key: FunctionKey): string => {
+  const roleIdOf = (key: AnyFunctionKey): string => {
     const sub = /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(String((fn(key)['Role'] as Record<string, Json>)['Fn::Sub']));
     if (!sub) throw new Error(`unexpected Role on ${key}: ${JSON.stringify(fn(key)['Role'])}`);
     return sub[1];
@@ -67,7 +72,12 @@ const inspect = (template: Template) => {
         return asArray(statement.Action).flatMap((action) => asArray(statement.Resource).map((resource) => `${action} ${JSON.stringify(resource)}`));
       })
       .sort();
-  return { resourcesOfType, queueId, functionId, fn, getAttArn, eventSourcesOf, roleIdOf, grantsOf };
+  /** The statement of a role's policy with this Sid. */
+  const statementOf = (roleId: string, sid: string) =>
+    rolePolicies(template.Resources[roleId].Properties?.['Policies'], tracingActive(template))
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .find((statement) => (statement as { Sid?: string }).Sid === sid) as Record<string, Json> | undefined;
+  return { resourcesOfType, queueId, functionId, fn, getAttArn, eventSourcesOf, roleIdOf, grantsOf, statementOf };
 };
 
 describe('Template: refresh-lambdas', () => {
@@ -87,7 +97,11 @@ describe('Template: refresh-lambdas', () => {
     // and packaging into .serverless at the same time cannot interfere.
     workDir = mkdtempSync(join(tmpdir(), 'refresh-lambdas-template-'));
     bundleDir = join(workDir, 'bundles');
-    const build = await runNode(['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...FUNCTIONS], childEnv({}), BUILD_TIMEOUT_MS);
+    const build = await runNode(
+      ['tools/scripts/bundle-lambdas.mjs', '--app', APP, '--out', bundleDir, ...ALL_FUNCTIONS],
+      childEnv({}),
+      BUILD_TIMEOUT_MS,
+    );
     if (build.code !== 0) throw new Error(`bundle-lambdas failed (exit ${build.code}):\n${tail(build.output)}`);
 
     // Act: no overrides at all, as the cache-update-first deploy runs
@@ -108,6 +122,7 @@ describe('Template: refresh-lambdas', () => {
     expect(project.tags).toEqual(['type:app']);
     expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
     expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTIONS.join(' ')}`);
+    expect(project.targets['build'].options.command).toContain(` ${AUDIT_FUNCTION}`);
     expect(project.targets['deploy'].options.command).toContain(`sls.mjs deploy --app ${APP}`);
     expect(serverlessYml).toContain(`artifactDir: \${env:REFRESH_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
   });
@@ -189,10 +204,42 @@ describe('Template: refresh-lambdas', () => {
     for (const key of ITEM_FUNCTIONS) expect({ key, reserved: reservedOf(key), ceiling: ceilingOf(key) }).toEqual({ key, reserved: 2, ceiling: 1 });
   });
 
+  it('runs the drift audit on an hourly EventBridge schedule, one run at a time, never retried, with its sample, grace, repair and log pepper', () => {
+    // Assess
+    const auditArn = t.getAttArn(t.functionId(AUDIT_FUNCTION));
+    const rules = t.resourcesOfType('AWS::Events::Rule');
+    expect(rules.map(([, rule]) => rule.Properties)).toEqual([
+      { ScheduleExpression: 'rate(1 hour)', State: 'ENABLED', Targets: [{ Arn: auditArn, Id: expect.any(String) }] },
+    ]);
+    expect(t.resourcesOfType('AWS::Lambda::Permission').map(([, permission]) => permission.Properties)).toEqual([
+      { FunctionName: auditArn, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: t.getAttArn(rules[0][0]) },
+    ]);
+    // A failed run is not retried: the next run samples again, and a failure never spends its Alma calls twice.
+    expect(t.resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties)).toEqual([
+      { FunctionName: { Ref: t.functionId(AUDIT_FUNCTION) }, DestinationConfig: {}, Qualifier: '$LATEST', MaximumRetryAttempts: 0 },
+    ]);
+    const audit = t.fn(AUDIT_FUNCTION);
+    expect(audit['ReservedConcurrentExecutions']).toBe(1);
+    const env = (audit['Environment'] as { Variables: Record<string, Json> }).Variables;
+    expect(env).toMatchObject({
+      AUDIT_SAMPLE_SIZE: '60',
+      AUDIT_GRACE_SECONDS: '300',
+      AUDIT_REPAIR: 'true',
+      AUDIT_LOG_PEPPER_NAME: '/alma-cache/stg/query-log-pepper',
+      ALMA_MAX_CONCURRENT_REQUESTS: '2',
+      ALMA_CALLS_PER_SECOND: '10',
+    });
+    expect(env['DEAD_LETTER_QUEUE_ARN']).toBeUndefined();
+    // Its Alma calls come from the budget's refresh share only: it cannot take the query misses' share.
+    expect(t.statementOf(t.roleIdOf(AUDIT_FUNCTION), 'AlmaGuard')?.['Condition']).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate/refresh/*', 'unknown/*'] },
+    });
+  });
+
   it('runs each function on nodejs22.x arm64 from its own bundle, with its own log group kept 30 days', () => {
     // Assess
-    expect(t.resourcesOfType('AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
-    for (const key of FUNCTIONS) {
+    expect(t.resourcesOfType('AWS::Lambda::Function')).toHaveLength(ALL_FUNCTIONS.length);
+    for (const key of ALL_FUNCTIONS) {
       const properties = t.fn(key);
       expect({ key, runtime: properties['Runtime'], handler: properties['Handler'], arch: properties['Architectures'] }).toEqual({
         key,
@@ -200,7 +247,7 @@ describe('Template: refresh-lambdas', () => {
         handler: 'index.handler',
         arch: ['arm64'],
       });
-      expect(properties['Timeout']).toBe(FUNCTION_TIMEOUT_SECONDS);
+      expect(properties['Timeout']).toBe(key === AUDIT_FUNCTION ? AUDIT_TIMEOUT_SECONDS : FUNCTION_TIMEOUT_SECONDS);
       expect(String((properties['Code'] as { S3Key: string }).S3Key)).toMatch(new RegExp(`/${key}\\.zip$`));
       const logGroups = t
         .resourcesOfType('AWS::Logs::LogGroup')
@@ -242,10 +289,10 @@ describe('Template: refresh-lambdas', () => {
 
   it('gives each function its own role with exactly the grants its handler needs', () => {
     // Assess
-    expect(t.resourcesOfType('AWS::IAM::Role')).toHaveLength(FUNCTIONS.length);
+    expect(t.resourcesOfType('AWS::IAM::Role')).toHaveLength(ALL_FUNCTIONS.length);
     expect(t.resourcesOfType('AWS::IAM::Policy')).toHaveLength(0);
     expect(t.resourcesOfType('AWS::IAM::ManagedPolicy')).toHaveLength(0);
-    expect(new Set(FUNCTIONS.map(t.roleIdOf)).size).toBe(FUNCTIONS.length);
+    expect(new Set(ALL_FUNCTIONS.map(t.roleIdOf)).size).toBe(ALL_FUNCTIONS.length);
     const grant = (action: string, resource: Json) => `${action} ${JSON.stringify(resource)}`;
     const common = (key: FunctionKey, queueArn: Json, deadLetterQueueArn: Json) => [
       grant('logs:CreateLogStream', { 'Fn::Sub': LOG_GROUP_ARN(key) }),
@@ -268,7 +315,22 @@ describe('Template: refresh-lambdas', () => {
       requests: TABLE_ARN(imported('RequestsTableName')),
       fees: t.getAttArn('FeesTable'),
     };
-    const expected: Record<FunctionKey, string[]> = {
+    const expected: Record<AnyFunctionKey, string[]> = {
+      // The drift audit: no queue; samples Users (Scan), reads a patron and their records, repairs as update-user
+      // writes (and UpdateItem: unlinks another patron's record); the Alma key and the query API's log pepper.
+      'audit-cache': [
+        grant('logs:CreateLogStream', { 'Fn::Sub': LOG_GROUP_ARN(AUDIT_FUNCTION) }),
+        grant('logs:PutLogEvents', { 'Fn::Sub': LOG_GROUP_ARN(AUDIT_FUNCTION) }),
+        grant('ssm:GetParameter', SSM_PARAMETER_ARN(names.defaultApiKeyName)),
+        grant('ssm:GetParameter', SSM_PARAMETER_ARN('/alma-cache/stg/query-log-pepper')),
+        grant('dynamodb:UpdateItem', t.getAttArn('AlmaGuardTable')),
+        grant('dynamodb:PutItem', t.getAttArn('AlmaGuardTable')),
+        ...['Scan', 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((action) => grant(`dynamodb:${action}`, tableArn.users)),
+        ...(['loans', 'requests', 'fees'] as const).flatMap((table) => [
+          grant('dynamodb:BatchGetItem', tableArn[table]),
+          grant('dynamodb:PutItem', tableArn[table]),
+        ]),
+      ],
       'update-user': [
         ...common('update-user', imported('UsersQueueArn'), imported('UsersDeadLetterQueueArn')),
         grant('dynamodb:GetItem', tableArn.users),
@@ -292,7 +354,7 @@ describe('Template: refresh-lambdas', () => {
       ) as Record<(typeof ITEM_FUNCTIONS)[number], string[]>),
     };
 
-    for (const key of FUNCTIONS) {
+    for (const key of ALL_FUNCTIONS) {
       const roleId = t.roleIdOf(key);
       const role = template.Resources[roleId].Properties ?? {};
       expect(role['ManagedPolicyArns']).toBeUndefined();
@@ -317,7 +379,7 @@ describe('Template: refresh-lambdas', () => {
       queueAlarm('LoansDeadLetterQueueDepthAlarm', `${names.queues.loansDlq}-not-empty`, t.queueId('loansDlq')),
       queueAlarm('RequestsDeadLetterQueueDepthAlarm', `${names.queues.requestsDlq}-not-empty`, t.queueId('requestsDlq')),
       queueAlarm('FeesDeadLetterQueueDepthAlarm', `${names.queues.feesDlq}-not-empty`, t.queueId('feesDlq')),
-      ...FUNCTIONS.flatMap((key) => functionAlarms(pascalCase(key), names.function(key), t.functionId(key))),
+      ...ALL_FUNCTIONS.flatMap((key) => functionAlarms(pascalCase(key), names.function(key), t.functionId(key))),
       queueAgeAlarm('LoansDeadLetterQueueAgeAlarm', `${names.queues.loansDlq}-message-age`, t.queueId('loansDlq'), 2 * 24 * 3600),
       queueAgeAlarm('RequestsDeadLetterQueueAgeAlarm', `${names.queues.requestsDlq}-message-age`, t.queueId('requestsDlq'), 2 * 24 * 3600),
       queueAgeAlarm('FeesDeadLetterQueueAgeAlarm', `${names.queues.feesDlq}-message-age`, t.queueId('feesDlq'), 2 * 24 * 3600),
@@ -335,8 +397,36 @@ describe('Template: refresh-lambdas', () => {
     ].sort(byId);
 
     // Assess: the Users queue's DLQ is the cache-update stack's, and alarmed there
-    expect(alarmsOf(template.Resources)).toEqual(expected);
-    expect(expected).toHaveLength(3 + 3 + 1 + 2 * FUNCTIONS.length);
+    const { CacheDriftAlarm: drift, ...others } = Object.fromEntries(
+      t.resourcesOfType('AWS::CloudWatch::Alarm').map(([id, alarm]) => [id, alarm]),
+    ) as Record<string, { Type: string; Properties?: Record<string, Json> }>;
+    expect(alarmsOf(others)).toEqual(expected);
+    expect(expected).toHaveLength(3 + 3 + 1 + 2 * ALL_FUNCTIONS.length);
+    // Cache drift: drifted patrons above 2 % of those audited, summed over 3 hours (metric math on the audit's metrics).
+    const sum = (id: string, metric: string) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Stat: 'Sum',
+        Period: 10800,
+        Metric: { Namespace: 'AlmaCache', MetricName: metric, Dimensions: [{ Name: 'service', Value: 'alma-cache-refresh' }] },
+      },
+    });
+    expect(drift.Properties).toEqual({
+      AlarmName: `${names.stack}-cache-drift`,
+      AlarmDescription: expect.stringContaining('check the Alma integration profile'),
+      Period: { Ref: 'AWS::NoValue' },
+      EvaluationPeriods: 1,
+      Threshold: '2',
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        sum('drifted', 'DriftedPatrons'),
+        sum('audited', 'AuditedPatrons'),
+        { Id: 'driftPercent', ReturnData: true, Label: 'Drifted patrons, % of audited', Expression: 'IF(audited > 0, 100 * drifted / audited, 0)' },
+      ],
+      AlarmActions: { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] },
+    });
     const { parameter, condition } = alarmTopicSettings('');
     expect(template.Parameters?.['AlarmTopicArn']).toEqual(parameter);
     expect(template.Conditions?.['HasAlarmTopic']).toEqual(condition);
@@ -345,7 +435,7 @@ describe('Template: refresh-lambdas', () => {
   it('keeps every log group 30 days', () => {
     // Assess
     const logGroups = t.resourcesOfType('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(FUNCTIONS.length);
+    expect(logGroups).toHaveLength(ALL_FUNCTIONS.length);
     for (const [id, logGroup] of logGroups) expect({ id, retention: logGroup.Properties?.['RetentionInDays'] }).toEqual({ id, retention: 30 });
   });
 
@@ -386,6 +476,10 @@ describe('Template: refresh-lambdas', () => {
         ...overrideEnv('stg', given),
         ALMA_API_KEY_NAME: '/legacy/alma-key',
         ALMA_API_BASE_URL: 'https://api-na.hosted.exlibrisgroup.com',
+        AUDIT_SCHEDULE_STG: 'rate(30 minutes)',
+        AUDIT_SAMPLE_SIZE_STG: '120',
+        AUDIT_REPAIR_STG: 'false',
+        AUDIT_DRIFT_ALARM_PERCENT_STG: '5',
       });
 
       // Assess
@@ -407,6 +501,13 @@ describe('Template: refresh-lambdas', () => {
       );
       expect(userGrants).toContain(`dynamodb:DeleteItem ${JSON.stringify(TABLE_ARN('legacy-users'))}`);
       expect(userGrants).toContain(`ssm:GetParameter ${JSON.stringify(SSM_PARAMETER_ARN('/legacy/alma-key'))}`);
+      // The drift audit's per-stage settings.
+      expect(o.resourcesOfType('AWS::Events::Rule').map(([, rule]) => rule.Properties?.['ScheduleExpression'])).toEqual(['rate(30 minutes)']);
+      expect((o.fn(AUDIT_FUNCTION)['Environment'] as { Variables: Record<string, Json> }).Variables).toMatchObject({
+        AUDIT_SAMPLE_SIZE: '120',
+        AUDIT_REPAIR: 'false',
+      });
+      expect(overridden.Resources['CacheDriftAlarm'].Properties?.['Threshold']).toBe('5');
     },
     PACKAGE_TIMEOUT_MS,
   );

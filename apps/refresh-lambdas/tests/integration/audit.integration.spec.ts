@@ -5,7 +5,7 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DEFAULT_EXPIRY_POLICY, RefreshUser } from '@alma-cache/cache-domain';
+import { almaBudgetShares, DEFAULT_EXPIRY_POLICY, RefreshUser } from '@alma-cache/cache-domain';
 import { createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
@@ -184,11 +184,12 @@ describe('Integration: the drift audit on the emulators with a fake Alma', () =>
     expect((await item(tables.loans, { loan_id: loanId('AUD008X') }))?.['due_date']).not.toBe('2027-02-28T23:59:00Z');
 
     // Alma calls: three per patron per run (every list fits one page), the repairs none of their own, counted alike by
-    // the client's meter and at the fake server, and never more than the stage's budget in any second.
+    // the client's meter and at the fake server, and never more than the budget's refresh share in any second (the
+    // audit is background work: the query misses' share is left to live traffic).
     expect(firstCalls).toBe(300);
     expect(first.almaCalls).toBe(300);
     expect(second.almaCalls).toBe(300);
-    expect(maxCallsInAnySecond(alma.calls.map((call) => call.receivedAt))).toBeLessThanOrEqual(CALLS_PER_SECOND);
+    expect(maxCallsInAnySecond(alma.calls.map((call) => call.receivedAt))).toBeLessThanOrEqual(almaBudgetShares(CALLS_PER_SECOND).refresh);
 
     // One log line per drifted patron: the hashed id and what differed, no patron id, record id or title in clear.
     expect(firstWarnings.filter((line) => line.message === 'Cache drifted from Alma')).toHaveLength(7);
