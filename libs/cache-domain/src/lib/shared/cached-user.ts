@@ -10,7 +10,7 @@ import type { ItemKind } from './cache-record';
  * user?.ids.loan.has('7391500230004561'); // true when the loan is this user's
  */
 export interface CachedUser {
-  /** The table key: the primary id lower-cased (`userCacheKey`). */
+  /** The table key: the primary id with its ASCII letters lower-cased (`userCacheKey`). */
   readonly userKey: string;
   /** The ids in `loan_ids`, `request_ids`, `fee_ids`: the records that are this user's. */
   readonly ids: Readonly<Record<ItemKind, ReadonlySet<string>>>;
