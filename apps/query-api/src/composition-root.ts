@@ -29,6 +29,7 @@ import {
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
+import { budgetCallers } from './budget-caller';
 import { loadConfig, type QueryApiConfig } from './config';
 import { almaPathWithoutIds } from './query-audit';
 import { TOKENS } from './tokens';
@@ -73,8 +74,15 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
         timeoutMs: config.alma.timeoutMs,
         // A Retry-After longer than this is answered to the caller at once instead of waited out here.
         backoffMaxMs: 1000,
-        // The stage's budget, shared with the bulk refresh: a burst of misses waits its turn instead of draining Alma.
-        budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, { callsPerSecond: config.alma.callsPerSecond }),
+        // The misses' share of the stage's budget (the bulk refresh keeps its own): a burst of misses waits its turn
+        // instead of draining Alma, each caller within its own part of the share (429 past it), and a wait ends before
+        // the request's deadline (503, the patron queued) rather than at it.
+        budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, {
+          callsPerSecond: config.alma.callsPerSecond,
+          share: 'query',
+          caller: () => budgetCallers.getStore(),
+          maxWaitMs: 10_000,
+        }),
         // The path names the patron: it is logged without its ids, like every line of this function.
         onRetry: (info) => logger.warn('Alma request retried', { ...info, path: almaPathWithoutIds(info.path) }),
         // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.

@@ -38,8 +38,11 @@ export const ALMA_TUNING = {
   maxConcurrentRequests: { env: 'ALMA_MAX_CONCURRENT_REQUESTS', default: 4, min: 1 },
   maxAttempts: { env: 'ALMA_MAX_ATTEMPTS', default: 2, min: 1 },
   timeoutMs: { env: 'ALMA_TIMEOUT_MS', default: 4000, min: 100 },
-  /** The stage's budget, shared with the bulk refresh: calls per second for every function together. */
-  callsPerSecond: { env: 'ALMA_CALLS_PER_SECOND', default: 10, min: 1 },
+  /**
+   * The stage's budget, shared with the bulk refresh: calls per second for every function together, at least 2 as it
+   * is split into the bulk refresh's reserved share and the misses' (`almaBudgetShares`).
+   */
+  callsPerSecond: { env: 'ALMA_CALLS_PER_SECOND', default: 10, min: 2 },
 } as const;
 
 export interface QueryAlmaConfig {

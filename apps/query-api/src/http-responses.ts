@@ -39,7 +39,15 @@ const UNAVAILABLE_MESSAGES = {
   'daily-limit': "Alma's daily API request limit is reached and this patron is not cached",
   unavailable: 'Alma is unavailable and this patron is not cached',
   refreshing: 'This patron is being rebuilt from Alma right now',
+  'budget-busy': "This stage's Alma budget is busy and this patron is not cached; it is queued for a refresh",
+  'caller-share': 'This client has used its share of the Alma budget for uncached patrons',
 } as const;
+
+/**
+ * 503 for what is this service's or Alma's trouble and will pass (an outage, a rebuild running, the stage's budget
+ * busy); 429 for what the caller can slow down for (Alma's throttling, its daily limit, this caller's own share).
+ */
+const SERVICE_UNAVAILABLE = new Set(['unavailable', 'refreshing', 'budget-busy']);
 
 /**
  * The answer to an error a query raised. Only errors the query API expects get their own status; anything else is
@@ -64,7 +72,7 @@ export const failureOf = (error: unknown): HttpFailure => {
   }
   if (error instanceof PatronDataUnavailableError) {
     return {
-      status: error.unavailability === 'unavailable' || error.unavailability === 'refreshing' ? 503 : 429,
+      status: SERVICE_UNAVAILABLE.has(error.unavailability) ? 503 : 429,
       message: `${UNAVAILABLE_MESSAGES[error.unavailability]}; retry after ${error.retryAfterSeconds} s`,
       headers: { 'retry-after': String(error.retryAfterSeconds) },
       severity: 'warn',

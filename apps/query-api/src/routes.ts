@@ -15,6 +15,7 @@ import {
   type RefreshRequestOutcome,
   scopesAllowing,
 } from '@alma-cache/cache-domain';
+import { budgetCallerOf, budgetCallers } from './budget-caller';
 import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
 import { callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from './query-audit';
 import { countRequest, requestOutcomeOf } from './request-metrics';
@@ -179,7 +180,21 @@ const guarded = (
       }
       const remaining = context?.getRemainingTimeInMillis?.();
       const budgetMs = Math.min(MAX_BUDGET_MS, remaining !== undefined && remaining > 0 ? Math.max(remaining - marginMs, 1) : MAX_BUDGET_MS);
-      const answered = await withinDeadline(run(event), budgetMs);
+      // The Alma budget charges this request's calls to its caller and stops waiting for one before the deadline.
+      const spender = budgetCallerOf(
+        {
+          roles: access.roles,
+          clientId: line['clientId'] as string | undefined,
+          caller: line['caller'] as string | undefined,
+          patronHash: line['patron'] as string | undefined,
+        },
+        Date.now(),
+        budgetMs,
+      );
+      const answered = await withinDeadline(
+        budgetCallers.run(spender, () => run(event)),
+        budgetMs,
+      );
       if (answered.refresh?.queued === false) {
         logger.warn('Answered from Alma, but the patron could not be queued for a refresh', {
           ...line,

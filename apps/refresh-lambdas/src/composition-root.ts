@@ -60,8 +60,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       new AlmaHttpApi({
         baseUrl: config.alma.baseUrl,
         apiKey: meter.countingApiKey(apiKey),
-        // The stage's budget, shared with the query API: every function together stays under ALMA_CALLS_PER_SECOND.
-        budget: new DynamoDbAlmaCallBudget(client, config.alma.guardTable, { callsPerSecond: config.alma.callsPerSecond }),
+        // The bulk refresh's reserved share of the stage's budget: the query API's misses take from theirs, so every
+        // function together stays under ALMA_CALLS_PER_SECOND in any sliding second and neither starves the other.
+        budget: new DynamoDbAlmaCallBudget(client, config.alma.guardTable, { callsPerSecond: config.alma.callsPerSecond, share: 'refresh' }),
         // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
         refreshApiKey: apiKey.refresh,
         maxConcurrentRequests: config.alma.maxConcurrentRequests,

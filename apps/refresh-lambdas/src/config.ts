@@ -18,7 +18,10 @@ export const ENV = {
 export const ALMA_MAX_CONCURRENT_REQUESTS_ENV = 'ALMA_MAX_CONCURRENT_REQUESTS';
 export const DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS = 4;
 
-/** Optional: the stage's Alma budget, calls per second for all its functions together (the Alma guard table counts them). */
+/**
+ * Optional: the stage's Alma budget, calls per second for all its functions together (the Alma guard table counts them);
+ * at least 2, as it is split between the bulk refresh's share and the query API's (`almaBudgetShares`).
+ */
 export const ALMA_CALLS_PER_SECOND_ENV = 'ALMA_CALLS_PER_SECOND';
 export const DEFAULT_ALMA_CALLS_PER_SECOND = 10;
 
@@ -72,7 +75,7 @@ export const loadConfig = (env: Environment): RefreshLambdasConfig =>
         baseUrl: values.almaApiBaseUrl,
         apiKeyName: reader.ssmParameterPath(ENV.almaApiKeyName, values.almaApiKeyName),
         maxConcurrentRequests: reader.wholeNumber(ALMA_MAX_CONCURRENT_REQUESTS_ENV, DEFAULT_ALMA_MAX_CONCURRENT_REQUESTS, 1),
-        callsPerSecond: reader.wholeNumber(ALMA_CALLS_PER_SECOND_ENV, DEFAULT_ALMA_CALLS_PER_SECOND, 1),
+        callsPerSecond: reader.wholeNumber(ALMA_CALLS_PER_SECOND_ENV, DEFAULT_ALMA_CALLS_PER_SECOND, 2),
         guardTable: values.almaGuardTable,
       },
       secretCache: reader.include(secretCacheOptionsFromEnv, {}),

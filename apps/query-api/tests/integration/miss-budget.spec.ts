@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EXPIRY_POLICY, GetPatron, ListPatronItems, type PatronQueryDeps, RefreshUser, systemClock } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue } from '@alma-cache/cache-domain/testing';
 import {
@@ -25,7 +24,8 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
   const makeQuery = async () => {
     const [tables, guard] = await Promise.all([createCacheTables(), createAlmaGuardTable()]);
     const refreshQueue = new InMemoryUserRefreshQueue();
-    const budget = new DynamoDbAlmaCallBudget(client, guard, { callsPerSecond: BUDGET });
+    // The misses' share of the stage's budget, as the query API takes it (7 of the 10).
+    const budget = new DynamoDbAlmaCallBudget(client, guard, { callsPerSecond: BUDGET, share: 'query' });
     const almaApi = new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey, maxAttempts: 2, budget });
     const store = new DynamoDbCacheStore(client, tables);
     const unknownPatrons = new DynamoDbUnknownPatrons(client, guard);
@@ -45,7 +45,7 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
         waitForRefreshMs: 20_000,
       },
     };
-    return { deps, refreshQueue, guard };
+    return { deps, refreshQueue };
   };
 
   beforeAll(async () => {
@@ -139,10 +139,10 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     );
   });
 
-  it(`60 concurrent misses for distinct patrons keep Alma under the budget of ${BUDGET} calls/s`, async () => {
+  it(`30 concurrent misses for distinct patrons keep Alma under the budget of ${BUDGET} calls/s in every sliding second`, async () => {
     // Prepare
-    const { deps, guard } = await makeQuery();
-    const ids = Array.from({ length: 60 }, (_, i) => `PAT-BURST-${i}`);
+    const { deps } = await makeQuery();
+    const ids = Array.from({ length: 30 }, (_, i) => `PAT-BURST-${i}`);
     for (const id of ids) alma.seedPatron(generatePatron(id, { loans: 2, requests: 1, fees: 1 }));
     const query = new GetPatron(deps);
     const started = Date.now();
@@ -167,20 +167,14 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
       sliding = Math.max(sliding, i - j + 1);
     }
     const maxPerSecond = Math.max(...perSecond.values());
-    // The budget's own ledger: the calls it granted in each second (the guard's calls/<epoch second> counters).
-    const { Items = [] } = await client.send(new ScanCommand({ TableName: guard, ConsistentRead: true }));
-    const granted = Items.filter((item) => String(item['guard_key']).startsWith('calls/')).map((item) => Number(item['calls']));
-    expect(alma.calls).toHaveLength(180);
-    // Every call was granted first; a grant that came back after its second ended is dropped and taken again.
-    expect(granted.reduce((sum, calls) => sum + calls, 0)).toBeGreaterThanOrEqual(180);
-    expect(Math.max(...granted)).toBeLessThanOrEqual(BUDGET);
-    // Alma sees a call a network hop after it was granted, so a call granted at the end of one second may arrive in
-    // the next: by arrival, a clock second can hold a few more than the budget (reported below), never twice it.
-    expect(maxPerSecond).toBeLessThan(2 * BUDGET);
+    expect(alma.calls).toHaveLength(90);
+    // By arrival at Alma: the slots grant the misses' 7 calls per sliding second; the per-second counters this
+    // replaced let up to twice the budget through around the turn of a second (19 measured at a budget of 10).
+    expect(sliding).toBeLessThanOrEqual(BUDGET);
     report.push(
-      `[measured] burst: 60 concurrent misses for distinct patrons: ${alma.calls.length} Alma calls in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
-        `granted at most ${Math.max(...granted)} in one second by the budget's ledger; by arrival at Alma max ${maxPerSecond} in one wall-clock second ` +
-        `(max ${sliding} in any sliding 1 s window) vs budget ${BUDGET}/s; ` +
+      `[measured] burst: 30 concurrent misses for distinct patrons: ${alma.calls.length} Alma calls in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+        `by arrival at Alma max ${maxPerSecond} in one wall-clock second, max ${sliding} in any sliding 1 s window ` +
+        `(before, per-second counters, 60 misses: 19) vs budget ${BUDGET}/s, misses' share 7; ` +
         `answers: ${outcomes.filter((outcome) => outcome === 'ok').length} ok, ${outcomes.filter((outcome) => outcome !== 'ok').length} other (${[...new Set(outcomes.filter((o) => o !== 'ok'))].join(', ')})`,
     );
   });

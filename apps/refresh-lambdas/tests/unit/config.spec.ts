@@ -49,14 +49,14 @@ describe('Function: loadConfig', () => {
     expect(config.alma.maxConcurrentRequests).toBe(1);
   });
 
-  it('takes the stage Alma budget from ALMA_CALLS_PER_SECOND, and refuses one below 1', () => {
+  it('takes the stage Alma budget from ALMA_CALLS_PER_SECOND, and refuses one below 2 (it is split in two shares)', () => {
     // Act
     const config = loadConfig({ ...COMPLETE, ALMA_CALLS_PER_SECOND: '4' });
-    const act = () => loadConfig({ ...COMPLETE, ALMA_CALLS_PER_SECOND: '0.5' });
+    const act = () => loadConfig({ ...COMPLETE, ALMA_CALLS_PER_SECOND: '1' });
 
     // Assess
     expect(config.alma.callsPerSecond).toBe(4);
-    expect(act).toThrow('ALMA_CALLS_PER_SECOND must be a whole number of at least 1, got "0.5"');
+    expect(act).toThrow('ALMA_CALLS_PER_SECOND must be a whole number of at least 2, got "1"');
   });
 
   it('takes the API key cache time from SECRET_CACHE_TTL_SECONDS, 300 s when unset', () => {

@@ -83,6 +83,8 @@ export interface DynamoDbAlmaCallBudgetOptions {
 
 /** Caller slot rings kept per container, so a warm container knows its callers' slots; beyond this, forgotten. */
 const MAX_KNOWN_CALLERS = 256;
+/** A grant that came back late is stamped again this many times at most before it is given up. */
+const MAX_RESTAMPS = 3;
 /** Slots are reused for ever; one idle for a day is left to TTL, and written again when next granted. */
 const SLOT_TTL_SECONDS = 86_400;
 
@@ -116,6 +118,7 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
   private readonly perCaller: number;
   private readonly slots: SlotRing;
   private readonly callers = new Map<string, SlotRing>();
+  private readonly latency = new WriteLatency();
 
   public constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -156,7 +159,7 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
   }
 
   private ring(prefix: string, size: number): SlotRing {
-    return new SlotRing(this.client, this.tableName, prefix, size, this.options.graceMs ?? 100, {
+    return new SlotRing(this.client, this.tableName, prefix, size, this.options.graceMs ?? 100, this.latency, {
       now: this.now,
       sleep: this.sleep,
       random: this.random,
@@ -165,6 +168,22 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
 }
 
 const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/**
+ * How long this container's writes to the guard table take, as a moving average: a grant is stamped that far ahead,
+ * the time its call will actually leave, so that a slow DynamoDB does not make grants late.
+ */
+class WriteLatency {
+  private averageMs = 20;
+
+  public get estimateMs(): number {
+    return Math.round(this.averageMs);
+  }
+
+  public observe(ms: number): void {
+    this.averageMs = Math.min(1000, 0.7 * this.averageMs + 0.3 * Math.max(0, ms));
+  }
+}
 
 /** `size` slots under `prefix`, and what this instance last learnt of each one's grant time. */
 class SlotRing {
@@ -177,13 +196,19 @@ class SlotRing {
     private readonly prefix: string,
     size: number,
     private readonly graceMs: number,
+    private readonly latency: WriteLatency,
     private readonly time: { now: () => number; sleep: (ms: number) => Promise<void>; random: () => number },
   ) {
     this.known = Array.from({ length: size }, () => 0);
     this.periodMs = 1000 + graceMs;
   }
 
-  /** Takes a slot before `untilMs`, or says when the first one it knows of frees. */
+  /**
+   * Takes a slot before `untilMs`, or says when the first one it knows of frees. A slot is granted at `now` only if
+   * its last stamp is at least the period old, and stamped `now` plus the expected write time; the call must then
+   * leave by its stamp plus the grace. So a slot's calls leave at least a second apart: the next grant is asked at
+   * least the period (1 s + grace) after this stamp, and cannot leave before it is asked.
+   */
   public async take(untilMs: number): Promise<SlotOutcome> {
     for (;;) {
       const now = this.time.now();
@@ -195,15 +220,64 @@ class SlotRing {
         continue;
       }
       if (now > untilMs) return { granted: false, freeAtMs: now };
-      const lastGrant = await this.grant(slot, now);
+      const stamp = now + this.latency.estimateMs;
+      const lastGrant = await this.write(slot, stamp, { notAfter: now - this.periodMs });
       if (lastGrant === undefined) {
-        this.known[slot] = now;
-        // Granted too late: the call would reach Alma more than the grace after the time the slot holds.
-        if (this.time.now() - now <= this.graceMs) return { granted: true };
+        if (await this.onTime(slot, stamp)) return { granted: true };
         continue;
       }
       // Another caller had it: what it holds now tells when it frees.
       this.known[slot] = Math.max(this.known[slot], lastGrant);
+    }
+  }
+
+  /**
+   * Whether the grant stamped `stamp` may be used now, i.e. by its stamp plus the grace. One that came back later
+   * (DynamoDB slower than expected) is stamped again further ahead, if the slot is still ours, a few times at most;
+   * otherwise it is dropped (the slot stays spent) and the caller takes another.
+   */
+  private async onTime(slot: number, stamp: number): Promise<boolean> {
+    let stamped = stamp;
+    for (let restamp = 0; ; restamp += 1) {
+      this.known[slot] = stamped;
+      const now = this.time.now();
+      if (now <= stamped + this.graceMs) return true;
+      if (restamp >= MAX_RESTAMPS) return false;
+      const next = now + this.latency.estimateMs;
+      if ((await this.write(slot, next, { exactly: stamped })) !== undefined) return false;
+      stamped = next;
+    }
+  }
+
+  /**
+   * One conditional stamp of a slot: a grant (the slot's stamp is `notAfter` or older, or it has none) or a re-stamp
+   * (the slot still holds `exactly` our stamp). Undefined when written; otherwise the slot's stamp (now, if DynamoDB
+   * did not return it).
+   */
+  private async write(slot: number, stamp: number, condition: { notAfter: number } | { exactly: number }): Promise<number | undefined> {
+    const asked = this.time.now();
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [GUARD_KEY]: `${this.prefix}/${slot}` },
+          UpdateExpression: 'SET #granted = :stamp, #expires = :expires',
+          ConditionExpression: 'notAfter' in condition ? 'attribute_not_exists(#granted) OR #granted <= :limit' : '#granted = :limit',
+          ExpressionAttributeNames: { '#granted': GRANTED_AT, '#expires': EXPIRES_AT },
+          ExpressionAttributeValues: {
+            ':stamp': stamp,
+            ':limit': 'notAfter' in condition ? condition.notAfter : condition.exactly,
+            ':expires': Math.floor(stamp / 1000) + SLOT_TTL_SECONDS,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return grantedAtOf(error.Item) ?? asked;
+      throw error;
+    } finally {
+      this.latency.observe(this.time.now() - asked);
     }
   }
 
@@ -212,27 +286,6 @@ class SlotRing {
     const oldest = Math.min(...this.known);
     const candidates = this.known.flatMap((at, slot) => (at === oldest ? [slot] : []));
     return candidates[Math.floor(this.time.random() * candidates.length)] ?? candidates[0];
-  }
-
-  /** Undefined when granted; otherwise the slot's last grant (now, if DynamoDB did not return it). */
-  private async grant(slot: number, now: number): Promise<number | undefined> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [GUARD_KEY]: `${this.prefix}/${slot}` },
-          UpdateExpression: 'SET #granted = :now, #expires = :expires',
-          ConditionExpression: 'attribute_not_exists(#granted) OR #granted <= :free',
-          ExpressionAttributeNames: { '#granted': GRANTED_AT, '#expires': EXPIRES_AT },
-          ExpressionAttributeValues: { ':now': now, ':free': now - this.periodMs, ':expires': Math.floor(now / 1000) + SLOT_TTL_SECONDS },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return grantedAtOf(error.Item) ?? now;
-      throw error;
-    }
   }
 }
 
