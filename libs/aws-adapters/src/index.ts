@@ -11,6 +11,7 @@ export {
   DynamoDbBackfillProgress,
   type DynamoDbBackfillProgressOptions,
 } from './lib/dynamodb-backfill-progress';
+export { type AlmaBudgetLoad, DynamoDbAlmaBudgetGauge, type DynamoDbAlmaBudgetGaugeOptions } from './lib/dynamodb-alma-budget-gauge';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
 export { type FailureParking, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';
