@@ -16,6 +16,7 @@ module.exports = {
     '<rootDir>/tools/bench',
     '<rootDir>/tools/local',
     '<rootDir>/tools/redrive',
+    '<rootDir>/tools/audit',
     '<rootDir>/tools/backfill',
     '<rootDir>/tools/system',
     '<rootDir>/apps/alma-topics',

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type AuditTotals, ITEM_KINDS, type PatronAudit, type RecordDrift, userCacheKey } from '@alma-cache/cache-domain';
+import { type AuditTotals, ITEM_KINDS, type PatronAudit, userCacheKey } from '@alma-cache/cache-domain';
 
 /**
  * The drift audit's metrics, namespace `AlmaCache`, dimension `service` (alma-cache-refresh) and those named. The alarm
@@ -99,23 +99,3 @@ export const driftLogFields = (pepper: string, audit: PatronAudit): DriftLogFiel
     inFlight: audit.inFlight,
   };
 };
-
-/**
- * The differences of audited patrons as a table for people (the `npm run audit` command), one row per record. The
- * command is run by an operator who named the patron or may read the tables, so ids are shown there.
- *
- * @example
- * process.stdout.write(driftTable([audit]).join('\n'));
- */
-export const driftTable = (audits: readonly PatronAudit[]): string[] => {
-  const rows: string[][] = [['patron', 'kind', 'record', 'drift', 'reason / fields']];
-  for (const audit of audits) {
-    if (audit.result === 'gone-from-alma') rows.push([audit.userKey, '-', '-', 'gone-from-alma', 'Alma no longer knows the patron']);
-    for (const drift of audit.drifts) rows.push([audit.userKey, drift.kind, drift.itemId, drift.drift, describe(drift)]);
-  }
-  if (rows.length === 1) return ['no differences'];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '));
-};
-
-const describe = (drift: RecordDrift): string => (drift.drift === 'different' ? drift.fields.join(', ') : drift.reason);
