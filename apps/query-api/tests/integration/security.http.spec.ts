@@ -1,5 +1,6 @@
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import { isIdentifier, MAX_IDENTIFIER_LENGTH } from '@alma-cache/cache-domain';
 import { type FakeAlmaServer, fakeRecordId, generatePatron } from '@alma-cache/alma-api/testing';
@@ -74,6 +75,7 @@ describe('HTTP: query-api security', () => {
   /** One request with the path exactly as given. */
   const raw = (method: string, path: string, token: string | null, base = server.url): Promise<Answer> =>
     new Promise((resolve, reject) => {
+      noteIdsOf(path);
       const url = new URL(base);
       const outgoing = httpRequest(
         { host: url.hostname, port: url.port, method, path, headers: token === null ? {} : { authorization: `Bearer ${token}` } },
@@ -90,22 +92,83 @@ describe('HTTP: query-api security', () => {
       outgoing.end();
     });
   /** Through fetch, checked against openapi.yaml (the route is known there). */
-  const call = (method: string, path: string, token: string | null, base = server.url): Promise<HttpAnswer> =>
-    documentedRequest(openapi, base, method, path, token);
+  const call = (method: string, path: string, token: string | null, base = server.url): Promise<HttpAnswer> => {
+    noteIdsOf(path);
+    return documentedRequest(openapi, base, method, path, token);
+  };
   /** What the function logged, every level, as one JSON text per call. */
   const logLines = (target: QueryApi) => {
     const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
     for (const level of ['info', 'warn', 'error'] as const) {
       jest.spyOn(target.logger, level).mockImplementation(((message: string, fields: Record<string, unknown>) => {
         lines.push({ level, message, fields });
+        written.push(JSON.stringify({ level, message, fields }, withErrors));
       }) as never);
     }
     return lines;
   };
 
+  // The whole suite runs with every log line and every trace document captured, and ends by searching them for the
+  // ids it used (the last describe). Logs: everything written to stdout and stderr (Powertools' JSON lines at DEBUG,
+  // from every query API the suite builds), plus the lines the log-line tests intercept. Traces: X-Ray active as in a
+  // traced Lambda (a sampled trace id, the Lambda facade segment), its documents sent to a daemon address on
+  // 127.0.0.1 that this suite listens on: every subsegment the function closes, AWS calls and Alma calls alike.
+  const written: string[] = [];
+  const traceDocuments: string[] = [];
+  const idsUsed = new Set<string>();
+  const withErrors = (_key: string, value: unknown) =>
+    value instanceof Error ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value;
+  /** The patron and record ids in a request path (as decoded once, as API Gateway does), when they are identifiers. */
+  const noteIdsOf = (path: string) => {
+    const [patron, , record] = path.split('?')[0].split('/').slice(2);
+    for (const segment of [patron, record]) {
+      let id: string;
+      try {
+        id = decodeURIComponent(segment ?? '');
+      } catch {
+        continue;
+      }
+      // Ids under 4 characters ("1") cannot be searched for in a text; the suite's patron and record ids are longer.
+      if (isIdentifier(id) && id.length >= 4) idsUsed.add(id);
+    }
+  };
+  const daemon = createSocket('udp4');
+  daemon.on('message', (message) => traceDocuments.push(message.toString('utf8')));
+  const [stdoutWrite, stderrWrite] = [process.stdout.write, process.stderr.write];
+  const capture = (chunk: unknown) => {
+    written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+
   beforeAll(async () => {
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    Object.assign(process.env, {
+      POWERTOOLS_TRACE_ENABLED: 'true',
+      // What Powertools and the X-Ray SDK take for a Lambda invocation traced by X-Ray.
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      LAMBDA_TASK_ROOT: process.cwd(),
+      _X_AMZN_TRACE_ID: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)};Parent=53995c3f42cd8ad8;Sampled=1`,
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    });
+    process.stdout.write = capture as typeof process.stdout.write;
+    process.stderr.write = capture as typeof process.stderr.write;
     stack = await startQueryStack({ pepper: PEPPER });
     ({ alma, env, api, server, captureMetrics, cachePatron, drainQueue } = stack);
+    // Every log line, at every level, of this API and of those the tests build from the environment.
+    process.env['POWERTOOLS_LOG_LEVEL'] = 'DEBUG';
+    api.logger.setLogLevel('DEBUG');
+    const seed = alma.seedPatron.bind(alma);
+    alma.seedPatron = (patron) => {
+      idsUsed.add(patron.primaryId);
+      for (const [kind, records] of [
+        ['loan', patron.loans],
+        ['request', patron.requests],
+        ['fee', patron.fees],
+      ] as const)
+        records.forEach((_, index) => idsUsed.add(fakeRecordId(patron.primaryId, kind, index)));
+      return seed(patron);
+    };
   });
 
   beforeEach(async () => {
@@ -115,7 +178,12 @@ describe('HTTP: query-api security', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  afterAll(() => stack?.close());
+  afterAll(async () => {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+    daemon.close();
+    await stack?.close();
+  });
 
   describe('identifiers', () => {
     it.each(PROBES)(
@@ -549,6 +617,24 @@ describe('HTTP: query-api security', () => {
           value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value,
         ).toLowerCase(),
       ).not.toContain(patron.toLowerCase());
+    });
+  });
+  describe('what the suite left in the logs and the traces', () => {
+    it('holds none of the patron and record ids the suite used, in any case, as given or URL-encoded', async () => {
+      // Prepare: the last trace documents are still on their way over UDP
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const text = [...written, ...traceDocuments].join('\n').toLowerCase();
+
+      // Act
+      const found = [...idsUsed].flatMap((id) => [id, encodeURIComponent(id)]).filter((id) => text.includes(id.toLowerCase()));
+
+      // Assess: the capture saw the suite (the query lines, Powertools' own output, AWS and Alma subsegments), and no id in it
+      expect(idsUsed.size).toBeGreaterThan(50);
+      expect(written.filter((line) => line.includes('"message":"Query ')).length).toBeGreaterThan(100);
+      expect(written.filter((line) => line.includes('"service":"alma-cache-query"')).length).toBeGreaterThan(100);
+      expect(traceDocuments.some((document) => document.includes('"namespace":"aws"'))).toBe(true);
+      expect(traceDocuments.filter((document) => document.includes('/almaws/v1/users/{id}/')).length).toBeGreaterThan(5);
+      expect(found).toEqual([]);
     });
   });
 });
