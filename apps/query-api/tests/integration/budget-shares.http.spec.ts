@@ -1,6 +1,10 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { almaBudgetShares } from '@alma-cache/cache-domain';
+import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { generatePatron } from '@alma-cache/alma-api/testing';
 import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
+import { ENV } from '../../src/config';
 import { createQueryApi } from '../../src/query-api';
 import { patronId, type QueryStack, startQueryStack } from '../support/query-stack';
 
@@ -85,5 +89,38 @@ describe('Query API: the Alma budget shared fairly between callers (HTTP, Dynamo
         `another client's uncached patron: ${answer.status} in ${answer.ms} ms; Alma received ${stack.alma.calls.length} requests, ` +
         `at most ${sliding} in any sliding second`,
     );
+  });
+
+  it("answers 503 with Retry-After before the route's deadline when the budget stays busy, and queues the patron", async () => {
+    // Prepare: every slot of the misses' share stamped a minute ahead, as a budget spent by other containers would be;
+    // a server whose requests have 8 s, so the wait for the budget ends at 4 s.
+    const client = createDocumentClient();
+    const until = Date.now() + 60_000;
+    for (let slot = 0; slot < almaBudgetShares(10).query; slot += 1) {
+      await client.send(new PutCommand({ TableName: stack.env[ENV.almaGuardTable], Item: { guard_key: `rate/query/${slot}`, granted_at: until } }));
+    }
+    client.destroy();
+    const api = createQueryApi(stack.env, { configure: stack.captureMetrics });
+    const shortServer = await startHttpApiServer({ routes: api.routes, authorize: verifyLocalToken, timeoutMs: 8000 });
+    const id = patronId('busy');
+    stack.alma.seedPatron(generatePatron(id, { loans: 1 }));
+    stack.alma.resetCalls();
+    await stack.drainQueue();
+    const started = Date.now();
+
+    // Act
+    const response = await fetch(`${shortServer.url}/users/${id}`, { headers: { authorization: `Bearer ${mintLocalToken('reader')}` } }).finally(() =>
+      shortServer.close(),
+    );
+    const body = await response.json();
+    const elapsed = Date.now() - started;
+
+    // Assess
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(body.message).toContain('queued for a refresh');
+    expect(elapsed).toBeLessThan(7000);
+    expect(stack.alma.calls).toEqual([]);
+    expect(await stack.drainQueue()).toEqual([id]);
   });
 });

@@ -68,9 +68,9 @@ export interface DynamoDbAlmaCallBudgetOptions {
   /** Longest a caller waits for a call of its own share before `AlmaCallerShareExceededError`. Default 1000 ms. */
   readonly callerMaxWaitMs?: number;
   /**
-   * A grant that comes back from DynamoDB later than this after it was asked for is dropped (its slot stays spent)
-   * and another taken; slots are held this much longer than a second, so that a call always reaches Alma within a
-   * second of the one its slot granted before. Default 100 ms.
+   * How far a call may leave after the time its slot was stamped with (the time asked plus the expected DynamoDB
+   * write time); a slot is held this much longer than a second, so that a slot's calls always leave at least a
+   * second apart. A grant back later than that is stamped again (or dropped). Default 100 ms.
    */
   readonly graceMs?: number;
   /** For tests: milliseconds since the epoch. Default `Date.now`. */
@@ -93,9 +93,11 @@ type SlotOutcome = { readonly granted: true } | { readonly granted: false; reado
 /**
  * The stage's Alma budget on the Alma guard table, as a sliding window: a share of `n` calls per second is `n` slot
  * items, each granting at most one call per second (plus the grace). A call is one conditional `UpdateItem` setting
- * a slot's `granted_at` to now, only if its last grant is at least that long ago; so no sliding second ever holds
- * more than `n` grants, whatever the concurrency of the functions sharing the table (the per-second counters it
- * replaces let up to twice the budget through around the turn of a second). A refused slot answers with its last
+ * a slot's `granted_at` to when the call will leave (now plus this container's measured write time), only if its
+ * last stamp is at least that long ago, and the call must leave by its stamp plus the grace; so no sliding second
+ * ever holds more than `n` calls leaving, whatever the concurrency of the functions sharing the table (the per-second
+ * counters it replaces let up to twice the budget through around the turn of a second). Containers' clocks must
+ * agree to well within the grace (Lambda's are NTP-synchronised). A refused slot answers with its last
  * grant (`ReturnValuesOnConditionCheckFailure`), which the instance remembers: it asks next for the slot it knows
  * to be free, or sleeps until the first one frees (plus a little jitter, so waiters do not all come back at once).
  * Writes only: one `UpdateItem` per call on the common path, no read.
