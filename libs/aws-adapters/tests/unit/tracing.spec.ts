@@ -72,7 +72,6 @@ describe('Function: tracedHttpExchange', () => {
     process.env['AWS_EXECUTION_ENV'] = 'AWS_Lambda_nodejs22.x';
     const env = { POWERTOOLS_TRACE_ENABLED: 'true' };
     const tracer = activeTracer(env)!;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const xray = require('aws-xray-sdk-core') as typeof import('aws-xray-sdk-core');
     const server = createServer((request, response) => {
       response.writeHead(request.url?.endsWith('/fees') ? 429 : request.url?.endsWith('/requests') ? 503 : 200);
