@@ -25,7 +25,10 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     const [tables, guard] = await Promise.all([createCacheTables(), createAlmaGuardTable()]);
     const refreshQueue = new InMemoryUserRefreshQueue();
     // The misses' share of the stage's budget, as the query API takes it (7 of the 10).
-    const budget = new DynamoDbAlmaCallBudget(client, guard, { callsPerSecond: BUDGET, share: 'query' });
+    const guarded = new DynamoDbAlmaCallBudget(client, guard, { callsPerSecond: BUDGET, share: 'query' });
+    // When each call was let go: the Alma client sends its request right after.
+    const granted: number[] = [];
+    const budget = { take: () => guarded.take().then(() => void granted.push(Date.now())) };
     const almaApi = new AlmaHttpApi({ baseUrl: alma.url, apiKey: async () => alma.apiKey, maxAttempts: 2, budget });
     const store = new DynamoDbCacheStore(client, tables);
     const unknownPatrons = new DynamoDbUnknownPatrons(client, guard);
@@ -45,7 +48,7 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
         waitForRefreshMs: 20_000,
       },
     };
-    return { deps, refreshQueue };
+    return { deps, refreshQueue, granted };
   };
 
   beforeAll(async () => {
@@ -141,7 +144,7 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
 
   it(`30 concurrent misses for distinct patrons keep Alma under the budget of ${BUDGET} calls/s in every sliding second`, async () => {
     // Prepare
-    const { deps } = await makeQuery();
+    const { deps, granted } = await makeQuery();
     const ids = Array.from({ length: 30 }, (_, i) => `PAT-BURST-${i}`);
     for (const id of ids) alma.seedPatron(generatePatron(id, { loans: 2, requests: 1, fees: 1 }));
     const query = new GetPatron(deps);
@@ -160,20 +163,27 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     // Assess
     const perSecond = new Map<number, number>();
     for (const call of alma.calls) perSecond.set(Math.floor(call.receivedAt / 1000), (perSecond.get(Math.floor(call.receivedAt / 1000)) ?? 0) + 1);
-    const arrivals = alma.calls.map((call) => call.receivedAt).sort((a, b) => a - b);
-    let sliding = 0;
-    for (let i = 0, j = 0; i < arrivals.length; i += 1) {
-      while (arrivals[i] - arrivals[j] >= 1000) j += 1;
-      sliding = Math.max(sliding, i - j + 1);
-    }
+    const maxInSlidingSecond = (times: readonly number[]) => {
+      const sorted = [...times].sort((a, b) => a - b);
+      let most = 0;
+      for (let i = 0, j = 0; i < sorted.length; i += 1) {
+        while (sorted[i] - sorted[j] >= 1000) j += 1;
+        most = Math.max(most, i - j + 1);
+      }
+      return most;
+    };
+    const sliding = maxInSlidingSecond(alma.calls.map((call) => call.receivedAt));
+    const slidingGranted = maxInSlidingSecond(granted);
     const maxPerSecond = Math.max(...perSecond.values());
     expect(alma.calls).toHaveLength(90);
-    // By arrival at Alma: the slots grant the misses' 7 calls per sliding second; the per-second counters this
-    // replaced let up to twice the budget through around the turn of a second (19 measured at a budget of 10).
+    // As let go: the slots grant the misses' 7 calls per sliding second; the per-second counters this replaced let
+    // up to twice the budget through around the turn of a second (19 measured at a budget of 10). By arrival, the
+    // fake Alma records when its handler ran in this same busy process: a few ms to a few hundred later.
+    expect(slidingGranted).toBeLessThanOrEqual(7);
     expect(sliding).toBeLessThanOrEqual(BUDGET);
     report.push(
       `[measured] burst: 30 concurrent misses for distinct patrons: ${alma.calls.length} Alma calls in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-        `by arrival at Alma max ${maxPerSecond} in one wall-clock second, max ${sliding} in any sliding 1 s window ` +
+        `let go at most ${slidingGranted} in any sliding second; by arrival at Alma max ${maxPerSecond} in one wall-clock second, max ${sliding} in any sliding 1 s window ` +
         `(before, per-second counters, 60 misses: 19) vs budget ${BUDGET}/s, misses' share 7; ` +
         `answers: ${outcomes.filter((outcome) => outcome === 'ok').length} ok, ${outcomes.filter((outcome) => outcome !== 'ok').length} other (${[...new Set(outcomes.filter((o) => o !== 'ok'))].join(', ')})`,
     );

@@ -12,8 +12,9 @@ export interface InMemoryAlmaCallBudgetOptions {
 }
 
 /**
- * An {@link AlmaCallBudget} in one process, with the DynamoDB adapter's rule: at most `callsPerSecond` calls per
- * wall-clock second; a caller finding the second full waits for the next one.
+ * An {@link AlmaCallBudget} in one process, simpler than the DynamoDB adapter (which holds a sliding window, split in
+ * shares): at most `callsPerSecond` calls per wall-clock second; a caller finding the second full waits for the
+ * next one. Enough for tests of what a caller does while it waits or is refused.
  *
  * @example
  * const budget = new InMemoryAlmaCallBudget(10);
