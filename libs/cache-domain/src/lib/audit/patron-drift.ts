@@ -53,7 +53,7 @@ export const DEFAULT_AUDIT_GRACE_SECONDS = 5 * 60;
 /**
  * Alma's own dates that say a record just changed in Alma, by kind: a difference on a record Alma changed within the grace
  * is a webhook still on its way (a renewal's `last_renew_date`, a new loan's `loan_date`, a request's `request_time`, a
- * fee's `status_time`). Only dates in the past count; a date Alma sets ahead (a due date) is not one of these.
+ * fee's `status_time`). Dates Alma sets ahead of time (a due date, an expiry date) are not among them.
  */
 const ALMA_CHANGE_FIELDS: Readonly<Record<ItemKind, readonly string[]>> = {
   loan: ['loan_date', 'last_renew_date'],
@@ -75,7 +75,8 @@ export const comparePatron = (input: PatronComparisonInput): PatronComparison =>
   const since = now.getTime() - input.graceSeconds * 1000;
   const recent = (time: unknown): boolean => {
     const at = typeof time === 'string' ? Date.parse(time) : NaN;
-    return Number.isFinite(at) && at > since && at <= now.getTime();
+    // A version dated a little ahead counts too: webhooks may be up to the clock-skew tolerance in the future.
+    return Number.isFinite(at) && at > since;
   };
   const drifts: RecordDrift[] = [];
   let inFlight = 0;
