@@ -104,8 +104,9 @@ export interface BackfillDeps {
   /** Messages waiting on the Users queue (`ApproximateNumberOfMessages`). */
   readonly queueBacklog: () => Promise<number>;
   /**
-   * Milliseconds to wait because the bulk refresh's share of the budget is busy now, 0 when it is free. The rebuilds
-   * come out of that share: sending more while it is full only lengthens the queue and delays the webhooks' rebuilds.
+   * Milliseconds to wait because the bulk refresh's share of the budget is full now, 0 when a call of it is free
+   * (aws-adapters `DynamoDbAlmaBudgetGauge`, which looks without taking a call). The rebuilds come out of that share:
+   * sending more while it is full only lengthens the queue and delays the rebuilds webhooks asked for.
    */
   readonly refreshShareBusy: () => Promise<number>;
   readonly now?: () => number;

@@ -11,6 +11,7 @@ import {
   createDocumentClient,
   createSqsClient,
   createSsmClient,
+  DynamoDbAlmaBudgetGauge,
   DynamoDbAlmaCallBudget,
   DynamoDbBackfillProgress,
   DynamoDbCacheStore,
@@ -18,7 +19,6 @@ import {
 } from '@alma-cache/aws-adapters';
 import { SESSION_FILE, useLocalStack } from '../redrive/endpoints';
 import { almaUsersList, type BackfillProgressReport, type BackfillResult, fileList, type PatronList, runBackfill } from './backfill';
-import { budgetGauge } from './budget-gauge';
 import { BackfillInputError, parsePatronIds } from './ids';
 import { type BackfillOptions, parseCli } from './options';
 import { describePace, describePlan, formatDuration, paceOf } from './plan';
@@ -127,8 +127,8 @@ const setUp = async (options: BackfillOptions, io: CliIo, env: NodeJS.ProcessEnv
     const alma = new AlmaHttpApi({
       baseUrl: options.almaUrl ?? resources.almaUrl ?? env['ALMA_API_BASE_URL'] ?? DEFAULT_ALMA_URL,
       apiKey: cachedSsmSecret(ssm, options.almaKeyName),
-      // The list pages are Alma calls like any other: counted on the stage's budget.
-      budget: new DynamoDbAlmaCallBudget(client, resources.guardTable, { callsPerSecond: options.budget }),
+      // The list pages are Alma calls like any other, background ones: taken from the refresh share of the budget.
+      budget: new DynamoDbAlmaCallBudget(client, resources.guardTable, { callsPerSecond: options.budget, share: 'refresh' }),
       maxConcurrentRequests: 1,
     });
     return {
@@ -225,6 +225,7 @@ const execute = async (setup: Setup, io: CliIo, env: NodeJS.ProcessEnv): Promise
   // A few seconds of work, at least 2: the queue then never holds a backlog that live refreshes would wait behind.
   const maxBacklog = options.maxBacklog ?? Math.max(2, Math.ceil(pace.patronsPerSecond * 3));
   const printer = progressPrinter(io.stderr);
+  const gauge = new DynamoDbAlmaBudgetGauge(setup.client, resources.guardTable, { callsPerSecond: options.budget, share: 'refresh' });
   io.stderr.write(`backfill "${setup.run}" on ${options.stage} from ${setup.from}: ${describePace(pace)}; Ctrl-C stops and keeps the position\n`);
   const result = await runBackfill(
     {
@@ -232,8 +233,9 @@ const execute = async (setup: Setup, io: CliIo, env: NodeJS.ProcessEnv): Promise
       progress: new DynamoDbBackfillProgress(setup.client, resources.guardTable),
       list: setup.list,
       queueBacklog: queueBacklog(setup.sqs, resources.usersQueueUrl),
-      // Busy when the stage's last whole second used its whole budget: live traffic needs it more than a warm-up.
-      refreshShareBusy: budgetGauge(setup.client, resources.guardTable, options.budget),
+      // Busy while every slot of the refresh share was granted in the last second: webhooks' and admins' rebuilds
+      // (and the drift audit) are using what the backfill leaves, so it sends nothing more until a slot frees.
+      refreshShareBusy: async () => (await gauge.load()).freeInMs,
     },
     {
       run: setup.run,

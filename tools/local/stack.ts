@@ -124,6 +124,8 @@ export interface LocalSession {
   changeTopicArn: string;
   /** The emulators' endpoints and dummy credentials, for tools such as `npm run redrive -- … --local`. */
   awsEnv: Record<string, string>;
+  /** The fake Alma's base URL, for tools that call Alma themselves (`npm run backfill -- --local --from-alma`). */
+  almaUrl: string;
 }
 export const SESSION_FILE = join(WORKSPACE, 'tmp', 'local-stack', 'session.json');
 
@@ -384,6 +386,7 @@ export const startLocalStack = async (opts: {
     patronToken: localAuth.mintLocalToken('patron', { secret: tokenSecret, expiresInSeconds: 12 * 3600, subject: LOCAL_DEMO_PATRON }),
     changeTopicArn: topics['CacheChangesTopic'] ?? '',
     awsEnv: aws.env,
+    almaUrl: alma.url,
   };
   mkdirSync(dirname(SESSION_FILE), { recursive: true });
   writeFileSync(SESSION_FILE, `${JSON.stringify(session, null, 2)}\n`);

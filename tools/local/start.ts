@@ -24,6 +24,8 @@ const { values: flags } = parseArgs({
     once: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     port: { type: 'string', default: '0' },
+    // Patrons the fake Alma knows besides the demo's, none of them cached: a stage to warm up with `npm run backfill`.
+    'alma-patrons': { type: 'string', default: '0' },
   },
 });
 const started = Date.now();
@@ -78,6 +80,14 @@ const main = async () => {
   const almaPatron = generatePatron(PATRON, { loans: 2, requests: 1, fees: 1 });
   almaPatron.loans.unshift(fixtures[0].parsed.item_loan!);
   stack.alma.seedPatron(almaPatron);
+  const extraPatrons = Number(flags['alma-patrons']);
+  if (!Number.isInteger(extraPatrons) || extraPatrons < 0 || extraPatrons > 100_000) {
+    throw new Error(`--alma-patrons takes a whole number from 0 to 100000, got "${flags['alma-patrons']}"`);
+  }
+  for (let i = 0; i < extraPatrons; i += 1) {
+    stack.alma.seedPatron(generatePatron(`PAT${String(i).padStart(5, '0')}`, { loans: 1 + (i % 3), requests: i % 2, fees: i % 5 === 0 ? 1 : 0 }));
+  }
+  if (extraPatrons > 0) progress(`fake Alma: ${extraPatrons} more patrons (PAT00000…), not cached: npm run backfill -- --local --from-alma`);
 
   const sample = join(WORKSPACE, 'tmp', 'local-stack', 'sample-webhook.json');
   const sampleBody = JSON.stringify({ ...fixtures[0].parsed, id: 'curl-sample', time: new Date().toISOString() });

@@ -100,7 +100,7 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
       alma: new AlmaHttpApi({
         baseUrl: alma.url,
         apiKey: async () => alma.apiKey,
-        budget: new DynamoDbAlmaCallBudget(client, resources.guardTable, { callsPerSecond: BUDGET }),
+        budget: new DynamoDbAlmaCallBudget(client, resources.guardTable, { callsPerSecond: BUDGET, share: 'refresh' }),
         maxConcurrentRequests: 4,
       }),
       clock: systemClock,
@@ -181,15 +181,21 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
     const abort = new AbortController();
     let miss: Promise<{ source: string; loans: number; ms: number; at: number }> | undefined;
     let run = '';
+    // The query API's misses take from the query share, as its composition root wires them.
+    const queryAlma = new AlmaHttpApi({
+      baseUrl: alma.url,
+      apiKey: async () => alma.apiKey,
+      budget: new DynamoDbAlmaCallBudget(client, resources.guardTable, { callsPerSecond: BUDGET, share: 'query' }),
+    });
     const query = new GetPatron({
       cache: new DynamoDbCacheReader(client, resources.tables),
-      alma: refresh.refreshDeps().alma,
+      alma: queryAlma,
       refreshQueue: new SqsUserRefreshQueue(sqs, resources.usersQueueUrl),
       clock: systemClock,
       miss: {
         store: new DynamoDbCacheStore(client, resources.tables),
         unknownPatrons: new DynamoDbUnknownPatrons(client, resources.guardTable),
-        refreshUser: new RefreshUser(refresh.refreshDeps()),
+        refreshUser: new RefreshUser({ ...refresh.refreshDeps(), alma: queryAlma }),
         expiry: DEFAULT_EXPIRY_POLICY,
         newClaimant: () => randomUUID(),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
