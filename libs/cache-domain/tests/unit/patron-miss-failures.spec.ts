@@ -129,10 +129,12 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
 
     // Act
     const first = await query.execute('PAT0042X').catch((error: unknown) => error);
+    const claimAfter = { ...store.claims.get('pat0042x') };
     const second = await query.execute('PAT0042X');
 
     // Assess
     expect(first).toMatchObject({ unavailability: 'unavailable', retryAfterSeconds: 30 });
+    expect(claimAfter).toEqual({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
     expect(second.source).toBe('alma');
     expect(refreshQueue.messages).toEqual([]);
   });
