@@ -112,7 +112,7 @@ describe('Query API: the Alma budget shared fairly between callers (HTTP, Dynamo
     const response = await fetch(`${shortServer.url}/users/${id}`, { headers: { authorization: `Bearer ${mintLocalToken('reader')}` } }).finally(() =>
       shortServer.close(),
     );
-    const body = await response.json();
+    const body = (await response.json()) as { message: string };
     const elapsed = Date.now() - started;
 
     // Assess
