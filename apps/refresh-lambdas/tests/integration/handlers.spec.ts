@@ -81,6 +81,9 @@ describe('Handlers: refresh-lambdas', () => {
       [ENV.almaApiKeyName]: keyName,
       [ENV.almaGuardTable]: guardTable,
       [ENV.deadLetterQueueArn]: Attributes!['QueueArn'],
+      // A stage budget whose refresh share (12 calls/s) is not what binds: the container's ceiling of 4 in flight is
+      // checked below, and the default share (3 of 10) would never let 4 overlap. The budget has its own specs.
+      ALMA_CALLS_PER_SECOND: '40',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (refresh-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',
