@@ -93,7 +93,12 @@ export class DynamoDbBackfillProgress {
    *   run was started on another list and `restart` was not asked), `BACKFILL_RUN_NAME`
    */
   public async acquire(run: string, owner: string, start: { readonly source: string; readonly restart?: boolean }): Promise<BackfillRunState> {
-    const current = await this.read(run);
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: this.key(run), ConsistentRead: true }));
+    const current = Item === undefined ? undefined : stateOf(run, Item);
+    // Held by someone else first: that is what the operator must know, whatever list they hold it on.
+    if (Item !== undefined && Item[P.owner] !== undefined && Item[P.owner] !== owner && Number(Item[P.leaseUntil]) >= Math.floor(this.now() / 1000)) {
+      throw heldError(run, Item);
+    }
     if (current !== undefined && !start.restart && current.source !== start.source) {
       throw new BackfillProgressError(
         'BACKFILL_SOURCE_CHANGED',
@@ -144,12 +149,7 @@ export class DynamoDbBackfillProgress {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const holder = await this.client.send(new GetCommand({ TableName: this.tableName, Key: this.key(run), ConsistentRead: true }));
-      const until = holder.Item?.[P.leaseUntil];
-      throw new BackfillProgressError(
-        'BACKFILL_LEASE_HELD',
-        `backfill run "${run}" is being run by another process (${String(holder.Item?.[P.owner] ?? 'unknown')}) until ` +
-          `${typeof until === 'number' ? new Date(until * 1000).toISOString() : 'its lease runs out'}: wait for it, or stop it first`,
-      );
+      throw heldError(run, holder.Item ?? {});
     }
   }
 
@@ -242,6 +242,15 @@ export class DynamoDbBackfillProgress {
     return { [GUARD_KEY]: `backfill/${run}` };
   }
 }
+
+const heldError = (run: string, item: Record<string, unknown>): BackfillProgressError => {
+  const until = item[P.leaseUntil];
+  return new BackfillProgressError(
+    'BACKFILL_LEASE_HELD',
+    `backfill run "${run}" is being run by another process (${String(item[P.owner] ?? 'unknown')}) until ` +
+      `${typeof until === 'number' ? new Date(until * 1000).toISOString() : 'its lease runs out'}: wait for it, or stop it first`,
+  );
+};
 
 const stateOf = (run: string, item: Record<string, unknown>): BackfillRunState => {
   const counts = item[P.counts];

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EXPIRY_POLICY, GetPatron, RefreshUser, systemClock, type RefreshDeps } from '@alma-cache/cache-domain';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
@@ -315,5 +316,55 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
         `(${pages.length} list pages); ${result.seconds.toFixed(1)} s; busiest sliding second ` +
         `${busiestSecond(result.calls.map((call) => call.receivedAt))}\n${result.first.out}${result.second.out}`,
     );
+  });
+
+  it("finds a stage's tables and Users queue by the stacks' names when none are given, and refuses a second process on the run", async () => {
+    // Prepare: what the stacks create for a stage (alma-cache-<stage>-users, -user-refresh-claims, -alma-guard)
+    const stage = `bfn${randomUUID()
+      .slice(0, 5)
+      .replace(/[^a-z0-9]/g, 'x')}`;
+    const dynamodb = new DynamoDBClient({});
+    for (const [suffix, key] of [
+      ['users', 'primary_id'],
+      ['user-refresh-claims', 'primary_id'],
+      ['alma-guard', 'guard_key'],
+    ]) {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: `alma-cache-${stage}-${suffix}`,
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        }),
+      );
+    }
+    dynamodb.destroy();
+    const queueUrl = await createQueue(`alma-cache-${stage}-users`);
+    const file = join(dir, `${stage}.txt`);
+    writeFileSync(file, 'PAT-N1\nPAT-N2\nPAT-N3\n');
+    const run = async (argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runBackfillCli([...argv, '--file', file, '--stage', stage, '--run', 'names'], {
+        stdout: { write: (chunk: string) => out.push(chunk) } as unknown as NodeJS.WritableStream,
+        stderr: { write: (chunk: string) => err.push(chunk) } as unknown as NodeJS.WritableStream,
+      });
+      return { code, out: out.join(''), err: err.join('') };
+    };
+    const progress = new DynamoDbBackfillProgress(client, `alma-cache-${stage}-alma-guard`);
+    await progress.acquire('names', 'another-host:1', { source: 'file:somewhere' });
+
+    // Act
+    const refused = await run(['--yes']);
+    await progress.release('names', 'another-host:1', { finished: false });
+    const onAnotherList = await run(['--yes']);
+    const restarted = await run(['--yes', '--restart']);
+
+    // Assess
+    expect(refused).toMatchObject({ code: 1, err: expect.stringContaining('"names" is being run by another process (another-host:1)') });
+    expect(onAnotherList).toMatchObject({ code: 1, err: expect.stringContaining('was started on another list') });
+    expect(restarted).toMatchObject({ code: 0, out: expect.stringContaining('finished 3/3 (all sessions: queued 3)') });
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(Attributes?.['ApproximateNumberOfMessages']).toBe('3');
   });
 });
