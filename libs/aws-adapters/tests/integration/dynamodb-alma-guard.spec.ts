@@ -153,6 +153,28 @@ describe('Class: DynamoDbAlmaCallBudget', () => {
     expect(now).toBe(1_000_000_000_000);
   });
 
+  it("learns from DynamoDB's refusal when another container's slot frees, without reading it", async () => {
+    // Prepare: one container took the refresh share's only slot (budget 2) a minute ahead of the other's clock.
+    const table = await createAlmaGuardTable();
+    const ahead = new DynamoDbAlmaCallBudget(client, table, { callsPerSecond: 2, now: () => 1_000_000_060_000 });
+    await ahead.take();
+    let now = 1_000_000_000_000;
+    const behind = new DynamoDbAlmaCallBudget(client, table, {
+      callsPerSecond: 2,
+      maxWaitMs: 500,
+      now: () => now,
+      sleep: async (ms) => void (now += ms),
+    });
+
+    // Act
+    const outcome = await behind.take().catch((error: unknown) => error);
+
+    // Assess: it frees a minute and a period later, which only the refused write's returned item could tell.
+    expect(outcome).toBeInstanceOf(AlmaBudgetExhaustedError);
+    expect((outcome as AlmaBudgetExhaustedError).retryAfterSeconds).toBeGreaterThanOrEqual(61);
+    expect(now).toBe(1_000_000_000_000);
+  });
+
   it('refuses a budget that cannot be split in shares', () => {
     // Act
     const build = () => new DynamoDbAlmaCallBudget(client, 'any', { callsPerSecond: 1 });
