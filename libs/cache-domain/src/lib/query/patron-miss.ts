@@ -61,7 +61,8 @@ export const REFRESH_PENDING_RETRY_AFTER_SECONDS = 2;
  * const answer = await answerMiss(deps, miss, 'PAT0042X', user, () => readFromCache());
  * answer.source; // 'alma' when this request rebuilt the patron
  * @throws PatronNotFoundError when Alma does not know the patron (now, or within the negative cache's time)
- * @throws PatronDataUnavailableError when Alma is throttling or down, or another caller's rebuild is not done yet
+ * @throws PatronDataUnavailableError when Alma is throttling or down, the stage's budget is busy or the caller's share
+ * of it spent, or another caller's rebuild is not done yet
  */
 export const answerMiss = async <T>(
   deps: { readonly clock: Clock; readonly refreshQueue: UserRefreshQueue },
