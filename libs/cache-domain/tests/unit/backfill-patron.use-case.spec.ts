@@ -6,7 +6,8 @@ const makeBackfill = (run = 'semester') => {
   const store = new InMemoryCacheStore();
   const refreshQueue = new InMemoryUserRefreshQueue();
   const clock = new ManualClock('2026-12-10T17:00:00.000Z');
-  const deps: BackfillPatronDeps = { store, refreshQueue, clock, expiry: DEFAULT_EXPIRY_POLICY };
+  // The full store, so the same deps also drive the webhook use cases the backfill must coalesce with.
+  const deps = { store, refreshQueue, clock, expiry: DEFAULT_EXPIRY_POLICY } satisfies BackfillPatronDeps;
   return { store, refreshQueue, clock, deps, backfill: new BackfillPatron(deps, run) };
 };
 
