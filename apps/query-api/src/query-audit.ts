@@ -82,13 +82,3 @@ export const redactedError = (error: unknown, ids: readonly (string | undefined)
   if (original.cause !== undefined && depth < 3) copy.cause = redactedError(original.cause, ids, depth + 1);
   return copy;
 };
-
-/**
- * An Alma request path with its ids taken out, for the "Alma request retried" log line:
- * `/almaws/v1/users/PAT0042X/loans/123` → `/almaws/v1/users/{id}/loans/{recordId}`.
- *
- * @example
- * almaPathWithoutIds('/almaws/v1/users/PAT0042X/fees'); // '/almaws/v1/users/{id}/fees'
- */
-export const almaPathWithoutIds = (path: string): string =>
-  path.replace(/^(\/almaws\/v1\/users\/)[^/]+/, '$1{id}').replace(/^(\/almaws\/v1\/users\/\{id\}\/[^/]+\/)[^/]+/, '$1{recordId}');

@@ -12,6 +12,7 @@ import {
   DynamoDbCacheStore,
   DynamoDbUnknownPatrons,
   type Environment,
+  tracedHttpExchange,
 } from '@alma-cache/aws-adapters';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
@@ -72,6 +73,8 @@ export const buildAuditContainer = (env: Environment): Container => {
           if (info.reason === 429) countAlmaThrottled(metrics);
           logger.warn('Alma request retried', { ...info });
         },
+        // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
+        traceExchange: tracedHttpExchange,
       }),
     [TOKENS.AlmaApiKey, TOKENS.AlmaCallMeter, TOKENS.Logger, TOKENS.Metrics, TOKENS.DocumentClient],
   );

@@ -60,7 +60,16 @@ export { BackfillPatron, type BackfillOutcome, type BackfillPatronDeps } from '.
 // Audit: the cache held to Alma, patron by patron, and repaired by the refresh's write rule.
 export type { AuditedRecord, CacheAuditReader } from './lib/audit/cache-audit-reader.port';
 export { comparePatron, DEFAULT_AUDIT_GRACE_SECONDS, differentFields, type PatronComparison, type RecordDrift } from './lib/audit/patron-drift';
-export { addTo, AuditPatrons, type AuditDeps, type AuditOptions, type AuditTotals, emptyTotals, type PatronAudit, type PatronAuditResult } from './lib/audit/audit-patrons.use-case';
+export {
+  addTo,
+  AuditPatrons,
+  type AuditDeps,
+  type AuditOptions,
+  type AuditTotals,
+  emptyTotals,
+  type PatronAudit,
+  type PatronAuditResult,
+} from './lib/audit/audit-patrons.use-case';
 
 // Changes: what a cache write changed, published for subscribers.
 export { type CacheChange, type CacheItemTransition, detectCacheChanges, InconsistentTransitionError } from './lib/changes/cache-change';

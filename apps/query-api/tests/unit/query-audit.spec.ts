@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { almaPathWithoutIds, callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from '../../src/query-audit';
+import { callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from '../../src/query-audit';
 
 describe('Function: patronLogHash', () => {
   it('is HMAC-SHA256 of the id as a cache key (ASCII letters lower-cased, nothing trimmed), keyed with the pepper, in hex', () => {
@@ -88,16 +88,5 @@ describe('Function: redactedError', () => {
     expect(copy.stack).not.toContain('PAT0042X');
     expect((copy.cause as Error).message).toBe('GET /almaws/v1/users/[id]/loans: 401');
     expect(original.message).toBe('patron PAT0042X failed');
-  });
-});
-
-describe('Function: almaPathWithoutIds', () => {
-  it.each([
-    ['/almaws/v1/users/PAT0042X/loans', '/almaws/v1/users/{id}/loans'],
-    ['/almaws/v1/users/PAT%2042/fees/6612', '/almaws/v1/users/{id}/fees/{recordId}'],
-    ['/almaws/v1/conf/libraries', '/almaws/v1/conf/libraries'],
-  ])('%s → %s', (path, expected) => {
-    // Assess
-    expect(almaPathWithoutIds(path)).toBe(expected);
   });
 });

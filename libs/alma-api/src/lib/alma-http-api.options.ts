@@ -4,12 +4,12 @@ import type { AlmaCallBudget } from '@alma-cache/cache-domain';
 export type AlmaRetryReason = number | 'timeout' | 'network';
 
 /**
- * What `onRetry` hears before each wait. Never holds the API key: `path` has no query string, and the key only ever
- * travels in the `Authorization` header.
+ * What `onRetry` hears before each wait: safe to log as it is. Never holds the API key (the key only ever travels in
+ * the `Authorization` header) nor an id: the route's shape stands for the path.
  */
 export interface AlmaRetryInfo {
-  /** e.g. `/almaws/v1/users/PAT0042X/loans` */
-  readonly path: string;
+  /** e.g. `/almaws/v1/users/{id}/loans`, never `/almaws/v1/users/PAT0042X/loans` */
+  readonly route: string;
   readonly reason: AlmaRetryReason;
   /** The attempt that failed, from 1; the next one is `attempt + 1`. */
   readonly attempt: number;

@@ -54,8 +54,9 @@ interface Target {
 }
 
 /**
- * A target's route with placeholders for its ids (`/almaws/v1/users/{id}/loans/{recordId}`): what a trace may record,
- * as the ids are patrons' and their records'.
+ * A target's route with placeholders for its ids (`/almaws/v1/users/{id}/loans/{recordId}`): what a trace, a retry
+ * log line or an error message may carry, as the ids are patrons' and their records' (the caller knows which ids it
+ * asked for; a log reader must not).
  */
 const routeOf = (target: Target): string => {
   if (target.usersList) return ALMA_USERS_PATH;
@@ -241,7 +242,7 @@ export class AlmaHttpApi implements AlmaApi {
       if ('keyRejected' in outcome) {
         // The key may have been rotated since it was cached: re-read it once, and send again only if it changed.
         if (keyRefreshed || this.options.refreshApiKey === undefined || (await this.options.refreshApiKey()) === key) {
-          throw new AlmaRequestError(401, `GET ${target.path}: ${outcome.keyRejected}`);
+          throw new AlmaRequestError(401, `GET ${routeOf(target)}: ${outcome.keyRejected}`);
         }
         keyRefreshed = true;
         attempt -= 1;
@@ -253,20 +254,24 @@ export class AlmaHttpApi implements AlmaApi {
       if (waitAsked !== undefined && waitAsked > this.options.backoffMaxMs) {
         // Sleeping that long inside a Lambda invocation burns its time; the caller can reschedule instead.
         throw new AlmaUnavailableError(
-          `GET ${target.path}: ${outcome.description}; Alma asked to wait ${outcome.retryAfterSeconds} s`,
+          `GET ${routeOf(target)}: ${outcome.description}; Alma asked to wait ${outcome.retryAfterSeconds} s`,
           outcome.retryAfterSeconds,
           outcome.kind,
         );
       }
       if (attempt >= this.options.maxAttempts) {
-        throw new AlmaUnavailableError(`GET ${target.path} failed ${attempt} time(s); last: ${outcome.description}`, lastRetryAfter, outcome.kind);
+        throw new AlmaUnavailableError(
+          `GET ${routeOf(target)} failed ${attempt} time(s); last: ${outcome.description}`,
+          lastRetryAfter,
+          outcome.kind,
+        );
       }
       const { backoffBaseMs, backoffMaxMs, random } = this.options;
       // Alma's hint plus a little jitter, so containers told the same second do not all come back at once.
       const delayMs =
         waitAsked === undefined ? fullJitterDelayMs(attempt, backoffBaseMs, backoffMaxMs, random) : waitAsked + Math.floor(random() * backoffBaseMs);
       this.counters.retries += 1;
-      this.notifyRetry({ path: target.path, reason: outcome.retry, attempt, delayMs });
+      this.notifyRetry({ route: routeOf(target), reason: outcome.retry, attempt, delayMs });
       await this.options.sleep(delayMs);
     }
   }
@@ -352,7 +357,7 @@ export class AlmaHttpApi implements AlmaApi {
     }
     if (status === 401) return { keyRejected: detail };
 
-    if (target.usersList) throw new AlmaRequestError(status, `GET ${target.path}: ${detail}`);
+    if (target.usersList) throw new AlmaRequestError(status, `GET ${routeOf(target)}: ${detail}`);
     const userMissing = errors.some((error) => /\buser\b.*\bnot found\b/i.test(error.errorMessage));
     if (target.recordId === undefined) {
       // A 404 counts only with Alma's error body: a proxy's or a wrong baseUrl's bare 404 page must not make the
@@ -370,7 +375,7 @@ export class AlmaHttpApi implements AlmaApi {
       );
       if ((status === 400 || status === 404) && recordMissing) return { recordMissing: true };
     }
-    throw new AlmaRequestError(status, `GET ${target.path}: ${detail}`);
+    throw new AlmaRequestError(status, `GET ${routeOf(target)}: ${detail}`);
   }
 
   private notifyRetry(info: AlmaRetryInfo): void {

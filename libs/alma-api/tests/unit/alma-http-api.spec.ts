@@ -159,7 +159,7 @@ describe('Class: AlmaHttpApi', () => {
       expect(loans).toHaveLength(250);
       expect(api.stats).toEqual({ requestsSent: 7, retries: 4, throttled: 4 });
       expect(infos.map((info) => info.reason)).toEqual([429, 429, 429, 429]);
-      expect(infos[0]).toEqual({ path: '/almaws/v1/users/PAT0042X/loans', reason: 429, attempt: 1, delayMs: expect.any(Number) });
+      expect(infos[0]).toEqual({ route: '/almaws/v1/users/{id}/loans', reason: 429, attempt: 1, delayMs: expect.any(Number) });
     });
 
     it('waits with full jitter, the window doubling from backoffBaseMs up to backoffMaxMs', async () => {
@@ -571,8 +571,9 @@ describe('Class: AlmaHttpApi', () => {
         const entry: (typeof traced)[number] = { exchange };
         traced.push(entry);
         try {
-          entry.result = await send();
-          return entry.result;
+          const result = await send();
+          entry.result = result;
+          return result;
         } catch (error) {
           entry.error = error;
           throw error;
