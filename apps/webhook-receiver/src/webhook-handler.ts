@@ -201,7 +201,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
         return json(400, { message: `Not an Alma webhook: ${error.reason}`, correlationId });
       }
       if (error instanceof MalformedEventError) {
-        logger.warn('Alma webhook rejected: signed, but not a JSON object', { reason: error.reason, correlationId });
+        logger.warn('Alma webhook rejected: signed, but malformed (Alma will not send it again)', { reason: error.reason, correlationId });
         counts.rejected('not-json');
         return json(400, { message: `Not an Alma webhook: ${error.reason}` });
       }

@@ -22,6 +22,13 @@ export type WebhookReceipt =
       readonly reason: string;
     };
 
+/**
+ * The characters an SNS message cannot carry that JSON text may hold raw (JSON already refuses raw controls; the
+ * receiver's strict UTF-8 decoding, lone surrogates): a body holding one is refused by every publish, so answering 503
+ * would have Alma resend it for ever.
+ */
+const NOT_FOR_SNS = /[\ufffe\uffff]/;
+
 const textField = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
 /**
@@ -36,7 +43,8 @@ const textField = (value: unknown): string | undefined => (typeof value === 'str
  * @example
  * const receipt = await new ReceiveWebhook(publisher).execute(rawBody);
  * receipt.outcome; // 'published' (receipt.topic, receipt.messageId) or 'skipped' (receipt.reason)
- * @throws MalformedEventError when the body is not a JSON object (nothing is published); InvalidWebhookIdError when a
+ * @throws MalformedEventError when the body is not a JSON object, or a webhook to publish holds a character SNS cannot
+ *   carry (nothing is published); InvalidWebhookIdError when a
  *   webhook to publish has no `id` or one that is not an identifier; whatever the publisher throws
  */
 export class ReceiveWebhook {
@@ -66,6 +74,7 @@ export class ReceiveWebhook {
     const idProblem = identifierProblem(id);
     if (idProblem !== undefined) throw new InvalidWebhookIdError(`"id" (the Alma event id) ${idProblem}`);
     const almaEventId = id as string;
+    if (NOT_FOR_SNS.test(body)) throw new MalformedEventError('webhook body holds a raw U+FFFE or U+FFFF, which SNS cannot carry');
     const published = eventType as string;
     const { messageId } = await this.publisher.publish({ topic: route.topic, eventType: published, almaEventId, body });
     return { outcome: 'published', eventType: published, topic: route.topic, almaEventId, messageId };
