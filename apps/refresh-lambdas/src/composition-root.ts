@@ -37,9 +37,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<RefreshLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   bindFunctionBasics(container, env, 'alma-cache-refresh', TOKENS);
-  // Delays a message as Alma's Retry-After asks (sqs-batch-handler.ts).
+  // Delays a message as Alma's Retry-After asks (aws-adapters sqs-batch-handler.ts).
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
-  // Sends a poison message straight to this function's DLQ (sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
+  // Sends a poison message straight to this function's DLQ (aws-adapters sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
   // an SQS queue ARN stops the container at cold start.
   container
     .bind<FailureParking>(TOKENS.DeadLetterQueue)

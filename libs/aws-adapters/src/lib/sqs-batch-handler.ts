@@ -4,12 +4,14 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AlmaRequestError, AlmaUnavailableError, InvalidEventError } from '@alma-cache/cache-domain';
-import type { FailureParking, MessageDelay } from '@alma-cache/aws-adapters';
-import { tallyOf } from './alma-call-meter';
-import { countRefreshFailed, countRefused } from './refresh-metrics';
+import type { FailureParking } from './sqs-failure-parking';
+import type { MessageDelay } from './sqs-message-delay';
 
 /** Handles one queue message; resolves when it is done, throws when it should be received again. */
 export type SqsRecordProcessor = (record: SQSRecord) => Promise<void>;
+
+/** What became of a message that threw: `refused` parked on the DLQ at once, `failed` received again (or DLQ'd by SQS). */
+export type SqsFailureOutcome = 'refused' | 'failed';
 
 /** The log line of a poison message sent straight to the DLQ. */
 const PARKED_MESSAGE = 'Poison message: nothing written; sent to the DLQ at once with its reason, not received again';
@@ -18,7 +20,7 @@ const PARKED_MESSAGE = 'Poison message: nothing written; sent to the DLQ at once
  * How the failure line reads: what went wrong and what happens to the message next. A poison message lands here only
  * when it could not be sent to the DLQ at once (or the handler has no DLQ).
  */
-const describeFailure = (error: unknown): { message: string; details: Record<string, unknown> } => {
+const describeFailure = (error: unknown, retriedMessage: string): { message: string; details: Record<string, unknown> } => {
   if (error instanceof InvalidEventError) {
     return {
       message: 'Poison message: nothing written; receiving it again will not help, SQS moves it to the DLQ after the last receive',
@@ -37,10 +39,7 @@ const describeFailure = (error: unknown): { message: string; details: Record<str
       details: { errorType: error.name, status: error.status, reason: error.reason, retryable: false },
     };
   }
-  return {
-    message: 'Refresh failed: the message will be received again after its visibility timeout',
-    details: { error: error as Error, retryable: true },
-  };
+  return { message: retriedMessage, details: { error: error as Error, retryable: true } };
 };
 
 /**
@@ -57,44 +56,53 @@ const sendableAttributes = (record: SQSRecord): Record<string, MessageAttributeV
     }),
   );
 
+/** What {@link createSqsBatchHandler} needs besides the processor. */
+export interface SqsBatchHandlerOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The metrics' `kind` dimension: what this function handles (user, loan, loan-updated, …). */
+  readonly kind: string;
+  /** Hides a message as Alma's Retry-After asked; without it, it comes back after the visibility timeout. */
+  readonly delay?: MessageDelay;
+  /** The DLQ of the queue the function reads, where a poison message is sent at once. */
+  readonly deadLetterQueue?: FailureParking;
+  /** The failure line of an error none of the domain's known ones (default: "Processing failed: …received again…"). */
+  readonly retriedMessage?: string;
+  /**
+   * Counts one message that threw, in the caller's metrics, and returns fields its log line adds (an Alma tally, the
+   * Alma event id). Runs once per receive that fails or refuses.
+   */
+  readonly onFailure?: (record: SQSRecord, error: unknown, outcome: SqsFailureOutcome) => Record<string, unknown>;
+}
+
 /**
  * An SQS handler that reports partial batch failures (the event source needs
  * `functionResponseType: ReportBatchItemFailures`): the messages that fail come back in `batchItemFailures` and only
- * they are received again, so one bad message never makes the good ones run twice. Messages run in parallel; the
- * Alma client's per-container ceiling keeps their requests in check.
+ * they are received again, so one bad message never makes the good ones run twice. Messages run in parallel. The
+ * one SQS batch handler of the stack: the bulk refresh (apps/refresh-lambdas) and the cache-update functions
+ * (apps/sns-lambdas) both use it, so both fail, park and retry alike.
  *
  * Each failure is logged once per receive with its reason, the SQS message id and the receive count, so a message
- * that reaches the DLQ can be traced to why (the DLQ keeps the message id). Error messages never hold the API key.
+ * that reaches the DLQ can be traced to why (the DLQ keeps the message id). A batch that fails entirely is reported
+ * like any other rather than thrown: the outcome is the same (every message is received again) and the log stays one
+ * line per message. The metrics are published once per invocation, with the dimension `kind`, also when it throws.
  *
- * A batch that fails entirely is reported like any other rather than thrown: the outcome is the same (every message
- * is received again) and the log stays one line per message.
+ * A poison message (the domain's InvalidEventError family: malformed, outside the replay horizon, a record that must
+ * not be stored) is sent at once to `deadLetterQueue` with its body unchanged and its reason as message attributes
+ * (RefusedErrorType, RefusedReason), and then counts as processed: receiving it again could not help. When that send
+ * fails, or without a `deadLetterQueue`, it is reported as a batch item failure, as any other failure, and SQS moves
+ * it to the DLQ after its last receive: it is never lost.
  *
- * The metrics the processor and the failures counted are published once per invocation, with the dimension
- * `kind` (what this function refreshes), also when the invocation throws.
- *
- * A poison message (the domain's InvalidEventError family: a body that names no patron or record, a record Alma
- * returned that the cache must not store) is sent at once to `deadLetterQueue`, the DLQ of the queue it came from,
- * with its body unchanged and its reason as message attributes (RefusedErrorType, RefusedReason), and then counts as
- * processed (`Refused` metric): receiving it twice more could not help. When that send fails, or without a
- * `deadLetterQueue`, it is reported as a batch item failure, as any other failure, and SQS moves it to the DLQ after
- * its last receive: it is never lost.
- *
- * When Alma said when to come back (Retry-After on a 429 or 503: `AlmaUnavailableError.retryAfterSeconds`), the
- * message is hidden that long with `delay` (ChangeMessageVisibility, capped under SQS's 12 hours) instead of coming
- * back after the queue's visibility timeout: its 3 receives then span Alma's outage instead of being spent in minutes
- * and parking every pending refresh on the DLQ. A delay that fails is logged and the message comes back as usual.
+ * When Alma said when to come back (`AlmaUnavailableError.retryAfterSeconds`), the message is hidden that long with
+ * `delay` (ChangeMessageVisibility, capped under SQS's 12 hours) instead of coming back after the queue's visibility
+ * timeout. A delay that fails is logged and the message comes back as usual.
  *
  * @example
- * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, logger, metrics, 'loan', delay, deadLetterQueue);
+ * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, { logger, metrics, kind: 'loan', delay, deadLetterQueue });
  */
-export const createSqsBatchHandler = (
-  process: SqsRecordProcessor,
-  logger: Logger,
-  metrics: Metrics,
-  kind: string,
-  delay?: MessageDelay,
-  deadLetterQueue?: FailureParking,
-) => {
+export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsBatchHandlerOptions) => {
+  const { logger, metrics, kind, delay, deadLetterQueue } = options;
+  const retriedMessage = options.retriedMessage ?? 'Processing failed: the message will be received again after its visibility timeout';
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -133,30 +141,29 @@ export const createSqsBatchHandler = (
     try {
       await process(record);
     } catch (error) {
-      const alma = tallyOf(error);
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
       const parkedMessageId = await parkPoison(record, error);
       if (parkedMessageId !== undefined) {
-        const { details } = describeFailure(error);
+        const extra = options.onFailure?.(record, error, 'refused') ?? {};
         logger.error(PARKED_MESSAGE, {
-          ...details,
+          ...describeFailure(error, retriedMessage).details,
           messageId: record.messageId,
-          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+          receiveCount,
           parkedMessageId,
-          ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
+          ...extra,
         });
-        countRefused(metrics, alma);
         return;
       }
-      const { message, details } = describeFailure(error);
+      const { message, details } = describeFailure(error, retriedMessage);
       const delayedSeconds = await delayAsAlmaAsked(record, error);
+      const extra = options.onFailure?.(record, error, 'failed') ?? {};
       logger.error(message, {
         ...details,
         messageId: record.messageId,
-        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-        ...(alma ? { almaCalls: alma.calls, almaRetries: alma.retries } : {}),
+        receiveCount,
+        ...extra,
         ...(delayedSeconds === undefined ? {} : { delayedSeconds }),
       });
-      countRefreshFailed(metrics, alma);
       throw error;
     }
   };
