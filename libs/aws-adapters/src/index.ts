@@ -38,4 +38,5 @@ export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';
 export { bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';
+export { isSnsTopicArn } from './lib/sns-topic-arn';
 export { type TracedHttpRequest, tracedHttpExchange } from './lib/tracing';
