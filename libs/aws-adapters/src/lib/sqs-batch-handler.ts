@@ -60,12 +60,21 @@ const sendableAttributes = (record: SQSRecord): Record<string, MessageAttributeV
 export interface SqsBatchHandlerOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** The metrics' `kind` dimension: what this function handles (user, loan, loan-updated, …). */
-  readonly kind: string;
+  /**
+   * The metrics' `kind` dimension for the invocation: what this function refreshes (user, loan, …). Left out when the
+   * processor publishes each message's metrics with its own dimensions (the cache-update functions' `Events`).
+   */
+  readonly kind?: string;
   /** Hides a message as Alma's Retry-After asked; without it, it comes back after the visibility timeout. */
   readonly delay?: MessageDelay;
   /** The DLQ of the queue the function reads, where a poison message is sent at once. */
   readonly deadLetterQueue?: FailureParking;
+  /**
+   * How long to hide a message that failed for any other reason than a refusal or Alma's Retry-After, by its receive
+   * count (1 on the first), through `delay`; without it the message comes back after the queue's visibility timeout.
+   * A growing backoff lets a queue's few receives span a long backend outage instead of being spent in minutes.
+   */
+  readonly backoffSeconds?: (receiveCount: number) => number;
   /** The failure line of an error none of the domain's known ones (default: "Processing failed: …received again…"). */
   readonly retriedMessage?: string;
   /**
@@ -95,7 +104,8 @@ export interface SqsBatchHandlerOptions {
  *
  * When Alma said when to come back (`AlmaUnavailableError.retryAfterSeconds`), the message is hidden that long with
  * `delay` (ChangeMessageVisibility, capped under SQS's 12 hours) instead of coming back after the queue's visibility
- * timeout. A delay that fails is logged and the message comes back as usual.
+ * timeout; any other failure is hidden for `backoffSeconds(receiveCount)` when that is given. A delay that fails is
+ * logged and the message comes back as usual.
  *
  * @example
  * export const handler = createSqsBatchHandler(async (record) => { await refresh(record.body); }, { logger, metrics, kind: 'loan', delay, deadLetterQueue });
@@ -106,17 +116,30 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsB
   // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
   const processor = new BatchProcessor(EventType.SQS);
 
-  /** The delay applied as Alma's Retry-After asked, or undefined when none was asked for or it could not be applied. */
-  const delayAsAlmaAsked = async (record: SQSRecord, error: unknown): Promise<number | undefined> => {
-    if (!delay || !(error instanceof AlmaUnavailableError)) return undefined;
-    const seconds = error.retryAfterSeconds;
-    if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  /** The seconds to hide a failed message: Alma's Retry-After when it gave one, else the backoff for this receive. */
+  const wantedDelay = (
+    record: SQSRecord,
+    error: unknown,
+  ): { seconds: number; why: string; field: 'retryAfterSeconds' | 'backoffSeconds' } | undefined => {
+    if (error instanceof InvalidEventError) return undefined;
+    const retryAfter = error instanceof AlmaUnavailableError ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter > 0)
+      return { seconds: retryAfter, why: 'as Alma asked', field: 'retryAfterSeconds' };
+    if (!options.backoffSeconds) return undefined;
+    const seconds = options.backoffSeconds(Number(record.attributes?.ApproximateReceiveCount ?? 1));
+    return Number.isFinite(seconds) && seconds > 0 ? { seconds, why: 'to back off', field: 'backoffSeconds' } : undefined;
+  };
+
+  /** The delay applied, or undefined when none was wanted or it could not be applied (then the visibility timeout). */
+  const delayFailed = async (record: SQSRecord, error: unknown): Promise<number | undefined> => {
+    const wanted = delay ? wantedDelay(record, error) : undefined;
+    if (!delay || !wanted) return undefined;
     try {
-      return await delay.delay({ queueArn: record.eventSourceARN, receiptHandle: record.receiptHandle }, seconds);
+      return await delay.delay({ queueArn: record.eventSourceARN, receiptHandle: record.receiptHandle }, wanted.seconds);
     } catch (delayError) {
-      logger.warn('Could not delay the message as Alma asked: it comes back after the visibility timeout', {
+      logger.warn(`Could not delay the message ${wanted.why}: it comes back after the visibility timeout`, {
         messageId: record.messageId,
-        retryAfterSeconds: seconds,
+        [wanted.field]: wanted.seconds,
         error: delayError as Error,
       });
       return undefined;
@@ -155,7 +178,7 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsB
         return;
       }
       const { message, details } = describeFailure(error, retriedMessage);
-      const delayedSeconds = await delayAsAlmaAsked(record, error);
+      const delayedSeconds = await delayFailed(record, error);
       const extra = options.onFailure?.(record, error, 'failed') ?? {};
       logger.error(message, {
         ...details,
@@ -170,7 +193,7 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsB
 
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     if (context) logger.addContext(context);
-    metrics.addDimension('kind', kind);
+    if (kind !== undefined) metrics.addDimension('kind', kind);
     try {
       return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
     } finally {
