@@ -10,6 +10,8 @@ import {
 
 /** A webhook SNS would refuse however often it is sent: the receiver answers 413 rather than have Alma retry it. */
 export class WebhookTooLargeError extends Error {
+  public readonly code = 'WEBHOOK_TOO_LARGE';
+
   public constructor(public readonly bytes: number) {
     super(`the webhook is ${bytes} bytes with its attributes; an SNS message holds at most ${MAX_WEBHOOK_BYTES}`);
     this.name = 'WebhookTooLargeError';
