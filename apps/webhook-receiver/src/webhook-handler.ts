@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { InvalidWebhookIdError, MalformedEventError, MAX_WEBHOOK_BYTES, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
-import { type RotatingSecret, WebhookTooLargeError } from '@alma-cache/aws-adapters';
+import { raceDeadline, type RotatingSecret, WebhookTooLargeError } from '@alma-cache/aws-adapters';
 import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, type SignatureCheck, signatureShape } from './alma-signature';
 import type { WebhookCounter, WebhookRejection } from './skip-counter';
 
@@ -126,18 +126,6 @@ const rawBodyOf = (event: APIGatewayProxyEventV2): Buffer =>
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-const beforeDeadline = async <T>(work: Promise<T>, deadline: number, budgetMs: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReplyBudgetExceededError(budgetMs)), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 /**
  * The webhook receiver behind two API Gateway routes (payload 2.0):
  * - `GET /?challenge=X` answers `{"challenge":"X"}` (Alma's unsigned check when the integration profile is saved), 400 without X;
@@ -187,12 +175,12 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     if (shape === 'well-formed') {
       const matching = (secrets: RotatingSecret) =>
         [secrets.current, secrets.previous].find((secret) => secret !== undefined && checkAlmaSignature(secret, body, signature) === 'valid');
-      let secrets = await beforeDeadline(deps.secret(), deadline, budgetMs);
+      let secrets = await raceDeadline(deps.secret(), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
       let used = matching(secrets);
       if (used === undefined) {
         // The secret may have been rotated since it was cached: read it again (shared, rate-limited) before saying 401,
         // which Alma would never retry. A failed read throws, and Alma gets a 503 instead.
-        secrets = await beforeDeadline(deps.secret.refresh(), deadline, budgetMs);
+        secrets = await raceDeadline(deps.secret.refresh(), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
         used = matching(secrets);
       }
       check = used === undefined ? 'mismatch' : 'valid';
@@ -221,7 +209,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
       counts.rejected('not-json');
       return json(400, { message: 'The body is not UTF-8 text' });
     }
-    const receipt = await beforeDeadline(deps.receiveWebhook.execute(text), deadline, budgetMs);
+    const receipt = await raceDeadline(deps.receiveWebhook.execute(text), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
     if (receipt.outcome === 'published') {
       const { almaEventId, eventType, topic, messageId } = receipt;
       logger.info('Alma webhook published', { almaEventId, eventType, topic, snsMessageId: messageId, correlationId });

@@ -36,6 +36,7 @@ export { DynamoDbCacheAuditReader, type DynamoDbCacheAuditReaderOptions } from '
 export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';
+export { raceDeadline } from './lib/deadline';
 export { bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';
 export { isSnsTopicArn } from './lib/sns-topic-arn';
