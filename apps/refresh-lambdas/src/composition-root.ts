@@ -22,7 +22,26 @@ import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
 import { loadConfig, type RefreshLambdasConfig } from './config';
 import { countAlmaThrottled } from './refresh-metrics';
-import { TOKENS } from './tokens';
+
+/** Service identifiers: the one list of what the refresh functions' container (and the audit's) provides. */
+export const TOKENS = {
+  Config: Symbol.for('RefreshLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SsmClient: Symbol.for('SSMClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  MessageDelay: Symbol.for('MessageDelay'),
+  DeadLetterQueue: Symbol.for('DeadLetterQueue'),
+  AlmaApiKey: Symbol.for('AlmaApiKey'),
+  AlmaCallMeter: Symbol.for('AlmaCallMeter'),
+  AlmaApi: Symbol.for('AlmaApi'),
+  Clock: Symbol.for('Clock'),
+  CacheStore: Symbol.for('CacheStore'),
+  RefreshDeps: Symbol.for('RefreshDeps'),
+  RefreshUser: Symbol.for('RefreshUser'),
+  RefreshItem: Symbol.for('RefreshItem'),
+} as const;
 
 /**
  * Wires the four refresh functions. The domain stays decorator-free: its classes are bound with factories

@@ -3,10 +3,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ItemKind, RefreshItem, RefreshUser } from '@alma-cache/cache-domain';
 import type { FailureParking, MessageDelay } from '@alma-cache/aws-adapters';
 import type { AlmaCallMeter } from './alma-call-meter';
-import { buildContainer } from './composition-root';
+import { buildContainer, TOKENS } from './composition-root';
 import { itemRefreshProcessor, userRefreshProcessor } from './refresh-processors';
 import { createRefreshBatchHandler } from './refresh-batch-handler';
-import { TOKENS } from './tokens';
 
 // Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
 export const container = buildContainer(process.env);

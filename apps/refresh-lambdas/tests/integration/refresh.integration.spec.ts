@@ -24,7 +24,7 @@ import type { AlmaCallMeter } from '../../src/alma-call-meter';
 import { buildContainer } from '../../src/composition-root';
 import { userRefreshProcessor } from '../../src/refresh-processors';
 import { createRefreshBatchHandler } from '../../src/refresh-batch-handler';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../src/composition-root';
 
 jest.setTimeout(60_000);
 
