@@ -8,9 +8,9 @@ export const SLICE_IMPORTS = {
   shared: [],
   webhooks: ['shared'],
   refresh: ['shared'],
-  sync: ['shared', 'refresh', 'webhooks'],
+  sync: ['shared', 'webhooks'],
   changes: ['shared', 'refresh'],
-  query: ['shared', 'refresh'],
+  query: ['shared'],
   audit: ['shared', 'refresh'],
 };
 

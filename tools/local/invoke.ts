@@ -8,6 +8,7 @@ import { userCacheKey } from '@alma-cache/cache-domain';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { describeLoan, describeRequest, getRecord, peekQueue } from './cache-view';
 import { startLocalStack } from './stack';
+import { queueArn } from './template';
 
 const usage = 'usage: npm run invoke -- <webhook.json> [--cached-patron] [--verbose]';
 
@@ -41,14 +42,22 @@ const main = async () => {
     }
 
     const result = await stack.publish(eventType, body);
-    // Read before anything else is printed: a refused event succeeds (no retries), and only its record says it was refused.
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues['FailureQueue'], MaxNumberOfMessages: 10 }));
-    const failureRecords = Messages.map((message) => JSON.parse(message.Body ?? '{}'));
-    const refused = result.succeeded && failureRecords.some((record) => record.requestContext?.condition === 'RefusedAsInvalid');
+    // Read before anything else is printed: a refused event is processed (not received again), and only the function's
+    // DLQ says it was refused, with its reason as message attributes.
+    const fn = stack.functions.find((candidate) => candidate.name === result.functionName);
+    const deadLetterQueue = Object.values(stack.queues).find((url) => queueArn(url) === fn?.environment['DEAD_LETTER_QUEUE_ARN']);
+    const { Messages = [] } = deadLetterQueue
+      ? await sqs.send(new ReceiveMessageCommand({ QueueUrl: deadLetterQueue, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }))
+      : {};
+    const refusals = Messages.map((message) => ({
+      errorType: message.MessageAttributes?.['RefusedErrorType']?.StringValue,
+      reason: message.MessageAttributes?.['RefusedReason']?.StringValue,
+    }));
+    const refused = result.succeeded && refusals.length > 0;
     const outcome = !result.succeeded
-      ? `failed after ${result.attempts} attempt${result.attempts === 1 ? '' : 's'}: ${result.error?.message}`
+      ? `failed: ${result.error?.message}`
       : refused
-        ? 'refused as invalid: nothing written, parked on the failure queue at once (1 attempt, not retried)'
+        ? `refused as invalid: nothing written, parked on the ${result.functionName} DLQ at once (not received again)`
         : 'ok';
     process.stdout.write(`${eventType} → ${result.functionName}: ${outcome}\n`);
 
@@ -69,9 +78,7 @@ const main = async () => {
       );
     }
     process.stdout.write(`Users queue: ${JSON.stringify(await peekQueue(sqs, stack.queues['UsersQueue']))}\n`);
-    for (const record of failureRecords) {
-      process.stdout.write(`Failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage}\n`);
-    }
+    for (const refusal of refusals) process.stdout.write(`DLQ: ${refusal.errorType}: ${refusal.reason}\n`);
     if (!result.succeeded || refused) process.exitCode = 2;
   } finally {
     client.destroy();

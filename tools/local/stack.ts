@@ -331,9 +331,18 @@ export const startLocalStack = async (opts: {
 
   // The topics the webhook receiver publishes to, each with a queue subscribed in the emulator: SNS's own fan-out
   // fills them, and the dispatcher hands each message to the subscribed function as Lambda's SNS trigger would.
+  // A topic the template subscribes a function's own queue to (SNS → SQS → Lambda) is subscribed the same way here,
+  // raw, and that queue is polled like the refresh's (deliverQueue).
   const deliveryQueues: { eventType: string; topicArn: string; queueUrl: string }[] = [];
+  let queueSubscriptions = 0;
   for (const eventType of Object.values(AlmaEventType)) {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
+    const ownQueue = functions.find((fn) => fn.topicQueues[eventType] !== undefined)?.topicQueues[eventType];
+    if (ownQueue !== undefined) {
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(ownQueue), Attributes: { RawMessageDelivery: 'true' } }));
+      queueSubscriptions += 1;
+      continue;
+    }
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({ QueueName: `alma-cache-local-${eventType.toLowerCase().replaceAll('_', '-')}-delivery` }),
     );
@@ -341,7 +350,9 @@ export const startLocalStack = async (opts: {
     deliveryQueues.push({ eventType, topicArn: TopicArn!, queueUrl: QueueUrl! });
   }
   sns.destroy();
-  log(`created ${deliveryQueues.length} topics, each with a delivery queue subscribed`);
+  log(
+    `created ${deliveryQueues.length + queueSubscriptions} topics: ${queueSubscriptions} delivering raw to their function's queue, ${deliveryQueues.length} to a delivery queue`,
+  );
 
   const handlers = new Map<string, LambdaHandler>();
   const handlerOf = (fn: LocalFunction): LambdaHandler => {
@@ -495,6 +506,19 @@ export const startLocalStack = async (opts: {
     async publish(eventType, body) {
       const fn = functions.find((candidate) => candidate.topics.includes(eventType));
       if (!fn) throw new Error(`No function is subscribed to ${eventType}; subscribed topics: ${functions.flatMap((f) => f.topics).join(', ')}`);
+      const ownQueue = fn.topicQueues[eventType];
+      if (ownQueue !== undefined) {
+        // As SNS's raw delivery would, then one poll as Lambda's SQS trigger does (other messages waiting there go too).
+        await sqs.send(new SendMessageCommand({ QueueUrl: ownQueue, MessageBody: body }));
+        const delivery = await stack.deliverQueue(ownQueue);
+        const failed = delivery?.failed ?? 0;
+        return {
+          functionName: fn.name,
+          succeeded: failed === 0,
+          attempts: 1,
+          ...(failed === 0 ? {} : { error: new Error(`${failed} message(s) failed: they come back after their backoff`) }),
+        };
+      }
       const failureQueueUrl = fn.onFailureQueue ? queues[fn.onFailureQueue] : undefined;
       const result = await invokeAsync(handlerOf(fn), snsEvent(topicArn(eventType), body), {
         functionArn: functionArnOf(fn),

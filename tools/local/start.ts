@@ -176,15 +176,16 @@ const main = async () => {
   broken.id = 'malformed-demo';
   delete broken.item_loan.loan_id;
   await post('LOAN_CREATED without loan_id', JSON.stringify(broken));
-  const failureQueue = stack.queues['FailureQueue'];
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: failureQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  // The function reading LOAN_CREATED's queue refused it at once: body unchanged on its DLQ, the reason as attributes.
+  const refuser = stack.functions.find((fn) => fn.topicQueues['LOAN_CREATED'] !== undefined);
+  const deadLetterQueue = Object.values(stack.queues).find((url) => queueArn(url) === refuser?.environment['DEAD_LETTER_QUEUE_ARN']);
+  if (!refuser || !deadLetterQueue) throw new Error('No function reads LOAN_CREATED from a queue with a DLQ in the packaged templates');
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: deadLetterQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 5, MessageAttributeNames: ['All'] }),
+  );
   for (const message of Messages) {
-    const record = JSON.parse(message.Body ?? '{}');
-    const attempts = Number(record.requestContext?.approximateInvokeCount);
-    // RefusedAsInvalid: the function parked it itself at once; RetriesExhausted: Lambda's destination, after its retries.
-    say(
-      `      failure queue: ${record.responsePayload?.errorType}: ${record.responsePayload?.errorMessage} (${record.requestContext?.condition}, after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
-    );
+    const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+    say(`      ${refuser.name} DLQ: ${attribute('RefusedErrorType')}: ${attribute('RefusedReason')} (refused at once, not retried)`);
   }
 
   say();

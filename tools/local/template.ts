@@ -7,8 +7,10 @@ export interface TemplateFunction {
   /** The serverless.yml function name, e.g. `loan-updated`. */
   name: string;
   logicalId: string;
-  /** The SNS topic names it is subscribed to, e.g. `LOAN_CREATED`. */
+  /** The SNS topic names it is subscribed to, e.g. `LOAN_CREATED`: directly, or through a queue it consumes. */
   topics: string[];
+  /** For the topics delivered to a queue it consumes (raw, SNS → SQS → Lambda): topic name → that queue's URL. */
+  topicQueues: Record<string, string>;
   /** The URLs of the SQS queues it consumes (its event source mappings). */
   queues: string[];
   /** The DynamoDB table streams it consumes (its stream event source mappings), with their retry settings. */
@@ -172,9 +174,20 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
             onFailureQueue: logicalIdOf(properties['DestinationConfig']?.['OnFailure']?.['Destination']),
           };
         });
-      const topics = entries
-        .filter(([, sub]) => sub['Type'] === 'AWS::SNS::Subscription' && logicalIdOf(sub['Properties']['Endpoint']) === logicalId)
-        .map(([, sub]) => String(sub['Properties']['TopicArn']).split(':').pop() as string);
+      const topicName = (sub: Json) => String(sub['Properties']['TopicArn']).split(':').pop() as string;
+      const subscriptions = entries.filter(([, sub]) => sub['Type'] === 'AWS::SNS::Subscription').map(([, sub]) => sub);
+      const consumed = new Set(queues);
+      const topicQueues = Object.fromEntries(
+        subscriptions.flatMap((sub) => {
+          const queueId = logicalIdOf(sub['Properties']['Endpoint']);
+          const url = queueId === undefined ? undefined : provisioned.queues[queueId];
+          return url !== undefined && consumed.has(url) ? [[topicName(sub), url] as const] : [];
+        }),
+      );
+      const topics = [
+        ...subscriptions.filter((sub) => logicalIdOf(sub['Properties']['Endpoint']) === logicalId).map(topicName),
+        ...Object.keys(topicQueues),
+      ];
       const invokeConfig = entries.find(
         ([, config]) =>
           config['Type'] === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(config['Properties']['FunctionName']).includes(logicalId),
@@ -183,6 +196,7 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
         name,
         logicalId,
         topics,
+        topicQueues,
         queues,
         streams,
         environment,

@@ -204,7 +204,7 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   }
   if (refreshKind) {
     const refresh = describeRefresh(body, refreshKind);
-    // Sent here at once by the function that refused it (sqs-batch-handler.ts), with its reason as attributes.
+    // Sent here at once by the function that refused it (aws-adapters sqs-batch-handler.ts), with its reason as attributes.
     const refusedType = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.errorType]?.StringValue;
     const refusedReason = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.reason]?.StringValue;
     return {

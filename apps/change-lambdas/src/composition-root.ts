@@ -1,9 +1,25 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
 import { bindFunctionBasics, SnsChangePublisher } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { type ChangeLambdasConfig, loadConfig } from './config';
-import { TOKENS } from './tokens';
+import { createStreamHandler } from './stream-handler';
+
+// The one wiring file of change-lambdas, top to bottom: what the container provides (TOKENS), how it is built
+// (buildContainer), and the handler resolved from it (streamHandlerOf). handlers/publish-changes.ts only builds the
+// container at module scope, where serverless.yml points.
+
+/** Service identifiers: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('ChangeLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  SnsClient: Symbol.for('SNSClient'),
+  ChangePublisher: Symbol.for('ChangePublisher'),
+  PublishCacheChanges: Symbol.for('PublishCacheChanges'),
+} as const;
 
 /**
  * Wires the stream function. The domain stays decorator-free: its classes are bound with factories
@@ -30,3 +46,16 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   return container;
 };
+
+/**
+ * The stream handler, resolved from a container {@link buildContainer} built.
+ *
+ * @example
+ * export const handler = streamHandlerOf(buildContainer(process.env));
+ */
+export const streamHandlerOf = (container: Container): ReturnType<typeof createStreamHandler> =>
+  createStreamHandler(
+    container.get<PublishCacheChanges>(TOKENS.PublishCacheChanges),
+    container.get<Logger>(TOKENS.Logger),
+    container.get<Metrics>(TOKENS.Metrics),
+  );

@@ -1,4 +1,4 @@
-import { type Environment, readConfig } from '@alma-cache/aws-adapters';
+import { type Environment, isSnsTopicArn, readConfig } from '@alma-cache/aws-adapters';
 
 /** The environment the function reads; serverless.yml sets exactly these (plus the SDK's own variables). */
 export const ENV = {
@@ -20,7 +20,7 @@ export interface ChangeLambdasConfig {
 export const loadConfig = (env: Environment): ChangeLambdasConfig =>
   readConfig(env, (reader) => {
     const { changeTopicArn } = reader.required(ENV);
-    if (changeTopicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(changeTopicArn)) {
+    if (changeTopicArn && !isSnsTopicArn(changeTopicArn)) {
       reader.invalid(`${ENV.changeTopicArn} is not an SNS topic ARN: "${changeTopicArn}"`);
     }
     return { changeTopicArn };

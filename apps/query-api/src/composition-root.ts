@@ -31,7 +31,32 @@ import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { budgetCallers } from './budget-caller';
 import { loadConfig, type QueryApiConfig } from './config';
-import { TOKENS } from './tokens';
+
+// The one wiring file of the query API, top to bottom: what the container provides (TOKENS), then how it is built
+// (buildContainer). query-api.ts turns a container into the route table; handlers/query-api.ts boots it once per
+// Lambda container, where serverless.yml points.
+
+/** Service identifiers: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('QueryApiConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  SsmClient: Symbol.for('SSMClient'),
+  AlmaApiKey: Symbol.for('AlmaApiKey'),
+  LogPepper: Symbol.for('QueryLogPepper'),
+  AlmaApi: Symbol.for('AlmaApi'),
+  Clock: Symbol.for('Clock'),
+  CacheReader: Symbol.for('CacheReader'),
+  UserRefreshQueue: Symbol.for('UserRefreshQueue'),
+  PatronMissDeps: Symbol.for('PatronMissDeps'),
+  PatronQueryDeps: Symbol.for('PatronQueryDeps'),
+  GetPatron: Symbol.for('GetPatron'),
+  ListPatronItems: Symbol.for('ListPatronItems'),
+  GetPatronItem: Symbol.for('GetPatronItem'),
+  QueuePatronRefresh: Symbol.for('QueuePatronRefresh'),
+} as const;
 
 /**
  * Wires the query API. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`),

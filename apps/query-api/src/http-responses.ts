@@ -16,6 +16,8 @@ export interface ErrorBody {
 
 /** The request outlasted the time API Gateway and Lambda leave it: answered as 503 before either gives up with a bare error. */
 export class DeadlineExceededError extends Error {
+  public readonly code = 'DEADLINE_EXCEEDED';
+
   public constructor(public readonly budgetMs: number) {
     super(`no answer within ${budgetMs} ms`);
     this.name = 'DeadlineExceededError';
@@ -49,54 +51,72 @@ const UNAVAILABLE_MESSAGES = {
  */
 const SERVICE_UNAVAILABLE = new Set(['unavailable', 'refreshing', 'budget-busy']);
 
+const invalidRequest =
+  (severity: HttpFailure['severity']) =>
+  (error: { readonly reason: string }): HttpFailure => ({ status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity });
+
+/** The answer to one error class; undefined for an error of another class that carries the same `code`. */
+type Answer = (error: Error) => HttpFailure | undefined;
+const answer =
+  <E extends Error>(of: abstract new (...args: never[]) => E, build: (error: E) => HttpFailure): Answer =>
+  (error) =>
+    error instanceof of ? build(error) : undefined;
+
 /**
- * The answer to an error a query raised. Only errors the query API expects get their own status; anything else is
- * a 500 whose message says nothing about the cause (the log line, found by the correlation id, does).
+ * Each error `code` the query API expects, and its answer; any other error is a 500. The class is checked as well as
+ * the code, so an SDK or Node error that happens to carry a `code` never borrows a domain answer.
+ */
+const ANSWERS: Readonly<Record<string, Answer>> = {
+  INVALID_PATRON_QUERY: answer(InvalidPatronQueryError, invalidRequest('info')),
+  // The Alma URL builder's own refusal: the use cases check ids first, so reaching here means a path they missed.
+  ALMA_INVALID_IDENTIFIER: answer(AlmaInvalidIdentifierError, invalidRequest('warn')),
+  PATRON_NOT_FOUND: answer(PatronNotFoundError, (error) => ({
+    status: 404,
+    message: `No patron ${JSON.stringify(error.userPrimaryId)}`,
+    headers: {},
+    severity: 'info',
+  })),
+  PATRON_ITEM_NOT_FOUND: answer(PatronItemNotFoundError, (error) => ({
+    status: 404,
+    message: `Patron ${JSON.stringify(error.userPrimaryId)} has no ${error.kind} ${JSON.stringify(error.itemId)}`,
+    headers: {},
+    severity: 'info',
+  })),
+  PATRON_DATA_UNAVAILABLE: answer(PatronDataUnavailableError, (error) => ({
+    status: SERVICE_UNAVAILABLE.has(error.unavailability) ? 503 : 429,
+    message: `${UNAVAILABLE_MESSAGES[error.unavailability]}; retry after ${error.retryAfterSeconds} s`,
+    headers: { 'retry-after': String(error.retryAfterSeconds) },
+    severity: 'warn',
+  })),
+  DEADLINE_EXCEEDED: answer(DeadlineExceededError, () => ({
+    status: 503,
+    message: `Alma did not answer in time and this patron is not cached; retry after ${DEADLINE_RETRY_AFTER_SECONDS} s`,
+    headers: { 'retry-after': String(DEADLINE_RETRY_AFTER_SECONDS) },
+    severity: 'warn',
+  })),
+  // Alma refusing our key, or answering what the client cannot use: the upstream failed this service, which is a
+  // 502 (Bad Gateway), not the caller's fault and not a bug here. Logged as an error with the correlation id.
+  ALMA_REQUEST_REFUSED: answer(AlmaRequestError, () => ({
+    status: 502,
+    message: "Alma refused this service's request; quote the correlation id when reporting it",
+    headers: {},
+    severity: 'error',
+  })),
+};
+
+const INTERNAL: HttpFailure = { status: 500, message: 'Internal error; quote the correlation id when reporting it', headers: {}, severity: 'error' };
+
+/**
+ * The answer to an error a query raised, looked up by its `code` in {@link ANSWERS}. Anything else is a 500 whose
+ * message says nothing about the cause (the log line, found by the correlation id, does).
  *
  * @example
  * failureOf(new PatronNotFoundError('PAT0042X')).status; // 404
  */
 export const failureOf = (error: unknown): HttpFailure => {
-  if (error instanceof InvalidPatronQueryError) return { status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity: 'info' };
-  // The Alma URL builder's own refusal: the use cases check ids first, so reaching here means a path they missed.
-  if (error instanceof AlmaInvalidIdentifierError) return { status: 400, message: `Invalid request: ${error.reason}`, headers: {}, severity: 'warn' };
-  if (error instanceof PatronNotFoundError)
-    return { status: 404, message: `No patron ${JSON.stringify(error.userPrimaryId)}`, headers: {}, severity: 'info' };
-  if (error instanceof PatronItemNotFoundError) {
-    return {
-      status: 404,
-      message: `Patron ${JSON.stringify(error.userPrimaryId)} has no ${error.kind} ${JSON.stringify(error.itemId)}`,
-      headers: {},
-      severity: 'info',
-    };
-  }
-  if (error instanceof PatronDataUnavailableError) {
-    return {
-      status: SERVICE_UNAVAILABLE.has(error.unavailability) ? 503 : 429,
-      message: `${UNAVAILABLE_MESSAGES[error.unavailability]}; retry after ${error.retryAfterSeconds} s`,
-      headers: { 'retry-after': String(error.retryAfterSeconds) },
-      severity: 'warn',
-    };
-  }
-  if (error instanceof DeadlineExceededError) {
-    return {
-      status: 503,
-      message: `Alma did not answer in time and this patron is not cached; retry after ${DEADLINE_RETRY_AFTER_SECONDS} s`,
-      headers: { 'retry-after': String(DEADLINE_RETRY_AFTER_SECONDS) },
-      severity: 'warn',
-    };
-  }
-  if (error instanceof AlmaRequestError) {
-    // Alma refusing our key, or answering what the client cannot use: the upstream failed this service, which is a
-    // 502 (Bad Gateway), not the caller's fault and not a bug here. Logged as an error with the correlation id.
-    return {
-      status: 502,
-      message: "Alma refused this service's request; quote the correlation id when reporting it",
-      headers: {},
-      severity: 'error',
-    };
-  }
-  return { status: 500, message: 'Internal error; quote the correlation id when reporting it', headers: {}, severity: 'error' };
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const answerOf = code !== undefined && Object.hasOwn(ANSWERS, code) ? ANSWERS[code] : undefined;
+  return (answerOf && error instanceof Error && answerOf(error)) || INTERNAL;
 };
 
 /** Headers on every answer: JSON, never cached by a shared cache (patron data), and the correlation id. */

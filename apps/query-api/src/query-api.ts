@@ -3,13 +3,12 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
-import { buildContainer } from './composition-root';
+import { buildContainer, TOKENS } from './composition-root';
 import { errorResponse } from './http-responses';
 import type { CachedSecret } from '@alma-cache/aws-adapters';
 import type { QueryApiConfig } from './config';
 import { createQueryApiRoutes, type QueryApiRoute, type QueryRouteAudit, type QueryRoutesOptions, type QueryUseCases } from './routes';
 import { routeKeyOf } from './route-specs';
-import { TOKENS } from './tokens';
 
 /** The query API assembled: its container, its logger and its route table. */
 export interface QueryApi {

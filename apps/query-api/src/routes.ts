@@ -15,6 +15,7 @@ import {
   type RefreshRequestOutcome,
   scopesAllowing,
 } from '@alma-cache/cache-domain';
+import { raceDeadline } from '@alma-cache/aws-adapters';
 import { budgetCallerOf, budgetCallers } from './budget-caller';
 import { DeadlineExceededError, errorResponse, failureOf, jsonResponse } from './http-responses';
 import { callerForLog, callerInClear, patronLogHash, redactedError, redactIds } from './query-audit';
@@ -75,18 +76,6 @@ interface VerifiedJwt {
 /** The claims API Gateway's JWT authorizer (or the local server's stand-in) verified; undefined when there are none. */
 const jwtOf = (event: APIGatewayProxyEventV2): VerifiedJwt | undefined =>
   (event.requestContext as { authorizer?: { jwt?: VerifiedJwt } } | undefined)?.authorizer?.jwt;
-
-const withinDeadline = async <T>(work: Promise<T>, budgetMs: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceededError(budgetMs)), budgetMs);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 const operationOf = (spec: QueryRouteSpec, useCases: QueryUseCases): ((event: APIGatewayProxyEventV2) => Promise<Answered>) => {
   const parameter = (event: APIGatewayProxyEventV2, name: string) => event.pathParameters?.[name] ?? '';
@@ -191,9 +180,10 @@ const guarded = (
         Date.now(),
         budgetMs,
       );
-      const answered = await withinDeadline(
+      const answered = await raceDeadline(
         budgetCallers.run(spender, () => run(event)),
         budgetMs,
+        () => new DeadlineExceededError(budgetMs),
       );
       if (answered.refresh?.queued === false) {
         logger.warn('Answered from Alma, but the patron could not be queued for a refresh', {

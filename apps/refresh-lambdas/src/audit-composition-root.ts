@@ -20,7 +20,7 @@ import { AlmaCallMeter } from './alma-call-meter';
 import { type AuditConfig, loadAuditConfig } from './audit-config';
 import { AuditRunner } from './audit-runner';
 import { countAlmaThrottled } from './refresh-metrics';
-import { TOKENS } from './tokens';
+import { TOKENS } from './composition-root';
 
 /** How long one Alma call may wait for the budget before the audit yields (pauses as the error says, then tries again). */
 export const AUDIT_BUDGET_WAIT_MS = 2_000;

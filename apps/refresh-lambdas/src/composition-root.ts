@@ -22,7 +22,26 @@ import { Container } from 'inversify';
 import { AlmaCallMeter } from './alma-call-meter';
 import { loadConfig, type RefreshLambdasConfig } from './config';
 import { countAlmaThrottled } from './refresh-metrics';
-import { TOKENS } from './tokens';
+
+/** Service identifiers: the one list of what the refresh functions' container (and the audit's) provides. */
+export const TOKENS = {
+  Config: Symbol.for('RefreshLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SsmClient: Symbol.for('SSMClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  MessageDelay: Symbol.for('MessageDelay'),
+  DeadLetterQueue: Symbol.for('DeadLetterQueue'),
+  AlmaApiKey: Symbol.for('AlmaApiKey'),
+  AlmaCallMeter: Symbol.for('AlmaCallMeter'),
+  AlmaApi: Symbol.for('AlmaApi'),
+  Clock: Symbol.for('Clock'),
+  CacheStore: Symbol.for('CacheStore'),
+  RefreshDeps: Symbol.for('RefreshDeps'),
+  RefreshUser: Symbol.for('RefreshUser'),
+  RefreshItem: Symbol.for('RefreshItem'),
+} as const;
 
 /**
  * Wires the four refresh functions. The domain stays decorator-free: its classes are bound with factories
@@ -37,9 +56,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<RefreshLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   bindFunctionBasics(container, env, 'alma-cache-refresh', TOKENS);
-  // Delays a message as Alma's Retry-After asks (sqs-batch-handler.ts).
+  // Delays a message as Alma's Retry-After asks (aws-adapters sqs-batch-handler.ts).
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
-  // Sends a poison message straight to this function's DLQ (sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
+  // Sends a poison message straight to this function's DLQ (aws-adapters sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not
   // an SQS queue ARN stops the container at cold start.
   container
     .bind<FailureParking>(TOKENS.DeadLetterQueue)

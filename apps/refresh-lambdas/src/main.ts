@@ -3,10 +3,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ItemKind, RefreshItem, RefreshUser } from '@alma-cache/cache-domain';
 import type { FailureParking, MessageDelay } from '@alma-cache/aws-adapters';
 import type { AlmaCallMeter } from './alma-call-meter';
-import { buildContainer } from './composition-root';
+import { buildContainer, TOKENS } from './composition-root';
 import { itemRefreshProcessor, userRefreshProcessor } from './refresh-processors';
-import { createSqsBatchHandler } from './sqs-batch-handler';
-import { TOKENS } from './tokens';
+import { createRefreshBatchHandler } from './refresh-batch-handler';
 
 // Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
 export const container = buildContainer(process.env);
@@ -19,7 +18,7 @@ const deadLetterQueue = () => container.get<FailureParking>(TOKENS.DeadLetterQue
 
 /** The Users queue handler: one patron per message. */
 export const userRefreshHandler = () =>
-  createSqsBatchHandler(
+  createRefreshBatchHandler(
     userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), meter(), logger(), metrics()),
     logger(),
     metrics(),
@@ -30,7 +29,7 @@ export const userRefreshHandler = () =>
 
 /** The Loans, Requests or Fees queue handler: one record per message. */
 export const itemRefreshHandler = (kind: ItemKind) =>
-  createSqsBatchHandler(
+  createRefreshBatchHandler(
     itemRefreshProcessor(kind, container.get<RefreshItem>(TOKENS.RefreshItem), meter(), logger(), metrics()),
     logger(),
     metrics(),

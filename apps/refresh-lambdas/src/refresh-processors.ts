@@ -10,7 +10,7 @@ import {
 } from '@alma-cache/cache-domain';
 import type { AlmaCallMeter } from './alma-call-meter';
 import { countRefreshed } from './refresh-metrics';
-import type { SqsRecordProcessor } from './sqs-batch-handler';
+import type { SqsRecordProcessor } from '@alma-cache/aws-adapters';
 
 /**
  * A Users queue message (the bare primary id) → RefreshUser, logging one line with the outcome counts and the Alma

@@ -10,7 +10,15 @@ import {
   RemoveLoan,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
-import { bindFunctionBasics, DynamoDbCacheStore, type FailureParking, SqsFailureParking, SqsUserRefreshQueue } from '@alma-cache/aws-adapters';
+import {
+  bindFunctionBasics,
+  DynamoDbCacheStore,
+  type FailureParking,
+  type MessageDelay,
+  SqsFailureParking,
+  SqsMessageDelay,
+  SqsUserRefreshQueue,
+} from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
 import { TOKENS } from './tokens';
@@ -49,6 +57,18 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       (client: SQSClient, config: SnsLambdasConfig) => new SqsFailureParking(client, config.failureQueueUrl),
       [TOKENS.SqsClient, TOKENS.Config],
     );
+  // The queue path (sqs-handler.ts): a refused event goes at once to the DLQ of the function's own queue, named by
+  // DEAD_LETTER_QUEUE_ARN (an ARN that is not an SQS queue's stops the container at cold start); without it the
+  // batch handler leaves refusals to SQS's redrive after the last receive. A failed event's backoff changes its
+  // message's visibility.
+  container
+    .bind<FailureParking | undefined>(TOKENS.DeadLetterQueue)
+    .toResolvedValue(
+      (client: SQSClient, config: SnsLambdasConfig) =>
+        config.deadLetterQueueArn === undefined ? undefined : SqsFailureParking.forQueueArn(client, config.deadLetterQueueArn),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
+  container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((client: SQSClient) => new SqsMessageDelay(client), [TOKENS.SqsClient]);
   container.bind<ItemSyncDeps>(TOKENS.ItemSyncDeps).toResolvedValue(
     (store: CacheStore, refreshQueue: UserRefreshQueue, clock: Clock, config: SnsLambdasConfig) => ({
       store,

@@ -12,10 +12,18 @@ export const ENV = {
   failureQueueUrl: 'FAILURE_QUEUE_URL',
 } as const;
 
+/**
+ * Set per function on the queue path (issue 19): the ARN of the DLQ of the function's own queue, where an event refused
+ * as invalid is sent at once (sqs-handler.ts). Optional while the SNS path is still the deployed one.
+ */
+export const DEAD_LETTER_QUEUE_ENV = 'DEAD_LETTER_QUEUE_ARN';
+
 export interface SnsLambdasConfig {
   readonly tables: CacheTableNames;
   readonly userQueueUrl: string;
   readonly failureQueueUrl: string;
+  /** The function's own DLQ ({@link DEAD_LETTER_QUEUE_ENV}), when it reads a queue. */
+  readonly deadLetterQueueArn?: string;
   readonly expiry: ExpiryPolicy;
 }
 
@@ -29,10 +37,12 @@ export interface SnsLambdasConfig {
 export const loadConfig = (env: Environment): SnsLambdasConfig =>
   readConfig(env, (reader) => {
     const values = reader.required(ENV);
+    const deadLetterQueueArn = reader.optional(DEAD_LETTER_QUEUE_ENV);
     return {
       tables: { users: values.usersTable, loans: values.loansTable, requests: values.requestsTable, refreshClaims: values.refreshClaimsTable },
       userQueueUrl: values.userQueueUrl,
       failureQueueUrl: values.failureQueueUrl,
+      ...(deadLetterQueueArn ? { deadLetterQueueArn } : {}),
       expiry: reader.expiryPolicy(),
     };
   });

@@ -8,6 +8,8 @@ export const TOKENS = {
   CacheStore: Symbol.for('CacheStore'),
   UserRefreshQueue: Symbol.for('UserRefreshQueue'),
   FailureParking: Symbol.for('FailureParking'),
+  DeadLetterQueue: Symbol.for('DeadLetterQueue'),
+  MessageDelay: Symbol.for('MessageDelay'),
   Clock: Symbol.for('Clock'),
   ItemSyncDeps: Symbol.for('ItemSyncDeps'),
   RecordLoan: Symbol.for('RecordLoan'),

@@ -7,8 +7,25 @@ import { bindFunctionBasics, cachedRotatingSsmSecret, SnsWebhookPublisher } from
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
 import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
-import { TOKENS } from './tokens';
 import { createWebhookHandler, type WebhookHandler, type WebhookSecrets } from './webhook-handler';
+
+// The one wiring file of the webhook receiver, top to bottom: what the container provides (TOKENS), then how it is
+// built (buildContainer). handlers/receive-webhook.ts only builds the container at module scope, where serverless.yml
+// points, and resolves the handler from it.
+
+/** Service identifiers: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('WebhookReceiverConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  SsmClient: Symbol.for('SSMClient'),
+  SnsClient: Symbol.for('SNSClient'),
+  WebhookSecret: Symbol.for('WebhookSecret'),
+  WebhookPublisher: Symbol.for('WebhookPublisher'),
+  ReceiveWebhook: Symbol.for('ReceiveWebhook'),
+  SkipCounter: Symbol.for('SkipCounter'),
+  WebhookHandler: Symbol.for('WebhookHandler'),
+} as const;
 
 /**
  * SDK settings for the request path: a call that hangs fails fast and is tried once more, so that the handler still

@@ -1,4 +1,4 @@
-import { type Environment, readConfig, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
+import { type Environment, isSnsTopicArn, readConfig, type SecretCacheOptions, secretCacheOptionsFromEnv } from '@alma-cache/aws-adapters';
 import { AlmaEventType } from '@alma-cache/cache-domain';
 
 /** The SSM SecureString holding the secret of Alma's webhook integration profile: its name, never its value. */
@@ -33,7 +33,7 @@ export const loadConfig = (env: Environment): WebhookReceiverConfig =>
     reader.ssmParameterPath(SECRET_NAME_ENV, secretName);
     for (const eventType of Object.values(AlmaEventType)) {
       const arn = topicArns[eventType];
-      if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/.test(arn)) {
+      if (arn && !isSnsTopicArn(arn)) {
         reader.invalid(`${topicArnEnv(eventType)} must be an SNS topic ARN, got "${arn}"`);
       }
     }

@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { InvalidWebhookIdError, MalformedEventError, MAX_WEBHOOK_BYTES, type WebhookReceipt, WebhookSkip } from '@alma-cache/cache-domain';
-import { type RotatingSecret, WebhookTooLargeError } from '@alma-cache/aws-adapters';
+import { raceDeadline, type RotatingSecret, WebhookTooLargeError } from '@alma-cache/aws-adapters';
 import { checkAlmaSignature, headerValue, SIGNATURE_HEADER, type SignatureCheck, signatureShape } from './alma-signature';
-import type { WebhookCounter } from './skip-counter';
+import type { WebhookCounter, WebhookRejection } from './skip-counter';
 
 /** Alma waits 5 s for an answer; this leaves room for a cold start, API Gateway and the network. */
 export const ALMA_REPLY_BUDGET_MS = 3_500;
@@ -67,22 +67,64 @@ const json = (statusCode: number, body: Record<string, unknown>, headers: Record
 });
 
 /** The bytes Alma signed: API Gateway hands over non-text content types base64-encoded. */
+/** How one refusal is answered to Alma, logged and counted. */
+interface Refusal {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly level: 'warn' | 'error';
+  readonly log: string;
+  readonly logged: Record<string, unknown>;
+  readonly rejection: WebhookRejection;
+}
+
+type RefusalOf = (error: Error, correlationId: string) => Refusal | undefined;
+const refusal =
+  <E extends Error>(of: abstract new (...args: never[]) => E, build: (error: E, correlationId: string) => Refusal): RefusalOf =>
+  (error, correlationId) =>
+    error instanceof of ? build(error, correlationId) : undefined;
+
+/**
+ * Each error `code` the receiver refuses a signed webhook for, and how; any other error is a 503, so that Alma sends
+ * the webhook again. The class is checked as well as the code, so an SDK error carrying a `code` never matches.
+ */
+const REFUSALS: Readonly<Record<string, RefusalOf>> = {
+  // Signed by Alma, so never resent after a 4xx; but it could never be delivered either: logged with its reason.
+  INVALID_WEBHOOK_ID: refusal(InvalidWebhookIdError, (error, correlationId) => ({
+    status: 400,
+    body: { message: `Not an Alma webhook: ${error.reason}`, correlationId },
+    level: 'error',
+    log: 'Alma webhook rejected: signed, but its id is not a valid identifier',
+    logged: { reason: error.reason },
+    rejection: 'bad-id',
+  })),
+  MALFORMED_EVENT: refusal(MalformedEventError, (error) => ({
+    status: 400,
+    body: { message: `Not an Alma webhook: ${error.reason}` },
+    level: 'warn',
+    log: 'Alma webhook rejected: signed, but malformed (Alma will not send it again)',
+    logged: { reason: error.reason },
+    rejection: 'not-json',
+  })),
+  WEBHOOK_TOO_LARGE: refusal(WebhookTooLargeError, (error, correlationId) => ({
+    status: 413,
+    body: { message: error.message, correlationId },
+    level: 'error',
+    log: 'Alma webhook rejected: too large for SNS; Alma will not send it again',
+    logged: { bytes: error.bytes },
+    rejection: 'too-large',
+  })),
+};
+
+const refusalOf = (error: unknown, correlationId: string): Refusal | undefined => {
+  const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  const of = code !== undefined && Object.hasOwn(REFUSALS, code) ? REFUSALS[code] : undefined;
+  return of && error instanceof Error ? of(error, correlationId) : undefined;
+};
+
 const rawBodyOf = (event: APIGatewayProxyEventV2): Buffer =>
   event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-const beforeDeadline = async <T>(work: Promise<T>, deadline: number, budgetMs: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReplyBudgetExceededError(budgetMs)), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
 
 /**
  * The webhook receiver behind two API Gateway routes (payload 2.0):
@@ -133,12 +175,12 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     if (shape === 'well-formed') {
       const matching = (secrets: RotatingSecret) =>
         [secrets.current, secrets.previous].find((secret) => secret !== undefined && checkAlmaSignature(secret, body, signature) === 'valid');
-      let secrets = await beforeDeadline(deps.secret(), deadline, budgetMs);
+      let secrets = await raceDeadline(deps.secret(), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
       let used = matching(secrets);
       if (used === undefined) {
         // The secret may have been rotated since it was cached: read it again (shared, rate-limited) before saying 401,
         // which Alma would never retry. A failed read throws, and Alma gets a 503 instead.
-        secrets = await beforeDeadline(deps.secret.refresh(), deadline, budgetMs);
+        secrets = await raceDeadline(deps.secret.refresh(), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
         used = matching(secrets);
       }
       check = used === undefined ? 'mismatch' : 'valid';
@@ -167,7 +209,7 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
       counts.rejected('not-json');
       return json(400, { message: 'The body is not UTF-8 text' });
     }
-    const receipt = await beforeDeadline(deps.receiveWebhook.execute(text), deadline, budgetMs);
+    const receipt = await raceDeadline(deps.receiveWebhook.execute(text), deadline - Date.now(), () => new ReplyBudgetExceededError(budgetMs));
     if (receipt.outcome === 'published') {
       const { almaEventId, eventType, topic, messageId } = receipt;
       logger.info('Alma webhook published', { almaEventId, eventType, topic, snsMessageId: messageId, correlationId });
@@ -194,21 +236,11 @@ export const createWebhookHandler = (deps: WebhookHandlerDeps): WebhookHandler =
     try {
       return await receive(event, correlationId, deadline);
     } catch (error) {
-      if (error instanceof InvalidWebhookIdError) {
-        // Signed by Alma, so never resent after a 4xx; but it could never be delivered either: logged with its reason.
-        logger.error('Alma webhook rejected: signed, but its id is not a valid identifier', { reason: error.reason, correlationId });
-        counts.rejected('bad-id');
-        return json(400, { message: `Not an Alma webhook: ${error.reason}`, correlationId });
-      }
-      if (error instanceof MalformedEventError) {
-        logger.warn('Alma webhook rejected: signed, but malformed (Alma will not send it again)', { reason: error.reason, correlationId });
-        counts.rejected('not-json');
-        return json(400, { message: `Not an Alma webhook: ${error.reason}` });
-      }
-      if (error instanceof WebhookTooLargeError) {
-        logger.error('Alma webhook rejected: too large for SNS; Alma will not send it again', { bytes: error.bytes, correlationId });
-        counts.rejected('too-large');
-        return json(413, { message: error.message, correlationId });
+      const refused = refusalOf(error, correlationId);
+      if (refused) {
+        logger[refused.level](refused.log, { ...refused.logged, correlationId });
+        counts.rejected(refused.rejection);
+        return json(refused.status, refused.body);
       }
       logger.error('Alma webhook not handed on: answered 503 so that Alma sends it again', { error: error as Error, correlationId });
       counts.rejected('publish-failed');

@@ -15,6 +15,7 @@ export { type AlmaBudgetLoad, DynamoDbAlmaBudgetGauge, type DynamoDbAlmaBudgetGa
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
 export { type FailureParking, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';
+export { createSqsBatchHandler, type SqsBatchHandlerOptions, type SqsFailureOutcome, type SqsRecordProcessor } from './lib/sqs-batch-handler';
 export {
   cachedRotatingSsmSecret,
   type CachedSecret,
@@ -35,6 +36,8 @@ export { DynamoDbCacheAuditReader, type DynamoDbCacheAuditReaderOptions } from '
 export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-publisher';
 export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';
+export { raceDeadline } from './lib/deadline';
 export { bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';
+export { isSnsTopicArn } from './lib/sns-topic-arn';
 export { type TracedHttpRequest, tracedHttpExchange } from './lib/tracing';

@@ -40,7 +40,7 @@ export { RecordRequest } from './lib/sync/record-request.use-case';
 export { CloseRequest } from './lib/sync/close-request.use-case';
 
 // Refresh: a patron or record rebuilt from Alma's API.
-export type { AlmaApi, AlmaRecord } from './lib/refresh/alma-api.port';
+export type { AlmaApi, AlmaRecord } from './lib/shared/alma-api.port';
 export {
   type AlmaBudgetCaller,
   type AlmaBudgetShare,
@@ -49,8 +49,8 @@ export {
   ALMA_BUDGET_SHARES,
   almaBudgetShares,
 } from './lib/refresh/alma-call-budget.port';
-export type { UnknownPatrons } from './lib/refresh/unknown-patrons.port';
-export type { UserRefreshQueue } from './lib/refresh/user-refresh-queue.port';
+export type { UnknownPatrons } from './lib/shared/unknown-patrons.port';
+export type { UserRefreshQueue } from './lib/shared/user-refresh-queue.port';
 export { parseItemRefreshMessage, parseUserRefreshMessage } from './lib/refresh/refresh-message';
 export type { RefreshDeps } from './lib/refresh/refresh-support';
 export { RefreshUser } from './lib/refresh/refresh-user.use-case';

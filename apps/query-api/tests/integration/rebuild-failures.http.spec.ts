@@ -5,7 +5,7 @@ import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import { ENV } from '../../src/config';
 import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { createQueryApi } from '../../src/query-api';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../src/composition-root';
 import { patronId, type QueryStack, startQueryStack } from '../support/query-stack';
 
 // Issue 18 §4, through the real composition root on DynamoDB Local and the fake Alma: an inline rebuild that fails

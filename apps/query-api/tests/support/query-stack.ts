@@ -11,7 +11,7 @@ import type { Container } from 'inversify';
 import { ENV } from '../../src/config';
 import { verifyLocalToken } from '../../src/local-auth';
 import { createQueryApi, type QueryApi } from '../../src/query-api';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../src/composition-root';
 import { documentationGaps, type OpenApiDocument } from './openapi';
 
 /** An answer read through fetch: status, headers and the body parsed (undefined when empty). */

@@ -5,7 +5,7 @@ import { AUDIT_TOKENS, buildAuditContainer } from '../audit-composition-root';
 import type { AuditConfig } from '../audit-config';
 import { publishAuditMetrics } from '../audit-report';
 import type { AuditRunner } from '../audit-runner';
-import { TOKENS } from '../tokens';
+import { TOKENS } from '../composition-root';
 
 // Built once per Lambda container, at module scope, as the refresh functions are.
 const container = buildAuditContainer(process.env);

@@ -13,7 +13,7 @@ import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer 
 import { AUDIT_TOKENS, buildAuditContainer } from '../../src/audit-composition-root';
 import { auditPatronHash } from '../../src/audit-report';
 import type { AuditRunner } from '../../src/audit-runner';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../src/composition-root';
 
 jest.setTimeout(180_000);
 

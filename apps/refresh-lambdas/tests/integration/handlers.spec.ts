@@ -15,7 +15,7 @@ import {
 import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { type FakeAlmaServer, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { ENV } from '../../src/config';
-import { TOKENS } from '../../src/tokens';
+import { TOKENS } from '../../src/composition-root';
 import { sqsEvent, sqsRecord } from '../support/sqs-event';
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;

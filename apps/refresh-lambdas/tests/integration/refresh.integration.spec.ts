@@ -23,8 +23,8 @@ import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { AlmaCallMeter } from '../../src/alma-call-meter';
 import { buildContainer } from '../../src/composition-root';
 import { userRefreshProcessor } from '../../src/refresh-processors';
-import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
-import { TOKENS } from '../../src/tokens';
+import { createRefreshBatchHandler } from '../../src/refresh-batch-handler';
+import { TOKENS } from '../../src/composition-root';
 
 jest.setTimeout(60_000);
 
@@ -38,7 +38,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
   let deadLetterQueueUrl: string;
   let alma: FakeAlmaServer;
   let tables: Awaited<ReturnType<typeof createCacheTables>>;
-  let handler: ReturnType<typeof createSqsBatchHandler>;
+  let handler: ReturnType<typeof createRefreshBatchHandler>;
   let apiKey: CachedSecret;
   let webhookStore: CacheStore;
 
@@ -70,7 +70,7 @@ describe('Integration: update-user on the emulators with a fake Alma', () => {
     const logger = container.get<Logger>(TOKENS.Logger);
     logger.setLogLevel('ERROR');
     const metrics = container.get<Metrics>(TOKENS.Metrics);
-    handler = createSqsBatchHandler(
+    handler = createRefreshBatchHandler(
       userRefreshProcessor(container.get<RefreshUser>(TOKENS.RefreshUser), container.get<AlmaCallMeter>(TOKENS.AlmaCallMeter), logger, metrics),
       logger,
       metrics,

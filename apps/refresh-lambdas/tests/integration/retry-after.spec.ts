@@ -4,7 +4,7 @@ import { AlmaRequestError, AlmaUnavailableError } from '@alma-cache/cache-domain
 import { createSqsClient, type MessageDelay, type ReceivedMessage, SqsMessageDelay } from '@alma-cache/aws-adapters';
 import { createQueue } from '@alma-cache/aws-adapters/testing';
 import { CapturedMetrics, sqsEvent as eventOf, sqsRecord as recordOf } from '@alma-cache/local-aws';
-import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
+import { createRefreshBatchHandler } from '../../src/refresh-batch-handler';
 import { sqsEvent, sqsRecord } from '../support/sqs-event';
 
 /** A MessageDelay that remembers what it was asked, as SQS would cap it. */
@@ -19,7 +19,7 @@ class RecordingDelay implements MessageDelay {
   }
 }
 
-describe('Function: createSqsBatchHandler (Retry-After)', () => {
+describe('Function: createRefreshBatchHandler (Retry-After)', () => {
   const logger = new Logger({ logLevel: 'SILENT' });
   const metrics = () => new CapturedMetrics('alma-cache-refresh');
 
@@ -32,7 +32,7 @@ describe('Function: createSqsBatchHandler (Retry-After)', () => {
       DOWN: new AlmaUnavailableError('HTTP 503 on every attempt'),
       REFUSED: new AlmaRequestError(400, 'bad id'),
     };
-    const handler = createSqsBatchHandler(
+    const handler = createRefreshBatchHandler(
       async (record) => {
         if (failures[record.body]) throw failures[record.body];
       },
@@ -65,7 +65,7 @@ describe('Function: createSqsBatchHandler (Retry-After)', () => {
     const delay = new RecordingDelay();
     delay.failWith = new Error('AccessDenied: sqs:ChangeMessageVisibility');
     const warnings = jest.spyOn(logger, 'warn');
-    const handler = createSqsBatchHandler(async () => Promise.reject(new AlmaUnavailableError('429', 60)), logger, metrics(), 'fee', delay);
+    const handler = createRefreshBatchHandler(async () => Promise.reject(new AlmaUnavailableError('429', 60)), logger, metrics(), 'fee', delay);
     const record = sqsRecord('X');
 
     // Act
@@ -95,7 +95,7 @@ describe('Integration: Retry-After delays the message on SQS', () => {
       messageId: Messages[0].MessageId,
       receiptHandle: Messages[0].ReceiptHandle,
     });
-    const handler = createSqsBatchHandler(
+    const handler = createRefreshBatchHandler(
       async () => Promise.reject(new AlmaUnavailableError('HTTP 429 on every attempt', 3)),
       new Logger({ logLevel: 'SILENT' }),
       new CapturedMetrics('alma-cache-refresh'),

@@ -3,7 +3,7 @@ import { AlmaUnavailableError, type RefreshItem, type RefreshUser } from '@alma-
 import { AlmaCallMeter } from '../../src/alma-call-meter';
 import { itemRefreshProcessor, userRefreshProcessor } from '../../src/refresh-processors';
 import { countAlmaThrottled } from '../../src/refresh-metrics';
-import { createSqsBatchHandler } from '../../src/sqs-batch-handler';
+import { createRefreshBatchHandler } from '../../src/refresh-batch-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import type { FailureParking } from '@alma-cache/aws-adapters';
 import { sqsEvent, sqsRecord } from '../support/sqs-event';
@@ -43,7 +43,7 @@ describe('Metrics: refresh-lambdas', () => {
         return { userKey: primaryId.toLowerCase(), result: 'refreshed', counts: {}, attempts: 1 };
       },
     } as unknown as RefreshUser;
-    const handler = createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user');
+    const handler = createRefreshBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user');
 
     // Act
     const response = await handler(sqsEvent(sqsRecord('PAT1'), sqsRecord('GONE'), sqsRecord('DOWN')));
@@ -76,7 +76,7 @@ describe('Metrics: refresh-lambdas', () => {
         return { found: false, item: 'written', user: 'unlinked' };
       },
     } as unknown as RefreshItem;
-    const handler = createSqsBatchHandler(itemRefreshProcessor('fee', refreshItem, meter, logger, metrics), logger, metrics, 'fee');
+    const handler = createRefreshBatchHandler(itemRefreshProcessor('fee', refreshItem, meter, logger, metrics), logger, metrics, 'fee');
 
     // Act
     await handler(sqsEvent(sqsRecord(JSON.stringify({ userID: 'PAT1', feeID: 'fee-1' })), sqsRecord('not json')));
@@ -99,7 +99,7 @@ describe('Metrics: refresh-lambdas', () => {
     const unreachable: FailureParking = { park: async () => Promise.reject(new Error('queue unreachable')) };
     const refreshUser = { execute: async () => Promise.reject(new Error('never reached: the body is refused first')) } as unknown as RefreshUser;
     const handlerWith = (dlq: FailureParking) =>
-      createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user', undefined, dlq);
+      createRefreshBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user', undefined, dlq);
 
     // Act
     const refused = await handlerWith(deadLetterQueue)(sqsEvent(sqsRecord('{"userID":"PAT1"}')));
@@ -134,7 +134,7 @@ describe('Metrics: refresh-lambdas', () => {
   it('publishes with a fresh dimension set each invocation, so nothing carries over to the next', async () => {
     // Prepare
     const refreshUser = { execute: async () => ({ userKey: 'pat1', result: 'refreshed', counts: {}, attempts: 1 }) } as unknown as RefreshUser;
-    const handler = createSqsBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user');
+    const handler = createRefreshBatchHandler(userRefreshProcessor(refreshUser, meter, logger, metrics), logger, metrics, 'user');
 
     // Act
     await handler(sqsEvent(sqsRecord('PAT1')));

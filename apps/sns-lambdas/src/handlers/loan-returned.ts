@@ -1,5 +1,5 @@
-import { snsHandlerFor } from '../main';
+import { itemEventHandlerFor } from '../main';
 import { TOKENS } from '../tokens';
 
-/** SNS → RemoveLoan. */
-export const handler = snsHandlerFor(TOKENS.RemoveLoan);
+/** Its queue (raw from its topics) → RemoveLoan. */
+export const handler = itemEventHandlerFor(TOKENS.RemoveLoan);

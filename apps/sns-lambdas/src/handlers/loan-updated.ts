@@ -1,5 +1,5 @@
-import { snsHandlerFor } from '../main';
+import { itemEventHandlerFor } from '../main';
 import { TOKENS } from '../tokens';
 
-/** SNS → RecordLoan. */
-export const handler = snsHandlerFor(TOKENS.RecordLoan);
+/** Its queue (raw from its topics) → RecordLoan. */
+export const handler = itemEventHandlerFor(TOKENS.RecordLoan);

@@ -1,5 +1,5 @@
-import { snsHandlerFor } from '../main';
+import { itemEventHandlerFor } from '../main';
 import { TOKENS } from '../tokens';
 
-/** SNS → CloseRequest. */
-export const handler = snsHandlerFor(TOKENS.CloseRequest);
+/** Its queue (raw from its topics) → CloseRequest. */
+export const handler = itemEventHandlerFor(TOKENS.CloseRequest);

@@ -1,5 +1,5 @@
-import { snsHandlerFor } from '../main';
+import { itemEventHandlerFor } from '../main';
 import { TOKENS } from '../tokens';
 
-/** SNS → RecordRequest. */
-export const handler = snsHandlerFor(TOKENS.RecordRequest);
+/** Its queue (raw from its topics) → RecordRequest. */
+export const handler = itemEventHandlerFor(TOKENS.RecordRequest);

@@ -7,13 +7,15 @@ import { startMoto, type MotoServer } from '@alma-cache/local-aws';
 import { childEnv, EVENTS, FUNCTIONS, namesFor, NX_BIN, REGION, runNode, tail, topicEnv, type AlmaEvent, type RunResult } from './support';
 
 // The `deploy` and `remove` Nx targets run for real against moto: bundle, osls deploy (S3 upload,
-// CloudFormation), then osls remove. Moto skips SNS subscriptions, Lambda EventInvokeConfig and TTL and
-// never runs the functions; template.spec.ts checks those in the template instead.
+// CloudFormation), then osls remove. Moto creates no SQS event source mapping from a template (ListEventSourceMappings
+// is empty), skips TTL and never runs the functions; template.spec.ts checks those in the template instead.
 
 const DEPLOY_TIMEOUT_MS = 300_000;
 const REMOVE_TIMEOUT_MS = 180_000;
 const names = namesFor('stg');
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** `loan-updated` → `LoanUpdated`, the prefix of its queues' outputs. */
+const pascal = (fn: string) => fn.replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
 
 describe('Deploy: sns-lambdas', () => {
   let moto: MotoServer;
@@ -118,6 +120,23 @@ describe('Deploy: sns-lambdas', () => {
     expect(failures['QueueArn']).toBe(output('FailureQueueArn'));
     expect(failures['QueueArn']).toMatch(new RegExp(`:${names.queues.failures}$`));
     expect(failures['MessageRetentionPeriod']).toBe('1209600');
+  });
+
+  it("reads each function from its own queue: redriven to its own DLQ after 12 receives, both kept 14 days, the DLQ's ARN in the function's environment", async () => {
+    // Assess
+    for (const fn of FUNCTIONS) {
+      const queue = await queueAttributes(output(`${pascal(fn)}QueueUrl`));
+      const dlq = await queueAttributes(output(`${pascal(fn)}DeadLetterQueueUrl`));
+      expect({ fn, arn: queue['QueueArn'], dlq: dlq['QueueArn'] }).toEqual({
+        fn,
+        arn: expect.stringMatching(new RegExp(`:alma-cache-stg-${fn}$`)),
+        dlq: expect.stringMatching(new RegExp(`:alma-cache-stg-${fn}-dlq$`)),
+      });
+      expect(JSON.parse(queue['RedrivePolicy'] ?? '{}')).toEqual({ deadLetterTargetArn: dlq['QueueArn'], maxReceiveCount: 12 });
+      expect([queue['MessageRetentionPeriod'], dlq['MessageRetentionPeriod'], queue['VisibilityTimeout']]).toEqual(['1209600', '1209600', '70']);
+      const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function(fn) }));
+      expect(configuration.Environment?.Variables?.['DEAD_LETTER_QUEUE_ARN']).toBe(dlq['QueueArn']);
+    }
   });
 
   it('creates the four functions on nodejs22.x, wired to the tables, the Users queue and the failure queue', async () => {

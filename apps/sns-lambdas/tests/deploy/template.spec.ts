@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUE_RETENTION_SECONDS } from '@alma-cache/cache-domain';
+import { EVENT_MAX_RECEIVE_COUNT } from '../../src/sqs-handler';
 import {
   APP,
   APP_DIR,
@@ -46,6 +47,8 @@ describe('Template: sns-lambdas', () => {
   };
   const tableId = (name: keyof typeof names.tables) => logicalIdWhere('AWS::DynamoDB::Table', 'TableName', names.tables[name]);
   const queueId = (name: keyof typeof names.queues) => logicalIdWhere('AWS::SQS::Queue', 'QueueName', names.queues[name]);
+  /** A function's own queue (or its DLQ), by its physical name `alma-cache-stg-<fn>[-dlq]`. */
+  const fnQueueId = (fn: FunctionKey, dlq?: 'dlq') => logicalIdWhere('AWS::SQS::Queue', 'QueueName', `alma-cache-stg-${fn}${dlq ? '-dlq' : ''}`);
   const functionId = (fn: FunctionKey) => logicalIdWhere('AWS::Lambda::Function', 'FunctionName', names.function(fn));
   const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
   const pointsAtFunction = (value: Json, fnId: string) => JSON.stringify(value) === JSON.stringify(getAttArn(fnId));
@@ -101,56 +104,40 @@ describe('Template: sns-lambdas', () => {
     expect(serverlessYml).toContain(`artifactDir: \${env:SNS_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
   });
 
-  it('subscribes each function to exactly its topics, with an invoke permission per topic', () => {
+  it("subscribes each function's own queue raw to exactly its topics; no topic invokes a function", () => {
     // Assess
     const subscriptions = resourcesOfType('AWS::SNS::Subscription');
-    const permissions = resourcesOfType('AWS::Lambda::Permission');
     expect(subscriptions).toHaveLength(EVENTS.length);
-    expect(permissions).toHaveLength(EVENTS.length);
+    expect(resourcesOfType('AWS::Lambda::Permission')).toHaveLength(0);
     for (const fn of FUNCTIONS) {
-      const fnId = functionId(fn);
-      const expected = TOPICS_OF[fn].map(dummyTopicArn).sort();
+      const queueArn = getAttArn(fnQueueId(fn));
       const subscribed = subscriptions
-        .filter(([, r]) => pointsAtFunction(r.Properties?.['Endpoint'], fnId))
-        .map(([, r]) => {
-          expect(r.Properties?.['Protocol']).toBe('lambda');
+        .filter(([, r]) => JSON.stringify(r.Properties?.['Endpoint']) === JSON.stringify(queueArn))
+        .map(([id, r]) => {
+          expect({ id, protocol: r.Properties?.['Protocol'], raw: r.Properties?.['RawMessageDelivery'] }).toEqual({ id, protocol: 'sqs', raw: true });
           return r.Properties?.['TopicArn'];
         });
-      const permitted = permissions
-        .filter(([, r]) => pointsAtFunction(r.Properties?.['FunctionName'], fnId))
-        .map(([, r]) => {
-          expect(r.Properties?.['Principal']).toBe('sns.amazonaws.com');
-          expect(r.Properties?.['Action']).toBe('lambda:InvokeFunction');
-          return r.Properties?.['SourceArn'];
-        });
-      expect({ fn, topics: subscribed.sort() }).toEqual({ fn, topics: expected });
-      expect({ fn, topics: permitted.sort() }).toEqual({ fn, topics: expected });
+      expect({ fn, topics: subscribed.sort() }).toEqual({ fn, topics: TOPICS_OF[fn].map(dummyTopicArn).sort() });
     }
   });
 
-  it('redrives every subscription to the failure queue, which only the eight topics may write to', () => {
-    // Prepare
-    const failureQueueArn = getAttArn(queueId('failures'));
-    const policies = resourcesOfType('AWS::SQS::QueuePolicy');
-
+  it('lets each topic send only to the queue of the function that handles it, in one queue policy', () => {
     // Assess
-    for (const [id, subscription] of resourcesOfType('AWS::SNS::Subscription')) {
-      expect({ id, redrive: subscription.Properties?.['RedrivePolicy'] }).toEqual({ id, redrive: { deadLetterTargetArn: failureQueueArn } });
-    }
+    const policies = resourcesOfType('AWS::SQS::QueuePolicy');
     expect(policies).toHaveLength(1);
     const [, policy] = policies[0];
-    expect(policy.Properties?.['Queues']).toEqual([{ Ref: queueId('failures') }]);
+    expect(policy.Properties?.['Queues']).toEqual(FUNCTIONS.map((fn) => ({ Ref: fnQueueId(fn) })));
     const statements = (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, Json>[] }).Statement;
-    expect(statements).toEqual([
-      {
-        Sid: 'SnsDeliveryFailures',
+    expect(statements).toEqual(
+      FUNCTIONS.map((fn) => ({
+        Sid: `TopicsTo${pascalCase(fn)}Queue`,
         Effect: 'Allow',
         Principal: { Service: 'sns.amazonaws.com' },
         Action: 'sqs:SendMessage',
-        Resource: failureQueueArn,
-        Condition: { ArnEquals: { 'aws:SourceArn': EVENTS.map(dummyTopicArn) } },
-      },
-    ]);
+        Resource: getAttArn(fnQueueId(fn)),
+        Condition: { ArnEquals: { 'aws:SourceArn': TOPICS_OF[fn].map(dummyTopicArn) } },
+      })),
+    );
   });
 
   it('defines the four cache tables: on demand, one string hash key, TTL on expires_at; Loans and Requests streamed', () => {
@@ -180,38 +167,51 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it('redrives the Users queue to its DLQ after 3 receives; the Users queue, its DLQ and the failure queue keep messages 14 days', () => {
-    // Assess
-    expect(resourcesOfType('AWS::SQS::Queue')).toHaveLength(3);
+  it("redrives the Users queue to its DLQ after 3 receives and each function's queue to its own DLQ after 12; every queue keeps messages 14 days", () => {
+    // Assess: the Users queue and its DLQ, the SNS path's failure queue (kept one release), a queue and a DLQ per function
+    expect(resourcesOfType('AWS::SQS::Queue')).toHaveLength(3 + 2 * FUNCTIONS.length);
     const users = template.Resources[queueId('users')].Properties;
     expect(users?.['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAttArn(queueId('usersDlq')), maxReceiveCount: 3 });
     // Long enough for the bulk refresh's 60 s function (6 x 60 s + its 2 s batching window, AWS's advice).
     expect(users?.['VisibilityTimeout']).toBeGreaterThanOrEqual(362);
+    for (const fn of FUNCTIONS) {
+      const queue = template.Resources[fnQueueId(fn)].Properties;
+      // The number of receives the handler's backoff is planned over (sqs-handler.ts).
+      expect({ fn, redrive: queue?.['RedrivePolicy'] }).toEqual({
+        fn,
+        redrive: { deadLetterTargetArn: getAttArn(fnQueueId(fn, 'dlq')), maxReceiveCount: EVENT_MAX_RECEIVE_COUNT },
+      });
+      // 6 x the function's 10 s + its 2 s batching window.
+      expect({ fn, visibility: queue?.['VisibilityTimeout'] }).toEqual({ fn, visibility: 70 });
+    }
     // Every queue as long as the replay horizon counts on (expiry-policy.ts): a source queue shorter than its DLQ
     // would drop messages in a long outage before the DLQ saw them.
-    for (const queue of ['users', 'usersDlq', 'failures'] as const) {
-      expect({ queue, retention: template.Resources[queueId(queue)].Properties?.['MessageRetentionPeriod'] }).toEqual({
+    for (const [queue] of resourcesOfType('AWS::SQS::Queue')) {
+      expect({ queue, retention: template.Resources[queue].Properties?.['MessageRetentionPeriod'] }).toEqual({
         queue,
         retention: QUEUE_RETENTION_SECONDS,
       });
     }
   });
 
-  it('retries each function twice within 6 hours, then sends the event to the failure queue', () => {
+  it('reads each queue in batches of 10 with partial batch responses, at most 5 invocations at once; no asynchronous-invocation settings', () => {
     // Assess
-    const configs = resourcesOfType('AWS::Lambda::EventInvokeConfig');
-    expect(configs).toHaveLength(FUNCTIONS.length);
+    expect(resourcesOfType('AWS::Lambda::EventInvokeConfig')).toHaveLength(0);
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(FUNCTIONS.length);
     for (const fn of FUNCTIONS) {
-      const mine = configs.filter(([, r]) => JSON.stringify(r.Properties?.['FunctionName']) === JSON.stringify({ Ref: functionId(fn) }));
+      const mine = mappings.filter(([, r]) => pointsAtFunction(r.Properties?.['FunctionName'], functionId(fn)));
       expect(mine).toHaveLength(1);
       expect({ fn, properties: mine[0][1].Properties }).toEqual({
         fn,
         properties: {
-          FunctionName: { Ref: functionId(fn) },
-          Qualifier: '$LATEST',
-          MaximumRetryAttempts: 2,
-          MaximumEventAgeInSeconds: 21600,
-          DestinationConfig: { OnFailure: { Destination: getAttArn(queueId('failures')) } },
+          BatchSize: 10,
+          MaximumBatchingWindowInSeconds: 2,
+          EventSourceArn: getAttArn(fnQueueId(fn)),
+          FunctionName: getAttArn(functionId(fn)),
+          Enabled: true,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: 5 },
         },
       });
     }
@@ -239,7 +239,7 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it("gives each function the cache's table names, the Users and failure queue URLs and its runtime settings", () => {
+  it("gives each function the cache's table names, the Users and failure queue URLs, its own DLQ's ARN and its runtime settings", () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const properties = template.Resources[functionId(fn)].Properties ?? {};
@@ -252,6 +252,7 @@ describe('Template: sns-lambdas', () => {
           USER_REFRESH_CLAIM_TABLE_NAME: { Ref: tableId('userRefreshClaims') },
           USER_QUEUE_URL: { Ref: queueId('users') },
           FAILURE_QUEUE_URL: { Ref: queueId('failures') },
+          DEAD_LETTER_QUEUE_ARN: getAttArn(fnQueueId(fn, 'dlq')),
           POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
@@ -287,7 +288,10 @@ describe('Template: sns-lambdas', () => {
         `dynamodb:PutItem ${JSON.stringify(getAttArn(tableId('userRefreshClaims')))}`,
         `dynamodb:UpdateItem ${JSON.stringify(getAttArn(tableId('userRefreshClaims')))}`,
         `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('users')))}`,
-        `sqs:SendMessage ${JSON.stringify(getAttArn(queueId('failures')))}`,
+        ...['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'].map(
+          (action) => `${action} ${JSON.stringify(getAttArn(fnQueueId(fn)))}`,
+        ),
+        `sqs:SendMessage ${JSON.stringify(getAttArn(fnQueueId(fn, 'dlq')))}`,
       ].sort();
       const grants = grantsOf(roleId);
       expect({ fn, grants }).toEqual({ fn, grants: expected });
@@ -319,9 +323,14 @@ describe('Template: sns-lambdas', () => {
     });
   });
 
-  it('alarms on any message in the Users DLQ or the failure queue, and on any error or throttle of each function', () => {
+  it("alarms on any message in a DLQ or the failure queue, an event waiting over an hour on a function's queue, and any error or throttle of each function", () => {
     // Prepare
     const expected = [
+      ...FUNCTIONS.flatMap((fn) => [
+        queueAlarm(`${pascalCase(fn)}DeadLetterQueueDepthAlarm`, `alma-cache-stg-${fn}-dlq-not-empty`, fnQueueId(fn, 'dlq')),
+        queueAgeAlarm(`${pascalCase(fn)}DeadLetterQueueAgeAlarm`, `alma-cache-stg-${fn}-dlq-message-age`, fnQueueId(fn, 'dlq'), 2 * 24 * 3600),
+        queueAgeAlarm(`${pascalCase(fn)}QueueAgeAlarm`, `alma-cache-stg-${fn}-message-age`, fnQueueId(fn), 3600),
+      ]),
       queueAlarm('UsersDeadLetterQueueDepthAlarm', `${names.queues.usersDlq}-not-empty`, queueId('usersDlq')),
       queueAlarm('FailureQueueDepthAlarm', `${names.queues.failures}-not-empty`, queueId('failures')),
       ...FUNCTIONS.flatMap((fn) => functionAlarms(pascalCase(fn), names.function(fn), functionId(fn))),
@@ -329,9 +338,9 @@ describe('Template: sns-lambdas', () => {
       queueAgeAlarm('FailureQueueAgeAlarm', `${names.queues.failures}-message-age`, queueId('failures'), 2 * 24 * 3600),
     ].sort(byId);
 
-    // Assess: one alarm per DLQ/failure queue (the Users queue itself is work, not failure), two per function
+    // Assess: two per DLQ/failure queue (the Users queue itself is work, not failure), five per function
     expect(alarmsOf(template.Resources)).toEqual(expected);
-    expect(expected).toHaveLength(2 + 2 + 2 * FUNCTIONS.length);
+    expect(expected).toHaveLength(2 + 2 + 5 * FUNCTIONS.length);
   });
 
   it('notifies the alarm topic only when ALARM_TOPIC_ARN_<STAGE> is set', () => {

@@ -1,43 +1,56 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SNSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { AlmaEventType } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, almaWebhookMessageAsOf, almaWebhooksInTimeOrder } from '@alma-cache/cache-domain/testing';
 import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
-import { ENV } from '../../src/config';
+import { sqsEvent, sqsRecord } from '@alma-cache/local-aws';
+import { DEAD_LETTER_QUEUE_ENV, ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
-import { FUNCTION_OF, snsEventFor } from './support/sns-functions';
+import { FUNCTION_OF } from './support/sns-functions';
 
-type Handler = (event: SNSEvent) => Promise<void>;
+type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-// The real handlers and composition root against the emulator: only the invocation is simulated.
+// The real handlers and composition root against the emulator: only the invocation is simulated, as Lambda's SQS
+// trigger hands a batch of the function's queue (raw delivery: each body is the webhook body).
 describe('Handlers: sns-lambdas', () => {
   const client = createDocumentClient();
   const sqs = createSqsClient();
   let tables: CacheTableNames;
   let queueUrl: string;
   let failureQueueUrl: string;
+  let deadLetterQueueUrl: string;
+  let sourceQueueArn: string;
   let handlers: Record<string, Handler>;
   let logger: Logger;
 
   const scan = async (table: string) => (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
-  const failureRecords = async () => {
+  const queueArnOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!['QueueArn']!;
+  /** What the functions parked on their DLQ (one DLQ for all four here), with their reasons. */
+  const parkedOnDlq = async () => {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: failureQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({ QueueUrl: deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
     );
-    return Messages.map((message: Message) => ({ record: JSON.parse(message.Body ?? '{}'), attributes: message.MessageAttributes }));
+    return Messages.map((message) => ({
+      body: message.Body,
+      errorType: message.MessageAttributes?.['RefusedErrorType']?.StringValue,
+      reason: message.MessageAttributes?.['RefusedReason']?.StringValue,
+    }));
   };
+  const batchOf = (...bodies: string[]) => sqsEvent(bodies.map((body) => sqsRecord(body, sourceQueueArn)));
   const getUser = async () => (await client.send(new GetCommand({ TableName: tables.users, Key: { primary_id: 'pat0042x' } }))).Item;
-  const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) =>
-    handlers[FUNCTION_OF[type].name](snsEventFor(type, message));
+  const run = (type: AlmaEventType, message = almaWebhookMessageAsOf(type, new Date())) => handlers[FUNCTION_OF[type].name](batchOf(message));
 
   beforeAll(async () => {
     tables = await createCacheTables();
     queueUrl = await createQueue();
     failureQueueUrl = await createQueue();
+    deadLetterQueueUrl = await createQueue();
+    // A queue of its own stands for the function's source queue: a failed message's backoff changes its visibility.
+    sourceQueueArn = await queueArnOf(await createQueue());
     Object.assign(process.env, {
       [ENV.usersTable]: tables.users,
       [ENV.loansTable]: tables.loans,
@@ -45,6 +58,7 @@ describe('Handlers: sns-lambdas', () => {
       [ENV.refreshClaimsTable]: tables.refreshClaims,
       [ENV.userQueueUrl]: queueUrl,
       [ENV.failureQueueUrl]: failureQueueUrl,
+      [DEAD_LETTER_QUEUE_ENV]: await queueArnOf(deadLetterQueueUrl),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (event-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -92,60 +106,34 @@ describe('Handlers: sns-lambdas', () => {
     ]);
   });
 
-  it('refuses a malformed message, logging both ids, writes nothing and parks it on the failure queue at once', async () => {
+  it("refuses a malformed message, logging its id, writes nothing and parks it on the function's DLQ at once, body unchanged", async () => {
     // Prepare
     const before = (await scan(tables.loans)).length;
     const errors = jest.spyOn(logger, 'error');
-    const event = snsEventFor(
-      'LOAN_CREATED',
-      almaWebhookMessageAsOf('LOAN_CREATED', new Date()).replace('"loan_id":"7391500230004561"', '"loan_id":""'),
-    );
+    const body = almaWebhookMessageAsOf('LOAN_CREATED', new Date()).replace('"loan_id":"7391500230004561"', '"loan_id":""');
+    const event = batchOf(body);
 
     // Act
-    const act = handlers['loan-updated'](event);
+    const response = await handlers['loan-updated'](event);
 
-    // Assess: the invocation succeeds (nothing for Lambda to retry) and the record says why.
-    await expect(act).resolves.toBeUndefined();
-    expect(errors).toHaveBeenCalledWith(expect.stringContaining('rejected'), {
-      errorType: 'MalformedEventError',
-      reason: '"item_loan.loan_id" is empty',
-      almaEventId: '5500110001',
-      snsMessageId: event.Records[0].Sns.MessageId,
-      parkedMessageId: expect.any(String),
-    });
+    // Assess: nothing for SQS to receive again, and the DLQ message says why.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringContaining('DLQ'),
+      expect.objectContaining({ errorType: 'MalformedEventError', almaEventId: '5500110001', messageId: event.Records[0].messageId }),
+    );
     expect(await scan(tables.loans)).toHaveLength(before);
-    const [parked, ...others] = await failureRecords();
-    expect(others).toEqual([]);
-    expect(parked.record).toEqual({
-      version: '1.0',
-      timestamp: expect.any(String),
-      requestContext: { requestId: expect.any(String), functionArn: '', condition: 'RefusedAsInvalid', approximateInvokeCount: 1 },
-      requestPayload: JSON.parse(JSON.stringify(event)),
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Handled' },
-      responsePayload: {
-        errorType: 'MalformedEventError',
-        errorMessage: 'Alma event 5500110001: "item_loan.loan_id" is empty',
-        trace: expect.any(Array),
-      },
-    });
-    expect(parked.attributes).toEqual({
-      RefusedErrorType: expect.objectContaining({ StringValue: 'MalformedEventError' }),
-      RefusedReason: expect.objectContaining({ StringValue: '"item_loan.loan_id" is empty' }),
-    });
+    expect(await parkedOnDlq()).toEqual([{ body, errorType: 'MalformedEventError', reason: '"item_loan.loan_id" is empty' }]);
   });
 
   it('refuses non-JSON and an event type the function does not handle, each parked with its reason', async () => {
     // Act
-    const notJson = handlers['request-updated'](snsEventFor('REQUEST_CREATED', '<xml/>'));
-    const wrongType = handlers['request-updated'](snsEventFor('REQUEST_CLOSED', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
+    const response = await handlers['request-updated'](batchOf('<xml/>', almaWebhookMessage('REQUEST_CLOSED', { itemId: 'req-x' })));
 
     // Assess
-    await expect(notJson).resolves.toBeUndefined();
-    await expect(wrongType).resolves.toBeUndefined();
+    expect(response).toEqual({ batchItemFailures: [] });
     expect((await scan(tables.requests)).some((request) => request['request_id'] === 'req-x')).toBe(false);
-    const reasons = (await failureRecords())
-      .map(({ record }) => `${record.responsePayload.errorType}: ${record.responsePayload.errorMessage}`)
-      .sort();
+    const reasons = (await parkedOnDlq()).map(({ errorType, reason }) => `${errorType}: ${reason}`).sort();
     expect(reasons).toEqual([
       expect.stringMatching(/^MalformedEventError: message is not JSON/),
       expect.stringMatching(/^UnsupportedEventTypeError: .*REQUEST_CLOSED is not handled here/),
@@ -163,7 +151,7 @@ describe('Handlers: sns-lambdas', () => {
     expect((await scan(tables.loans)).filter((loan) => loan['user_id'] === 'NEW-PATRON')).toHaveLength(2);
   });
 
-  it('logs an AWS failure as retryable and rethrows it', async () => {
+  it('logs an AWS failure as retryable and reports the message failed, to be received again', async () => {
     // Prepare
     const errors = jest.spyOn(logger, 'error');
     jest
@@ -171,10 +159,12 @@ describe('Handlers: sns-lambdas', () => {
       .mockRejectedValueOnce(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
 
     // Act
-    const act = run('LOAN_RENEWED', almaWebhookMessageAsOf('LOAN_RENEWED', new Date(), { eventId: 'throttled' }));
+    const event = batchOf(almaWebhookMessageAsOf('LOAN_RENEWED', new Date(), { eventId: 'throttled' }));
+    const response = await handlers['loan-updated'](event);
 
     // Assess
-    await expect(act).rejects.toThrow('Throughput exceeds');
-    expect(errors).toHaveBeenCalledWith(expect.stringContaining('Lambda will retry'), expect.objectContaining({ almaEventId: 'throttled' }));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0].messageId }] });
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('received again'), expect.objectContaining({ almaEventId: 'throttled' }));
+    expect(await parkedOnDlq()).toEqual([]);
   });
 });

@@ -43,4 +43,24 @@ describe('Function: loadConfig', () => {
     expect(config.failureQueueUrl).toBe('http://failures');
     expect(config.expiry.refreshWindowSeconds).toBe(120);
   });
+
+  it("reads the function's own DLQ on the queue path, and leaves it out when unset", () => {
+    // Arrange
+    const env = {
+      USER_CACHE_TABLE_NAME: 'u',
+      LOAN_CACHE_TABLE_NAME: 'l',
+      REQUEST_CACHE_TABLE_NAME: 'r',
+      USER_REFRESH_CLAIM_TABLE_NAME: 'c',
+      USER_QUEUE_URL: 'http://queue',
+      FAILURE_QUEUE_URL: 'http://failures',
+    };
+
+    // Act
+    const withDlq = loadConfig({ ...env, DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq' });
+    const without = loadConfig(env);
+
+    // Assess
+    expect(withDlq.deadLetterQueueArn).toBe('arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq');
+    expect(without).not.toHaveProperty('deadLetterQueueArn');
+  });
 });

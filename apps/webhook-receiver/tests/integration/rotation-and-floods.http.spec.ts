@@ -8,10 +8,9 @@ import { createTopic, drainQueue, subscribeQueue } from '@alma-cache/aws-adapter
 import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import type { Container } from 'inversify';
 import { almaSignature } from '../../src/alma-signature';
-import { buildContainer } from '../../src/composition-root';
+import { buildContainer, TOKENS } from '../../src/composition-root';
 import { SECRET_NAME_ENV, topicArnEnv } from '../../src/config';
 import { WEBHOOK_ROUTES } from '../../src/routes';
-import { TOKENS } from '../../src/tokens';
 import type { WebhookHandler } from '../../src/webhook-handler';
 
 const OLD = 'alma-webhook-secret-2025';

@@ -10,11 +10,10 @@ import { createTopic, drainQueue, subscribeQueue } from '@alma-cache/aws-adapter
 import { type HttpApiServer, startHttpApiServer } from '@alma-cache/local-aws';
 import type { Container } from 'inversify';
 import { almaSignature } from '../../src/alma-signature';
-import { buildContainer, FAST_FAIL_CLIENT_CONFIG } from '../../src/composition-root';
+import { buildContainer, FAST_FAIL_CLIENT_CONFIG, TOKENS } from '../../src/composition-root';
 import { SECRET_NAME_ENV, topicArnEnv } from '../../src/config';
 import { WEBHOOK_ROUTES } from '../../src/routes';
 import type { SkipCounter } from '../../src/skip-counter';
-import { TOKENS } from '../../src/tokens';
 import type { WebhookHandler } from '../../src/webhook-handler';
 import vectors from '../fixtures/signature-vectors.json';
 
@@ -69,8 +68,9 @@ describe('HTTP: webhook-receiver', () => {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
-    const { handler } = await import('../../src/handlers/receive-webhook');
-    ({ container } = await import('../../src/main'));
+    const deployed = await import('../../src/handlers/receive-webhook');
+    ({ container } = deployed);
+    const { handler } = deployed;
     logger = container.get<Logger>(TOKENS.Logger);
     server = await serve(handler);
   });

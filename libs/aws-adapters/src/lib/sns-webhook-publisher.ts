@@ -1,15 +1,10 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import {
-  type AlmaEventType,
-  identifierProblem,
-  InvalidWebhookIdError,
-  MAX_WEBHOOK_BYTES,
-  type WebhookPublication,
-  type WebhookPublisher,
-} from '@alma-cache/cache-domain';
+import { type AlmaEventType, MAX_WEBHOOK_BYTES, type WebhookPublication, type WebhookPublisher } from '@alma-cache/cache-domain';
 
 /** A webhook SNS would refuse however often it is sent: the receiver answers 413 rather than have Alma retry it. */
 export class WebhookTooLargeError extends Error {
+  public readonly code = 'WEBHOOK_TOO_LARGE';
+
   public constructor(public readonly bytes: number) {
     super(`the webhook is ${bytes} bytes with its attributes; an SNS message holds at most ${MAX_WEBHOOK_BYTES}`);
     this.name = 'WebhookTooLargeError';
@@ -24,8 +19,7 @@ export class WebhookTooLargeError extends Error {
  * @example
  * const publisher = new SnsWebhookPublisher(new SNSClient({}), { LOAN_CREATED: 'arn:aws:sns:eu-west-1:123456789012:alma-loan-created', … });
  * const { messageId } = await publisher.publish({ topic: 'LOAN_CREATED', eventType: 'LOAN_CREATED', body });
- * @throws WebhookTooLargeError before sending, when SNS would refuse the size; InvalidWebhookIdError when `almaEventId`
- *   fails the identifier rule; whatever SNS answers otherwise
+ * @throws WebhookTooLargeError before sending, when SNS would refuse the size; whatever SNS answers otherwise
  */
 export class SnsWebhookPublisher implements WebhookPublisher {
   public constructor(
@@ -35,12 +29,8 @@ export class SnsWebhookPublisher implements WebhookPublisher {
 
   public async publish(publication: WebhookPublication): Promise<{ messageId: string }> {
     const attributes: Record<string, string> = { alma_event_type: publication.eventType };
-    if (publication.almaEventId !== undefined) {
-      // ReceiveWebhook checks this already; an attribute is a filter-policy key, so this adapter never trusts its caller.
-      const problem = identifierProblem(publication.almaEventId);
-      if (problem !== undefined) throw new InvalidWebhookIdError(`"id" (the Alma event id) ${problem}`);
-      attributes['alma_event_id'] = publication.almaEventId;
-    }
+    // The id is checked once, at the boundary: ReceiveWebhook refuses one that fails the identifier rule.
+    if (publication.almaEventId !== undefined) attributes['alma_event_id'] = publication.almaEventId;
     const bytes =
       Buffer.byteLength(publication.body, 'utf8') +
       Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value), 0);

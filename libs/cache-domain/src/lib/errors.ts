@@ -2,10 +2,13 @@ import type { ItemKind } from './shared/cache-record';
 
 // One errors file for the package (as Powertools keeps one per package): handlers catch by class whichever slice threw,
 // and a query error builds on Alma's (ALMA_UNAVAILABLE_KINDS). In order: Alma's API (behind the AlmaApi port), an Alma
-// event or refresh message the cache cannot apply, a query the query API cannot answer.
+// event or refresh message the cache cannot apply, a query the query API cannot answer. Each carries a stable `code`
+// (a subclass its own), which an app maps to its answer (an HTTP status, a refusal) in one table.
 
 /** Alma has no patron with this primary id: their cached records are removed rather than refreshed. */
 export class AlmaUserNotFoundError extends Error {
+  public readonly code = 'ALMA_USER_NOT_FOUND';
+
   public constructor(public readonly userPrimaryId: string) {
     super(`Alma has no user ${JSON.stringify(userPrimaryId)}`);
     this.name = 'AlmaUserNotFoundError';
@@ -28,6 +31,9 @@ export type AlmaUnavailableKind = (typeof ALMA_UNAVAILABLE_KINDS)[number];
  * throw new AlmaUnavailableError('GET …/loans failed 3 time(s); last: HTTP 429 throttled: …', 2, 'throttled');
  */
 export class AlmaUnavailableError extends Error {
+  /** Stable, for callers that match on it; a subclass has its own. */
+  public readonly code: string = 'ALMA_UNAVAILABLE';
+
   public constructor(
     public readonly reason: string,
     public readonly retryAfterSeconds?: number,
@@ -40,6 +46,9 @@ export class AlmaUnavailableError extends Error {
 
 /** Alma refused the request and retrying will not help (bad API key, malformed id, unexpected reply). */
 export class AlmaRequestError extends Error {
+  /** Stable, for callers that match on it; a subclass has its own. */
+  public readonly code: string = 'ALMA_REQUEST_REFUSED';
+
   public constructor(
     public readonly status: number,
     public readonly reason: string,
@@ -55,7 +64,7 @@ export class AlmaRequestError extends Error {
  */
 export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
   /** Stable, for callers that match on it rather than on the class. */
-  public readonly code = 'ALMA_BUDGET_EXHAUSTED';
+  public override readonly code = 'ALMA_BUDGET_EXHAUSTED';
 
   public constructor(
     public readonly callsPerSecond: number,
@@ -76,7 +85,7 @@ export class AlmaBudgetExhaustedError extends AlmaUnavailableError {
  * throw new AlmaCallerShareExceededError(4, 1000, 2);
  */
 export class AlmaCallerShareExceededError extends AlmaUnavailableError {
-  public readonly code = 'ALMA_CALLER_SHARE_EXCEEDED';
+  public override readonly code = 'ALMA_CALLER_SHARE_EXCEEDED';
 
   public constructor(
     public readonly callsPerSecond: number,
@@ -95,6 +104,8 @@ export class AlmaCallerShareExceededError extends AlmaUnavailableError {
  * 400 this service answers, not one Alma sent. `reason` names the rule, never echoes the id.
  */
 export class AlmaInvalidIdentifierError extends AlmaRequestError {
+  public override readonly code = 'ALMA_INVALID_IDENTIFIER';
+
   public constructor(
     public readonly field: 'userPrimaryId' | 'recordId',
     reason: string,
@@ -112,6 +123,9 @@ export class AlmaInvalidIdentifierError extends AlmaRequestError {
  * service's failure queue with `reason` as its error message.
  */
 export class InvalidEventError extends Error {
+  /** Stable, for callers that match on it; a subclass has its own. */
+  public readonly code: string = 'INVALID_EVENT';
+
   public constructor(
     public readonly reason: string,
     public readonly almaEventId?: string,
@@ -123,6 +137,8 @@ export class InvalidEventError extends Error {
 
 /** The message is not JSON, or not shaped like the Alma webhook it claims to be. */
 export class MalformedEventError extends InvalidEventError {
+  public override readonly code: string = 'MALFORMED_EVENT';
+
   public constructor(reason: string, almaEventId?: string) {
     super(reason, almaEventId);
     this.name = 'MalformedEventError';
@@ -134,6 +150,8 @@ export class MalformedEventError extends InvalidEventError {
  * message attribute and the key of every log line about the event. `reason` names the rule, never echoes the id.
  */
 export class InvalidWebhookIdError extends MalformedEventError {
+  public override readonly code = 'INVALID_WEBHOOK_ID';
+
   public constructor(reason: string) {
     super(reason);
     this.name = 'InvalidWebhookIdError';
@@ -142,6 +160,8 @@ export class InvalidWebhookIdError extends MalformedEventError {
 
 /** A well-formed Alma event that this function does not handle (its topic subscription is wrong). */
 export class UnsupportedEventTypeError extends InvalidEventError {
+  public override readonly code = 'UNSUPPORTED_EVENT_TYPE';
+
   public constructor(
     public readonly eventType: string,
     public readonly accepted: readonly string[],
@@ -157,6 +177,8 @@ export class UnsupportedEventTypeError extends InvalidEventError {
  * attributes, empty names, numbers JSON cannot carry exactly). Asking Alma again returns the same record.
  */
 export class MalformedAlmaRecordError extends InvalidEventError {
+  public override readonly code = 'MALFORMED_ALMA_RECORD';
+
   public constructor(reason: string) {
     super(reason);
     this.name = 'MalformedAlmaRecordError';
@@ -165,6 +187,8 @@ export class MalformedAlmaRecordError extends InvalidEventError {
 
 /** A refresh request (a Users, Loans, Requests or Fees queue message) that names no patron or record. */
 export class MalformedRefreshMessageError extends InvalidEventError {
+  public override readonly code = 'MALFORMED_REFRESH_MESSAGE';
+
   public constructor(reason: string) {
     super(reason);
     this.name = 'MalformedRefreshMessageError';
@@ -173,6 +197,8 @@ export class MalformedRefreshMessageError extends InvalidEventError {
 
 /** A query names a patron or record id that no patron or record can have (empty, too long, control characters). */
 export class InvalidPatronQueryError extends Error {
+  public readonly code = 'INVALID_PATRON_QUERY';
+
   public constructor(public readonly reason: string) {
     super(reason);
     this.name = 'InvalidPatronQueryError';
@@ -181,6 +207,8 @@ export class InvalidPatronQueryError extends Error {
 
 /** Neither the cache nor Alma knows the patron. */
 export class PatronNotFoundError extends Error {
+  public readonly code = 'PATRON_NOT_FOUND';
+
   public constructor(public readonly userPrimaryId: string) {
     super(`no patron ${JSON.stringify(userPrimaryId)}`);
     this.name = 'PatronNotFoundError';
@@ -189,6 +217,8 @@ export class PatronNotFoundError extends Error {
 
 /** The patron has no such record: none at all, a removed one (tombstone), or one that is another patron's. */
 export class PatronItemNotFoundError extends Error {
+  public readonly code = 'PATRON_ITEM_NOT_FOUND';
+
   public constructor(
     public readonly userPrimaryId: string,
     public readonly kind: ItemKind,
@@ -213,6 +243,8 @@ export type AlmaUnavailability = (typeof ALMA_UNAVAILABILITY)[number];
  * when it gave one, otherwise the default for the reason (see `DEFAULT_RETRY_AFTER_SECONDS`).
  */
 export class PatronDataUnavailableError extends Error {
+  public readonly code = 'PATRON_DATA_UNAVAILABLE';
+
   public constructor(
     public readonly userPrimaryId: string,
     public readonly unavailability: AlmaUnavailability,

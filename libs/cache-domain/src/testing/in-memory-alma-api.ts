@@ -1,5 +1,5 @@
 import { AlmaUserNotFoundError } from '../lib/errors';
-import type { AlmaApi, AlmaRecord } from '../lib/refresh/alma-api.port';
+import type { AlmaApi, AlmaRecord } from '../lib/shared/alma-api.port';
 import { userCacheKey } from '../lib/shared/alma-event';
 import { ITEM_SHAPES, type ItemKind } from '../lib/shared/cache-record';
 

@@ -1,4 +1,4 @@
-import type { AlmaRecord } from '../lib/refresh/alma-api.port';
+import type { AlmaRecord } from '../lib/shared/alma-api.port';
 import { ITEM_KINDS, type ItemKind } from '../lib/shared/cache-record';
 import type { CacheReader, CachedItem } from '../lib/query/cache-reader.port';
 

@@ -1,4 +1,4 @@
-import type { UnknownPatrons } from '../lib/refresh/unknown-patrons.port';
+import type { UnknownPatrons } from '../lib/shared/unknown-patrons.port';
 
 /**
  * The negative cache in memory, with the adapter's rule: a verdict counts until its time, whether or not it was

@@ -1,4 +1,4 @@
-import type { UserRefreshQueue } from '../lib/refresh/user-refresh-queue.port';
+import type { UserRefreshQueue } from '../lib/shared/user-refresh-queue.port';
 
 /**
  * A UserRefreshQueue that keeps the message bodies it was given.

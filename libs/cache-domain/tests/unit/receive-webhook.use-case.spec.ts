@@ -1,4 +1,4 @@
-import { AlmaEventType, MalformedEventError, ReceiveWebhook } from '../../src';
+import { AlmaEventType, InvalidWebhookIdError, MalformedEventError, MAX_IDENTIFIER_LENGTH, ReceiveWebhook } from '../../src';
 import { almaWebhookMessage, extraAlmaWebhookMessage, InMemoryWebhookPublisher } from '../../src/testing';
 
 describe('Class: ReceiveWebhook', () => {
@@ -103,6 +103,28 @@ describe('Class: ReceiveWebhook', () => {
     // Assess
     expect(receipt.outcome).toBe('published');
     expect(publisher.published[0].body).toBe(body);
+  });
+
+  // The one check of the id: it becomes the alma_event_id message attribute (a filter-policy key) and the key of every
+  // log line about the event, and the SNS adapter takes it as checked.
+  it.each([
+    ['a control character', '55001\n{"forged":true}'],
+    ['a path separator', '../5500110005'],
+    ['too many characters', '5'.repeat(MAX_IDENTIFIER_LENGTH + 1)],
+    ['only blanks', '   '],
+    ['a number', 5500110005],
+  ])('refuses a routed webhook whose id has %s, publishing nothing', async (_case, id) => {
+    // Prepare
+    const publisher = new InMemoryWebhookPublisher();
+    const body = JSON.stringify({ ...JSON.parse(almaWebhookMessage('LOAN_CREATED')), id });
+
+    // Act
+    const act = new ReceiveWebhook(publisher).execute(body);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(InvalidWebhookIdError);
+    await expect(act).rejects.toThrow(/^"id" \(the Alma event id\) /);
+    expect(publisher.published).toEqual([]);
   });
 
   it('lets a publishing failure through, so the receiver can answer 5xx', async () => {

@@ -33,12 +33,13 @@ describe('Local run: npm start -- --once', () => {
     expect(output).toContain('Stopped.');
   });
 
-  it('provisions what the packaged serverless.yml files declare, and the topics with their delivery queues', () => {
+  it("provisions what the packaged serverless.yml files declare, and the topics delivering raw to their function's queue", () => {
     expect(output).toMatch(/created table alma-cache-stg-users \(UsersTable\)/);
     expect(output).toMatch(/created table alma-cache-stg-fees \(FeesTable\)/);
     expect(output).toMatch(/created queue alma-cache-stg-users-dlq/);
     expect(output).toMatch(/created queue alma-cache-stg-loans-dlq \(LoansDeadLetterQueue\)/);
-    expect(output).toContain('created 8 topics, each with a delivery queue subscribed');
+    expect(output).toContain("created 8 topics: 8 delivering raw to their function's queue, 0 to a delivery queue");
+    expect(output).toMatch(/created queue alma-cache-stg-loan-updated-dlq \(LoanUpdatedDeadLetterQueue\)/);
     expect(output).toMatch(/HTTP API on http:\/\/127\.0\.0\.1:\d+: GET \/, POST \/, GET \/users\/\{id\}/);
   });
 
@@ -127,11 +128,9 @@ describe('Local run: npm start -- --once', () => {
     expect(output).toMatch(/GET \/users\/PAT0042X\/loans\/7391500230004561 → 404 \{"message":"Patron \\"PAT0042X\\" has no loan/);
   });
 
-  it('refuses a tampered signature, and parks a signed but malformed webhook in the failure queue with its reason, not retried', () => {
+  it("refuses a tampered signature, and parks a signed but malformed webhook on its function's DLQ with its reason, not retried", () => {
     expect(output).toMatch(/POST tampered signature\s+→ 401/);
-    expect(output).toContain(
-      'failure queue: MalformedEventError: Alma event malformed-demo: "item_loan.loan_id" is missing or not a string (RefusedAsInvalid, after 1 attempt)',
-    );
+    expect(output).toContain('loan-updated DLQ: MalformedEventError: "item_loan.loan_id" is missing or not a string (refused at once, not retried)');
   });
 });
 

@@ -164,7 +164,7 @@ describe('redrive replay --to source', () => {
   });
 
   it('sends a refresh message a function parked at once back without its refusal attributes, and refuses a malformed one', async () => {
-    // Prepare: as update-loan parks them (sqs-batch-handler.ts): the body unchanged, the reason as attributes
+    // Prepare: as update-loan parks them (aws-adapters sqs-batch-handler.ts): the body unchanged, the reason as attributes
     const stage = freshStage();
     const dlqUrl = await createQueue(sqs, `alma-cache-${stage}-loans-dlq`);
     const sourceUrl = await createQueue(sqs, `alma-cache-${stage}-loans`);

@@ -163,4 +163,79 @@ describe('Faults: DynamoDB outage mid-stream', () => {
     );
     client.destroy();
   }, 120_000);
+
+  // Issue 19: the same outage with each function reading its queue. A failed receive is backed off (ChangeMessageVisibility,
+  // here the harness waits RETRY_DELAYS_MS, then its last value, per receive) over the queue's 12 receives, which
+  // outlast the outage: nothing is parked and nothing needs replaying.
+  it('via the function queues: every event applied once the backend is back, none parked, no replay, the cache exactly the model', async () => {
+    // Prepare
+    const tables = await createCacheTables();
+    const userQueueUrl = await createQueue();
+    const failureQueueUrl = await createQueue();
+    const client = createDocumentClient();
+    const random = seededRandom(SEED + 1);
+    const scenario = generateScenario(random, SIZE);
+    const deliveries = deliverChaotically(random, scenario.events, { duplicateShare: 0.1, window: 20 });
+    await withConcurrency(scenario.cachedPatrons, 16, (primaryId) =>
+      client.send(
+        new PutCommand({
+          TableName: tables.users,
+          Item: { primary_id: primaryId.toLowerCase(), user_version: 0, refreshed_at: '2026-11-02T07:00:00.000Z' },
+        }),
+      ),
+    );
+    const lambdas = snsLambdas(functionEnv(tables, userQueueUrl, failureQueueUrl), {
+      sqs,
+      failureQueueUrl,
+      via: 'sqs',
+      retryDelaysMs: RETRY_DELAYS_MS,
+      functionTimeoutMs: 5_000,
+      configure: (container) =>
+        container.rebindSync(TOKENS.DocumentClient).toConstantValue(
+          createDocumentClient({
+            maxAttempts: 2,
+            requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+          }),
+        ),
+    });
+
+    // Act
+    let sent = 0;
+    let restarted: () => void = () => undefined;
+    const backUp = new Promise<void>((resolve) => (restarted = resolve));
+    const started = Date.now();
+    let downSeconds = 0;
+    const outage = (async () => {
+      while (sent < deliveries.length * KILL_AFTER_SHARE) await sleep(20);
+      const killedAt = Date.now();
+      await server?.stop();
+      server = undefined;
+      await sleep(DOWN_FOR_MS);
+      server = await startDynamoDbLocal({ port, dbPath });
+      downSeconds = (Date.now() - killedAt) / 1000;
+      restarted();
+    })();
+    const results = await withConcurrency(deliveries, CONCURRENCY, async ({ event }, index) => {
+      if (index >= deliveries.length * RESUME_SHARE) await backUp;
+      sent += 1;
+      return lambdas.deliver(event.type, event.message);
+    });
+    await outage;
+
+    // Assess: nothing parked, nothing lost, no replay needed.
+    const afterBackoff = results.filter((result) => result.succeeded && result.attempts > 1);
+    expect(results.filter((result) => !result.succeeded).map((result) => result.error?.message)).toEqual([]);
+    expect(afterBackoff.length).toBeGreaterThan(0);
+    expect(lambdas.askedBackoffs.length).toBeGreaterThan(0);
+    expect(await drainQueue(sqs, failureQueueUrl)).toEqual([]);
+    const cache = await readCache(client, tables);
+    expect(differences(cacheTruth(scenario.events, scenario.cachedPatrons), cache).slice(0, 20)).toEqual([]);
+    expect(await drainQueue(sqs, userQueueUrl)).toEqual([]);
+    console.log(
+      `[measured] outage via sqs: ${deliveries.length} deliveries, DynamoDB down ${downSeconds.toFixed(1)} s; applied first receive ${results.length - afterBackoff.length}, ` +
+        `after backoff ${afterBackoff.length} (most receives ${Math.max(...results.map((result) => result.attempts))}), parked 0, replayed 0; ` +
+        `backoffs asked ${lambdas.askedBackoffs.length} (longest ${Math.max(...lambdas.askedBackoffs)} s); stream ${((Date.now() - started) / 1000).toFixed(1)} s; cache equals the model`,
+    );
+    client.destroy();
+  }, 120_000);
 });

@@ -2,6 +2,8 @@ import { createDocumentClient, createSqsClient } from '@alma-cache/aws-adapters'
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { almaWebhookMessage } from '@alma-cache/cache-domain/testing';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { SNSEvent } from 'aws-lambda';
 import { scanAll } from './support/cache-snapshot';
 import { REFUSED_CONDITION } from '../../../src/sns-handler';
 import { drainFailureRecords, drainQueue, functionEnv, MAXIMUM_RETRY_ATTEMPTS, snsLambdas } from './support/lambda-harness';
@@ -122,4 +124,97 @@ describe('Faults: poison catalogue', () => {
     );
     expect(records[0].responsePayload).toEqual(expect.objectContaining({ errorType: poison.errorType }));
   }, 20_000);
+
+  // The same catalogue on the SQS path (issue 19): the topics deliver the body raw, so a damaged SNS envelope cannot
+  // reach the function; every other case is refused the same way and parked on the function queue's DLQ at once, its
+  // body unchanged and its reason as message attributes.
+  describe('via the function queues (SQS batch handler)', () => {
+    const bodyOf = (event: unknown) => (event as SNSEvent).Records[0].Sns.Message;
+    const bodyCases = POISON_CASES.filter((poison) => poison.errorType !== 'InvalidSnsEventError');
+    /** The DLQ's messages with their refusal attributes, each received once and deleted. */
+    const drainParked = async (queueUrl: string) => {
+      const parked: { body: string; errorType?: string; reason?: string }[] = [];
+      for (let empty = 0; empty < 2;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+        );
+        if (Messages.length === 0) empty += 1;
+        for (const message of Messages) {
+          parked.push({
+            body: message.Body ?? '',
+            errorType: message.MessageAttributes?.['RefusedErrorType']?.StringValue,
+            reason: message.MessageAttributes?.['RefusedReason']?.StringValue,
+          });
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        }
+      }
+      return parked;
+    };
+    let queued: ReturnType<typeof snsLambdas>;
+
+    beforeAll(() => {
+      queued = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl, failureQueueUrl), { sqs, failureQueueUrl, via: 'sqs' });
+      jest.spyOn(queued.logger, 'error').mockImplementation((...args: unknown[]) => void logged.push(args[1] as LoggedFields));
+    });
+
+    it('leaves out only the damaged-envelope cases, which raw delivery cannot produce', () => {
+      expect(bodyCases.length).toBeGreaterThanOrEqual(30 - POISON_CASES.filter((poison) => poison.errorType === 'InvalidSnsEventError').length);
+    });
+
+    it.each(bodyCases.map((poison) => [poison.name, poison] as const))(
+      '%s: refused with its reason, nothing written, parked on the DLQ after one receive',
+      async (_name, poison) => {
+        // Prepare
+        await drainQueue(sqs, failureQueueUrl);
+        const before = await everything();
+        logged.length = 0;
+
+        // Act
+        const result = await queued.deliver(poison.topic, bodyOf(poison.event));
+
+        // Assess
+        expect(result).toEqual({ succeeded: true, attempts: 1 });
+        const reasons = logged.map((fields) => ({
+          errorType: fields.errorType ?? fields.error?.name,
+          reason: fields.reason ?? fields.error?.message,
+        }));
+        expect(reasons).toEqual([{ errorType: poison.errorType, reason: expect.stringMatching(poison.reason) }]);
+        expect(await everything()).toEqual(before);
+        expect(await drainQueue(sqs, userQueueUrl)).toEqual([]);
+        const parked = await drainParked(failureQueueUrl);
+        expect(parked).toEqual([{ body: bodyOf(poison.event), errorType: poison.errorType, reason: expect.any(String) }]);
+        expect(poison.reason.test(parked[0].reason ?? '') || (parked[0].reason ?? '').endsWith('…')).toBe(true);
+        expect(logged[0].parkedMessageId).toEqual(expect.any(String));
+        expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      },
+      20_000,
+    );
+
+    it('reports a refused event the DLQ does not take as failed on each receive; SQS then moves it to the DLQ after the last', async () => {
+      // Prepare
+      await drainQueue(sqs, failureQueueUrl);
+      const missingQueue = failureQueueUrl.replace(/[^/]+$/, 'no-such-dlq');
+      const unparkable = snsLambdas(functionEnv(tables as Required<typeof tables>, userQueueUrl, failureQueueUrl), {
+        sqs,
+        failureQueueUrl,
+        via: 'sqs',
+        parkingQueueUrl: missingQueue,
+      });
+      const warnings: LoggedFields[] = [];
+      jest.spyOn(unparkable.logger, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args[1] as LoggedFields));
+      jest.spyOn(unparkable.logger, 'error').mockImplementation(() => undefined);
+      const poison = bodyCases[0];
+      const before = await everything();
+
+      // Act
+      const result = await unparkable.deliver(poison.topic, bodyOf(poison.event));
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ succeeded: false }));
+      expect(warnings).toHaveLength(result.attempts);
+      for (const fields of warnings) expect(fields).toEqual(expect.objectContaining({ parkError: expect.any(Error) }));
+      expect(await everything()).toEqual(before);
+      expect((await drainParked(failureQueueUrl)).map((parked) => parked.body)).toEqual([bodyOf(poison.event)]);
+    }, 20_000);
+  });
 });

@@ -1,5 +1,5 @@
 import { AlmaBudgetExhaustedError, AlmaUserNotFoundError } from '../errors';
-import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { type RefreshDeps, refreshStamp } from '../refresh/refresh-support';
 import { RefreshUser } from '../refresh/refresh-user.use-case';
 import { userCacheKey } from '../shared/alma-event';

@@ -1,4 +1,4 @@
-import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from '../shared/cache-record';
 import type { CachedUser } from '../shared/cached-user';

@@ -106,6 +106,8 @@ export interface CacheItemTransition {
 
 /** A transition whose two versions are not of the same record: a bug upstream, never a change to publish. */
 export class InconsistentTransitionError extends Error {
+  public readonly code = 'INCONSISTENT_TRANSITION';
+
   public constructor(public readonly reason: string) {
     super(`Not one record's transition: ${reason}`);
     this.name = 'InconsistentTransitionError';

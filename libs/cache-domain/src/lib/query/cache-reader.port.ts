@@ -1,4 +1,4 @@
-import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import type { ItemKind } from '../shared/cache-record';
 import type { CachedUser } from '../shared/cached-user';
 

@@ -1,5 +1,5 @@
 import { AlmaRequestError, AlmaUserNotFoundError, PatronItemNotFoundError, PatronNotFoundError } from '../errors';
-import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import type { ItemKind } from '../shared/cache-record';
 import { type PatronQueryAnswer, type PatronQueryDeps, requestPatronRefresh } from './patron-query';

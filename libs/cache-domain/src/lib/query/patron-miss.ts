@@ -5,9 +5,8 @@ import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
 import { type AlmaUnavailability, PatronDataUnavailableError, PatronNotFoundError } from '../errors';
 import { askAlma, epochSeconds } from './patron-query-rules';
-import type { UserRefreshOutcome } from '../refresh/refresh-user.use-case';
-import type { UnknownPatrons } from '../refresh/unknown-patrons.port';
-import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
+import type { UnknownPatrons } from '../shared/unknown-patrons.port';
+import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 
 /**
  * What the query API needs to answer a miss without draining Alma: the webhooks' refresh claim (one rebuild per
@@ -17,8 +16,11 @@ import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
 export interface PatronMissDeps {
   readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh'>;
   readonly unknownPatrons: UnknownPatrons;
-  /** `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. */
-  readonly refreshUser: { execute(userPrimaryId: string): Promise<UserRefreshOutcome> };
+  /**
+   * `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. Typed by the one field a
+   * miss reads, so the query slice does not import the refresh slice.
+   */
+  readonly refreshUser: { execute(userPrimaryId: string): Promise<{ readonly result: 'refreshed' | 'user-not-found' }> };
   readonly expiry: Pick<ExpiryPolicy, 'refreshWindowSeconds' | 'userSeconds'>;
   /** A claimant id no other request uses: a query's claim is its own, never re-granted to another query. */
   readonly newClaimant: () => string;
@@ -81,7 +83,7 @@ export const answerMiss = async <T>(
     (await miss.store.claimUserRefresh({ userKey, claimant, nowSeconds, untilSeconds: nowSeconds + miss.expiry.refreshWindowSeconds }));
   if (!claimed) return { value: await waitForCache(miss, userPrimaryId, userKey, nowSeconds, fromCache), source: 'cache' };
 
-  let outcome: UserRefreshOutcome;
+  let outcome: Awaited<ReturnType<PatronMissDeps['refreshUser']['execute']>>;
   try {
     outcome = await askAlma(userPrimaryId, () => miss.refreshUser.execute(userPrimaryId));
   } catch (error) {

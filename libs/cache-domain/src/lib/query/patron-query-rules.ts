@@ -6,7 +6,7 @@ import {
   InvalidPatronQueryError,
   PatronDataUnavailableError,
 } from '../errors';
-import type { AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { identifierProblem } from '../shared/identifier';
 import { ITEM_SHAPES, type ItemKind } from '../shared/cache-record';

@@ -1,5 +1,5 @@
 import { AlmaUserNotFoundError, PatronNotFoundError } from '../errors';
-import type { AlmaApi, AlmaRecord } from '../refresh/alma-api.port';
+import type { AlmaApi, AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import type { ItemKind } from '../shared/cache-record';
 import type { CachedUser } from '../shared/cached-user';
@@ -7,7 +7,7 @@ import type { CacheReader } from './cache-reader.port';
 import type { Clock } from '../shared/clock.port';
 import { answerMiss, type PatronMissDeps } from './patron-miss';
 import { askAlma, epochSeconds, isCompletePatron, isOwnedBy, judgeCachedItem, sortById } from './patron-query-rules';
-import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
+import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 
 /** What the query use cases need; the composition root provides it. */
 export interface PatronQueryDeps {

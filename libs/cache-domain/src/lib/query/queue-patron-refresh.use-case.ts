@@ -1,4 +1,4 @@
-import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
+import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 import { validQueryId } from './patron-query-rules';
 
 /**

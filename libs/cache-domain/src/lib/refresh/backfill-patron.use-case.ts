@@ -4,7 +4,7 @@ import type { CacheStore } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
 import { identifierProblem } from '../shared/identifier';
-import type { UserRefreshQueue } from './user-refresh-queue.port';
+import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 
 /**
  * What a warm-up backfill did with one patron:

@@ -1,5 +1,5 @@
 import { AlmaUserNotFoundError, MalformedAlmaRecordError } from '../errors';
-import type { AlmaRecord } from './alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import type { WriteResult } from '../shared/cache-store.port';
 import { recordFieldsProblem } from '../shared/record-fields';

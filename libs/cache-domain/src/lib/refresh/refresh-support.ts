@@ -1,9 +1,9 @@
-import type { AlmaApi, AlmaRecord } from './alma-api.port';
+import type { AlmaApi, AlmaRecord } from '../shared/alma-api.port';
 import type { ItemKind } from '../shared/cache-record';
 import type { CacheStore, ItemRecord } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
-import type { UnknownPatrons } from './unknown-patrons.port';
+import type { UnknownPatrons } from '../shared/unknown-patrons.port';
 import { WEBHOOK_SHAPES } from '../shared/alma-event';
 
 /** What the refresh use cases need; the composition root provides it. */

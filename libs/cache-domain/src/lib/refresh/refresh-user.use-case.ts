@@ -1,5 +1,5 @@
 import { AlmaInvalidIdentifierError, AlmaUserNotFoundError } from '../errors';
-import type { AlmaRecord } from './alma-api.port';
+import type { AlmaRecord } from '../shared/alma-api.port';
 import { userCacheKey } from '../shared/alma-event';
 import { identifierProblem } from '../shared/identifier';
 import { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from '../shared/cache-record';

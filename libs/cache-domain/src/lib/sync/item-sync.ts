@@ -2,7 +2,7 @@ import { type ItemEvent, userCacheKey } from '../shared/alma-event';
 import type { CacheStore, WriteResult } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
-import type { UserRefreshQueue } from '../refresh/user-refresh-queue.port';
+import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 
 /** What every item use case needs; the composition root provides it. */
 export interface ItemSyncDeps {

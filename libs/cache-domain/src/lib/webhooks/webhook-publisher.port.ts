@@ -6,7 +6,7 @@ export interface WebhookPublication {
   readonly topic: AlmaEventType;
   /** The webhook's own `event.value`, which may differ from the topic's (LOAN_LOST goes to LOAN_RETURNED). */
   readonly eventType: string;
-  /** The webhook's `id`, when it has one. */
+  /** The webhook's `id`, when it has one; `ReceiveWebhook` has checked it against the identifier rule. */
   readonly almaEventId?: string;
   /** The body exactly as Alma signed and sent it: subscribers parse it themselves. */
   readonly body: string;

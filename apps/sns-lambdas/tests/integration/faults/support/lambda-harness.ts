@@ -1,10 +1,13 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
-import type { FailureParking } from '@alma-cache/aws-adapters';
-import { type DestinationRecord, type AsyncInvokeResult, invokeAsync } from '@alma-cache/local-aws';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { type FailureParking, type MessageDelay, SqsFailureParking } from '@alma-cache/aws-adapters';
+import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import { buildContainer } from '../../../../src/composition-root';
 import { createSnsHandler, type ItemUseCase } from '../../../../src/sns-handler';
+import { createItemEventHandler, EVENT_MAX_RECEIVE_COUNT } from '../../../../src/sqs-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 import { TOKENS } from '../../../../src/tokens';
 import type { Clock } from '@alma-cache/cache-domain';
@@ -51,6 +54,15 @@ export const snsLambdas = (
     retryDelaysMs?: readonly number[];
     /** Lets a test configure the container before any handler resolves from it (e.g. the SDK client's timeouts). */
     configure?: (container: Container) => void;
+    /**
+     * `sqs`: each function reads its queue (issue 19): `deliver` hands the message to the SQS batch handler as
+     * Lambda's SQS poller does, receive after receive, and after the last one SQS's redrive moves it to the DLQ, here
+     * `failureQueueUrl` (where the handler also parks a refused event at once). Default `sns`: today's asynchronous
+     * invocation.
+     */
+    via?: 'sns' | 'sqs';
+    /** With `via: 'sqs'`, where the handler parks a refused event at once, when not `failureQueueUrl` (the DLQ). */
+    parkingQueueUrl?: string;
   },
 ) => {
   const container = buildContainer(env);
@@ -85,12 +97,60 @@ export const snsLambdas = (
       },
     });
 
+  const queueHandlers = new Map<string, SnsLambdaHandler>();
+  /** The backoffs the SQS handler asked for (ChangeMessageVisibility), applied as `retryDelaysMs` says (default: none). */
+  const askedBackoffs: number[] = [];
+  const queueHandlerFor = (type: RoutedEventType): SnsLambdaHandler => {
+    const { name, token } = FUNCTION_OF[type];
+    let handler = queueHandlers.get(name);
+    if (!handler) {
+      const delay: MessageDelay = { delay: async (_message, seconds) => (askedBackoffs.push(seconds), seconds) };
+      const deadLetterQueue = new SqsFailureParking(options.sqs, options.parkingQueueUrl ?? options.failureQueueUrl);
+      const raw = createItemEventHandler(container.get<ItemUseCase>(token), logger, metrics, {
+        deadLetterQueue,
+        delay,
+      }) as unknown as SnsLambdaHandler;
+      handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
+      queueHandlers.set(name, handler);
+    }
+    return handler;
+  };
+
+  /**
+   * One message on `type`'s function queue, received until the handler reports it done (or parked it) or SQS's
+   * `maxReceiveCount` is spent; then the redrive policy moves it, unchanged, to the DLQ.
+   */
+  const deliverFromQueue = async (type: RoutedEventType, message: string): Promise<AsyncInvokeResult> => {
+    const queueArn = `arn:aws:sqs:eu-west-1:000000000000:alma-cache-test-${FUNCTION_OF[type].name}`;
+    const messageId = randomUUID();
+    let lastError: Error | undefined;
+    for (let receive = 1; receive <= EVENT_MAX_RECEIVE_COUNT; receive += 1) {
+      const waitMs = receive > 1 ? (options.retryDelaysMs?.[receive - 2] ?? options.retryDelaysMs?.at(-1) ?? 0) : 0;
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      try {
+        const response = (await queueHandlerFor(type)(
+          sqsEvent([sqsRecord(message, queueArn, { messageId, receiveCount: receive })]),
+          {},
+        )) as SQSBatchResponse;
+        if (response.batchItemFailures.length === 0) return { succeeded: true, attempts: receive };
+        lastError = new Error('reported as a batch item failure');
+      } catch (error) {
+        // The invocation itself failed (a timeout): Lambda's poller makes the whole batch visible again.
+        lastError = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    await options.sqs.send(new SendMessageCommand({ QueueUrl: options.failureQueueUrl, MessageBody: message }));
+    return { succeeded: false, attempts: EVENT_MAX_RECEIVE_COUNT, error: lastError };
+  };
+
   return {
     container,
     logger,
     invoke,
-    /** The webhook body published to `type`'s topic, delivered to its function. */
-    deliver: (type: RoutedEventType, message: string) => invoke(type, snsEventFor(type, message)),
+    askedBackoffs,
+    /** The webhook body published to `type`'s topic, delivered to its function (through its queue with `via: 'sqs'`). */
+    deliver: (type: RoutedEventType, message: string) =>
+      options.via === 'sqs' ? deliverFromQueue(type, message) : invoke(type, snsEventFor(type, message)),
   };
 };
 

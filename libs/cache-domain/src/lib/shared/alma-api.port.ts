@@ -1,4 +1,4 @@
-import type { ItemKind } from '../shared/cache-record';
+import type { ItemKind } from './cache-record';
 
 /** One Alma object (Item Loan, User Request or Fee), every field as Alma sent it. */
 export type AlmaRecord = Readonly<Record<string, unknown>>;
