@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SNSEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Message } from '@aws-sdk/client-sqs';
 import { type AlmaEventType, type CacheChange, type Clock } from '@alma-cache/cache-domain';
 import type { Container } from 'inversify';
@@ -15,13 +15,14 @@ import {
   type StreamedCacheTables,
   subscribeQueue,
 } from '@alma-cache/aws-adapters/testing';
-import { snsEvent, TableStreamReader } from '@alma-cache/local-aws';
+import { sqsEvent, sqsRecord, TableStreamReader } from '@alma-cache/local-aws';
 
-// The whole path on the emulators: Alma webhooks through the real sns-lambdas handlers write DynamoDB Local tables
+// The whole path on the emulators: Alma webhooks through the real sns-lambdas handlers (each from its queue, the raw
+// webhook body as the message, as the topics' raw subscriptions deliver it) write DynamoDB Local tables
 // with streams; their stream records go to the real stream handler (as Lambda's event source mapping would hand
 // them over); it publishes to a real topic in moto, to which queues are subscribed with and without a filter policy.
 
-type SnsHandler = (event: SNSEvent) => Promise<void>;
+type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
 const SNS_LAMBDAS = join(__dirname, '..', '..', '..', 'sns-lambdas', 'src', 'handlers');
@@ -54,7 +55,7 @@ const summary = (change: CacheChange) => {
 
 describe('Integration: change notifications from the cache tables', () => {
   let tables: StreamedCacheTables;
-  let snsHandlers: Record<string, SnsHandler>;
+  let queueHandlers: Record<string, QueueHandler>;
   let streamHandler: StreamHandler;
   let readers: TableStreamReader[];
   let everything: string;
@@ -85,7 +86,9 @@ describe('Integration: change notifications from the cache tables', () => {
 
   /** One webhook through its sns-lambdas function, then its stream records (if it wrote) through the stream handler. */
   const play = async (type: AlmaEventType, message = almaWebhookMessage(type), expectRecords = 1): Promise<DynamoDBRecord[]> => {
-    await snsHandlers[HANDLER_OF[type]](snsEvent(`arn:aws:sns:eu-west-1:000000000000:${type}`, message) as unknown as SNSEvent);
+    const queueArn = `arn:aws:sqs:eu-west-1:000000000000:alma-cache-sns-test-${HANDLER_OF[type]}`;
+    const { batchItemFailures } = await queueHandlers[HANDLER_OF[type]](sqsEvent([sqsRecord(message, queueArn)]));
+    expect(batchItemFailures).toEqual([]);
     return deliverStream(expectRecords);
   };
 
@@ -114,9 +117,9 @@ describe('Integration: change notifications from the cache tables', () => {
     const main = (await import(join(SNS_LAMBDAS, '..', 'main'))) as { container: Container };
     const { TOKENS } = (await import(join(SNS_LAMBDAS, '..', 'tokens'))) as { TOKENS: { Clock: symbol } };
     main.container.rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
-    snsHandlers = {};
+    queueHandlers = {};
     for (const name of new Set(Object.values(HANDLER_OF))) {
-      snsHandlers[name] = ((await import(join(SNS_LAMBDAS, name))) as { handler: SnsHandler }).handler;
+      queueHandlers[name] = ((await import(join(SNS_LAMBDAS, name))) as { handler: QueueHandler }).handler;
     }
     streamHandler = (await import('../../src/handlers/publish-changes')).handler;
     readers = [new TableStreamReader(tables.loansStreamArn), new TableStreamReader(tables.requestsStreamArn)];
