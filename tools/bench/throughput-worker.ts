@@ -4,7 +4,7 @@
 // handlers' Powertools log lines cost what they cost in Lambda without flooding the bench output.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { SNSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { userCacheKey } from '@alma-cache/cache-domain';
@@ -35,7 +35,7 @@ export interface ThroughputSample {
 /** The worker's answer over IPC. */
 export type ThroughputReply = { readonly samples: ThroughputSample[] } | { readonly error: string };
 
-type SnsHandler = (event: SNSEvent) => Promise<void>;
+type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 const PATRONS_PER_REPEAT = 64;
 const SLICES_PER_REPEAT = 4;
 
@@ -47,18 +47,35 @@ const timed = async (work: () => Promise<void>) => {
   return { seconds: (performance.now() - started) / 1000, cpuMs: (used.user + used.system) / 1000 };
 };
 
-const snsEvent = (message: string, id: string): SNSEvent =>
+/** One message as the function's queue hands it over: the raw webhook body (the topics' subscriptions are raw). */
+const queueEvent = (message: string, id: string): SQSEvent =>
   ({
-    Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: 'arn:bench', Sns: { MessageId: id, Message: message } }],
-  }) as unknown as SNSEvent;
+    Records: [
+      {
+        messageId: id,
+        receiptHandle: `receipt-${id}`,
+        body: message,
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:bench',
+        awsRegion: 'eu-west-1',
+      },
+    ],
+  }) as unknown as SQSEvent;
+
+/** A handler that answered with a failed item did not apply the event: the run stops rather than time nothing. */
+const applied = (response: SQSBatchResponse): void => {
+  if (response.batchItemFailures.length > 0) throw new Error(`a handler reported ${response.batchItemFailures.length} failed message(s)`);
+};
 
 // Bundles are CommonJS files outside the TypeScript graph, loaded exactly as Lambda's runtime loads index.js.
 const load = createRequire(__filename);
 
 const main = async (request: ThroughputRequest): Promise<ThroughputSample[]> => {
   const handlers = Object.fromEntries(
-    SNS_FUNCTIONS.map((fn) => [fn, (load(join(request.bundleDir, fn, 'index.js')) as { handler: SnsHandler }).handler]),
-  ) as Record<SnsFunctionName, SnsHandler>;
+    SNS_FUNCTIONS.map((fn) => [fn, (load(join(request.bundleDir, fn, 'index.js')) as { handler: QueueHandler }).handler]),
+  ) as Record<SnsFunctionName, QueueHandler>;
   // The same client setup the store uses, but no store: the most a handler could do per request.
   const raw = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   // Raw items as large as the records the handlers write: the webhook's item object under a fresh key.
@@ -73,9 +90,9 @@ const main = async (request: ThroughputRequest): Promise<ThroughputSample[]> => 
     });
     const events = Array.from({ length: count }, (_, i) => {
       const type = EVENTS_IN_TIME_ORDER[i % EVENTS_IN_TIME_ORDER.length];
-      return { fn: functionOf(type), event: snsEvent(sampleMessage(type, `-t${round}-${i}`, patrons[i % patrons.length]), `sns-${round}-${i}`) };
+      return { fn: functionOf(type), event: queueEvent(sampleMessage(type, `-t${round}-${i}`, patrons[i % patrons.length]), `sqs-${round}-${i}`) };
     });
-    return timed(() => forEachBounded(events, request.concurrency, ({ fn, event }) => handlers[fn](event)));
+    return timed(() => forEachBounded(events, request.concurrency, async ({ fn, event }) => applied(await handlers[fn](event))));
   };
   const runPuts = async (round: string, count: number) => {
     const items = Array.from({ length: count }, (_, i) =>
