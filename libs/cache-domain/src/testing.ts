@@ -9,3 +9,4 @@ export * from './testing/in-memory-webhook-publisher';
 export * from './testing/in-memory-unknown-patrons';
 export * from './testing/in-memory-alma-call-budget';
 export * from './testing/extra-alma-webhooks';
+export * from './testing/sliding-window';

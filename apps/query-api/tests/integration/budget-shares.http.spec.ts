@@ -7,17 +7,7 @@ import { mintLocalToken, verifyLocalToken } from '../../src/local-auth';
 import { ENV } from '../../src/config';
 import { createQueryApi } from '../../src/query-api';
 import { patronId, type QueryStack, startQueryStack } from '../support/query-stack';
-
-/** The most Alma requests that arrived in any sliding second: every window [t, t + 1000) starting at an arrival. */
-const maxInSlidingSecond = (times: readonly number[]): number => {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let first = 0, last = 0; last < sorted.length; last += 1) {
-    while (sorted[last] - sorted[first] >= 1000) first += 1;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-};
+import { maxInSlidingSecond } from '@alma-cache/cache-domain/testing';
 
 /** The deployed function's route deadline: a 20 s Lambda timeout less the 1 s margin. */
 const ROUTE_DEADLINE_MS = 19_000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_EXPIRY_POLICY, GetPatron, ListPatronItems, type PatronQueryDeps, RefreshUser, systemClock } from '@alma-cache/cache-domain';
-import { InMemoryUserRefreshQueue } from '@alma-cache/cache-domain/testing';
+import { InMemoryUserRefreshQueue, maxInSlidingSecond } from '@alma-cache/cache-domain/testing';
 import {
   createDocumentClient,
   DynamoDbAlmaCallBudget,
@@ -163,15 +163,6 @@ describe('Function: answerMiss (measured against DynamoDB Local and the fake Alm
     // Assess
     const perSecond = new Map<number, number>();
     for (const call of alma.calls) perSecond.set(Math.floor(call.receivedAt / 1000), (perSecond.get(Math.floor(call.receivedAt / 1000)) ?? 0) + 1);
-    const maxInSlidingSecond = (times: readonly number[]) => {
-      const sorted = [...times].sort((a, b) => a - b);
-      let most = 0;
-      for (let i = 0, j = 0; i < sorted.length; i += 1) {
-        while (sorted[i] - sorted[j] >= 1000) j += 1;
-        most = Math.max(most, i - j + 1);
-      }
-      return most;
-    };
     const sliding = maxInSlidingSecond(alma.calls.map((call) => call.receivedAt));
     const slidingGranted = maxInSlidingSecond(granted);
     const maxPerSecond = Math.max(...perSecond.values());

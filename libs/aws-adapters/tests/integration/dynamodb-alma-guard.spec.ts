@@ -1,6 +1,7 @@
 import { createDocumentClient, DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from '../../src';
 import { createAlmaGuardTable } from '../../src/testing';
 import { AlmaBudgetExhaustedError, AlmaCallerShareExceededError, type AlmaBudgetCaller } from '@alma-cache/cache-domain';
+import { maxInSlidingSecond } from '@alma-cache/cache-domain/testing';
 
 describe('Class: DynamoDbUnknownPatrons', () => {
   const client = createDocumentClient();
@@ -21,17 +22,6 @@ describe('Class: DynamoDbUnknownPatrons', () => {
     ]);
   });
 });
-
-/** The most grants in any sliding second: every window [t, t + 1000) starting at a grant. */
-const maxInSlidingSecond = (times: readonly number[]): number => {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let first = 0, last = 0; last < sorted.length; last += 1) {
-    while (sorted[last] - sorted[first] >= 1000) first += 1;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-};
 
 describe('Class: DynamoDbAlmaCallBudget', () => {
   const client = createDocumentClient();

@@ -25,6 +25,7 @@ import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cach
 import type { BackfillProgressReport } from '../../backfill';
 import { runBackfillCli } from '../../cli';
 import { paceOf } from '../../plan';
+import { maxInSlidingSecond } from '@alma-cache/cache-domain/testing';
 
 /**
  * A high local budget (400 calls/s: its refresh share is 120, the backfill's default half of that 60 calls/s, so 20
@@ -38,17 +39,6 @@ const STOP_AT = 200;
 const OTHER = 'MISS-PATRON-01';
 
 const ids = Array.from({ length: PATRONS }, (_, i) => `BF${String(i).padStart(4, '0')}`);
-
-/** The most calls Alma received in any window of 1000 ms (a sliding second, not clock seconds). */
-const busiestSecond = (times: readonly number[]): number => {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let first = 0, last = 0; last < sorted.length; last += 1) {
-    while (sorted[last] - sorted[first] >= 1000) first += 1;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-};
 
 /** The real patron path of a call, decoded: `/almaws/v1/users/BF0001/loans` → `BF0001`. */
 const patronOf = (path: string): string | undefined => /^\/almaws\/v1\/users\/([^/]+)\/(?:loans|requests|fees)$/.exec(path)?.[1];
@@ -262,7 +252,7 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
     expect(result.answered!.at).toBeLessThan(result.finishedAt);
     // The stage's budget, in every sliding second of the whole run; and the backfill's own pace (half the refresh
     // share: 60 calls/s) plus the miss's 3 calls, which is what the backfill leaves to everyone else.
-    const busiest = busiestSecond(result.calls.map((call) => call.receivedAt));
+    const busiest = maxInSlidingSecond(result.calls.map((call) => call.receivedAt));
     expect(busiest).toBeLessThanOrEqual(BUDGET);
     expect(busiest).toBeLessThanOrEqual(paceOf(BUDGET, 0.5, 3).callsPerSecond + 3);
   };
@@ -290,7 +280,7 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
     expect(result.calls).toHaveLength(PATRONS * 3 + 3);
     process.stderr.write(
       `backfill --file: ${PATRONS} patrons, stopped at ${result.stoppedAt} and resumed; ${result.calls.length} Alma calls; ` +
-        `${result.seconds.toFixed(1)} s; busiest sliding second ${busiestSecond(result.calls.map((call) => call.receivedAt))} calls ` +
+        `${result.seconds.toFixed(1)} s; busiest sliding second ${maxInSlidingSecond(result.calls.map((call) => call.receivedAt))} calls ` +
         `(budget ${BUDGET}); query miss answered in ${result.answered?.ms} ms\n${result.first.out}${result.second.out}`,
     );
   });
@@ -314,7 +304,7 @@ describe('Command: npm run backfill (emulators, fake Alma with 500 patrons)', ()
     process.stderr.write(
       `backfill --from-alma: ${PATRONS + 1} users, stopped at ${result.stoppedAt} and resumed; ${result.calls.length} Alma calls ` +
         `(${pages.length} list pages); ${result.seconds.toFixed(1)} s; busiest sliding second ` +
-        `${busiestSecond(result.calls.map((call) => call.receivedAt))}\n${result.first.out}${result.second.out}`,
+        `${maxInSlidingSecond(result.calls.map((call) => call.receivedAt))}\n${result.first.out}${result.second.out}`,
     );
   });
 
