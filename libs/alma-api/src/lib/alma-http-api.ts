@@ -132,9 +132,13 @@ export class AlmaHttpApi implements AlmaApi {
   private readonly options: ResolvedAlmaHttpApiOptions;
   private readonly limiter: ConcurrencyLimiter;
   private readonly counters = { requestsSent: 0, retries: 0, throttled: 0 };
+  /** Where a traced exchange says it went (`protocol` and `host` of `baseUrl`), parsed once rather than per call. */
+  private readonly origin: { readonly protocol: string; readonly host: string };
 
   public constructor(options: AlmaHttpApiOptions) {
     this.options = resolveAlmaHttpApiOptions(options);
+    const { protocol, host } = new URL(this.options.baseUrl);
+    this.origin = { protocol, host };
     this.limiter = new ConcurrencyLimiter(this.options.maxConcurrentRequests);
   }
 
@@ -293,7 +297,7 @@ export class AlmaHttpApi implements AlmaApi {
     this.counters.requestsSent += 1;
     const trace = this.options.traceExchange;
     if (trace === undefined) return this.exchange(url, key, abandoned);
-    const { protocol, host } = new URL(this.options.baseUrl);
+    const { protocol, host } = this.origin;
     const route = routeOf(target);
     return trace({ method: 'GET', host, route, url: `${protocol}//${host}${route}` }, () => this.exchange(url, key, abandoned));
   }
