@@ -1,5 +1,6 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type AlmaBudgetShare, almaBudgetShares } from '@alma-cache/cache-domain';
+import { shareSlotPrefix, slotKey, slotPeriodMs } from './dynamodb-alma-guard';
 import { ALMA_GUARD_ATTRIBUTES } from './table-schema';
 
 const { key: GUARD_KEY, grantedAt: GRANTED_AT } = ALMA_GUARD_ATTRIBUTES;
@@ -51,8 +52,8 @@ export class DynamoDbAlmaBudgetGauge {
   ) {
     const share = options.share ?? 'refresh';
     const slots = almaBudgetShares(options.callsPerSecond)[share];
-    this.keys = Array.from({ length: slots }, (_, slot) => ({ [GUARD_KEY]: `rate/${share}/${slot}` }));
-    this.periodMs = 1000 + (options.graceMs ?? 100);
+    this.keys = Array.from({ length: slots }, (_, slot) => ({ [GUARD_KEY]: slotKey(shareSlotPrefix(share), slot) }));
+    this.periodMs = slotPeriodMs(options.graceMs);
     this.now = options.now ?? Date.now;
   }
 

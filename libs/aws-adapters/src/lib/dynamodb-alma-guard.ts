@@ -25,6 +25,15 @@ import { ALMA_GUARD_ATTRIBUTES } from './table-schema';
  */
 const { key: GUARD_KEY, grantedAt: GRANTED_AT, expiresAt: EXPIRES_AT } = ALMA_GUARD_ATTRIBUTES;
 
+/** A slot is held a second and this long after its grant, by default (`DynamoDbAlmaCallBudgetOptions.graceMs`). */
+export const SLOT_GRACE_MS = 100;
+/** How long after its grant a slot frees: a second and the grace. The budget and the gauge read slots alike. */
+export const slotPeriodMs = (graceMs = SLOT_GRACE_MS): number => 1000 + graceMs;
+/** The guard key of slot `slot` of the ring under `prefix` (`rate/refresh`, `rate/caller/<hash>`). */
+export const slotKey = (prefix: string, slot: number): string => `${prefix}/${slot}`;
+/** The ring of one share of the stage's budget: `rate/refresh`, `rate/query`. */
+export const shareSlotPrefix = (share: AlmaBudgetShare): string => `rate/${share}`;
+
 /**
  * The negative cache on the Alma guard table: one `PutItem` to remember, one `GetItem` to ask. A verdict counts until
  * its `expires_at`, judged by its time: TTL deletes late.
@@ -134,7 +143,7 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
-    this.slots = this.ring(`rate/${share}`, this.shareCalls);
+    this.slots = this.ring(shareSlotPrefix(share), this.shareCalls);
   }
 
   public async take(): Promise<void> {
@@ -161,7 +170,7 @@ export class DynamoDbAlmaCallBudget implements AlmaCallBudget {
   }
 
   private ring(prefix: string, size: number): SlotRing {
-    return new SlotRing(this.client, this.tableName, prefix, size, this.options.graceMs ?? 100, this.latency, {
+    return new SlotRing(this.client, this.tableName, prefix, size, this.options.graceMs ?? SLOT_GRACE_MS, this.latency, {
       now: this.now,
       sleep: this.sleep,
       random: this.random,
@@ -202,7 +211,7 @@ class SlotRing {
     private readonly time: { now: () => number; sleep: (ms: number) => Promise<void>; random: () => number },
   ) {
     this.known = Array.from({ length: size }, () => 0);
-    this.periodMs = 1000 + graceMs;
+    this.periodMs = slotPeriodMs(graceMs);
   }
 
   /**
@@ -262,7 +271,7 @@ class SlotRing {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [GUARD_KEY]: `${this.prefix}/${slot}` },
+          Key: { [GUARD_KEY]: slotKey(this.prefix, slot) },
           UpdateExpression: 'SET #granted = :stamp, #expires = :expires',
           ConditionExpression: 'notAfter' in condition ? 'attribute_not_exists(#granted) OR #granted <= :limit' : '#granted = :limit',
           ExpressionAttributeNames: { '#granted': GRANTED_AT, '#expires': EXPIRES_AT },
