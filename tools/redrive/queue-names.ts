@@ -4,6 +4,13 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, ListDeadLetterSourceQueu
 export type RefreshQueueKind = 'users' | 'loans' | 'requests' | 'fees';
 
 /**
+ * The cache-update functions (apps/sns-lambdas), each reading its own queue `alma-cache-<stage>-<fn>` (the raw Alma
+ * webhook body, delivered raw by its topics) with its DLQ `alma-cache-<stage>-<fn>-dlq`.
+ */
+export const EVENT_FUNCTIONS = ['loan-updated', 'loan-returned', 'request-updated', 'request-closed'] as const;
+export type EventFunction = (typeof EVENT_FUNCTIONS)[number];
+
+/**
  * The short names `--queue` accepts, each the suffix of a queue the stacks create as `alma-cache-<stage>-<suffix>`
  * (see the serverless.yml of sns-lambdas, refresh-lambdas and change-lambdas).
  */
@@ -13,8 +20,12 @@ export const QUEUE_ALIASES = {
   'loans-dlq': 'loans-dlq',
   'requests-dlq': 'requests-dlq',
   'fees-dlq': 'fees-dlq',
+  'loan-updated-dlq': 'loan-updated-dlq',
+  'loan-returned-dlq': 'loan-returned-dlq',
+  'request-updated-dlq': 'request-updated-dlq',
+  'request-closed-dlq': 'request-closed-dlq',
   'changes-failures': 'change-lambdas-failures',
-} as const;
+} as const satisfies Record<string, string>;
 
 /** The queue's name: the last path segment of its URL. */
 export const queueNameOf = (queueUrl: string): string => queueUrl.split('/').pop() ?? queueUrl;
@@ -25,6 +36,17 @@ export const stageOfQueueName = (name: string): string | undefined => name.match
 /** Which refresh queue a DLQ belongs to, from its name; undefined for any other queue. */
 export const refreshKindOfDlq = (name: string): RefreshQueueKind | undefined =>
   (name.match(/-(users|loans|requests|fees)-dlq$/)?.[1] as RefreshQueueKind | undefined) ?? undefined;
+
+const EVENT_DLQ_NAME = new RegExp(`-(${EVENT_FUNCTIONS.join('|')})-dlq$`);
+
+/**
+ * Which cache-update function a DLQ belongs to, from its name (`alma-cache-stg-loan-updated-dlq` → `loan-updated`);
+ * undefined for any other queue.
+ *
+ * @example
+ * eventFunctionOfDlq('alma-cache-prod-request-closed-dlq'); // 'request-closed'
+ */
+export const eventFunctionOfDlq = (name: string): EventFunction | undefined => name.match(EVENT_DLQ_NAME)?.[1] as EventFunction | undefined;
 
 /**
  * The queue URL for `--queue`: a full URL as is, a short alias (`failures`, `loans-dlq`, …) as
@@ -49,8 +71,19 @@ export const queueArnOf = async (sqs: SQSClient, queueUrl: string): Promise<stri
 };
 
 /**
+ * The queue a cache-update function reads, in the stage of `nearQueueName` (the failure queue or DLQ being replayed,
+ * `alma-cache-<stage>-…`) or else `stage`: where a failure-queue record of the SNS path goes back to.
+ *
+ * @example
+ * await eventQueueUrl(sqs, 'loan-updated', 'alma-cache-prod-sns-lambdas-failures', 'stg'); // …/alma-cache-prod-loan-updated
+ */
+export const eventQueueUrl = (sqs: SQSClient, fn: EventFunction, nearQueueName: string, stage: string): Promise<string> =>
+  resolveQueueUrl(sqs, `alma-cache-${stageOfQueueName(nearQueueName) ?? stage}-${fn}`, stage);
+
+/**
  * The queue a DLQ's messages came from: `explicit` if given; else the one queue whose redrive policy names this
- * DLQ (ListDeadLetterSourceQueues, what SQS itself knows); else the naming convention (`…-loans-dlq` → `…-loans`).
+ * DLQ (ListDeadLetterSourceQueues, what SQS itself knows); else the naming convention (`…-loans-dlq` → `…-loans`,
+ * `…-loan-updated-dlq` → `…-loan-updated`).
  * Refuses when SQS names several sources, since the message does not say which one it left.
  */
 export const resolveSourceQueueUrl = async (sqs: SQSClient, dlqUrl: string, explicit: string | undefined, stage: string): Promise<string> => {
