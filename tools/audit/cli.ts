@@ -66,11 +66,11 @@ const deployedFunctionEnvironment = async (options: AuditCliOptions): Promise<Re
 
 /** Builds the app's audit runner from the function's environment, in this process. */
 const loadRunner = (environment: Record<string, string>): AuditRunnerLike => {
-  const root = require(join(WORKSPACE, 'apps', APP, 'src', 'audit-composition-root.ts')) as {
+  const root = require(join(WORKSPACE, 'apps', APP, 'src', 'composition-root.ts')) as {
     buildAuditContainer: (env: Record<string, string>) => { get<T>(token: symbol): T };
-    AUDIT_TOKENS: { AuditRunner: symbol };
+    TOKENS: { AuditRunner: symbol };
   };
-  return root.buildAuditContainer(environment).get<AuditRunnerLike>(root.AUDIT_TOKENS.AuditRunner);
+  return root.buildAuditContainer(environment).get<AuditRunnerLike>(root.TOKENS.AuditRunner);
 };
 
 /**

@@ -1,11 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { AUDIT_TOKENS, buildAuditContainer } from '../audit-composition-root';
 import type { AuditConfig } from '../audit-config';
 import { publishAuditMetrics } from '../audit-report';
 import type { AuditRunner } from '../audit-runner';
-import { TOKENS } from '../composition-root';
+import { buildAuditContainer, TOKENS } from '../composition-root';
 
 // Built once per Lambda container, at module scope, as the refresh functions are.
 const container = buildAuditContainer(process.env);
@@ -19,13 +18,13 @@ const TIME_RESERVE_MS = 60_000;
  * that fails (Alma unavailable) fails the run: Lambda retries a scheduled invocation twice, the errors alarm fires.
  */
 export const handler = async (_event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
-  const config = container.get<AuditConfig>(AUDIT_TOKENS.Config);
+  const config = container.get<AuditConfig>(TOKENS.Config);
   const logger = container.get<Logger>(TOKENS.Logger);
   const metrics = container.get<Metrics>(TOKENS.Metrics);
   try {
     const keepGoing = () => (context ? context.getRemainingTimeInMillis() > TIME_RESERVE_MS : true);
     const run = await container
-      .get<AuditRunner>(AUDIT_TOKENS.AuditRunner)
+      .get<AuditRunner>(TOKENS.AuditRunner)
       .run({ sample: config.audit.sampleSize }, { repair: config.audit.repair, keepGoing });
     publishAuditMetrics(metrics, run.totals, run.almaCalls);
     const { audited, drifted, repaired, inFlight, budgetPauses, leftForLater } = run.totals;

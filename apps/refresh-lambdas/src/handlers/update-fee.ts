@@ -1,4 +1,7 @@
-import { itemRefreshHandler } from '../main';
+import { buildContainer, refreshHandlerOf } from '../composition-root';
+
+// Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
+export const container = buildContainer(process.env);
 
 /** Fees queue → RefreshItem ('fee'). */
-export const handler = itemRefreshHandler('fee');
+export const handler = refreshHandlerOf(container, 'fee');

@@ -1,4 +1,7 @@
-import { itemRefreshHandler } from '../main';
+import { buildContainer, refreshHandlerOf } from '../composition-root';
+
+// Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
+export const container = buildContainer(process.env);
 
 /** Loans queue → RefreshItem ('loan'). */
-export const handler = itemRefreshHandler('loan');
+export const handler = refreshHandlerOf(container, 'loan');

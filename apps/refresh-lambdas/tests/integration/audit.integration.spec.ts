@@ -10,10 +10,9 @@ import { createDocumentClient, createSsmClient, DynamoDbCacheStore } from '@alma
 import { createAlmaGuardTable, createCacheTables } from '@alma-cache/aws-adapters/testing';
 import { AlmaHttpApi } from '@alma-cache/alma-api';
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
-import { AUDIT_TOKENS, buildAuditContainer } from '../../src/audit-composition-root';
 import { auditPatronHash } from '../../src/audit-report';
 import type { AuditRunner } from '../../src/audit-runner';
-import { TOKENS } from '../../src/composition-root';
+import { buildAuditContainer, TOKENS } from '../../src/composition-root';
 
 jest.setTimeout(180_000);
 
@@ -75,7 +74,7 @@ describe('Integration: the drift audit on the emulators with a fake Alma', () =>
     jest.spyOn(logger, 'warn').mockImplementation((message: unknown, ...extra: unknown[]) => {
       warnings.push({ message: String(message), fields: Object.assign({}, ...(extra as Record<string, unknown>[])) });
     });
-    runner = container.get<AuditRunner>(AUDIT_TOKENS.AuditRunner);
+    runner = container.get<AuditRunner>(TOKENS.AuditRunner);
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand 
 import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Container } from 'inversify';
 import { randomUUID } from 'node:crypto';
 import {
   type CachedSecret,
@@ -33,7 +34,8 @@ describe('Handlers: refresh-lambdas', () => {
   let tables: Required<CacheTableNames>;
   let alma: FakeAlmaServer;
   let handlers: Record<FunctionName, Handler>;
-  let logger: Logger;
+  /** Each function's logger: each handler file builds its own container, as each is its own Lambda function. */
+  let loggers: Record<FunctionName, Logger>;
   let apiKey: CachedSecret;
 
   const getUser = async (key: string) =>
@@ -89,10 +91,13 @@ describe('Handlers: refresh-lambdas', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
     handlers = {} as Record<FunctionName, Handler>;
-    for (const name of FUNCTIONS) handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;
-    const { container } = await import('../../src/main');
-    logger = container.get<Logger>(TOKENS.Logger);
-    apiKey = container.get<CachedSecret>(TOKENS.AlmaApiKey);
+    loggers = {} as Record<FunctionName, Logger>;
+    for (const name of FUNCTIONS) {
+      const entry = (await import(`../../src/handlers/${name}`)) as { handler: Handler; container: Container };
+      handlers[name] = entry.handler;
+      loggers[name] = entry.container.get<Logger>(TOKENS.Logger);
+      if (name === 'update-user') apiKey = entry.container.get<CachedSecret>(TOKENS.AlmaApiKey);
+    }
   });
 
   afterEach(async () => {
@@ -116,7 +121,7 @@ describe('Handlers: refresh-lambdas', () => {
       alma.seedPatron(generatePatron(first, { loans: 3, requests: 2, fees: 1 }));
       alma.seedPatron(generatePatron(second, { loans: 120, fees: 2 }));
       const poison = sqsRecord('{"userID":"PAT0042X"}', 2);
-      const errors = jest.spyOn(logger, 'error');
+      const errors = jest.spyOn(loggers['update-user'], 'error');
 
       // Act
       const response = await handlers['update-user'](sqsEvent(sqsRecord(first), poison, sqsRecord(second)));
@@ -151,8 +156,8 @@ describe('Handlers: refresh-lambdas', () => {
       // Prepare
       const poison = sqsRecord('', 1);
       jest.spyOn(SqsFailureParking.prototype, 'park').mockRejectedValueOnce(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
-      const errors = jest.spyOn(logger, 'error');
-      const warnings = jest.spyOn(logger, 'warn');
+      const errors = jest.spyOn(loggers['update-user'], 'error');
+      const warnings = jest.spyOn(loggers['update-user'], 'warn');
 
       // Act
       const response = await handlers['update-user'](sqsEvent(poison));
@@ -176,7 +181,7 @@ describe('Handlers: refresh-lambdas', () => {
       const id = patronId('c');
       alma.seedPatron(generatePatron(id, { loans: 250, requests: 1 }));
       alma.resetCalls();
-      const infos = jest.spyOn(logger, 'info');
+      const infos = jest.spyOn(loggers['update-user'], 'info');
       const record = sqsRecord(id);
 
       // Act
@@ -287,7 +292,7 @@ describe('Handlers: refresh-lambdas', () => {
     it('removes a patron Alma does not know, which is an outcome and not a failure', async () => {
       // Prepare
       const id = patronId('gone');
-      const infos = jest.spyOn(logger, 'info');
+      const infos = jest.spyOn(loggers['update-user'], 'info');
 
       // Act
       const response = await handlers['update-user'](sqsEvent(sqsRecord(id)));
@@ -303,8 +308,8 @@ describe('Handlers: refresh-lambdas', () => {
       const id = patronId('t');
       alma.seedPatron(generatePatron(id, { loans: 1 }));
       alma.throttleNext(2);
-      const infos = jest.spyOn(logger, 'info');
-      const warnings = jest.spyOn(logger, 'warn');
+      const infos = jest.spyOn(loggers['update-user'], 'info');
+      const warnings = jest.spyOn(loggers['update-user'], 'warn');
 
       // Act
       const response = await handlers['update-user'](sqsEvent(sqsRecord(id)));
@@ -323,7 +328,7 @@ describe('Handlers: refresh-lambdas', () => {
       const ids = [patronId('r1'), patronId('r2')];
       for (const id of ids) alma.seedPatron(generatePatron(id, { loans: 1 }));
       alma.failNext(1, 400);
-      const errors = jest.spyOn(logger, 'error');
+      const errors = jest.spyOn(loggers['update-user'], 'error');
       const records = ids.map((id) => sqsRecord(id));
 
       // Act
@@ -360,7 +365,7 @@ describe('Handlers: refresh-lambdas', () => {
       const id = patronId('k');
       alma.seedPatron(generatePatron(id, { loans: 2 }));
       alma.throttleNext(1);
-      const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) => jest.spyOn(logger, level));
+      const spies = (['debug', 'info', 'warn', 'error'] as const).map((level) => jest.spyOn(loggers['update-user'], level));
 
       // Act
       await handlers['update-user'](sqsEvent(sqsRecord(id), sqsRecord('{}')));
@@ -385,8 +390,8 @@ describe('Handlers: refresh-lambdas', () => {
       const good = sqsRecord(JSON.stringify({ userID: id, loanID: loanId }));
       const noLoanId = sqsRecord(JSON.stringify({ userID: id, requestID: loanId }));
       const notJson = sqsRecord('loan 42 please');
-      const errors = jest.spyOn(logger, 'error');
-      const infos = jest.spyOn(logger, 'info');
+      const errors = jest.spyOn(loggers['update-loan'], 'error');
+      const infos = jest.spyOn(loggers['update-loan'], 'info');
       alma.resetCalls();
 
       // Act
@@ -465,7 +470,7 @@ describe('Handlers: refresh-lambdas', () => {
       await handlers['update-user'](sqsEvent(sqsRecord(id)));
       const [kept, paid] = patron.fees.map((fee) => fee['id'] as string);
       patron.fees.splice(1, 1);
-      const infos = jest.spyOn(logger, 'info');
+      const infos = jest.spyOn(loggers['update-fee'], 'info');
 
       // Act
       const response = await handlers['update-fee'](sqsEvent(sqsRecord(JSON.stringify({ userID: id, feeID: paid }))));

@@ -21,10 +21,9 @@ import { createAlmaGuardTable, createCacheTables, createQueue } from '@alma-cach
 import { type FakeAlmaServer, fakeRecordId, generatePatron, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import { sqsEvent as localSqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { AlmaCallMeter } from '../../src/alma-call-meter';
-import { buildContainer } from '../../src/composition-root';
 import { userRefreshProcessor } from '../../src/refresh-processors';
 import { createRefreshBatchHandler } from '../../src/refresh-batch-handler';
-import { TOKENS } from '../../src/composition-root';
+import { buildContainer, TOKENS } from '../../src/composition-root';
 
 jest.setTimeout(60_000);
 
