@@ -76,15 +76,20 @@ export const BASELINE_OF: Record<BenchApp, string> = {
   'refresh-lambdas': 'refresh-baseline',
   'query-api': 'query-baseline',
   'webhook-receiver': 'webhook-baseline',
+  'change-lambdas': 'change-baseline',
 };
 
+/** Bundles built beside the baselines for the init-cost figure only (baseline/sns-container.ts: the floor through inversify). */
+export const VARIANTS = ['sns-container'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
 /**
- * Builds the baseline bundles (tools/bench/baseline/*.ts) with the same bundler and options as the real
+ * Builds the baseline bundles (tools/bench/baseline/*.ts) and the variants with the same bundler and options as the real
  * functions, into tmp/bench/baseline, so sizes and cold starts compare like with like.
  */
 export const buildBaselines = (log: (line: string) => void): Record<BenchApp, BuiltFunction> => {
   const out = join('tmp', 'bench', 'baseline');
-  const names = BENCH_APPS.map((app) => BASELINE_OF[app]);
+  const names = [...BENCH_APPS.map((app) => BASELINE_OF[app]), ...VARIANTS];
   run(process.execPath, ['tools/scripts/bundle-lambdas.mjs', '--app', 'tools/bench', '--handlers-dir', 'baseline', '--out', out, ...names], log);
   const baseline = (app: BenchApp): BuiltFunction => ({
     app,
@@ -94,3 +99,11 @@ export const buildBaselines = (log: (line: string) => void): Record<BenchApp, Bu
   });
   return Object.fromEntries(BENCH_APPS.map((app) => [app, baseline(app)])) as Record<BenchApp, BuiltFunction>;
 };
+
+/** Where {@link buildBaselines} put a variant's bundle. */
+export const variantBundle = (variant: Variant): BuiltFunction => ({
+  app: 'sns-lambdas',
+  name: variant,
+  indexJs: join(WORKSPACE, 'tmp', 'bench', 'baseline', variant, 'index.js'),
+  zip: join(WORKSPACE, 'tmp', 'bench', 'baseline', `${variant}.zip`),
+});

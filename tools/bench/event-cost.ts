@@ -89,6 +89,10 @@ const costRow = (figure: string, subject: string, costs: readonly EventCost[], w
     subject,
     measured: `${range(requests)} req, ${range(reads)} reads, ${range(wcu)} WCU + ${range(rcu)} RCU`,
     goal: withGoal ? `≤ ${EVENT_COST_GOAL.requests} req, no reads, ≤ ${EVENT_COST_GOAL.writeUnits} WCU` : '— (information)',
+    floor: withGoal
+      ? '2 writes, 2 WCU, no read: the record must be written and the patron must learn its id, two items in two tables; ' +
+        'a read first or a transaction (2× the units) would only add'
+      : 'no floor: an unknown patron also takes a refresh claim (and a queued refresh), which the cached path never needs',
     original: `${ORIGINAL_EVENT_COST.requests} req, ${ORIGINAL_EVENT_COST.writeUnits} WCU + ${ORIGINAL_EVENT_COST.readUnits} RCU`,
     verdict: withGoal ? verdictOf(passed) : 'info',
     values: [requests.max, wcu.max, rcu.max, reads.max],

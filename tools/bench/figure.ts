@@ -9,6 +9,8 @@ export interface BenchRow {
   readonly subject: string;
   readonly measured: string;
   readonly goal: string;
+  /** What the figure is compared with and why nothing correct could do better: the design's own floor. */
+  readonly floor: string;
   readonly original: string;
   readonly verdict: Verdict;
   readonly values: readonly number[];
@@ -32,7 +34,7 @@ export interface ChartPanel {
 
 /** What one figure module hands to the report: its one-line summary, its table rows, its chart panels. */
 export interface FigureResult {
-  readonly key: 'event-cost' | 'throughput' | 'cold-start' | 'bundle-size' | 'query-latency' | 'tracing' | 'refresh';
+  readonly key: 'event-cost' | 'throughput' | 'cold-start' | 'bundle-size' | 'query-latency' | 'tracing' | 'init-cost' | 'refresh';
   readonly summary: string;
   readonly rows: readonly BenchRow[];
   readonly panels: readonly ChartPanel[];

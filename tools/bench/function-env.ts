@@ -5,7 +5,7 @@ import type { CacheTableNames } from '@alma-cache/aws-adapters';
 import { WORKSPACE } from './workspace';
 
 /** The apps whose built functions the bench starts. */
-export const BENCH_APPS = ['sns-lambdas', 'refresh-lambdas', 'query-api', 'webhook-receiver'] as const;
+export const BENCH_APPS = ['sns-lambdas', 'refresh-lambdas', 'query-api', 'webhook-receiver', 'change-lambdas'] as const;
 export type BenchApp = (typeof BENCH_APPS)[number];
 
 /** A short label for tables and charts. */
@@ -14,6 +14,7 @@ export const APP_LABEL: Record<BenchApp, string> = {
   'refresh-lambdas': 'refresh',
   'query-api': 'query',
   'webhook-receiver': 'webhook',
+  'change-lambdas': 'change',
 };
 
 /** The SSM parameter the bench's fake SSM answers for the query API's log pepper. */

@@ -1,10 +1,11 @@
 import { cp, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { buildBaselines, ensureBundles } from './bundles';
+import { buildBaselines, ensureBundles, variantBundle } from './bundles';
 import { measureBundleSizes, measureColdStart } from './cold-start';
 import { startBenchEnvironment } from './environment';
 import { measureEventCost } from './event-cost';
+import { measureInitCost } from './init-cost';
 import type { FigureResult } from './figure';
 import { benchOptions } from './options';
 import { measureQueryLatency } from './query-latency';
@@ -36,13 +37,24 @@ export const main = async (argv: readonly string[]): Promise<void> => {
   };
   try {
     await figure('DynamoDB cost per event', () => measureEventCost(environment.tables, options.eventRepeats));
-    await figure('handler throughput', () => measureThroughput(environment.tables, environment.env, options.throughput));
+    await figure('handler throughput', () =>
+      measureThroughput(environment.tables, environment.env, options.throughput, baselines['sns-lambdas'].indexJs),
+    );
     await figure('cold start', () => measureColdStart(functions, baselines, environment.tables, environment.env, options.coldStartRuns));
     await figure('bundle sizes', () => measureBundleSizes(functions, baselines));
     await figure('query API latency', () =>
       measureQueryLatency(functions['query-api'][0], baselines['query-api'], environment.tables, environment.env, options.queryLatency),
     );
     await figure('tracing cost', () => measureTracingCost(functions, environment.tables, environment.env, options.coldStartRuns));
+    await figure('init cost', () =>
+      measureInitCost(
+        functions,
+        { sns: baselines['sns-lambdas'], snsContainer: variantBundle('sns-container') },
+        environment.tables,
+        environment.env,
+        options.coldStartRuns,
+      ),
+    );
     await figure('refresh', () => measureRefresh(environment.tables, options.refreshSizes, options.refreshRepeats));
   } finally {
     await environment.stop();
@@ -59,8 +71,8 @@ export const main = async (argv: readonly string[]): Promise<void> => {
     node: process.version,
     emulator: environment.description,
     settings:
-      `${options.eventRepeats} repeats of the 8 events; throughput ${options.throughput.repeats} × ${options.throughput.operations} operations at ` +
-      `${options.throughput.concurrency} in flight; ${options.coldStartRuns} cold-start rounds (and tracing pairs); query latency ` +
+      `${options.eventRepeats} repeats of the 8 events; throughput ${options.throughput.repeats} × ${options.throughput.operations} events per side ` +
+      `and batch shape; ${options.coldStartRuns} cold-start rounds (and tracing and init-cost pairs); query latency ` +
       `${options.queryLatency.repeats} × ${options.queryLatency.requests} requests; refresh ${options.refreshRepeats} repeats`,
   });
   say(`[bench] report: ${relative(WORKSPACE, join(options.outDir, 'bench.md'))} and bench.svg`);

@@ -60,7 +60,7 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
     ? {
         mode: 'quick',
         eventRepeats: 1,
-        throughput: { concurrency: 16, operations: 80, repeats: 2, warmupOperations: 40 },
+        throughput: { operations: 80, repeats: 2, warmupOperations: 40 },
         coldStartRuns: 2,
         queryLatency: { requests: 40, repeats: 2, warmupRequests: 20 },
         refreshSizes: QUICK_SIZES,
@@ -69,7 +69,7 @@ export const benchOptions = (argv: readonly string[], now = new Date()): BenchOp
     : {
         mode: 'full',
         eventRepeats: 5,
-        throughput: { concurrency: 16, operations: 1200, repeats: 7, warmupOperations: 400 },
+        throughput: { operations: 800, repeats: 7, warmupOperations: 200 },
         coldStartRuns: 15,
         queryLatency: { requests: 400, repeats: 7, warmupRequests: 100 },
         refreshSizes: FULL_SIZES,

@@ -1,10 +1,12 @@
-// A child process that plays a warm Lambda container of the query API and of its bare GetItem baseline, for the
-// query-latency figure: both bundles loaded as Lambda loads index.js, against the same DynamoDB Local, timed request by
-// request. Its stdout (the query API's log lines) is /dev/null. A fake SSM on 127.0.0.1 answers the log pepper, the
-// one parameter a cache hit reads (once per container).
+// A child process that plays a warm Lambda container of the query API and of its bare floor (baseline/query-baseline.ts:
+// the same two parallel reads, nothing else), for the query-latency figure: both bundles loaded as Lambda loads index.js,
+// against the same DynamoDB Local, timed request by request. Its stdout (the query API's log lines) is /dev/null. A fake
+// SSM on 127.0.0.1 answers the log pepper, the one parameter a cache hit reads (once per container). Every HTTP request
+// either side sends during one checked hit is recorded (diagnostics channel), so the report says what a hit reads.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createServer, type Server } from 'node:http';
+import { subscribe } from 'node:diagnostics_channel';
+import { type ClientRequest, createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { DEFAULT_EXPIRY_POLICY, QUERY_SCOPES, RecordLoan, systemClock, userCacheKey } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue } from '@alma-cache/cache-domain/testing';
@@ -28,7 +30,13 @@ export interface QueryLatencySample {
   readonly baselineMs: number;
 }
 
-export type QueryLatencyReply = { readonly samples: QueryLatencySample[] } | { readonly error: string };
+/** The requests one warm cache hit sent, per side: the DynamoDB operation (X-Amz-Target) or the HTTP path. */
+export interface RequestsPerHit {
+  readonly query: readonly string[];
+  readonly baseline: readonly string[];
+}
+
+export type QueryLatencyReply = { readonly samples: QueryLatencySample[]; readonly requestsPerHit: RequestsPerHit } | { readonly error: string };
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const PATRONS = 16;
@@ -96,7 +104,15 @@ const eventFor = (patron: string, loanId: string, id: string): APIGatewayProxyEv
 
 const load = createRequire(__filename);
 
-const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]> => {
+// Every HTTP request this process starts: the SDK's Node handler goes through node:http.
+const sent: string[] = [];
+subscribe('http.client.request.start', (message) => {
+  const { request } = message as { request: ClientRequest };
+  const target = request.getHeader('x-amz-target');
+  sent.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${request.method} ${request.path}`);
+});
+
+const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLatencySample[]; requestsPerHit: RequestsPerHit }> => {
   const ssm = await startFakeSsm();
   process.env['AWS_ENDPOINT_URL_SSM'] = ssm.url;
   try {
@@ -144,6 +160,13 @@ const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]>
 
     await timedSlice('baseline', request.warmupRequests);
     await timedSlice('query', request.warmupRequests);
+    // What one warm hit sends, each side: the floor is only fair if the hit reads exactly what it reads.
+    const requestsOf = async (side: 'query' | 'baseline') => {
+      sent.length = 0;
+      await timedSlice(side, 1);
+      return [...sent].sort();
+    };
+    const requestsPerHit = { query: await requestsOf('query'), baseline: await requestsOf('baseline') };
     const samples: QueryLatencySample[] = [];
     const slice = Math.max(1, Math.floor(request.requests / SLICES_PER_REPEAT));
     for (let repeat = 0; repeat < request.repeats; repeat += 1) {
@@ -154,7 +177,7 @@ const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]>
       }
       samples.push({ queryMs: spread(times.query).median, baselineMs: spread(times.baseline).median });
     }
-    return samples;
+    return { samples, requestsPerHit };
   } finally {
     ssm.server.close();
   }
@@ -163,6 +186,6 @@ const main = async (request: QueryLatencyRequest): Promise<QueryLatencySample[]>
 const reply = (message: QueryLatencyReply) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
 main(JSON.parse(process.env['BENCH_QUERY_LATENCY'] ?? '{}') as QueryLatencyRequest)
-  .then((samples) => reply({ samples }))
+  .then(({ samples, requestsPerHit }) => reply({ samples, requestsPerHit }))
   .catch((error: unknown) => reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
   .finally(() => process.exit(0));

@@ -4,11 +4,11 @@ import type { CacheTableNames } from '@alma-cache/aws-adapters';
 import type { BuiltFunction } from './bundles';
 import { type FigureResult, verdictOf } from './figure';
 import { functionEnv } from './function-env';
-import type { QueryLatencyReply, QueryLatencyRequest, QueryLatencySample } from './query-latency-worker';
+import type { QueryLatencyReply, QueryLatencyRequest, QueryLatencySample, RequestsPerHit } from './query-latency-worker';
 import { fmt, spread } from './stats';
 import { WORKSPACE } from './workspace';
 
-/** A cache hit may cost the caller at most this much more handler time than a bare GetItem handler. */
+/** A cache hit may cost the caller at most this much more handler time than the bare floor (the same two reads). */
 export const QUERY_LATENCY_GOAL = 1.3;
 
 /** How many requests the query-latency figure times. */
@@ -20,9 +20,10 @@ export interface QueryLatencyOptions {
 
 /**
  * Handler time of a cache hit (`GET /users/{id}/loans/{loanId}` for a cached patron, through the built query-api
- * bundle: access rule, log pepper, two parallel GetItems, the record's checks, the log line and metrics) against a
- * bare handler doing one GetItem of the same loan on the same DynamoDB Local, both warm in one child process,
- * one request at a time, slices alternating. Per repeat the ratio of the two medians.
+ * bundle: access rule, log pepper, two parallel GetItems, the record's checks, the log line and metrics) against the
+ * bare floor doing the same two parallel GetItems (the patron's Users row and the loan) on the same DynamoDB Local,
+ * both warm in one child process, one request at a time, slices alternating. Per repeat the ratio of the two medians.
+ * The requests each side sent for one hit are recorded: a hit that read more than its floor would fail the figure.
  */
 export const measureQueryLatency = async (
   queryApi: BuiltFunction,
@@ -31,7 +32,7 @@ export const measureQueryLatency = async (
   awsEnv: Record<string, string>,
   options: QueryLatencyOptions,
 ): Promise<FigureResult> => {
-  const samples = await runWorker(
+  const { samples, requestsPerHit } = await runWorker(
     { queryBundle: queryApi.indexJs, baselineBundle: baseline.indexJs, tables, ...options },
     // The function's own environment, as for its cold start; the SDK's endpoint variables come with awsEnv.
     { ...functionEnv('query-api', tables, awsEnv), POWERTOOLS_SERVICE_NAME: 'alma-cache-query-bench' },
@@ -39,34 +40,43 @@ export const measureQueryLatency = async (
   const ratio = spread(samples.map((s) => s.queryMs / s.baselineMs));
   const query = spread(samples.map((s) => s.queryMs));
   const bare = spread(samples.map((s) => s.baselineMs));
-  const verdict = verdictOf(ratio.median <= QUERY_LATENCY_GOAL);
+  const sameReads = requestsPerHit.query.join() === requestsPerHit.baseline.join();
+  const verdict = verdictOf(ratio.median <= QUERY_LATENCY_GOAL && sameReads);
+  const reads = `hit sent ${requestsPerHit.query.join(' + ') || 'nothing'}, floor sent ${requestsPerHit.baseline.join(' + ') || 'nothing'}`;
   return {
     key: 'query-latency',
     summary:
-      `[bench] query API cache hit: ${fmt(ratio.median)}x a bare GetItem handler (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}; ` +
-      `${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms median handler time, ${samples.length} repeats; goal <= ${QUERY_LATENCY_GOAL}x) ${verdict}`,
+      `[bench] query API cache hit: ${fmt(ratio.median)}x the bare two-read floor (min ${fmt(ratio.min)}, median ${fmt(ratio.median)}, max ${fmt(ratio.max)}; ` +
+      `${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms median handler time, ${samples.length} repeats; ${reads}; goal <= ${QUERY_LATENCY_GOAL}x) ${verdict}`,
     rows: [
       {
         figure: 'Query API latency',
-        subject: `cache hit ${'GET /users/{id}/loans/{loanId}'} ÷ bare GetItem handler, ${options.requests} requests × ${samples.length}, one at a time`,
-        measured: `${fmt(ratio.median)}× (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}); ${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms`,
-        goal: `≤ ${QUERY_LATENCY_GOAL}×`,
+        subject: `cache hit ${'GET /users/{id}/loans/{loanId}'} ÷ bare two-read floor, ${options.requests} requests × ${samples.length}, one at a time`,
+        measured: `${fmt(ratio.median)}× (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}); ${fmt(query.median, 2)} ms vs ${fmt(bare.median, 2)} ms; ${reads}`,
+        goal: `≤ ${QUERY_LATENCY_GOAL}×, and no request the floor does not send`,
+        floor:
+          'bare handler (baseline/query-baseline.ts), same process, same DynamoDB Local: the two GetItems a hit makes (Users row, loan), ' +
+          'in parallel, answered as JSON. Why: a hit must know the patron is cached and owns the record, and must read the record; ' +
+          'in parallel that costs one read latency',
         original: '',
         verdict,
-        values: [ratio.min, ratio.median, ratio.max, query.median, bare.median],
+        values: [ratio.min, ratio.median, ratio.max, query.median, bare.median, requestsPerHit.query.length, requestsPerHit.baseline.length],
       },
     ],
     panels: [
       {
-        title: 'Query API cache hit ÷ bare GetItem handler (handler time)',
-        unit: '× bare handler',
+        title: 'Query API cache hit ÷ bare two-read handler (handler time)',
+        unit: '× floor',
         bars: [{ label: 'query-api cache hit', spread: ratio, goal: QUERY_LATENCY_GOAL }],
       },
     ],
   };
 };
 
-const runWorker = (request: QueryLatencyRequest, env: Record<string, string>): Promise<QueryLatencySample[]> =>
+const runWorker = (
+  request: QueryLatencyRequest,
+  env: Record<string, string>,
+): Promise<{ samples: QueryLatencySample[]; requestsPerHit: RequestsPerHit }> =>
   new Promise((resolve, reject) => {
     // BENCH_CPU_PROF=<dir>: the worker writes a V8 CPU profile there (node --cpu-prof), to see where a hit's time goes.
     const profile = process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : [];
@@ -85,7 +95,7 @@ const runWorker = (request: QueryLatencyRequest, env: Record<string, string>): P
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (reply && 'samples' in reply) resolve(reply.samples);
+      if (reply && 'samples' in reply) resolve(reply);
       else reject(new Error(`query latency worker failed (exit ${code}): ${reply && 'error' in reply ? reply.error : ''}\n${stderr}`));
     });
   });

@@ -75,6 +75,7 @@ export const measureRefresh = async (tables: Required<CacheTableNames>, sizes: r
         `${fmt(callSpread.median)} Alma calls${callSpread.min !== callSpread.max ? ` (${fmt(callSpread.min)}–${fmt(callSpread.max)})` : ''}; ` +
         `${fmt(msSpread.median, 0)} ms (min ${fmt(msSpread.min, 0)}, max ${fmt(msSpread.max, 0)}); ${fmt(spread(dynamo).median)} DynamoDB requests`,
       goal: `${expected} calls (pages of 100, fees unpaged)`,
+      floor: `${expected} calls: one per page of 100 per kind (Alma's largest page) plus the patron; no fewer calls can fetch every record`,
       original: `${originalAlmaCalls(size)} calls (1 + N per kind)`,
       verdict: verdictOf(callSpread.max <= expected),
       values: [callSpread.median, msSpread.min, msSpread.median, msSpread.max, spread(dynamo).median],

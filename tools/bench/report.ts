@@ -18,11 +18,14 @@ export interface RunContext {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The bench table: one row per measured subject, its goal and the original design beside it. */
+/** The bench table: one row per measured subject, its goal, its floor and the original design beside it. */
 export const renderTable = (figures: readonly FigureResult[]): string => {
-  const lines = ['| figure | subject | measured: median (min, max) | goal | original design | verdict |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| figure | subject | measured: median (min, max) | goal | floor: what it is compared with, and why that is the floor | original design | verdict |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const row of figures.flatMap((figure) => figure.rows)) {
-    lines.push(`| ${[row.figure, row.subject, row.measured, row.goal, row.original || '—', row.verdict].map(cell).join(' | ')} |`);
+    lines.push(`| ${[row.figure, row.subject, row.measured, row.goal, row.floor, row.original || '—', row.verdict].map(cell).join(' | ')} |`);
   }
   return lines.join('\n');
 };

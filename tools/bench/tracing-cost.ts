@@ -65,6 +65,7 @@ export const measureTracingCost = async (
         `cold start ${fmt(ratio.median)}× (min ${fmt(ratio.min)}, max ${fmt(ratio.max)}), +${fmt(added.median, 0)} ms; ` +
         `${TRACING_CHUNK} ${fmt(chunkKiB, 1)} KiB loaded only when on (index.js +0), zip +${fmt(zipKiB, 1)} KiB`,
       goal: '— (information)',
+      floor: 'the same bundle with tracing off, paired starts: the difference is what tracing adds',
       original: '',
       verdict: 'info',
       values: [ratio.min, ratio.median, ratio.max, added.median, chunkKiB, zipKiB],

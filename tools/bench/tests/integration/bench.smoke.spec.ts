@@ -24,7 +24,7 @@ const runQuickBench = () =>
   });
 
 // A smoke test only: the quick mode's numbers come from tiny samples on whatever machine CI has, so nothing here
-// compares them with a goal or a time. It checks that every figure of issues 6 and 14 was measured and reported.
+// compares them with a goal or a time. It checks that every figure of issues 6, 14 and 21 was measured and reported.
 describe('bench quick mode', () => {
   let run: { code: number | null; output: string };
 
@@ -45,6 +45,7 @@ describe('bench quick mode', () => {
       'bundle size',
       'query API cache hit',
       'tracing cost',
+      'init cost',
       'refresh',
     ]) {
       expect(run.output).toContain(`[bench] ${figure}`);
@@ -62,6 +63,7 @@ describe('bench quick mode', () => {
       'bundle-size',
       'cold-start',
       'event-cost',
+      'init-cost',
       'query-latency',
       'refresh',
       'throughput',
