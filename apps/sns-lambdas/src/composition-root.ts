@@ -49,23 +49,12 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       (client: SQSClient, config: SnsLambdasConfig) => new SqsUserRefreshQueue(client, config.userQueueUrl),
       [TOKENS.SqsClient, TOKENS.Config],
     );
-  // Where an event refused as invalid is parked at once (sns-handler.ts): the failure queue, which the roles may
-  // already send to as the on-failure destination.
+  // A refused event goes at once to the DLQ of the function's own queue, named by DEAD_LETTER_QUEUE_ARN (an ARN that
+  // is not an SQS queue's stops the container at cold start). A failed event's backoff changes its message's visibility.
   container
-    .bind<FailureParking>(TOKENS.FailureParking)
+    .bind<FailureParking>(TOKENS.DeadLetterQueue)
     .toResolvedValue(
-      (client: SQSClient, config: SnsLambdasConfig) => new SqsFailureParking(client, config.failureQueueUrl),
-      [TOKENS.SqsClient, TOKENS.Config],
-    );
-  // The queue path (sqs-handler.ts): a refused event goes at once to the DLQ of the function's own queue, named by
-  // DEAD_LETTER_QUEUE_ARN (an ARN that is not an SQS queue's stops the container at cold start); without it the
-  // batch handler leaves refusals to SQS's redrive after the last receive. A failed event's backoff changes its
-  // message's visibility.
-  container
-    .bind<FailureParking | undefined>(TOKENS.DeadLetterQueue)
-    .toResolvedValue(
-      (client: SQSClient, config: SnsLambdasConfig) =>
-        config.deadLetterQueueArn === undefined ? undefined : SqsFailureParking.forQueueArn(client, config.deadLetterQueueArn),
+      (client: SQSClient, config: SnsLambdasConfig) => SqsFailureParking.forQueueArn(client, config.deadLetterQueueArn),
       [TOKENS.SqsClient, TOKENS.Config],
     );
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((client: SQSClient) => new SqsMessageDelay(client), [TOKENS.SqsClient]);

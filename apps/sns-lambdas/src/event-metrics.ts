@@ -7,9 +7,9 @@ export const EVENTS_METRIC = 'Events';
 /**
  * What became of one event, as operators read it. One per event: a stale event is only stale, a duplicate only a
  * duplicate (even when its redelivery re-sent a refresh request), a refresh only counts when the patron was unknown.
- * `refused`: invalid, parked on the failure queue at once and not retried, so it counts once. `failed`: one attempt
- * that threw (a transient failure, or a refusal that could not be parked); Lambda retries it, so one event that ends
- * on the failure queue that way counts three.
+ * `refused`: invalid, sent to the function's DLQ at once and not received again, so it counts once. `failed`: one
+ * receive that failed (a transient failure, or a refusal the DLQ did not take); the message comes back after its
+ * backoff, so one event that reaches the DLQ after the queue's last receive counts `failed` once per receive.
  */
 export type EventOutcome = 'written' | 'stale-skipped' | 'duplicate' | 'refresh-queued' | 'refresh-coalesced' | 'refused' | 'failed';
 
@@ -44,9 +44,8 @@ export const eventTypeDimension = (value: unknown): string =>
   typeof value === 'string' && KNOWN_EVENT_TYPES.has(value) ? value : UNKNOWN_EVENT_TYPE;
 
 /**
- * Counts one event into `Events` with its type and outcome, and publishes at once: SNS hands a function one event
- * per invocation, so the dimensions are the invocation's, and publishing here (also on failure) means nothing is
- * lost when the handler then throws.
+ * Counts one event into `Events` with its type and outcome, and publishes at once: the events of one batch differ in
+ * type and outcome, and the dimensions are set per publish, so each event is published with its own.
  *
  * @example
  * countEvent(metrics, 'LOAN_CREATED', 'written');

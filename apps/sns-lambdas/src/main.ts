@@ -2,25 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { FailureParking, MessageDelay } from '@alma-cache/aws-adapters';
 import { buildContainer } from './composition-root';
-import { createSnsHandler, type ItemUseCase } from './sns-handler';
-import { createItemEventHandler } from './sqs-handler';
+import { createItemEventHandler, type ItemEventUseCase } from './sqs-handler';
 import { TOKENS } from './tokens';
 
 // Built once per Lambda container, at module scope: cold start pays for configuration and clients, warm calls don't.
 export const container = buildContainer(process.env);
 
-/** The handler for one use case, resolved from the container. */
-export const snsHandlerFor = (token: symbol) =>
-  createSnsHandler(
-    container.get<ItemUseCase>(token),
-    container.get<Logger>(TOKENS.Logger),
-    container.get<Metrics>(TOKENS.Metrics),
-    container.get<FailureParking>(TOKENS.FailureParking),
-  );
-
 /** The queue-path handler for one use case (sqs-handler.ts): its queue's batches, refusals to its own DLQ. */
 export const itemEventHandlerFor = (token: symbol) =>
-  createItemEventHandler(container.get<ItemUseCase>(token), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics), {
-    deadLetterQueue: container.get<FailureParking | undefined>(TOKENS.DeadLetterQueue),
+  createItemEventHandler(container.get<ItemEventUseCase>(token), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics), {
+    deadLetterQueue: container.get<FailureParking>(TOKENS.DeadLetterQueue),
     delay: container.get<MessageDelay>(TOKENS.MessageDelay),
   });

@@ -7,7 +7,6 @@ export const TOKENS = {
   SqsClient: Symbol.for('SQSClient'),
   CacheStore: Symbol.for('CacheStore'),
   UserRefreshQueue: Symbol.for('UserRefreshQueue'),
-  FailureParking: Symbol.for('FailureParking'),
   DeadLetterQueue: Symbol.for('DeadLetterQueue'),
   MessageDelay: Symbol.for('MessageDelay'),
   Clock: Symbol.for('Clock'),

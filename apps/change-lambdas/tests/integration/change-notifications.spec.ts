@@ -104,7 +104,8 @@ describe('Integration: change notifications from the cache tables', () => {
       REQUEST_CACHE_TABLE_NAME: tables.requests,
       USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims,
       USER_QUEUE_URL: await createQueue(),
-      FAILURE_QUEUE_URL: await createQueue(),
+      // Each function's own DLQ, where a refused event would go (none is refused here).
+      DEAD_LETTER_QUEUE_ARN: `arn:aws:sqs:eu-west-1:000000000000:${(await createQueue()).split('/').pop()}`,
       CHANGE_TOPIC_ARN: topicArn,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own test (stream-handler.spec.ts); here their EMF lines would only flood the output.

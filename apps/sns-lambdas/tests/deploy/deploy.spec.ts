@@ -139,7 +139,7 @@ describe('Deploy: sns-lambdas', () => {
     }
   });
 
-  it('creates the four functions on nodejs22.x, wired to the tables, the Users queue and the failure queue', async () => {
+  it('creates the four functions on nodejs22.x, wired to the tables and the Users queue, not to the failure queue', async () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function(fn) }));
@@ -154,8 +154,8 @@ describe('Deploy: sns-lambdas', () => {
         REQUEST_CACHE_TABLE_NAME: names.tables.requests,
         USER_REFRESH_CLAIM_TABLE_NAME: names.tables.userRefreshClaims,
         USER_QUEUE_URL: output('UsersQueueUrl'),
-        FAILURE_QUEUE_URL: output('FailureQueueUrl'),
       });
+      expect(configuration.Environment?.Variables).not.toHaveProperty('FAILURE_QUEUE_URL');
     }
   });
 

@@ -239,7 +239,7 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it("gives each function the cache's table names, the Users and failure queue URLs, its own DLQ's ARN and its runtime settings", () => {
+  it("gives each function the cache's table names, the Users queue URL, its own DLQ's ARN and its runtime settings (not the failure queue: nothing sends there now)", () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const properties = template.Resources[functionId(fn)].Properties ?? {};
@@ -251,7 +251,6 @@ describe('Template: sns-lambdas', () => {
           REQUEST_CACHE_TABLE_NAME: { Ref: tableId('requests') },
           USER_REFRESH_CLAIM_TABLE_NAME: { Ref: tableId('userRefreshClaims') },
           USER_QUEUE_URL: { Ref: queueId('users') },
-          FAILURE_QUEUE_URL: { Ref: queueId('failures') },
           DEAD_LETTER_QUEUE_ARN: getAttArn(fnQueueId(fn, 'dlq')),
           POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
           LOG_LEVEL: 'INFO',

@@ -7,7 +7,7 @@ import { almaWebhookMessage, almaWebhookMessageAsOf, almaWebhooksInTimeOrder } f
 import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { sqsEvent, sqsRecord } from '@alma-cache/local-aws';
-import { DEAD_LETTER_QUEUE_ENV, ENV } from '../../src/config';
+import { ENV } from '../../src/config';
 import { TOKENS } from '../../src/tokens';
 import { FUNCTION_OF } from './support/sns-functions';
 
@@ -20,7 +20,6 @@ describe('Handlers: sns-lambdas', () => {
   const sqs = createSqsClient();
   let tables: CacheTableNames;
   let queueUrl: string;
-  let failureQueueUrl: string;
   let deadLetterQueueUrl: string;
   let sourceQueueArn: string;
   let handlers: Record<string, Handler>;
@@ -47,7 +46,6 @@ describe('Handlers: sns-lambdas', () => {
   beforeAll(async () => {
     tables = await createCacheTables();
     queueUrl = await createQueue();
-    failureQueueUrl = await createQueue();
     deadLetterQueueUrl = await createQueue();
     // A queue of its own stands for the function's source queue: a failed message's backoff changes its visibility.
     sourceQueueArn = await queueArnOf(await createQueue());
@@ -57,8 +55,7 @@ describe('Handlers: sns-lambdas', () => {
       [ENV.requestsTable]: tables.requests,
       [ENV.refreshClaimsTable]: tables.refreshClaims,
       [ENV.userQueueUrl]: queueUrl,
-      [ENV.failureQueueUrl]: failureQueueUrl,
-      [DEAD_LETTER_QUEUE_ENV]: await queueArnOf(deadLetterQueueUrl),
+      [ENV.deadLetterQueueArn]: await queueArnOf(deadLetterQueueUrl),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (event-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',

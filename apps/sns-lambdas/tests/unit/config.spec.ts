@@ -9,7 +9,7 @@ describe('Function: loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
-      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, FAILURE_QUEUE_URL',
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, DEAD_LETTER_QUEUE_ARN',
     );
   });
 
@@ -20,12 +20,12 @@ describe('Function: loadConfig', () => {
     // Assess
     expect(act).toThrow(ConfigurationError);
     expect(act).toThrow(
-      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, FAILURE_QUEUE_URL. ' +
+      'Missing environment variables: LOAN_CACHE_TABLE_NAME, REQUEST_CACHE_TABLE_NAME, USER_REFRESH_CLAIM_TABLE_NAME, USER_QUEUE_URL, DEAD_LETTER_QUEUE_ARN. ' +
         'Invalid environment variables: CACHE_ITEM_TTL_SECONDS must be a positive whole number of seconds, got "a year"',
     );
   });
 
-  it('reads tables, queues and expiry overrides', () => {
+  it("reads tables, queues, the function's own DLQ and expiry overrides", () => {
     // Act
     const config = loadConfig({
       USER_CACHE_TABLE_NAME: 'u',
@@ -33,34 +33,16 @@ describe('Function: loadConfig', () => {
       REQUEST_CACHE_TABLE_NAME: 'r',
       USER_REFRESH_CLAIM_TABLE_NAME: 'c',
       USER_QUEUE_URL: 'http://queue',
-      FAILURE_QUEUE_URL: 'http://failures',
+      DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq',
       USER_REFRESH_WINDOW_SECONDS: '120',
     });
 
     // Assess
     expect(config.tables).toEqual({ users: 'u', loans: 'l', requests: 'r', refreshClaims: 'c' });
     expect(config.userQueueUrl).toBe('http://queue');
-    expect(config.failureQueueUrl).toBe('http://failures');
+    expect(config.deadLetterQueueArn).toBe('arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq');
     expect(config.expiry.refreshWindowSeconds).toBe(120);
-  });
-
-  it("reads the function's own DLQ on the queue path, and leaves it out when unset", () => {
-    // Arrange
-    const env = {
-      USER_CACHE_TABLE_NAME: 'u',
-      LOAN_CACHE_TABLE_NAME: 'l',
-      REQUEST_CACHE_TABLE_NAME: 'r',
-      USER_REFRESH_CLAIM_TABLE_NAME: 'c',
-      USER_QUEUE_URL: 'http://queue',
-      FAILURE_QUEUE_URL: 'http://failures',
-    };
-
-    // Act
-    const withDlq = loadConfig({ ...env, DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq' });
-    const without = loadConfig(env);
-
-    // Assess
-    expect(withDlq.deadLetterQueueArn).toBe('arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated-dlq');
-    expect(without).not.toHaveProperty('deadLetterQueueArn');
+    // The failure queue of the old SNS path is no longer read.
+    expect(config).not.toHaveProperty('failureQueueUrl');
   });
 });

@@ -1,36 +1,39 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SNSEvent } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { DEFAULT_EXPIRY_POLICY, RecordLoan, RemoveLoan } from '@alma-cache/cache-domain';
 import { almaWebhookMessage, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
-import { snsEvent } from '@alma-cache/local-aws';
+import { CapturedMetrics, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import { type FailureParking, METRICS_NAMESPACE } from '@alma-cache/aws-adapters';
 import { eventOutcomeOf } from '../../src/event-metrics';
-import { createSnsHandler } from '../../src/sns-handler';
-import { CapturedMetrics } from '@alma-cache/local-aws';
+import { createItemEventHandler } from '../../src/sqs-handler';
 
-/** A failure queue in memory: what was parked, or a SendMessage failure when `failing`. */
+/** A DLQ in memory: what was parked, with its refusal, or a SendMessage failure when `failing`. */
 const memoryParking = (failing = false) => {
-  const parked: string[] = [];
+  const parked: { body: string; errorType: string }[] = [];
   const parking: FailureParking = {
-    park: async (body) => {
+    park: async (body, refusal) => {
       if (failing) throw Object.assign(new Error('queue unreachable'), { name: 'TimeoutError' });
-      parked.push(body);
+      parked.push({ body, errorType: refusal.errorType });
       return `m${parked.length}`;
     },
   };
   return { parked, parking };
 };
 
-const toSns = (message: string) => snsEvent('arn:aws:sns:eu-west-1:000000000000:LOAN_CREATED', message) as unknown as SNSEvent;
+/** One message on the function's queue, as Lambda's SQS trigger hands it over. */
+const toBatch = (message: string) => sqsEvent([sqsRecord(message, 'arn:aws:sqs:eu-west-1:000000000000:alma-cache-stg-loan-updated')]);
+/** 'done' when the message is done (written, or refused and parked), 'failed' when it is to be received again. */
+const fate = (response: SQSBatchResponse) => (response.batchItemFailures.length === 0 ? 'done' : 'failed');
 
-// The real use cases on the in-memory fakes, so each outcome is the one the domain really reports.
+// The real use cases on the in-memory fakes, so each outcome is the one the domain really reports; the handler is the
+// queue path's (one message per batch here).
 describe('Metrics: sns-lambdas Events', () => {
   const logger = new Logger({ logLevel: 'SILENT' });
   let store: InMemoryCacheStore;
   let metrics: CapturedMetrics;
-  let recordLoan: (message: string) => Promise<void>;
-  let removeLoan: (message: string) => Promise<void>;
+  let recordLoan: (message: string) => Promise<SQSBatchResponse>;
+  let removeLoan: (message: string) => Promise<SQSBatchResponse>;
   let parking: ReturnType<typeof memoryParking>;
 
   const deps = () => ({
@@ -45,8 +48,8 @@ describe('Metrics: sns-lambdas Events', () => {
     const shared = deps();
     metrics = new CapturedMetrics('alma-cache-sns');
     parking = memoryParking();
-    recordLoan = (message) => createSnsHandler(new RecordLoan(shared), logger, metrics, parking.parking)(toSns(message));
-    removeLoan = (message) => createSnsHandler(new RemoveLoan(shared), logger, metrics, parking.parking)(toSns(message));
+    recordLoan = (message) => createItemEventHandler(new RecordLoan(shared), logger, metrics, { deadLetterQueue: parking.parking })(toBatch(message));
+    removeLoan = (message) => createItemEventHandler(new RemoveLoan(shared), logger, metrics, { deadLetterQueue: parking.parking })(toBatch(message));
   });
 
   it('counts one Events point per event, by event type and outcome: written, duplicate, stale-skipped', async () => {
@@ -77,55 +80,39 @@ describe('Metrics: sns-lambdas Events', () => {
     expect(metrics.points().map((point) => point.dimensions['outcome'])).toEqual(['refresh-queued', 'refresh-coalesced']);
   });
 
-  it('counts failed for a transient failure and still throws; refused, once, for an invalid event it parks and returns', async () => {
+  it('counts failed for a transient failure and reports it to be received again; refused, once, for an invalid event it parks on the DLQ', async () => {
     // Prepare
     store.failNext('writeItem', Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }));
     const unsupported = almaWebhookMessage('LOAN_CREATED').replace('"LOAN_CREATED"', '"SOMETHING_ELSE"');
     const missingTime = almaWebhookMessage('LOAN_RENEWED').replace(/"time":"[^"]*",?/, '');
 
     // Act
-    const outcomes: string[] = [];
-    for (const run of [
-      () => recordLoan(almaWebhookMessage('LOAN_CREATED')),
-      () => recordLoan(unsupported),
-      () => recordLoan('not json'),
-      () => recordLoan(missingTime),
-      () => createSnsHandler(new RecordLoan(deps()), logger, metrics, parking.parking)({ Records: [] } as unknown as SNSEvent),
-    ]) {
-      outcomes.push(
-        await run().then(
-          () => 'resolved',
-          () => 'rejected',
-        ),
-      );
-    }
+    const fates: string[] = [];
+    for (const message of [almaWebhookMessage('LOAN_CREATED'), unsupported, 'not json', missingTime]) fates.push(fate(await recordLoan(message)));
 
     // Assess: the event type when the message names a known one, "unknown" otherwise.
-    expect(outcomes).toEqual(['rejected', 'resolved', 'resolved', 'resolved', 'resolved']);
+    expect(fates).toEqual(['failed', 'done', 'done', 'done']);
     expect(metrics.points()).toEqual([
       { metric: 'Events', value: 1, dimensions: { eventType: 'LOAN_CREATED', outcome: 'failed' } },
       { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
       { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
       { metric: 'Events', value: 1, dimensions: { eventType: 'LOAN_RENEWED', outcome: 'refused' } },
-      { metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'refused' } },
     ]);
-    expect(parking.parked.map((body) => JSON.parse(body).responsePayload.errorType)).toEqual([
-      'UnsupportedEventTypeError',
-      'MalformedEventError',
-      'MalformedEventError',
-      'InvalidSnsEventError',
-    ]);
+    expect(parking.parked.map((parked) => parked.errorType)).toEqual(['UnsupportedEventTypeError', 'MalformedEventError', 'MalformedEventError']);
+    expect(parking.parked.map((parked) => parked.body)).toEqual([unsupported, 'not json', missingTime]);
   });
 
-  it('counts failed and throws the refusal when the failure queue does not take it, so Lambda retries it', async () => {
+  it('counts failed and reports the refusal to be received again when the DLQ does not take it (SQS moves it there after the last receive)', async () => {
     // Prepare
     const unreachable = memoryParking(true);
 
     // Act
-    const act = createSnsHandler(new RecordLoan(deps()), logger, metrics, unreachable.parking)(toSns('not json'));
+    const response = await createItemEventHandler(new RecordLoan(deps()), logger, metrics, { deadLetterQueue: unreachable.parking })(
+      toBatch('not json'),
+    );
 
     // Assess
-    await expect(act).rejects.toThrow(/message is not JSON/);
+    expect(fate(response)).toBe('failed');
     expect(metrics.points()).toEqual([{ metric: 'Events', value: 1, dimensions: { eventType: 'unknown', outcome: 'failed' } }]);
   });
 
@@ -152,7 +139,9 @@ describe('Metrics: sns-lambdas Events', () => {
 
     // Act
     try {
-      await createSnsHandler(new RecordLoan(deps()), logger, real, parking.parking)(toSns(almaWebhookMessage('LOAN_CREATED')));
+      await createItemEventHandler(new RecordLoan(deps()), logger, real, { deadLetterQueue: parking.parking })(
+        toBatch(almaWebhookMessage('LOAN_CREATED')),
+      );
     } finally {
       stdout.mockRestore();
     }

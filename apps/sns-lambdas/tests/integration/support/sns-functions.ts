@@ -1,6 +1,4 @@
-import type { SNSEvent } from 'aws-lambda';
 import type { AlmaEventType } from '@alma-cache/cache-domain';
-import { snsEvent } from '@alma-cache/local-aws';
 import { TOKENS } from '../../../src/tokens';
 
 /**
@@ -21,13 +19,3 @@ export const FUNCTION_OF = {
 } as const satisfies Record<AlmaEventType, { name: string; token: symbol }>;
 
 export type RoutedEventType = keyof typeof FUNCTION_OF;
-
-export const topicArn = (type: string) => `arn:aws:sns:eu-west-1:000000000000:${type}`;
-
-/**
- * The SNS event SNS hands the function subscribed to `type`'s topic.
- *
- * @example
- * await handler(snsEventFor('LOAN_CREATED', almaWebhookMessage('LOAN_CREATED')));
- */
-export const snsEventFor = (type: string, message: string) => snsEvent(topicArn(type), message) as unknown as SNSEvent;

@@ -2,33 +2,37 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type S
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
-import type { SQSBatchResponse } from 'aws-lambda';
-import { type FailureParking, type MessageDelay, SqsFailureParking } from '@alma-cache/aws-adapters';
-import { type DestinationRecord, type AsyncInvokeResult, invokeAsync, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
-import { buildContainer } from '../../../../src/composition-root';
-import { createSnsHandler, type ItemUseCase } from '../../../../src/sns-handler';
-import { createItemEventHandler, EVENT_MAX_RECEIVE_COUNT } from '../../../../src/sqs-handler';
-import { CapturedMetrics } from '@alma-cache/local-aws';
-import { TOKENS } from '../../../../src/tokens';
-import type { Clock } from '@alma-cache/cache-domain';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type FailureParking, type MessageDelay } from '@alma-cache/aws-adapters';
+import { CapturedMetrics, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
+import type { Clock, SyncOutcome } from '@alma-cache/cache-domain';
 import { ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
-import { FUNCTION_OF, type RoutedEventType, snsEventFor } from '../../support/sns-functions';
+import { buildContainer } from '../../../../src/composition-root';
+import { createItemEventHandler, EVENT_MAX_RECEIVE_COUNT, type ItemEventUseCase } from '../../../../src/sqs-handler';
+import { TOKENS } from '../../../../src/tokens';
+import { FUNCTION_OF, type RoutedEventType } from '../../support/sns-functions';
 
-export type SnsLambdaHandler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-/** The stack's setting (serverless.yml) and Lambda's default. */
-export const MAXIMUM_RETRY_ATTEMPTS = 2;
+/** What became of one message on a function's queue: done (applied or parked at once) or, after its last receive, moved to the DLQ. */
+export interface DeliveryResult {
+  readonly succeeded: boolean;
+  /** The receives it took. */
+  readonly attempts: number;
+  /** Why its last receive failed, when it did not succeed. */
+  readonly error?: Error;
+}
 
-/** Lambda's function timeout: a handler still running after `ms` fails that attempt (and is retried), as in Lambda. */
+/** Lambda's function timeout: a handler still running after `ms` fails that invocation (the batch comes back), as in Lambda. */
 const withFunctionTimeout =
-  (handler: SnsLambdaHandler, ms: number): SnsLambdaHandler =>
-  async (event, context) => {
+  (handler: QueueHandler, ms: number): QueueHandler =>
+  async (event) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(Object.assign(new Error(`Task timed out after ${ms / 1000} seconds`), { name: 'Sandbox.Timedout' })), ms);
     });
     try {
-      return await Promise.race([handler(event, context), timeout]);
+      return await Promise.race([handler(event), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -36,33 +40,26 @@ const withFunctionTimeout =
 
 /**
  * The four functions as the deployed stack has them: one container from the real composition root (the same
- * singletons main.ts builds), each handler from `createSnsHandler`, run as Lambda runs an asynchronous SNS invocation
- * (retries, then the on-failure record sent to a real SQS failure queue). The functions park a refused event on the
- * failure queue their env names (FAILURE_QUEUE_URL, see {@link functionEnv}) themselves; pass the same queue as
- * `failureQueueUrl` so both kinds of record land together, as in the stack.
+ * singletons a bundle builds), each handler reading its queue through the SQS batch handler. `deliver` hands a message
+ * to it as Lambda's SQS poller does, receive after receive; a refused event is parked at once on the DLQ the env names
+ * (DEAD_LETTER_QUEUE_ARN, see {@link functionEnv}), and after the queue's last receive SQS's redrive moves a failing
+ * message there too: pass that DLQ as `deadLetterQueueUrl`.
  *
  * @example
- * const lambdas = snsLambdas(env, { sqs, failureQueueUrl });
+ * const lambdas = snsLambdas(functionEnv(tables, userQueueUrl, dlqUrl), { sqs, deadLetterQueueUrl: dlqUrl });
  * await lambdas.deliver('LOAN_CREATED', message);
  */
 export const snsLambdas = (
   env: Readonly<Record<string, string | undefined>>,
   options: {
     sqs: SQSClient;
-    failureQueueUrl: string;
+    /** Where SQS's redrive moves a message after its last receive. */
+    deadLetterQueueUrl: string;
     functionTimeoutMs?: number;
+    /** The wait before each receive after the first (the last value repeats); the backoff the handler asks for is recorded, not waited. */
     retryDelaysMs?: readonly number[];
     /** Lets a test configure the container before any handler resolves from it (e.g. the SDK client's timeouts). */
     configure?: (container: Container) => void;
-    /**
-     * `sqs`: each function reads its queue (issue 19): `deliver` hands the message to the SQS batch handler as
-     * Lambda's SQS poller does, receive after receive, and after the last one SQS's redrive moves it to the DLQ, here
-     * `failureQueueUrl` (where the handler also parks a refused event at once). Default `sns`: today's asynchronous
-     * invocation.
-     */
-    via?: 'sns' | 'sqs';
-    /** With `via: 'sqs'`, where the handler parks a refused event at once, when not `failureQueueUrl` (the DLQ). */
-    parkingQueueUrl?: string;
   },
 ) => {
   const container = buildContainer(env);
@@ -73,45 +70,30 @@ export const snsLambdas = (
   const logger = container.get<Logger>(TOKENS.Logger);
   // Kept, not printed: thousands of invocations would flood the test output with EMF lines.
   const metrics = new CapturedMetrics('alma-cache-sns');
-  const handlers = new Map<string, SnsLambdaHandler>();
-  const handlerFor = (type: RoutedEventType): SnsLambdaHandler => {
+  /** The backoffs the handler asked for (ChangeMessageVisibility), in the order asked. */
+  const askedBackoffs: number[] = [];
+  /** What the use cases reported for every event they applied, in the order applied. */
+  const applied: SyncOutcome[] = [];
+  const handlers = new Map<string, QueueHandler>();
+  const handlerFor = (type: RoutedEventType): QueueHandler => {
     const { name, token } = FUNCTION_OF[type];
     let handler = handlers.get(name);
     if (!handler) {
-      const parking = container.get<FailureParking>(TOKENS.FailureParking);
-      const raw = createSnsHandler(container.get<ItemUseCase>(token), logger, metrics, parking) as unknown as SnsLambdaHandler;
+      const useCase = container.get<ItemEventUseCase>(token);
+      const recorded: ItemEventUseCase = {
+        execute: async (message) => {
+          const outcome = await useCase.execute(message);
+          applied.push(outcome);
+          return outcome;
+        },
+      };
+      const delay: MessageDelay = { delay: async (_message, seconds) => (askedBackoffs.push(seconds), seconds) };
+      const raw = createItemEventHandler(recorded, logger, metrics, {
+        deadLetterQueue: container.get<FailureParking>(TOKENS.DeadLetterQueue),
+        delay,
+      });
       handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
       handlers.set(name, handler);
-    }
-    return handler;
-  };
-
-  /** One asynchronous invocation of the function subscribed to `type`, with Lambda's retries and on-failure destination. */
-  const invoke = (type: RoutedEventType, event: unknown): Promise<AsyncInvokeResult> =>
-    invokeAsync(handlerFor(type), event, {
-      functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-sns-test-${FUNCTION_OF[type].name}`,
-      maximumRetryAttempts: MAXIMUM_RETRY_ATTEMPTS,
-      retryDelaysMs: options.retryDelaysMs,
-      onFailure: async (record) => {
-        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.failureQueueUrl, MessageBody: JSON.stringify(record) }));
-      },
-    });
-
-  const queueHandlers = new Map<string, SnsLambdaHandler>();
-  /** The backoffs the SQS handler asked for (ChangeMessageVisibility), applied as `retryDelaysMs` says (default: none). */
-  const askedBackoffs: number[] = [];
-  const queueHandlerFor = (type: RoutedEventType): SnsLambdaHandler => {
-    const { name, token } = FUNCTION_OF[type];
-    let handler = queueHandlers.get(name);
-    if (!handler) {
-      const delay: MessageDelay = { delay: async (_message, seconds) => (askedBackoffs.push(seconds), seconds) };
-      const deadLetterQueue = new SqsFailureParking(options.sqs, options.parkingQueueUrl ?? options.failureQueueUrl);
-      const raw = createItemEventHandler(container.get<ItemUseCase>(token), logger, metrics, {
-        deadLetterQueue,
-        delay,
-      }) as unknown as SnsLambdaHandler;
-      handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
-      queueHandlers.set(name, handler);
     }
     return handler;
   };
@@ -120,7 +102,7 @@ export const snsLambdas = (
    * One message on `type`'s function queue, received until the handler reports it done (or parked it) or SQS's
    * `maxReceiveCount` is spent; then the redrive policy moves it, unchanged, to the DLQ.
    */
-  const deliverFromQueue = async (type: RoutedEventType, message: string): Promise<AsyncInvokeResult> => {
+  const deliver = async (type: RoutedEventType, message: string): Promise<DeliveryResult> => {
     const queueArn = `arn:aws:sqs:eu-west-1:000000000000:alma-cache-test-${FUNCTION_OF[type].name}`;
     const messageId = randomUUID();
     let lastError: Error | undefined;
@@ -128,10 +110,7 @@ export const snsLambdas = (
       const waitMs = receive > 1 ? (options.retryDelaysMs?.[receive - 2] ?? options.retryDelaysMs?.at(-1) ?? 0) : 0;
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
       try {
-        const response = (await queueHandlerFor(type)(
-          sqsEvent([sqsRecord(message, queueArn, { messageId, receiveCount: receive })]),
-          {},
-        )) as SQSBatchResponse;
+        const response = await handlerFor(type)(sqsEvent([sqsRecord(message, queueArn, { messageId, receiveCount: receive })]));
         if (response.batchItemFailures.length === 0) return { succeeded: true, attempts: receive };
         lastError = new Error('reported as a batch item failure');
       } catch (error) {
@@ -139,19 +118,11 @@ export const snsLambdas = (
         lastError = error instanceof Error ? error : new Error(String(error));
       }
     }
-    await options.sqs.send(new SendMessageCommand({ QueueUrl: options.failureQueueUrl, MessageBody: message }));
+    await options.sqs.send(new SendMessageCommand({ QueueUrl: options.deadLetterQueueUrl, MessageBody: message }));
     return { succeeded: false, attempts: EVENT_MAX_RECEIVE_COUNT, error: lastError };
   };
 
-  return {
-    container,
-    logger,
-    invoke,
-    askedBackoffs,
-    /** The webhook body published to `type`'s topic, delivered to its function (through its queue with `via: 'sqs'`). */
-    deliver: (type: RoutedEventType, message: string) =>
-      options.via === 'sqs' ? deliverFromQueue(type, message) : invoke(type, snsEventFor(type, message)),
-  };
+  return { container, logger, metrics, askedBackoffs, applied, deliver };
 };
 
 /** Every message on a queue, each received once and deleted (so the next call sees only newer ones). */
@@ -168,15 +139,17 @@ export const drainQueue = async (sqs: SQSClient, queueUrl: string): Promise<stri
   return bodies;
 };
 
-/** The failure queue's records, parsed. */
-export const drainFailureRecords = async (sqs: SQSClient, queueUrl: string): Promise<DestinationRecord[]> =>
-  (await drainQueue(sqs, queueUrl)).map((body) => JSON.parse(body) as DestinationRecord);
+/** The ARN of a queue on the emulators, from its URL (`…/<account>/<name>`). */
+export const queueArnOfUrl = (queueUrl: string): string => {
+  const [name, account] = queueUrl.split('/').reverse();
+  return `arn:aws:sqs:eu-west-1:${account}:${name}`;
+};
 
-/** The env the composition root reads, for a set of tables, a Users queue and the failure queue. */
+/** The env the composition root reads, for a set of tables, a Users queue and the function's DLQ (its URL). */
 export const functionEnv = (
   tables: { users: string; loans: string; requests: string; refreshClaims: string },
   userQueueUrl: string,
-  failureQueueUrl: string,
+  deadLetterQueueUrl: string,
 ) => ({
   ...process.env,
   USER_CACHE_TABLE_NAME: tables.users,
@@ -184,5 +157,5 @@ export const functionEnv = (
   REQUEST_CACHE_TABLE_NAME: tables.requests,
   USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims,
   USER_QUEUE_URL: userQueueUrl,
-  FAILURE_QUEUE_URL: failureQueueUrl,
+  DEAD_LETTER_QUEUE_ARN: queueArnOfUrl(deadLetterQueueUrl),
 });
