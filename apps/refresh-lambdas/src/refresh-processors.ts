@@ -1,20 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  type ItemKind,
-  parseItemRefreshMessage,
-  parseUserRefreshMessage,
-  type RefreshItem,
-  type RefreshUser,
-  userCacheKey,
-} from '@alma-cache/cache-domain';
+import { type ItemKind, parseItemRefreshMessage, parseUserRefreshMessage, type RefreshItem, type RefreshUser } from '@alma-cache/cache-domain';
 import type { AlmaCallMeter } from './alma-call-meter';
 import { countRefreshed } from './refresh-metrics';
 import type { SqsRecordProcessor } from '@alma-cache/aws-adapters';
 
 /**
  * A Users queue message (the bare primary id) → RefreshUser, logging one line with the outcome counts and the Alma
- * requests it took, and counting it (Refreshed or NotFoundInAlma, AlmaCalls, AlmaRetries).
+ * requests it took, and counting it (Refreshed or NotFoundInAlma, AlmaCalls, AlmaRetries). The line names the SQS
+ * message, never the patron: a patron id in clear in the logs is personal data kept for as long as the logs are.
  *
  * @example
  * const process = userRefreshProcessor(container.get(TOKENS.RefreshUser), meter, logger, metrics);
@@ -28,7 +22,6 @@ export const userRefreshProcessor =
     countRefreshed(metrics, outcome.result === 'refreshed', { calls, retries });
     logger.info(outcome.result === 'refreshed' ? 'Patron refreshed from Alma' : 'Patron not in Alma: cached records removed', {
       messageId: record.messageId,
-      userKey: outcome.userKey,
       result: outcome.result,
       counts: outcome.counts,
       userWriteAttempts: outcome.attempts,
@@ -41,6 +34,7 @@ export const userRefreshProcessor =
 /**
  * A Loans, Requests or Fees queue message (`{"userID":"…","loanID":"…"}`) → RefreshItem, logging one line with
  * the outcome and the Alma requests it took, and counting it (Refreshed or NotFoundInAlma, AlmaCalls, AlmaRetries).
+ * As for a patron, the line names the SQS message, never the patron or the record.
  *
  * @example
  * const process = itemRefreshProcessor('loan', container.get(TOKENS.RefreshItem), meter, logger, metrics);
@@ -54,8 +48,6 @@ export const itemRefreshProcessor =
     logger.info(outcome.found ? `Alma ${kind} refreshed` : `Alma ${kind} no longer exists: tombstone written`, {
       messageId: record.messageId,
       kind,
-      itemId: request.itemId,
-      userKey: userCacheKey(request.userPrimaryId),
       found: outcome.found,
       item: outcome.item,
       user: outcome.user,

@@ -45,6 +45,11 @@ describe('Handlers: refresh-lambdas', () => {
   /** A patron id of its own per test, so tests never see each other's records. */
   const patronId = (label: string) => `PAT-${label}-${randomUUID().slice(0, 6)}`.toUpperCase();
   const logsOf = (spy: jest.SpyInstance) => spy.mock.calls as [string, Record<string, unknown>][];
+  /** Asserts that no log line names any of `ids`, as given, as a cache key (lower case) or URL-encoded. */
+  const expectNoIdsIn = (logs: unknown, ...ids: string[]) => {
+    const logged = JSON.stringify(logs);
+    for (const id of ids) for (const form of [id, id.toLowerCase(), encodeURIComponent(id)]) expect(logged).not.toContain(form);
+  };
   /** Every item of every cache table, in a stable order. */
   const scanTables = async () => {
     const scanned: Record<string, unknown[]> = {};
@@ -195,7 +200,6 @@ describe('Handlers: refresh-lambdas', () => {
           'Patron refreshed from Alma',
           expect.objectContaining({
             messageId: record.messageId,
-            userKey: id.toLowerCase(),
             result: 'refreshed',
             counts: {
               loan: { listed: 250, written: 250, stale: 0, skipped: 0, removed: 0 },
@@ -208,6 +212,13 @@ describe('Handlers: refresh-lambdas', () => {
           }),
         ],
       ]);
+      // Counts and outcome only: neither the patron nor any of their 251 records is named.
+      expectNoIdsIn(
+        logsOf(infos),
+        id,
+        ...alma.patron(id)!.loans.map((loan) => String(loan['loan_id'])),
+        String(alma.patron(id)!.requests[0]['request_id']),
+      );
     });
 
     it('keeps the container within its Alma ceiling while the batch runs in parallel', async () => {
@@ -301,6 +312,7 @@ describe('Handlers: refresh-lambdas', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(await getUser(id.toLowerCase())).toBeUndefined();
       expect(logsOf(infos)[0]).toEqual([expect.stringContaining('not in Alma'), expect.objectContaining({ result: 'user-not-found' })]);
+      expectNoIdsIn(logsOf(infos), id);
     });
 
     it('retries throttled Alma calls within the invocation and counts them', async () => {
@@ -376,6 +388,11 @@ describe('Handlers: refresh-lambdas', () => {
       const logged = JSON.stringify(spies.flatMap((spy) => spy.mock.calls));
       expect(logged.length).toBeGreaterThan(100);
       expect(logged).not.toContain(alma.apiKey);
+      // Every line of two batches, the retry line and the poison message's included, and none names the patron.
+      expectNoIdsIn(
+        spies.map((spy) => spy.mock.calls),
+        id,
+      );
     });
   });
 
@@ -411,7 +428,6 @@ describe('Handlers: refresh-lambdas', () => {
           expect.objectContaining({
             messageId: good.messageId,
             kind: 'loan',
-            itemId: loanId,
             found: true,
             item: 'written',
             user: 'linked',
@@ -419,6 +435,7 @@ describe('Handlers: refresh-lambdas', () => {
           }),
         ],
       ]);
+      expectNoIdsIn(logsOf(infos), id, loanId);
       // The batch's messages run in parallel, so the two refusals may be logged in either order.
       const refusals = logsOf(errors).map(([, details]) => [details['messageId'], details['reason']]);
       expect(refusals).toHaveLength(2);
@@ -437,6 +454,7 @@ describe('Handlers: refresh-lambdas', () => {
       const loanId = patron.loans[0]['loan_id'] as string;
       patron.loans[0]['tombstone'] = true;
       const record = sqsRecord(JSON.stringify({ userID: id, loanID: loanId }));
+      const errors = jest.spyOn(loggers['update-loan'], 'error');
 
       // Act
       const response = await handlers['update-loan'](sqsEvent(record));
@@ -444,8 +462,12 @@ describe('Handlers: refresh-lambdas', () => {
       // Assess: not received again, parked with the reason, nothing cached
       expect(response.batchItemFailures).toEqual([]);
       expect(await drainDeadLetters()).toEqual([
-        { body: record.body, reason: expect.stringMatching(/^MalformedAlmaRecordError: Alma's loan \S+ cannot be cached: .*tombstone/) },
+        { body: record.body, reason: expect.stringMatching(/^MalformedAlmaRecordError: Alma's loan record cannot be cached: .*tombstone/) },
       ]);
+      expect(logsOf(errors)).toEqual([
+        [expect.stringContaining('Poison message'), expect.objectContaining({ errorType: 'MalformedAlmaRecordError' })],
+      ]);
+      expectNoIdsIn(logsOf(errors), id, loanId);
       expect(await get(tables.loans, { loan_id: loanId })).toBeUndefined();
     });
 
@@ -485,6 +507,7 @@ describe('Handlers: refresh-lambdas', () => {
         'Alma fee no longer exists: tombstone written',
         expect.objectContaining({ found: false, item: 'written', user: 'unlinked' }),
       ]);
+      expectNoIdsIn(logsOf(infos), id, paid);
     });
   });
 });

@@ -43,7 +43,8 @@ export class RefreshItem {
     const found = alma !== undefined;
     if (alma !== undefined) {
       const problem = recordFieldsProblem(alma, kind, kind);
-      if (problem) throw new MalformedAlmaRecordError(`Alma's ${kind} ${itemId} cannot be cached: ${problem}`);
+      // The reason is logged and set on the parked message: it names the field, not the record (the body names it).
+      if (problem) throw new MalformedAlmaRecordError(`Alma's ${kind} record cannot be cached: ${problem}`);
     }
 
     const record = refreshedRecord(this.deps, stamp, request, alma);
