@@ -1,17 +1,22 @@
 import { PARKED_REASON_ATTRIBUTES } from '@alma-cache/aws-adapters';
 import { AlmaEventType, parseItemRefreshMessage, parseUserRefreshMessage, WEBHOOK_ROUTING_TABLE } from '@alma-cache/cache-domain';
-import { refreshKindOfDlq, type RefreshQueueKind } from './queue-names';
+import { EVENT_FUNCTIONS, type EventFunction, eventFunctionOfDlq, refreshKindOfDlq, type RefreshQueueKind } from './queue-names';
 
-/** What a parked message is, by its shape. */
-export type ParkedKind = 'lambda-failure' | 'sns-redrive' | 'refresh-request' | 'stream-batch' | 'unknown';
+/**
+ * What a parked message is, by its shape: on a cache-update DLQ an `alma-event` (the raw webhook body); on the
+ * failure queue of the SNS path (kept one release) a `lambda-failure` or `sns-redrive` record; on a refresh DLQ a
+ * `refresh-request`; on the change failure queue a `stream-batch`.
+ */
+export type ParkedKind = 'alma-event' | 'lambda-failure' | 'sns-redrive' | 'refresh-request' | 'stream-batch' | 'unknown';
 
-/** An SNS message as it can be published again: the topic, the body and its attributes in Publish's shape. */
+/** An SQS message attribute as SendMessage takes it (and ReceiveMessage returns it). */
+export type MessageAttribute = { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array };
+
+/** The SNS message inside a failure-queue record: its topic, the Alma webhook body and its attributes in SQS's shape. */
 export interface SnsOriginal {
   topicArn: string;
   message: string;
-  attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }>;
-  /** The SNS event the function receives (Lambda's on-failure record keeps it whole; rebuilt from a raw envelope). */
-  event: unknown;
+  attributes: Record<string, MessageAttribute>;
   /** The Alma event type in the message (`event.value`), when it has one. */
   almaEvent?: string;
 }
@@ -36,10 +41,14 @@ export interface ParkedMessage {
   subject: string;
   sns?: SnsOriginal;
   /** The SQS message attributes it carries, sent along when it goes back to a queue. */
-  messageAttributes?: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+  messageAttributes?: Record<string, MessageAttribute>;
   refresh?: { queueKind: RefreshQueueKind };
+  /** On a cache-update DLQ: the function whose queue the event left (the body is the raw Alma webhook body). */
+  event?: { fn: EventFunction; almaEvent?: string };
   /** Why it can be replayed from neither source nor handler, when that is so. */
   notReplayable?: string;
+  /** Why its function would refuse it now (`list` only: malformed, past the replay horizon), so a replay skips it. */
+  refusedNow?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -53,7 +62,10 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-/** The SNS-to-Lambda `MessageAttributes` shape (`{Type, Value}`) in Publish's shape (`{DataType, StringValue}`). */
+/**
+ * The SNS-to-Lambda `MessageAttributes` shape (`{Type, Value}`) in SQS's shape (`{DataType, StringValue}`): what a
+ * raw subscription delivers to the function's queue.
+ */
 const publishAttributes = (attributes: unknown): SnsOriginal['attributes'] =>
   Object.fromEntries(
     Object.entries(asObject(attributes) ?? {}).flatMap(([name, raw]) => {
@@ -65,18 +77,22 @@ const publishAttributes = (attributes: unknown): SnsOriginal['attributes'] =>
     }),
   );
 
-/** "LOAN_CREATED loan 123 of PAT1", from an Alma webhook body, as far as it can be read. */
+/**
+ * "LOAN_CREATED loan event of 2026-12-06T07:31:00Z", from an Alma webhook body, as far as it can be read: the event
+ * type, the record's kind and the event's time, never the patron or record id (nor the body of one that is no JSON),
+ * since `list` output is pasted into tickets. The function's log lines name the event by the SQS message id.
+ *
+ * @example
+ * describeWebhook('{"event":{"value":"LOAN_RETURNED"},"time":"2026-12-06T07:31:00Z","item_loan":{"loan_id":"73915"}}');
+ * // { subject: 'LOAN_RETURNED loan event of 2026-12-06T07:31:00Z', almaEvent: 'LOAN_RETURNED' }
+ */
 export const describeWebhook = (message: string): { subject: string; almaEvent?: string } => {
   const webhook = asObject(parseJson(message));
-  if (!webhook) return { subject: `not JSON: ${message.slice(0, 60)}` };
+  if (!webhook) return { subject: `not JSON (${message.length} characters)` };
   const almaEvent = asObject(webhook['event'])?.['value'];
-  const loan = asObject(webhook['item_loan']);
-  const request = asObject(webhook['user_request']);
-  const record = loan ? `loan ${String(loan['loan_id'] ?? '?')}` : request ? `request ${String(request['request_id'] ?? '?')}` : 'no record';
-  const patron = loan?.['user_id'] ?? request?.['user_primary_id'];
-  const subject = [typeof almaEvent === 'string' ? almaEvent : 'no event.value', record, patron === undefined ? undefined : `of ${String(patron)}`]
-    .filter(Boolean)
-    .join(' ');
+  const record = asObject(webhook['item_loan']) ? 'loan event' : asObject(webhook['user_request']) ? 'request event' : 'event without a record';
+  const time = typeof webhook['time'] === 'string' ? `of ${webhook['time'].slice(0, 40)}` : 'without a time';
+  const subject = [typeof almaEvent === 'string' ? almaEvent.slice(0, 40) : 'no event.value', record, time].join(' ');
   return { subject, almaEvent: typeof almaEvent === 'string' ? almaEvent : undefined };
 };
 
@@ -87,24 +103,18 @@ const snsFromEvent = (event: unknown): SnsOriginal | undefined => {
   const topicArn = sns?.['TopicArn'];
   const message = sns?.['Message'];
   if (typeof topicArn !== 'string' || typeof message !== 'string') return undefined;
-  return { topicArn, message, attributes: publishAttributes(sns?.['MessageAttributes']), event, almaEvent: describeWebhook(message).almaEvent };
+  return { topicArn, message, attributes: publishAttributes(sns?.['MessageAttributes']), almaEvent: describeWebhook(message).almaEvent };
 };
 
-/** A raw SNS notification (what an SNS subscription's redrive policy parks) as the SNS event Lambda would get. */
+/** A raw SNS notification (what an SNS subscription's redrive policy parked): its topic, message and attributes. */
 const snsFromEnvelope = (envelope: Json): SnsOriginal => {
-  const topicArn = String(envelope['TopicArn']);
   const message = String(envelope['Message']);
-  const event = {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: `${topicArn}:redrive`,
-        Sns: { ...envelope, Subject: envelope['Subject'] ?? null, MessageAttributes: envelope['MessageAttributes'] ?? {} },
-      },
-    ],
+  return {
+    topicArn: String(envelope['TopicArn']),
+    message,
+    attributes: publishAttributes(envelope['MessageAttributes']),
+    almaEvent: describeWebhook(message).almaEvent,
   };
-  return { topicArn, message, attributes: publishAttributes(envelope['MessageAttributes']), event, almaEvent: describeWebhook(message).almaEvent };
 };
 
 const REFRESH_WHAT: Record<RefreshQueueKind, string> = {
@@ -131,11 +141,19 @@ export interface ReceivedMessage {
   ReceiptHandle?: string;
   Body?: string;
   Attributes?: Partial<Record<string, string>>;
-  MessageAttributes?: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+  MessageAttributes?: Record<string, MessageAttribute>;
 }
 
+/** The reason a function gave when it sent a message to its DLQ at once (aws-adapters sqs-batch-handler.ts), if it did. */
+const refusalAttributes = (message: ReceivedMessage): { errorType: string; reason: string } | undefined => {
+  const errorType = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.errorType]?.StringValue;
+  return errorType ? { errorType, reason: message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.reason]?.StringValue ?? '' } : undefined;
+};
+
 /**
- * Classifies one message of a DLQ or failure queue by its shape (and, for a refresh DLQ, the queue's name):
+ * Classifies one message of a DLQ or failure queue by its shape and the queue's name:
+ * - on a cache-update DLQ (`…-loan-updated-dlq`, …): the raw Alma webhook body the function's queue held, with the
+ *   reason the function gave when it refused it at once (`RefusedErrorType`/`RefusedReason`), else its receives;
  * - a Lambda on-failure record of an SNS-triggered function: the original SNS message, the error and the attempts;
  * - a stream on-failure record (`DDBStreamBatchInfo`): the shard and sequence range, which cannot be replayed from
  *   the message alone (it holds no records);
@@ -154,6 +172,22 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   };
   const parsed = asObject(parseJson(body));
   const refreshKind = refreshKindOfDlq(queueName);
+  const eventFn = eventFunctionOfDlq(queueName);
+
+  if (eventFn) {
+    const { subject, almaEvent } = describeWebhook(body);
+    const refused = refusalAttributes(message);
+    return {
+      ...base,
+      kind: 'alma-event',
+      reason: refused
+        ? `${refused.errorType}: ${refused.reason} (refused at once, not received again)`
+        : `failed ${base.receiveCount} receives (ApproximateReceiveCount, this read included), then SQS moved it here; ${eventFn}'s log names each failure by this message id`,
+      reasonKey: refused?.errorType ?? `${eventFn} failed its receives`,
+      subject,
+      event: { fn: eventFn, almaEvent },
+    };
+  }
 
   const context = asObject(parsed?.['requestContext']);
   const streamBatch = asObject(parsed?.['DDBStreamBatchInfo']);
@@ -204,14 +238,13 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   }
   if (refreshKind) {
     const refresh = describeRefresh(body, refreshKind);
-    // Sent here at once by the function that refused it (aws-adapters sqs-batch-handler.ts), with its reason as attributes.
-    const refusedType = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.errorType]?.StringValue;
-    const refusedReason = message.MessageAttributes?.[PARKED_REASON_ATTRIBUTES.reason]?.StringValue;
+    const refused = refusalAttributes(message);
+    const refusedType = refused?.errorType;
     return {
       ...base,
       kind: 'refresh-request',
-      reason: refusedType
-        ? `${refusedType}: ${refusedReason ?? ''} (refused at once, not received again)`
+      reason: refused
+        ? `${refused.errorType}: ${refused.reason} (refused at once, not received again)`
         : refresh.malformed
           ? `MalformedRefreshMessageError: ${refresh.malformed}`
           : `the function failed it on each of ${base.receiveCount || 'its'} receives and SQS moved it here; its log names the reason by this message id`,
@@ -223,7 +256,7 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
   return {
     ...base,
     kind: 'unknown',
-    reason: 'not a Lambda on-failure record, an SNS notification or a refresh message',
+    reason: 'not an Alma event on a cache-update DLQ, a Lambda on-failure record, an SNS notification or a refresh message',
     reasonKey: 'unknown shape',
     subject: body.slice(0, 60),
     notReplayable: 'its shape says neither where it came from nor which function takes it',
@@ -231,7 +264,7 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
 };
 
 /** The sns-lambdas function subscribed to each topic (apps/sns-lambdas/serverless.yml). */
-export const SNS_FUNCTION_OF_TOPIC: Record<AlmaEventType, string> = {
+export const SNS_FUNCTION_OF_TOPIC: Record<AlmaEventType, EventFunction> = {
   [AlmaEventType.LOAN_CREATED]: 'loan-updated',
   [AlmaEventType.LOAN_RENEWED]: 'loan-updated',
   [AlmaEventType.LOAN_DUE_DATE]: 'loan-updated',
@@ -252,10 +285,12 @@ export const REFRESH_FUNCTION_OF_QUEUE: Record<RefreshQueueKind, string> = {
 
 /**
  * The short name (`loan-updated`, `update-fee`) and service (`alma-cache-sns`, `alma-cache-refresh`) of the function
- * that takes a message: named by an on-failure record; for a raw SNS notification, the function of the topic its
- * Alma event is routed to (the webhook receiver's table), else of the topic's name; for a refresh DLQ, the queue's.
+ * that takes a message: for a cache-update or refresh DLQ, the queue's; named by an on-failure record; for a raw SNS
+ * notification, the function of the topic its Alma event is routed to (the webhook receiver's table), else of the
+ * topic's name.
  */
 export const functionFor = (message: ParkedMessage): { service: string; name: string } | undefined => {
+  if (message.event) return { service: 'alma-cache-sns', name: message.event.fn };
   const fromArn = message.functionArn
     ?.split(':')
     .pop()
@@ -274,4 +309,21 @@ export const functionFor = (message: ParkedMessage): { service: string; name: st
     if (name) return { service: 'alma-cache-sns', name };
   }
   return undefined;
+};
+
+/**
+ * The cache-update function an Alma event goes back to, and the webhook body to give it: the DLQ's own function and
+ * the body as it sits there, or for a failure-queue record of the SNS path the function it names (else the one
+ * subscribed to its topic) and the SNS message. Undefined for anything else (refresh messages, stream batches, a
+ * record without an SNS message, a function outside the four).
+ *
+ * @example
+ * webhookOf(classifyMessage(received, 'alma-cache-stg-loan-updated-dlq')); // { fn: 'loan-updated', body: '{"id":…}', attributes: {…} }
+ */
+export const webhookOf = (message: ParkedMessage): { fn: EventFunction; body: string; attributes: Record<string, MessageAttribute> } | undefined => {
+  if (message.event) return { fn: message.event.fn, body: message.body, attributes: message.messageAttributes ?? {} };
+  if (!message.sns) return undefined;
+  const fn = functionFor(message);
+  const name = fn?.service === 'alma-cache-sns' ? EVENT_FUNCTIONS.find((candidate) => candidate === fn.name) : undefined;
+  return name ? { fn: name, body: message.sns.message, attributes: message.sns.attributes } : undefined;
 };

@@ -1,14 +1,13 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { LambdaHandler } from '@alma-cache/local-aws';
 import { classifyMessage } from './classify';
 import { useLocalStack } from './endpoints';
-import { type FunctionRef, lambdaInvoker, localInvoker } from './invokers';
+import { type FunctionRef, lambdaInvoker, type LambdaHandler, localInvoker } from './invokers';
 import { localBundleLoader } from './local-functions';
 import { moveWithMessageMoveTask } from './move-task';
 import { type CliOptions, parseCli, type ReplayCommandOptions } from './options';
-import { queueArnOf, queueNameOf, resolveQueueUrl, resolveSourceQueueUrl } from './queue-names';
+import { type EventFunction, eventQueueName, eventQueueUrl, queueArnOf, queueNameOf, resolveQueueUrl, resolveSourceQueueUrl } from './queue-names';
+import { refusalNow } from './recheck';
 import { replayQueue } from './replay';
 import { formatListing, formatSummary } from './report';
 import { countMessages, peekMessages } from './sqs-messages';
@@ -25,7 +24,6 @@ export interface CliIo {
 
 interface Clients {
   sqs: SQSClient;
-  sns: SNSClient;
   lambda: LambdaClient;
   local: boolean;
 }
@@ -37,7 +35,6 @@ const clientsFor = (options: CliOptions): Clients => {
   // Against an emulator the configured endpoint must win over the host in the queue URL.
   return {
     sqs: new SQSClient({ region, useQueueUrlAsEndpoint: !local }),
-    sns: new SNSClient({ region }),
     lambda: new LambdaClient({ region }),
     local,
   };
@@ -46,7 +43,13 @@ const clientsFor = (options: CliOptions): Clients => {
 const list = async (clients: Clients, options: CliOptions, io: CliIo): Promise<number> => {
   const queueUrl = await resolveQueueUrl(clients.sqs, options.queue, options.stage);
   const { visible } = await countMessages(clients.sqs, queueUrl);
-  const messages = (await peekMessages(clients.sqs, queueUrl, options.max)).map((message) => classifyMessage(message, queueNameOf(queueUrl)));
+  const now = new Date();
+  // The replay's own check on the machine's clock: an event past the replay horizon is listed as not replayable now.
+  const messages = (await peekMessages(clients.sqs, queueUrl, options.max)).map((received) => {
+    const message = classifyMessage(received, queueNameOf(queueUrl));
+    const refusal = message.notReplayable ? undefined : refusalNow(message, now);
+    return refusal ? { ...message, refusedNow: refusal } : message;
+  });
   if (options.command === 'list' && options.json) {
     io.stdout.write(`${JSON.stringify(messages, (key, value: unknown) => (key === 'receiptHandle' ? undefined : value), 2)}\n`);
   } else {
@@ -58,14 +61,27 @@ const list = async (clients: Clients, options: CliOptions, io: CliIo): Promise<n
 const targetFor = async (clients: Clients, options: ReplayCommandOptions, queueUrl: string, io: CliIo): Promise<ReplayTarget> => {
   if (options.to === 'source') {
     let source: Promise<string> | undefined;
+    const eventQueues = new Map<EventFunction, Promise<string>>();
     return sourceTarget({
-      sns: clients.sns,
       sqs: clients.sqs,
       sourceQueueUrl: () => (source ??= resolveSourceQueueUrl(clients.sqs, queueUrl, options.sourceQueue, options.stage)),
+      // --source-queue names where a failure-queue record goes too; else its function's queue in the failure queue's stage.
+      eventQueue: (fn) => ({
+        name: options.sourceQueue ?? eventQueueName(fn, queueNameOf(queueUrl), options.stage),
+        url: () => {
+          const known = eventQueues.get(fn);
+          if (known) return known;
+          const url = options.sourceQueue
+            ? resolveQueueUrl(clients.sqs, options.sourceQueue, options.stage)
+            : eventQueueUrl(clients.sqs, fn, queueNameOf(queueUrl), options.stage);
+          eventQueues.set(fn, url);
+          return url;
+        },
+      }),
     });
   }
   const invoker = clients.local ? localInvoker(io.loadHandler ?? localBundleLoader(clients.sqs)) : lambdaInvoker(clients.lambda, options.stage);
-  return handlerTarget({ invoker, sync: options.sync, functionName: options.functionName, eventSourceArn: await queueArnOf(clients.sqs, queueUrl) });
+  return handlerTarget({ invoker, functionName: options.functionName, eventSourceArn: await queueArnOf(clients.sqs, queueUrl) });
 };
 
 const replay = async (clients: Clients, options: ReplayCommandOptions, io: CliIo): Promise<number> => {
@@ -129,7 +145,6 @@ export const runRedrive = async (argv: string[], io: CliIo): Promise<number> => 
     return 1;
   } finally {
     clients.sqs.destroy();
-    clients.sns.destroy();
     clients.lambda.destroy();
   }
 };

@@ -1,5 +1,7 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { LambdaHandler } from '@alma-cache/local-aws';
+
+/** A function's handler as a built bundle exports it. */
+export type LambdaHandler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
 
 /** A function of the stacks: its service and short name (`alma-cache-sns`, `loan-updated`), or a name/ARN as given. */
 export interface FunctionRef {
@@ -16,11 +18,8 @@ export interface FunctionInvoker {
   /** One-line name of the function a replay goes to. */
   describe(fn: FunctionRef): string;
   /**
-   * An asynchronous invocation, as SNS makes: against AWS it resolves once Lambda accepted the event (its retries and
-   * on-failure destination then apply); locally the handler runs once, and it resolves when the handler did.
-   */
-  invokeEvent(fn: FunctionRef, event: unknown): Promise<void>;
-  /** A synchronous invocation: the handler's response, or an error carrying the function's error type and message. */
+   * A synchronous invocation (every function of the stacks is triggered by a queue now, so a replay waits for its
+   * answer): the handler's response, or an error carrying the function's error type and message. */
   invokeSync(fn: FunctionRef, event: unknown): Promise<unknown>;
 }
 
@@ -31,12 +30,6 @@ const deployedName = (fn: FunctionRef, stage: string): string => fn.arn ?? `${fn
 export const lambdaInvoker = (lambda: LambdaClient, stage: string): FunctionInvoker => ({
   where: 'Lambda Invoke',
   describe: (fn) => deployedName(fn, stage),
-  async invokeEvent(fn, event) {
-    const response = await lambda.send(
-      new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'Event', Payload: JSON.stringify(event) }),
-    );
-    if (response.StatusCode !== 202) throw new Error(`Lambda answered ${response.StatusCode} to the asynchronous invocation, not 202`);
-  },
   async invokeSync(fn, event) {
     const response = await lambda.send(
       new InvokeCommand({ FunctionName: deployedName(fn, stage), InvocationType: 'RequestResponse', Payload: JSON.stringify(event) }),
@@ -62,11 +55,6 @@ export const localInvoker = (load: (fn: FunctionRef) => Promise<LambdaHandler>):
   return {
     where: 'local bundle',
     describe: (fn) => `${fn.name} (local bundle)`,
-    async invokeEvent(fn, event) {
-      await (
-        await load(fn)
-      )(event, context(fn));
-    },
     async invokeSync(fn, event) {
       return (await load(fn))(event, context(fn));
     },

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LambdaHandler, ProvisionedResources } from '@alma-cache/local-aws';
+import type { ProvisionedResources } from '@alma-cache/local-aws';
 import { readPackagedTemplate, type StackExports, templateExports, templateFunctions } from '../local/template';
-import type { FunctionRef } from './invokers';
+import type { FunctionRef, LambdaHandler } from './invokers';
 
 const WORKSPACE = resolve(__dirname, '..', '..');
 

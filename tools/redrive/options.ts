@@ -6,12 +6,14 @@ export const USAGE = `usage: npm run redrive -- <command> [options]
   list   --queue <name|url> [--max N] [--json]
          what sits in a DLQ or failure queue, with reasons; read without consuming
   replay --queue <name|url> --to source|handler [--yes] [--dry-run] [--max N]
-         [--reason <errorType|text>] [--source-queue <name|url>] [--function <name|arn>] [--sync]
+         [--reason <errorType|text>] [--source-queue <name|url>] [--function <name|arn>]
          [--move-task] [--visibility S]
-         back to the topic / source queue, or straight to the function; a dry run unless --yes;
+         back to the queue it came from (a failure-queue record: its function's queue), or straight
+         to the function as a one-record SQS event; a dry run unless --yes;
          a message is deleted only after its replay succeeded
 
-  --queue      failures | users-dlq | loans-dlq | requests-dlq | fees-dlq | changes-failures
+  --queue      loan-updated-dlq | loan-returned-dlq | request-updated-dlq | request-closed-dlq |
+               users-dlq | loans-dlq | requests-dlq | fees-dlq | failures | changes-failures
                (alma-cache-<stage>-…), another queue name, or a queue URL
   --stage      stg (default) or prod (against an emulator, any lower-case name)
   --local      the local stack (npm start): AWS_ENDPOINT_URL*, else tmp/local-stack/session.json's awsEnv;
@@ -38,7 +40,6 @@ export interface ReplayCommandOptions {
   dryRun: boolean;
   sourceQueue?: string;
   functionName?: string;
-  sync: boolean;
   moveTask: boolean;
   /** Only messages with this reason (error type, or part of the reason); the rest stay. */
   reason?: string;
@@ -80,7 +81,6 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'dry-run': { type: 'boolean', default: false },
       'source-queue': { type: 'string' },
       function: { type: 'string' },
-      sync: { type: 'boolean', default: false },
       'move-task': { type: 'boolean', default: false },
       visibility: { type: 'string' },
       reason: { type: 'string' },
@@ -112,7 +112,6 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv = process.env): 
     dryRun: values['dry-run'] || !values.yes,
     sourceQueue: values['source-queue'],
     functionName: values.function,
-    sync: values.sync,
     moveTask: values['move-task'],
     reason: values.reason,
     visibilitySeconds: positiveInteger(values.visibility, '--visibility', 300),

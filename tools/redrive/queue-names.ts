@@ -78,7 +78,11 @@ export const queueArnOf = async (sqs: SQSClient, queueUrl: string): Promise<stri
  * await eventQueueUrl(sqs, 'loan-updated', 'alma-cache-prod-sns-lambdas-failures', 'stg'); // …/alma-cache-prod-loan-updated
  */
 export const eventQueueUrl = (sqs: SQSClient, fn: EventFunction, nearQueueName: string, stage: string): Promise<string> =>
-  resolveQueueUrl(sqs, `alma-cache-${stageOfQueueName(nearQueueName) ?? stage}-${fn}`, stage);
+  resolveQueueUrl(sqs, eventQueueName(fn, nearQueueName, stage), stage);
+
+/** The name {@link eventQueueUrl} looks up: `alma-cache-<stage>-<fn>`. */
+export const eventQueueName = (fn: EventFunction, nearQueueName: string, stage: string): string =>
+  `alma-cache-${stageOfQueueName(nearQueueName) ?? stage}-${fn}`;
 
 /**
  * The queue a DLQ's messages came from: `explicit` if given; else the one queue whose redrive policy names this

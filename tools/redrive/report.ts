@@ -24,7 +24,12 @@ export const formatListing = (queueName: string, messages: ParkedMessage[], more
     message.kind,
     clip(message.subject, 48),
     message.attempts ? String(message.attempts) : message.receiveCount ? `${message.receiveCount} rcv` : '',
-    clip(message.reason, 100) + (message.notReplayable ? ' [cannot be replayed from the message]' : ''),
+    clip(message.reason, 100) +
+      (message.notReplayable
+        ? ' [cannot be replayed from the message]'
+        : message.refusedNow
+          ? ` [not replayable now: ${clip(message.refusedNow, 120)}]`
+          : ''),
   ]);
   const counts = countBy(messages, (message) => message.reasonKey).map(([reason, count]) => `  ${String(count).padStart(4)}  ${reason}`);
   return [

@@ -1,18 +1,27 @@
-// The CLI in this process against moto SQS/SNS (the shared global setup): messages parked as Lambda and SQS park
-// them, then list / replay as an operator runs them. Each test has its own stage, so its queues start empty.
+// The CLI in this process against moto SQS (and DynamoDB Local) from the shared global setup: messages parked as the
+// cache-update functions, SQS and (before the upgrade to queues) Lambda park them, then list / replay as an operator
+// runs them. Each test has its own stage, so its queues start empty.
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DEFAULT_EXPIRY_POLICY, RecordLoan } from '@alma-cache/cache-domain';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createDocumentClient, createSqsBatchHandler, DynamoDbCacheStore, SqsFailureParking, SqsUserRefreshQueue } from '@alma-cache/aws-adapters';
+import { createCacheTables } from '@alma-cache/aws-adapters/testing';
+import { DEFAULT_EXPIRY_POLICY, RecordLoan, systemClock } from '@alma-cache/cache-domain';
 import { almaWebhookMessageAsOf, InMemoryCacheStore, InMemoryUserRefreshQueue, ManualClock } from '@alma-cache/cache-domain/testing';
-import type { LambdaHandler } from '@alma-cache/local-aws';
+import type { LambdaHandler } from '../../invokers';
 import {
   clients,
   createQueue,
   drainBodies,
-  failingWith,
+  eventQueues,
+  failOnEveryReceive,
   freshStage,
   parkFailedEvent,
+  parkRefused,
   queueArn,
   queueDepth,
+  recordingHandler,
   redrive,
   topicWithQueue,
 } from './support';
@@ -24,21 +33,269 @@ afterAll(() => {
 });
 
 const DAY_MS = 24 * 3600 * 1000;
+const PATRON = 'PAT0042X';
+const LOAN = '7391500230004561';
 
-/** A failure queue holding a malformed event and a good one that failed (DynamoDB throttled), as Lambda parks them. */
+/** A LOAN_CREATED of PATRON's loan LOAN, dated `daysAgo` before now (the replay runs on the real clock). */
+const loanCreated = (daysAgo = 0, variation: { eventId?: string; itemId?: string } = {}) =>
+  almaWebhookMessageAsOf('LOAN_CREATED', new Date(Date.now() - daysAgo * DAY_MS), { userPrimaryId: PATRON, itemId: LOAN, ...variation });
+
+/** Receives every message of a queue with its attributes (not deleted): [body, attribute names]. */
+const messagesOn = async (queueUrl: string): Promise<[string, string[]][]> => {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      VisibilityTimeout: 60,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages.map((message) => [message.Body ?? '', Object.keys(message.MessageAttributes ?? {}).sort()]);
+};
+
+/**
+ * loan-updated's queue and DLQ holding two events: one the function refused at once (dated more than 5 minutes
+ * ahead by a clock that was wrong then; now in range), with its reason as attributes, and one that failed on all 12
+ * receives (DynamoDB down) until SQS moved it to the DLQ. Both carry a trace attribute of their own.
+ */
+const parkedEvents = async () => {
+  const stage = freshStage();
+  const { queueUrl, dlqUrl } = await eventQueues(sqs, stage, 'loan-updated');
+  const traced = { traceparent: { DataType: 'String', StringValue: '00-abc-def-01' } };
+  const refused = loanCreated(0, { eventId: '5500110001' });
+  const failed = loanCreated(0, { eventId: '5500110002', itemId: '7391500230004562' });
+  await parkRefused(sqs, dlqUrl, refused, 'MalformedEventError', 'Alma event 5500110001: "time" is more than 300 s in the future', traced);
+  await failOnEveryReceive(sqs, queueUrl, failed, traced);
+  return { stage, queueUrl, dlqUrl, refused, failed };
+};
+
+describe('redrive on a cache-update DLQ', () => {
+  it('lists a refused and a 12-times-failed event with their reasons, without patron or record ids, and consumes nothing', async () => {
+    // Prepare
+    const { stage, dlqUrl } = await parkedEvents();
+
+    // Act
+    const { code, stdout } = await redrive(['list', '--queue', 'loan-updated-dlq', '--stage', stage]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain(`alma-cache-${stage}-loan-updated-dlq: 2 message(s)`);
+    expect(stdout).toMatch(
+      /alma-event\s+LOAN_CREATED loan event of \S+\s+\d+ rcv\s+MalformedEventError: Alma event 5500110001: "time" is more than 300 s in the future/,
+    );
+    expect(stdout).toMatch(
+      /alma-event\s+LOAN_CREATED loan event of \S+\s+1[3-9] rcv\s+failed 1[3-9] receives \(ApproximateReceiveCount, this read included\)/,
+    );
+    expect(stdout).toMatch(/per reason:\n\s+1\s+loan-updated failed its receives\n\s+1\s+MalformedEventError/);
+    expect(stdout).not.toContain(PATRON);
+    expect(stdout).not.toContain('739150023000456');
+    expect(await queueDepth(sqs, dlqUrl)).toBe(2);
+  });
+
+  it('is a dry run without --yes: says where each would go and changes nothing', async () => {
+    // Prepare
+    const { stage, queueUrl, dlqUrl } = await parkedEvents();
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'source']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('dry run: 2 would be replayed, 0 skipped; nothing was sent or deleted (add --yes to act)');
+    expect(stdout).toMatch(new RegExp(`would\\s+2\\s+send to alma-cache-${stage}-loan-updated\\n`));
+    expect(await queueDepth(sqs, dlqUrl)).toBe(2);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
+  });
+
+  it('with --yes sends each event back to its source queue without the refusal attributes, and empties the DLQ', async () => {
+    // Prepare
+    const { stage, queueUrl, dlqUrl, refused, failed } = await parkedEvents();
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'source', '--yes']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('replayed 2 (deleted 2), failed 0 (kept), skipped 0 (kept)');
+    expect((await messagesOn(queueUrl)).sort()).toEqual(
+      [
+        [refused, ['traceparent']],
+        [failed, ['traceparent']],
+      ].sort(),
+    );
+    expect(await queueDepth(sqs, dlqUrl)).toBe(0);
+  });
+
+  it('with --move-task falls back to the same resend where StartMessageMoveTask is missing (moto)', async () => {
+    // Prepare
+    const { stage, queueUrl, dlqUrl } = await parkedEvents();
+
+    // Act
+    const { code, stdout, stderr } = await redrive([
+      'replay',
+      '--queue',
+      'loan-updated-dlq',
+      '--stage',
+      stage,
+      '--to',
+      'source',
+      '--yes',
+      '--move-task',
+    ]);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).toContain(`alma-cache-${stage}-loan-updated-dlq → alma-cache-${stage}-loan-updated with StartMessageMoveTask`);
+    expect(stderr).toContain('StartMessageMoveTask unavailable');
+    expect(stdout).toContain('replayed 2 (deleted 2)');
+    expect(await queueDepth(sqs, queueUrl)).toBe(2);
+    expect(await queueDepth(sqs, dlqUrl)).toBe(0);
+  });
+
+  it("with --to handler --local applies the event to the cache through the function's SQS batch handler, and deletes it", async () => {
+    // Prepare: loan-updated as its composition root wires it, on DynamoDB Local tables of its own
+    const { stage, queueUrl, dlqUrl } = await parkedEvents();
+    const tables = await createCacheTables();
+    const usersQueueUrl = await createQueue(sqs, `alma-cache-${stage}-users`);
+    const documents = createDocumentClient();
+    const recordLoan = new RecordLoan({
+      store: new DynamoDbCacheStore(documents, tables),
+      refreshQueue: new SqsUserRefreshQueue(sqs, usersQueueUrl),
+      clock: systemClock,
+      expiry: DEFAULT_EXPIRY_POLICY,
+    });
+    const loanUpdated = createSqsBatchHandler(
+      async (record) => {
+        await recordLoan.execute(record.body);
+      },
+      {
+        logger: new Logger({ serviceName: 'alma-cache-sns', logLevel: 'SILENT' }),
+        metrics: new Metrics({ namespace: 'redrive-spec', serviceName: 'alma-cache-sns' }),
+        deadLetterQueue: new SqsFailureParking(sqs, dlqUrl),
+      },
+    ) as unknown as LambdaHandler;
+    const loaded: string[] = [];
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'handler', '--local', '--yes'], {
+      loadHandler: async (fn) => {
+        loaded.push(`${fn.service}/${fn.name}`);
+        return loanUpdated;
+      },
+    });
+
+    // Assess
+    const { Items = [] } = await documents.send(new ScanCommand({ TableName: tables.loans }));
+    documents.destroy();
+    expect(code).toBe(0);
+    expect(stdout).toContain('replayed 2 (deleted 2), failed 0 (kept), skipped 0 (kept)');
+    expect(new Set(loaded)).toEqual(new Set(['alma-cache-sns/loan-updated']));
+    expect(Items.map((item) => JSON.stringify(item)).filter((item) => item.includes(LOAN) || item.includes('7391500230004562'))).toHaveLength(2);
+    expect(await queueDepth(sqs, dlqUrl)).toBe(0);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
+  });
+
+  it('lists an event past the replay horizon as not replayable, and skips and keeps it for either target', async () => {
+    // Prepare: failed 12 receives 22 days ago, as far as the event's own time says
+    const stage = freshStage();
+    const { queueUrl, dlqUrl } = await eventQueues(sqs, stage, 'loan-updated');
+    const old = loanCreated(22);
+    await failOnEveryReceive(sqs, queueUrl, old);
+    const invoked: string[] = [];
+
+    // Act
+    const listed = await redrive(['list', '--queue', 'loan-updated-dlq', '--stage', stage]);
+    const toSource = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'source', '--yes']);
+    const toHandler = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'handler', '--local', '--yes'], {
+      loadHandler: async (fn) => {
+        invoked.push(fn.name);
+        return async () => ({ batchItemFailures: [] });
+      },
+    });
+
+    // Assess: the function's own use case, on the same clock, gives the same reason.
+    const reason = await new RecordLoan({
+      store: new InMemoryCacheStore(),
+      refreshQueue: new InMemoryUserRefreshQueue(),
+      clock: new ManualClock(new Date().toISOString()),
+      expiry: DEFAULT_EXPIRY_POLICY,
+    })
+      .execute(old)
+      .then(
+        () => 'accepted',
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
+    expect(reason).toMatch(/^MalformedEventError: Alma event \S+: "time" \S+ is older than the replay horizon \(21 days\)/);
+    expect(listed.stdout).toContain('[not replayable now: MalformedEventError: Alma event');
+    expect(listed.stdout).toContain('older than the replay horizon (21 days)');
+    for (const run of [toSource, toHandler]) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('replayed 0 (deleted 0), failed 0 (kept), skipped 0 (kept), refused 1 (kept)');
+      expect(run.stdout).toContain(reason);
+    }
+    expect(invoked).toEqual([]);
+    expect(await queueDepth(sqs, queueUrl)).toBe(0);
+    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
+  });
+
+  it('keeps an event its function reports in batchItemFailures, and fails the run', async () => {
+    // Prepare
+    const { stage, dlqUrl, refused } = await parkedEvents();
+    const { handler, received } = recordingHandler(async (body) =>
+      body === refused ? { batchItemFailures: [] } : { batchItemFailures: [{ itemIdentifier: 'x' }] },
+    );
+    // The failing answer names the record it got: recordingHandler above cannot know the id, so wrap it.
+    const naming: LambdaHandler = async (event, context) => {
+      const answer = (await handler(event, context)) as { batchItemFailures: { itemIdentifier: string }[] };
+      const [record] = (event as { Records: { messageId: string; messageAttributes: Record<string, unknown> }[] }).Records;
+      expect(Object.keys(record.messageAttributes)).toEqual(['traceparent']);
+      return { batchItemFailures: answer.batchItemFailures.map(() => ({ itemIdentifier: record.messageId })) };
+    };
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'loan-updated-dlq', '--stage', stage, '--to', 'handler', '--local', '--yes'], {
+      loadHandler: async () => naming,
+    });
+
+    // Assess
+    expect(code).toBe(2);
+    expect(received).toHaveLength(2);
+    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept)');
+    expect(stdout).toMatch(/BatchItemFailure: the function reported it in batchItemFailures/);
+    expect(await queueDepth(sqs, dlqUrl)).toBe(1);
+  });
+});
+
+/**
+ * The failure queue of the SNS path, as a stage upgraded to queues keeps it: a malformed event loan-updated refused
+ * and a good one that failed (DynamoDB throttled), as Lambda parked them; loan-updated's new queue; the topic with
+ * another subscriber.
+ */
 const parkedFailures = async () => {
   const stage = freshStage();
   const failureQueueUrl = await createQueue(sqs, `alma-cache-${stage}-sns-lambdas-failures`);
+  const { queueUrl } = await eventQueues(sqs, stage, 'loan-updated');
   const topic = await topicWithQueue(sqs, sns, `LOAN_CREATED-${stage}`);
-  // Dated as if received now: the replay runs on the real clock, and the domain refuses events past the replay horizon.
-  const good = almaWebhookMessageAsOf('LOAN_CREATED', new Date());
-  await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, '{"event":', failingWith('MalformedEventError', 'the message is not JSON'), stage);
-  await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, good, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
-  return { stage, failureQueueUrl, topic, good };
+  const good = loanCreated();
+  const record = { stage, fn: 'loan-updated' as const, topicArn: topic.topicArn };
+  await parkFailedEvent(sqs, failureQueueUrl, {
+    ...record,
+    message: '{"event":',
+    errorType: 'MalformedEventError',
+    errorMessage: 'the message is not JSON',
+  });
+  await parkFailedEvent(sqs, failureQueueUrl, {
+    ...record,
+    message: good,
+    errorType: 'ProvisionedThroughputExceededException',
+    errorMessage: 'throttled',
+  });
+  return { stage, failureQueueUrl, queueUrl, topic, good };
 };
 
-describe('redrive list', () => {
-  it('shows each parked event with its reason and attempts, counts per reason, and consumes nothing', async () => {
+describe('redrive on the failure queue of the SNS path (upgrade)', () => {
+  it('shows each parked record with its reason and attempts, counts per reason, and consumes nothing', async () => {
     // Prepare
     const { stage, failureQueueUrl } = await parkedFailures();
 
@@ -48,39 +305,26 @@ describe('redrive list', () => {
     // Assess
     expect(code).toBe(0);
     expect(stdout).toContain(`alma-cache-${stage}-sns-lambdas-failures: 2 message(s)`);
-    expect(stdout).toMatch(/lambda-failure\s+not JSON: \{"event":\s+3\s+MalformedEventError: the message is not JSON/);
-    expect(stdout).toMatch(/lambda-failure\s+LOAN_CREATED loan \S+ of \S+\s+3\s+ProvisionedThroughputExceededException: throttled/);
+    expect(stdout).toMatch(/lambda-failure\s+not JSON \(9 characters\)\s+3\s+MalformedEventError: the message is not JSON/);
+    expect(stdout).toMatch(/lambda-failure\s+LOAN_CREATED loan event of \S+\s+3\s+ProvisionedThroughputExceededException: throttled/);
     expect(stdout).toMatch(/per reason:\n\s+1\s+MalformedEventError\n\s+1\s+ProvisionedThroughputExceededException/);
-    // Visible again at once: a second look sees both.
+    expect(stdout).not.toContain(PATRON);
     expect((await redrive(['list', '--queue', 'failures', '--stage', stage, '--json'])).stdout).toContain('"reasonKey": "MalformedEventError"');
     expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
   });
-});
 
-describe('redrive replay --to source', () => {
-  it('is a dry run without --yes: says what it would do and changes nothing', async () => {
-    // Prepare
-    const { stage, failureQueueUrl, topic } = await parkedFailures();
-
-    // Act
-    const { code, stdout } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source']);
-    const explicit = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes', '--dry-run']);
-
-    // Assess
-    expect(code).toBe(0);
-    expect(stdout).toContain('dry run: 1 would be replayed, 0 skipped, 1 refused; nothing was sent or deleted (add --yes to act)');
-    expect(stdout).toContain(`publish to LOAN_CREATED-${stage}`);
-    expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedEventError: message is not JSON/);
-    expect(explicit.stdout).toContain('dry run: 1 would be replayed');
-    expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
-    expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
-  });
-
-  it('publishes each event to its topic again and deletes only those; a failed publish, a malformed event and a stream record stay', async () => {
-    // Prepare
-    const { stage, failureQueueUrl, topic, good } = await parkedFailures();
-    // A record whose topic is gone: the publish fails, so the message must stay.
-    await parkFailedEvent(sqs, failureQueueUrl, `arn:aws:sns:eu-west-1:000000000000:gone-${stage}`, good, failingWith('Error', 'boom'), stage);
+  it("sends a record's Alma event to the new queue of the function it names, not to the topic; a malformed one and a stream record stay", async () => {
+    // Prepare: besides, a record of request-updated, whose queue this stage lacks (the send fails: kept), and a stream record
+    const { stage, failureQueueUrl, queueUrl, topic, good } = await parkedFailures();
+    const request = almaWebhookMessageAsOf('REQUEST_CREATED', new Date());
+    await parkFailedEvent(sqs, failureQueueUrl, {
+      stage,
+      fn: 'request-updated',
+      topicArn: topic.topicArn,
+      message: request,
+      errorType: 'Error',
+      errorMessage: 'boom',
+    });
     const streamRecord = {
       requestContext: {
         functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:alma-cache-changes-${stage}-publish-changes`,
@@ -97,25 +341,51 @@ describe('redrive replay --to source', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(streamRecord) }));
 
     // Act
+    const dryRun = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source']);
     const { code, stdout, stderr } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes']);
 
     // Assess
+    expect(dryRun.stdout).toMatch(new RegExp(`would\\s+1\\s+send to alma-cache-${stage}-loan-updated\\n`));
+    expect(dryRun.stdout).toMatch(new RegExp(`would\\s+1\\s+send to alma-cache-${stage}-request-updated\\n`));
     expect(code).toBe(2);
     expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 1 (kept), refused 1 (kept)');
-    expect(stdout).toMatch(/failed:\n\s+1\s+NotFound.*/);
+    expect(stdout).toMatch(/failed:\n\s+1\s+QueueDoesNotExist: /);
     expect(stdout).toMatch(/skipped:\n\s+1\s+a stream on-failure record names the shard/);
     expect(stdout).toMatch(/refused \(the function would refuse them again; left parked\):\n\s+1\s+MalformedEventError: message is not JSON/);
     expect(stderr).toMatch(/\[#{30}\] 4\/4 100%/);
-    const delivered = (await drainBodies(sqs, topic.queueUrl)).map((body) => JSON.parse(body).Message);
-    expect(delivered).toEqual([good]);
+    expect(await drainBodies(sqs, queueUrl)).toEqual([good]);
+    expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
     expect(await queueDepth(sqs, failureQueueUrl)).toBe(3);
-    const left = await redrive(['list', '--queue', 'failures', '--stage', stage]);
-    expect(left.stdout).toMatch(/per reason:\n\s+1\s+Error\n\s+1\s+MalformedEventError\n\s+1\s+stream batch RetryAttemptsExhausted/);
   });
 
-  it('with --reason replays only the messages failed for that reason and keeps the others', async () => {
+  it('sends a raw SNS notification to the queue of the function subscribed to its topic', async () => {
+    // Prepare: what an SNS subscription's redrive policy parked (SNS could not invoke the function)
+    const stage = freshStage();
+    const failureQueueUrl = await createQueue(sqs, `alma-cache-${stage}-sns-lambdas-failures`);
+    const { queueUrl } = await eventQueues(sqs, stage, 'request-closed');
+    const message = almaWebhookMessageAsOf('REQUEST_CANCELED', new Date());
+    const envelope = {
+      Type: 'Notification',
+      MessageId: 'n1',
+      TopicArn: `arn:aws:sns:eu-west-1:000000000000:REQUEST_CANCELED`,
+      Message: message,
+      MessageAttributes: { traceparent: { Type: 'String', Value: '00-abc-def-01' } },
+    };
+    await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(envelope) }));
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain(`sent to alma-cache-${stage}-request-closed`);
+    expect(await messagesOn(queueUrl)).toEqual([[message, ['traceparent']]]);
+    expect(await queueDepth(sqs, failureQueueUrl)).toBe(0);
+  });
+
+  it('with --reason replays only the records failed for that reason and keeps the others', async () => {
     // Prepare
-    const { stage, failureQueueUrl, topic, good } = await parkedFailures();
+    const { stage, failureQueueUrl, queueUrl, good } = await parkedFailures();
 
     // Act
     const { code, stdout } = await redrive([
@@ -134,10 +404,48 @@ describe('redrive replay --to source', () => {
     // Assess
     expect(code).toBe(0);
     expect(stdout).toContain('replayed 1 (deleted 1), failed 0 (kept), skipped 1 (kept)');
-    expect((await drainBodies(sqs, topic.queueUrl)).map((body) => JSON.parse(body).Message)).toEqual([good]);
+    expect(await drainBodies(sqs, queueUrl)).toEqual([good]);
     expect(await queueDepth(sqs, failureQueueUrl)).toBe(1);
   });
 
+  it("gives a record's Alma event to the function it names as a one-record SQS event; one that fails again is kept", async () => {
+    // Prepare: besides the malformed and the good event, one the function fails on again (still throttled)
+    const { stage, failureQueueUrl, topic, good } = await parkedFailures();
+    const throttled = loanCreated(0, { eventId: '5500119999', itemId: '7391500239999999' });
+    await parkFailedEvent(sqs, failureQueueUrl, {
+      stage,
+      fn: 'loan-updated',
+      topicArn: topic.topicArn,
+      message: throttled,
+      errorType: 'ProvisionedThroughputExceededException',
+      errorMessage: 'throttled',
+    });
+    const { handler, received } = recordingHandler(async (body) => {
+      if (body !== good) throw Object.assign(new Error('still throttled'), { name: 'ProvisionedThroughputExceededException' });
+      return { batchItemFailures: [] };
+    });
+    const loaded: string[] = [];
+
+    // Act
+    const { code, stdout } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'handler', '--yes'], {
+      loadHandler: async (fn) => {
+        loaded.push(`${fn.service}/${fn.name}`);
+        return handler;
+      },
+    });
+
+    // Assess
+    expect(code).toBe(2);
+    expect(received.sort()).toEqual([good, throttled].sort());
+    expect(new Set(loaded)).toEqual(new Set(['alma-cache-sns/loan-updated']));
+    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 0 (kept), refused 1 (kept)');
+    expect(stdout).toMatch(/failed:\n\s+1\s+ProvisionedThroughputExceededException: still throttled/);
+    expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
+    expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
+  });
+});
+
+describe('redrive on a refresh DLQ', () => {
   it('sends a refresh DLQ message back to the queue whose redrive policy names the DLQ (--move-task falls back on moto)', async () => {
     // Prepare
     const stage = freshStage();
@@ -204,79 +512,6 @@ describe('redrive replay --to source', () => {
     expect(Messages.map((message) => [message.Body, Object.keys(message.MessageAttributes ?? {})])).toEqual([[good, ['traceparent']]]);
     expect(await drainBodies(sqs, dlqUrl)).toEqual(['{"userID":"PAT0042X"}']);
   });
-});
-
-describe('redrive replay --to handler', () => {
-  it('gives the SNS event to the function that failed; a handler that fails again keeps its message, a malformed one is not given', async () => {
-    // Prepare: besides the malformed and the good event, one the function fails on again (still throttled)
-    const { stage, failureQueueUrl, topic, good } = await parkedFailures();
-    const throttled = almaWebhookMessageAsOf('LOAN_CREATED', new Date(), { eventId: '5500119999', itemId: '7391500239999999' });
-    await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, throttled, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
-    const received: string[] = [];
-    const handler: LambdaHandler = async (event) => {
-      const message = (event as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message;
-      received.push(message);
-      if (message !== good) throw Object.assign(new Error('still throttled'), { name: 'ProvisionedThroughputExceededException' });
-    };
-    const loaded: string[] = [];
-
-    // Act
-    const { code, stdout } = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'handler', '--yes'], {
-      loadHandler: async (fn) => {
-        loaded.push(`${fn.service}/${fn.name}`);
-        return handler;
-      },
-    });
-
-    // Assess
-    expect(code).toBe(2);
-    expect(received.sort()).toEqual([good, throttled].sort());
-    expect(new Set(loaded)).toEqual(new Set(['alma-cache-sns/loan-updated']));
-    expect(stdout).toContain('replayed 1 (deleted 1), failed 1 (kept), skipped 0 (kept), refused 1 (kept)');
-    expect(stdout).toMatch(/failed:\n\s+1\s+ProvisionedThroughputExceededException: still throttled/);
-    expect(await queueDepth(sqs, failureQueueUrl)).toBe(2);
-  });
-
-  it('refuses an event that aged past the replay horizon while parked, with the reason the function gives, to either target, and leaves it parked', async () => {
-    // Prepare: a LOAN_CREATED parked for a throttle 22 days ago (a returned loan's create: replayed, it could revive it)
-    const stage = freshStage();
-    const failureQueueUrl = await createQueue(sqs, `alma-cache-${stage}-sns-lambdas-failures`);
-    const topic = await topicWithQueue(sqs, sns, `LOAN_CREATED-${stage}`);
-    const old = almaWebhookMessageAsOf('LOAN_CREATED', new Date(Date.now() - 22 * DAY_MS));
-    await parkFailedEvent(sqs, failureQueueUrl, topic.topicArn, old, failingWith('ProvisionedThroughputExceededException', 'throttled'), stage);
-    const invoked: string[] = [];
-
-    // Act
-    const toSource = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'source', '--yes']);
-    const toHandler = await redrive(['replay', '--queue', 'failures', '--stage', stage, '--to', 'handler', '--yes'], {
-      loadHandler: async (fn) => {
-        invoked.push(fn.name);
-        return async () => undefined;
-      },
-    });
-
-    // Assess: the function's own use case, on the same clock, gives the same reason.
-    const theFunction = new RecordLoan({
-      store: new InMemoryCacheStore(),
-      refreshQueue: new InMemoryUserRefreshQueue(),
-      clock: new ManualClock(new Date().toISOString()),
-      expiry: DEFAULT_EXPIRY_POLICY,
-    });
-    const reason = await theFunction.execute(old).then(
-      () => 'accepted',
-      (error: Error) => `${error.name}: ${error.message}`,
-    );
-    expect(reason).toMatch(/^MalformedEventError: Alma event \S+: "time" \S+ is older than the replay horizon \(21 days\)/);
-    for (const run of [toSource, toHandler]) {
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain('replayed 0 (deleted 0), failed 0 (kept), skipped 0 (kept), refused 1 (kept)');
-      expect(run.stdout).toContain(`refused  `);
-      expect(run.stdout).toContain(reason);
-    }
-    expect(invoked).toEqual([]);
-    expect(await queueDepth(sqs, topic.queueUrl)).toBe(0);
-    expect(await queueDepth(sqs, failureQueueUrl)).toBe(1);
-  });
 
   it('gives a refresh DLQ message to its function as an SQS event and keeps it when reported in batchItemFailures', async () => {
     // Prepare
@@ -311,11 +546,15 @@ describe('redrive usage', () => {
     // Act
     const unknown = await redrive(['replay', '--queue', 'failures', '--to', 'source', '--yess']);
     const noTarget = await redrive(['replay', '--queue', 'failures']);
+    // The cache-update functions are no longer invoked asynchronously: there is no Event invocation to choose against.
+    const sync = await redrive(['replay', '--queue', 'failures', '--to', 'handler', '--sync']);
 
     // Assess
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/Unknown option '--yess'/);
     expect(noTarget.code).toBe(1);
     expect(noTarget.stderr).toContain('--to source or --to handler is required');
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toMatch(/Unknown option '--sync'/);
   });
 });

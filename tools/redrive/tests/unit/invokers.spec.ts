@@ -14,22 +14,15 @@ const stubLambda = (response: { StatusCode: number; FunctionError?: string; Payl
 };
 
 describe('lambdaInvoker', () => {
-  it('invokes the deployed name asynchronously (Event) and accepts only a 202', async () => {
+  it('invokes the deployed name alma-cache-<service>-<stage>-<name> synchronously when no ARN is known', async () => {
     // Prepare
-    const accepted = stubLambda({ StatusCode: 202 });
-    const refused = stubLambda({ StatusCode: 200 });
+    const lambda = stubLambda({ StatusCode: 200, Payload: '{"batchItemFailures":[]}' });
 
     // Act
-    await lambdaInvoker(accepted.client, 'prod').invokeEvent({ service: 'alma-cache-sns', name: 'loan-updated' }, { Records: [] });
-    const failure = lambdaInvoker(refused.client, 'prod').invokeEvent({ service: 'alma-cache-sns', name: 'loan-updated' }, {});
+    await lambdaInvoker(lambda.client, 'prod').invokeSync({ service: 'alma-cache-sns', name: 'loan-updated' }, { Records: [] });
 
     // Assess
-    expect(accepted.inputs[0]).toMatchObject({
-      FunctionName: 'alma-cache-sns-prod-loan-updated',
-      InvocationType: 'Event',
-      Payload: '{"Records":[]}',
-    });
-    await expect(failure).rejects.toThrow('not 202');
+    expect(lambda.inputs).toEqual([{ FunctionName: 'alma-cache-sns-prod-loan-updated', InvocationType: 'RequestResponse', Payload: '{"Records":[]}' }]);
   });
 
   it('returns a synchronous response, and turns a function error into an error with its type and message', async () => {
