@@ -36,7 +36,7 @@ describe('classifyMessage', () => {
       attempts: 3,
       sns: { topicArn: 'arn:aws:sns:eu-west-1:1:LOAN_RETURNED', message },
     });
-    expect(parked.subject).toMatch(/^LOAN_RETURNED loan \S+ of \S+$/);
+    expect(parked.subject).toBe(`LOAN_RETURNED loan event of ${JSON.parse(message).time}`);
     expect(functionFor(parked)).toEqual({ service: 'alma-cache-sns', name: 'loan-returned' });
   });
 
@@ -160,6 +160,50 @@ describe('classifyMessage', () => {
       reasonKey: 'MalformedAlmaRecordError',
       reason: 'MalformedAlmaRecordError: "loan.tombstone" is named like one of the cache\'s own attributes (refused at once, not received again)',
     });
+  });
+
+  it('reads an event a cache-update function refused at once: its reason from the attributes, its function from the DLQ', () => {
+    // Prepare: as the function parks it (aws-adapters sqs-batch-handler.ts): the raw body, the reason as attributes
+    const message = almaWebhookMessage('REQUEST_CANCELED', { userPrimaryId: 'PAT0042X', itemId: '8821' });
+
+    // Act
+    const parked = classifyMessage(
+      {
+        MessageId: 'e1',
+        Body: message,
+        Attributes: { ApproximateReceiveCount: '1' },
+        MessageAttributes: {
+          RefusedErrorType: { DataType: 'String', StringValue: 'MalformedEventError' },
+          RefusedReason: { DataType: 'String', StringValue: 'Alma event 5500110007: "time" is more than 300 s in the future' },
+        },
+      },
+      'alma-cache-prod-request-closed-dlq',
+    );
+
+    // Assess
+    expect(parked).toMatchObject({
+      kind: 'alma-event',
+      reasonKey: 'MalformedEventError',
+      reason: 'MalformedEventError: Alma event 5500110007: "time" is more than 300 s in the future (refused at once, not received again)',
+      subject: `REQUEST_CANCELED request event of ${JSON.parse(message).time}`,
+      event: { fn: 'request-closed', almaEvent: 'REQUEST_CANCELED' },
+    });
+    expect(parked.subject).not.toMatch(/PAT0042X|8821/);
+    expect(functionFor(parked)).toEqual({ service: 'alma-cache-sns', name: 'request-closed' });
+  });
+
+  it('reads an event SQS moved to a cache-update DLQ after its last receive: the receives, no refusal', () => {
+    // Act
+    const parked = classifyMessage(
+      { MessageId: 'e2', Body: almaWebhookMessage('LOAN_CREATED'), Attributes: { ApproximateReceiveCount: '13' } },
+      'alma-cache-stg-loan-updated-dlq',
+    );
+    const notJson = classifyMessage({ MessageId: 'e3', Body: '{"user_id":"PAT0042X"' }, 'alma-cache-stg-loan-updated-dlq');
+
+    // Assess
+    expect(parked).toMatchObject({ kind: 'alma-event', reasonKey: 'loan-updated failed its receives', receiveCount: 13 });
+    expect(parked.reason).toMatch(/^failed 13 receives \(ApproximateReceiveCount, this read included\), then SQS moved it here/);
+    expect(notJson.subject).toBe('not JSON (21 characters)');
   });
 
   it('calls anything else unknown and not replayable', () => {

@@ -91,6 +91,28 @@ describe('Function: refusalNow', () => {
     expect(refusals.map((refusal) => refusal?.split(':')[0])).toEqual(['MalformedEventError', 'MalformedEventError', 'UnsupportedEventTypeError']);
   });
 
+  it('reads an event on a cache-update DLQ as the function of that DLQ reads it: past the horizon refused, a good one taken', async () => {
+    // Prepare: the raw webhook bodies, as the queue held them
+    const old = almaWebhookMessageAsOf('LOAN_CREATED', new Date(now.getTime() - 22 * DAY_MS));
+    const onDlq = (body: string, dlq: string) => classifyMessage({ MessageId: 'd', Body: body }, `alma-cache-stg-${dlq}`);
+
+    // Act
+    const refusals = [
+      refusalNow(onDlq(old, 'loan-updated-dlq'), now),
+      refusalNow(onDlq(almaWebhookMessage('LOAN_CREATED'), 'loan-updated-dlq'), now),
+      // On the wrong function's DLQ (loan-returned takes LOAN_RETURNED only): refused as that function would.
+      refusalNow(onDlq(almaWebhookMessage('LOAN_CREATED'), 'loan-returned-dlq'), now),
+    ];
+
+    // Assess
+    expect(refusals).toEqual([
+      await functionRefusal('RecordLoan', old, now),
+      undefined,
+      await functionRefusal('RemoveLoan', almaWebhookMessage('LOAN_CREATED'), now),
+    ]);
+    expect(refusals[0]).toMatch(/older than the replay horizon \(21 days\)/);
+  });
+
   it('refuses again a record whose payload was refused as no SNS event, with its reason', () => {
     // Prepare
     const parked = classifyMessage(
