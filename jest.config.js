@@ -18,6 +18,7 @@ module.exports = {
     '<rootDir>/tools/redrive',
     '<rootDir>/tools/audit',
     '<rootDir>/tools/backfill',
+    '<rootDir>/tools/load',
     '<rootDir>/tools/system',
     '<rootDir>/apps/alma-topics',
     '<rootDir>/apps/webhook-receiver',

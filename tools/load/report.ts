@@ -1,0 +1,149 @@
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderLoadChart } from './chart';
+import type { RateResult } from './run-rate';
+
+/** What the whole invocation found, as load.json holds it (the latencies themselves only in the chart). */
+export interface LoadReport {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly machine: string;
+  readonly results: readonly RateResult[];
+  /** Per rate: CPU seconds of this process (every function runs in it) against the wall time, and the machine's busy share. */
+  readonly cpu: readonly {
+    rate: number;
+    nodeCpuSeconds: number;
+    wallSeconds: number;
+    machineBusyShare: number;
+    cores: number;
+    loadAverage: number;
+  }[];
+  /** Top self-time frames of a CPU profile of the send phase, when LOAD_CPU_PROF was set. */
+  readonly profile?: readonly string[];
+}
+
+const ms = (value: number) => `${Math.round(value)}`;
+
+/**
+ * The table the CLI prints and load.md starts with: one row per rate.
+ *
+ * @example
+ * latencyTable(report.results).join('\n');
+ */
+export const latencyTable = (results: readonly RateResult[]): string[] => [
+  '| rate (webhooks/s) | sent/s achieved | measured | p50 ms | p95 ms | p99 ms | max ms | lost | wrong | parked | refresh msgs / unknown patrons | Alma peak / budget (per sliding s) | drain s |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.map((result) =>
+    [
+      result.rate,
+      result.sent.perSecondAchieved.toFixed(1),
+      result.latency.n,
+      ms(result.latency.p50),
+      ms(result.latency.p95),
+      ms(result.latency.p99),
+      ms(result.latency.max),
+      result.check.lost,
+      result.check.wrong,
+      result.parked.reduce((sum, queue) => sum + queue.count, 0),
+      `${result.refresh.usersQueueMessages} / ${result.refresh.unknownWithWebhook}`,
+      `${result.alma.peakPerSlidingSecond} / ${result.alma.budget}`,
+      `${result.drain.seconds.toFixed(0)}${result.drain.complete ? '' : ' (timed out)'}`,
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .concat(' |'),
+  ),
+];
+
+/** Whether a rate passed every check the issue sets (latency aside: that is the goal, reported beside it). */
+export const rateProblems = (result: RateResult): string[] => [
+  ...(result.check.lost > 0 ? [`${result.check.lost} lost`] : []),
+  ...(result.check.wrong > 0 ? [`${result.check.wrong} wrong`] : []),
+  ...result.parked.filter((queue) => queue.count > 0).map((queue) => `${queue.count} parked on ${queue.queue}`),
+  ...(result.refresh.usersQueueMessages > result.refresh.unknownWithWebhook
+    ? [`${result.refresh.usersQueueMessages} refresh messages for ${result.refresh.unknownWithWebhook} unknown patrons`]
+    : []),
+  ...(result.alma.peakPerSlidingSecond > result.alma.budget
+    ? [`Alma peak ${result.alma.peakPerSlidingSecond}/s over the budget ${result.alma.budget}/s`]
+    : []),
+  ...(result.sent.neverAnswered > 0 ? [`${result.sent.neverAnswered} events never answered 200 after 5 deliveries`] : []),
+  ...(result.drain.complete ? [] : ['the drain timed out']),
+];
+
+const markdown = (report: LoadReport): string => {
+  const lines = [
+    '# Load: a semester-start burst on the local stack',
+    '',
+    `Command: \`${report.command}\`; started ${report.startedAt}; machine: ${report.machine}.`,
+    '',
+    "Latency: from the receiver's 200 for a webhook to the change notification carrying that webhook's Alma event id",
+    "(Loans/Requests stream → publish-changes → cache-changes topic → the load's own queue), for every event that",
+    'changed the cache; duplicates and events superseded by a newer one of the same record change nothing and are',
+    'checked by the model instead.',
+    '',
+    ...latencyTable(report.results),
+    '',
+  ];
+  for (const result of report.results) {
+    lines.push(
+      `## ${result.rate} webhooks/s for ${result.durationSeconds} s`,
+      '',
+      `- patrons ${result.patrons}, unknown to the cache ${result.unknownPatrons} (sent a webhook: ${result.refresh.unknownWithWebhook})`,
+      `- events ${result.sent.events}, deliveries ${result.sent.deliveries} (duplicates ${result.sent.duplicates}, late ${result.sent.late}), ` +
+        `${result.sent.perSecondAchieved.toFixed(1)}/s achieved; seconds held back by the in-flight cap: ${result.sent.behindSeconds}`,
+      `- mix sent: ${Object.entries(result.sent.byType)
+        .sort((a, b) => b[1] - a[1])
+        .map(([type, count]) => `${type} ${count}`)
+        .join(', ')}`,
+      `- receiver answers other than 200: ${JSON.stringify(result.sent.notOk)} (each sent again after 1 s, as Alma resends, up to 5 deliveries: ${result.sent.resends} resends; never answered 200: ${result.sent.neverAnswered})`,
+      `- latency (ms): n ${result.latency.n}, p50 ${ms(result.latency.p50)}, p95 ${ms(result.latency.p95)}, p99 ${ms(result.latency.p99)}, ` +
+        `max ${ms(result.latency.max)}, mean ${ms(result.latency.mean)}; superseded by a newer event (no change expected) ${result.superseded}; ` +
+        `already written by a refresh (no change of its own) ${result.refreshedFirst}; ` +
+        `change not seen ${result.unmatched}`,
+      `- readers: ${result.reads.n} reads, ${JSON.stringify(result.reads.byStatus)}; p50 ${ms(result.reads.latency.p50)} ms, ` +
+        `p99 ${ms(result.reads.latency.p99)} ms`,
+      `- model: ${result.check.patronsChecked} patrons and ${result.check.recordsChecked} records checked; lost ${result.check.lost}, wrong ${result.check.wrong}` +
+        (result.check.examples.length > 0 ? `; first: ${result.check.examples.join(' | ')}` : ''),
+      `- parked: ${result.parked.map((queue) => `${queue.queue} ${queue.count}${queue.samples.length > 0 ? ` (${queue.samples.join('; ')})` : ''}`).join(', ')}`,
+      `- refresh: ${result.refresh.usersQueueMessages} Users-queue messages for ${result.refresh.unknownWithWebhook} unknown patrons sent a webhook; ` +
+        `${result.refresh.claims} refresh claims; at most ${result.refresh.maxRebuildsOfOnePatron} rebuild(s) of one patron seen at Alma`,
+      `- Alma: ${result.alma.calls} calls, peak ${result.alma.peakPerSlidingSecond} in a sliding second, budget ${result.alma.budget}/s`,
+      `- drain: ${result.drain.seconds.toFixed(1)} s${result.drain.complete ? '' : ' (timed out)'}`,
+      `- checks: ${rateProblems(result).length === 0 ? 'all pass' : rateProblems(result).join('; ')}`,
+      '',
+    );
+  }
+  lines.push(
+    '## Where the CPU went',
+    '',
+    ...report.cpu.map(
+      (entry) =>
+        `- ${entry.rate}/s: this process (receiver, query API, every function, fake Alma, the load) ${entry.nodeCpuSeconds.toFixed(1)} CPU s over ` +
+        `${entry.wallSeconds.toFixed(1)} s wall (${((entry.nodeCpuSeconds / entry.wallSeconds) * 100).toFixed(0)} % of one core); whole machine busy ` +
+        `${(entry.machineBusyShare * 100).toFixed(0)} % of ${entry.cores} cores (the rest: the emulators, DynamoDB Local and moto, and anything else running); ` +
+        `load average ${entry.loadAverage.toFixed(1)} at the end`,
+    ),
+    '',
+  );
+  if (report.profile) lines.push('## CPU profile of the send phase (top self time)', '', ...report.profile.map((line) => `- ${line}`), '');
+  lines.push('![latency and timeline](load.svg)', '');
+  return lines.join('\n');
+};
+
+/**
+ * Writes load.md, load.json and load.svg into `dir`, and the same files into `latest` when given (replacing it).
+ *
+ * @example
+ * writeLoadReport(report, 'tools/bench/reports/load-20261206T0800Z', 'tools/bench/reports/load-latest');
+ */
+export const writeLoadReport = (report: LoadReport, dir: string, latest?: string): void => {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'load.md'), markdown(report));
+  const numbers = { ...report, results: report.results.map(({ latenciesMs: _latencies, ...rest }) => rest) };
+  writeFileSync(join(dir, 'load.json'), `${JSON.stringify(numbers, null, 2)}\n`);
+  writeFileSync(join(dir, 'load.svg'), renderLoadChart(report.results, `${report.command} — ${report.startedAt}`));
+  if (latest) {
+    rmSync(latest, { recursive: true, force: true });
+    cpSync(dir, latest, { recursive: true });
+  }
+};

@@ -1,0 +1,550 @@
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_EXPIRY_POLICY, type ItemKind, RefreshUser, systemClock } from '@alma-cache/cache-domain';
+import { DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import type { FakeAlmaPatron } from '@alma-cache/alma-api/testing';
+import type { LocalStack } from '../local/stack';
+import { signAsAlma } from '../local/local-client';
+import { type CacheSnapshot, checkCache, type ModelCheck } from './model';
+import { BurstScenario, type LoadEvent, loadPatrons, SeededRandom } from './scenario';
+import { type LatencySummary, peakInSlidingSecond, perSecond, summarize } from './stats';
+import type { LoadOptions } from './options';
+
+/** What the runner needs of the started stack besides the stack itself (set up once by main.ts). */
+export interface LoadContext {
+  readonly stack: LocalStack;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  /** The queue subscribed raw to the cache-changes topic: where a webhook's write becomes visible. */
+  readonly changesQueueUrl: string;
+  /** Users-queue messages update-user finished, counted from the dispatcher's lines (see main.ts). */
+  usersQueueProcessed: () => number;
+  /** The stage's Alma budget (ALMA_CALLS_PER_SECOND of the deployed functions). */
+  readonly almaBudget: number;
+  readonly log: (line: string) => void;
+}
+
+export interface ParkedQueue {
+  readonly queue: string;
+  readonly count: number;
+  /** What each parked message says (its refusal reason, or the start of its body), for the report. */
+  readonly samples: readonly string[];
+}
+
+export interface RateResult {
+  readonly rate: number;
+  readonly durationSeconds: number;
+  readonly patrons: number;
+  readonly unknownPatrons: number;
+  readonly sent: {
+    readonly events: number;
+    readonly deliveries: number;
+    readonly duplicates: number;
+    readonly late: number;
+    readonly byType: Readonly<Record<string, number>>;
+    readonly perSecondAchieved: number;
+    /** Deliveries sent again after an answer other than 200, as Alma resends. */
+    readonly resends: number;
+    /** Events the receiver never answered 200, after every resend: Alma would still hold them. */
+    readonly neverAnswered: number;
+    /** Deliveries the receiver did not answer 200 (status → count; 0 = no answer). */
+    readonly notOk: Readonly<Record<string, number>>;
+    /** Seconds of the send phase in which the in-flight cap held sending back. */
+    readonly behindSeconds: number;
+  };
+  /** Receiver's 200 → the change notification of that event, for every event that changed the cache. */
+  readonly latency: LatencySummary;
+  readonly latenciesMs: readonly number[];
+  /** Events with no change to wait for: a newer event of the record had been answered before them (late ones). */
+  readonly superseded: number;
+  /**
+   * Events whose state a refresh of their (unknown) patron had already written, with Alma's data read after the event:
+   * the webhook's write then changes no visible field, so it publishes no change of its own.
+   */
+  readonly refreshedFirst: number;
+  /** Events that should have changed the cache but whose change was not seen by the end (the model says why). */
+  readonly unmatched: number;
+  readonly reads: { readonly n: number; readonly byStatus: Readonly<Record<string, number>>; readonly latency: LatencySummary };
+  readonly check: Omit<ModelCheck, 'lost' | 'wrong'> & { readonly lost: number; readonly wrong: number; readonly examples: readonly string[] };
+  readonly parked: readonly ParkedQueue[];
+  readonly refresh: {
+    readonly unknownWithWebhook: number;
+    readonly usersQueueMessages: number;
+    readonly claims: number;
+    /** The most rebuilds of one patron seen at Alma (calls listing their loans). */
+    readonly maxRebuildsOfOnePatron: number;
+  };
+  readonly alma: { readonly calls: number; readonly peakPerSlidingSecond: number; readonly budget: number };
+  readonly drain: { readonly seconds: number; readonly complete: boolean };
+  readonly timeline: {
+    readonly webhooksIn: readonly number[];
+    readonly applied: readonly number[];
+    readonly queueDepth: readonly number[];
+    readonly almaCalls: readonly number[];
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Deliveries of one webhook at most, counting the first: Alma keeps resending one it got no 200 for. */
+const RESEND_ATTEMPTS = 5;
+const KIND_LISTS: Record<ItemKind, 'loans' | 'requests' | 'fees'> = { loan: 'loans', request: 'requests', fee: 'fees' };
+
+const scanAll = async (client: DynamoDBDocumentClient, table: string, key: string): Promise<Map<string, Record<string, unknown>>> => {
+  const rows = new Map<string, Record<string, unknown>>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) rows.set(String(item[key]), item);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
+};
+
+const depthOf = async (sqs: SQSClient, queueUrl: string): Promise<number> => {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(Attributes['ApproximateNumberOfMessages'] ?? 0) + Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0);
+};
+
+/**
+ * Reads the change notifications off the load's own queue while the run lasts: for each webhook event, when its change
+ * arrived (first notification carrying its Alma event id), and every arrival, for the timeline's writes applied.
+ */
+export class ChangeWatcher {
+  public readonly firstSeen = new Map<string, number>();
+  public readonly arrivals: number[] = [];
+  /** Records a refresh wrote a change of (its own notification, `source` not `webhook`). */
+  public readonly refreshed = new Set<string>();
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  public constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    lanes: number,
+  ) {
+    this.loops = Array.from({ length: lanes }, () => this.loop());
+  }
+
+  public async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const { Messages = [] } = await this.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        const at = Date.now();
+        for (const message of Messages) {
+          let change: { almaEventId?: unknown; source?: unknown; recordId?: unknown };
+          try {
+            change = JSON.parse(message.Body ?? '{}') as typeof change;
+          } catch {
+            continue;
+          }
+          this.arrivals.push(at);
+          if (change.source !== 'webhook' && typeof change.recordId === 'string') this.refreshed.add(change.recordId);
+          if (change.source === 'webhook' && typeof change.almaEventId === 'string' && !this.firstSeen.has(change.almaEventId))
+            this.firstSeen.set(change.almaEventId, at);
+        }
+        if (Messages.length > 0)
+          await this.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.queueUrl,
+              Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+            }),
+          );
+      } catch {
+        if (this.running) await sleep(200);
+      }
+    }
+  }
+}
+
+/**
+ * Pre-caches patrons through the refresh's own use case (RefreshUser, the code update-user runs), with Alma read in
+ * process from the fake Alma's arrays: the set-up spends none of the stage's Alma budget, which the run measures.
+ */
+const precache = async (ctx: LoadContext, patrons: readonly FakeAlmaPatron[]) => {
+  const { tables } = ctx.stack;
+  const store = new DynamoDbCacheStore(ctx.dynamodb, {
+    users: tables['UsersTable'],
+    loans: tables['LoansTable'],
+    requests: tables['RequestsTable'],
+    fees: tables['FeesTable'],
+    refreshClaims: tables['UserRefreshClaimsTable'],
+  });
+  const byId = new Map(patrons.map((patron) => [patron.primaryId.toLowerCase(), patron]));
+  const refresh = new RefreshUser({
+    store,
+    clock: systemClock,
+    expiry: DEFAULT_EXPIRY_POLICY,
+    alma: {
+      listRecords: async (id, kind) => byId.get(id.toLowerCase())?.[KIND_LISTS[kind]] ?? [],
+      getRecord: async () => undefined,
+    },
+  });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < patrons.length) await refresh.execute(patrons[next++].primaryId);
+    }),
+  );
+};
+
+/** Every DLQ and failure queue of the stack, with what is parked there. */
+export const parkedQueues = async (ctx: LoadContext): Promise<ParkedQueue[]> => {
+  const parked: ParkedQueue[] = [];
+  for (const url of Object.values(ctx.stack.queues).filter((queueUrl) => /-(dlq|failures)$/.test(queueUrl))) {
+    const count = await depthOf(ctx.sqs, url);
+    const samples: string[] = [];
+    if (count > 0) {
+      const { Messages = [] } = await ctx.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }),
+      );
+      for (const message of Messages) {
+        const reason = message.MessageAttributes?.['RefusedReason']?.StringValue;
+        samples.push(reason ?? (message.Body ?? '').slice(0, 80));
+      }
+    }
+    parked.push({ queue: url.split('/').pop() ?? url, count, samples });
+  }
+  return parked;
+};
+
+/**
+ * One rate: seeds the fake Alma with this rate's own patrons, pre-caches all but the unknown share, sends the burst
+ * with readers querying, drains, and checks the cache against the model.
+ */
+export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: number, index: number): Promise<RateResult> => {
+  const { stack, sqs, log } = ctx;
+  const random = new SeededRandom(options.seed * 101 + index);
+  const patrons = loadPatrons(String(index + 1), options.patrons);
+  for (const patron of patrons) stack.alma.seedPatron(patron);
+  const shuffled = [...patrons];
+  for (let i = shuffled.length - 1; i > 0; i -= 1) {
+    const j = random.int(0, i);
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  const unknownCount = Math.round(patrons.length * options.unknownShare);
+  const unknown = new Set(shuffled.slice(0, unknownCount).map((patron) => patron.primaryId));
+  const known = patrons.filter((patron) => !unknown.has(patron.primaryId));
+  const setupStart = Date.now();
+  await precache(ctx, known);
+  await stack.settle(180_000);
+  log(
+    `rate ${rate}/s: ${known.length} patrons pre-cached through RefreshUser, ${unknown.size} unknown, in ${((Date.now() - setupStart) / 1000).toFixed(1)} s`,
+  );
+
+  // Warm-up, outside the measurement and the model: every function loaded once (a cold start here is a require of a
+  // bundle that blocks this one process for a second or more, which a burst on warm Lambda containers never sees).
+  const warmPatrons = loadPatrons(`${index + 1}W`, 5);
+  for (const patron of warmPatrons) stack.alma.seedPatron(patron);
+  const warmScenario = new BurstScenario(new SeededRandom(options.seed), warmPatrons, `6${index + 1}`);
+  for (let i = 0; i < 24; i += 1) {
+    const body = warmScenario.next(Date.now() - 60_000 + i * 2_500).body;
+    await fetch(`${stack.session.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-exl-signature': signAsAlma(stack.session.webhookSecret, body) },
+      body,
+    }).then((response) => response.arrayBuffer());
+  }
+  await fetch(`${stack.session.url}/users/${warmPatrons[0].primaryId}`, { headers: { authorization: `Bearer ${stack.session.readerToken}` } }).then(
+    (response) => response.arrayBuffer(),
+  );
+  await stack.settle(180_000);
+
+  const watcher = new ChangeWatcher(sqs, ctx.changesQueueUrl, 2);
+  await sleep(1500);
+  const scenario = new BurstScenario(random, patrons, `7${index + 1}`);
+  const functionQueues = stack.functions.filter((fn) => fn.project === 'sns-lambdas').flatMap((fn) => fn.queues);
+  const watchedQueues = [...functionQueues, stack.queues['UsersQueue']].filter((url): url is string => url !== undefined);
+  const almaCallsBefore = stack.alma.calls.length;
+  const usersBefore = ctx.usersQueueProcessed();
+
+  const firstOk = new Map<string, number>();
+  const sendTimes: number[] = [];
+  const notOk: Record<string, number> = {};
+  const byType: Record<string, number> = {};
+  let deliveries = 0;
+  let resends = 0;
+  let lastDeliveryAt = Date.now();
+  let duplicates = 0;
+  let late = 0;
+  let inFlight = 0;
+  const behind = new Set<number>();
+  const pending: { at: number; event: LoadEvent }[] = [];
+  const sending: Promise<void>[] = [];
+  const reads: { ms: number; status: string }[] = [];
+  const depth: { at: number; value: number }[] = [];
+
+  // As Alma does with a webhook not answered 200: sent again, here after 1 s, at most RESEND_ATTEMPTS times in all.
+  const deliver = (event: LoadEvent, attempt = 1) => {
+    deliveries += attempt === 1 ? 1 : 0;
+    resends += attempt === 1 ? 0 : 1;
+    inFlight += 1;
+    lastDeliveryAt = Date.now();
+    const body = event.body;
+    const done = fetch(`${stack.session.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-exl-signature': signAsAlma(stack.session.webhookSecret, body) },
+      body,
+    })
+      .then(async (response) => {
+        await response.arrayBuffer();
+        return response.status;
+      })
+      .catch(() => 0)
+      .then(async (status) => {
+        const at = Date.now();
+        inFlight -= 1;
+        if (status === 200) {
+          sendTimes.push(at);
+          if (!firstOk.has(event.eventId)) firstOk.set(event.eventId, at);
+          return;
+        }
+        notOk[String(status)] = (notOk[String(status)] ?? 0) + 1;
+        if (attempt < RESEND_ATTEMPTS) {
+          await sleep(1000);
+          deliver(event, attempt + 1);
+        }
+      });
+    sending.push(done);
+  };
+
+  const start = Date.now();
+  const sendUntil = start + options.durationSeconds * 1000;
+  let generated = 0;
+  let stopReaders = false;
+  const readerLoop = (async () => {
+    if (options.readersPerSecond === 0) return;
+    let issued = 0;
+    const inFlightReads: Promise<void>[] = [];
+    while (!stopReaders && Date.now() < sendUntil) {
+      const due = Math.floor(((Date.now() - start) / 1000) * options.readersPerSecond);
+      for (; issued < due; issued += 1) {
+        const patron = random.pick(patrons).primaryId;
+        const began = Date.now();
+        inFlightReads.push(
+          fetch(`${stack.session.url}/users/${patron}`, { headers: { authorization: `Bearer ${stack.session.readerToken}` } })
+            .then(async (response) => {
+              await response.arrayBuffer();
+              reads.push({
+                ms: Date.now() - began,
+                status: `${response.status}${response.headers.get('x-cache') ? ` ${response.headers.get('x-cache')}` : ''}`,
+              });
+            })
+            .catch(() => {
+              reads.push({ ms: Date.now() - began, status: 'no answer' });
+            }),
+        );
+      }
+      await sleep(20);
+    }
+    await Promise.all(inFlightReads);
+  })();
+
+  let sampling = true;
+  const sampler = (async () => {
+    let tick = 0;
+    while (sampling) {
+      const value = (await Promise.all(watchedQueues.map((url) => depthOf(sqs, url).catch(() => 0)))).reduce((a, b) => a + b, 0);
+      const at = Date.now();
+      depth.push({ at, value });
+      if (tick++ % 3 === 0) {
+        const almaLastSecond = stack.alma.calls.filter((call) => call.receivedAt > at - 1000).length;
+        log(
+          `[${((at - start) / 1000).toFixed(0).padStart(4)} s] rate ${rate}/s: sent ${deliveries}, answered 200 ${firstOk.size}, ` +
+            `applied ${watcher.firstSeen.size}, queue depth ${value}, Alma calls/s ${almaLastSecond}, reads ${reads.length}`,
+        );
+      }
+      await sleep(1000);
+    }
+  })();
+
+  // The send phase: the due number of events every few ms, each sent now or held back (late), some sent twice.
+  while (Date.now() < sendUntil && deliveries < options.maxWebhooks) {
+    const now = Date.now();
+    const due = Math.floor(((now - start) / 1000) * rate);
+    while (generated < due && deliveries < options.maxWebhooks) {
+      if (inFlight >= options.maxInFlight) {
+        behind.add(Math.floor((now - start) / 1000));
+        break;
+      }
+      generated += 1;
+      const event = scenario.next(now);
+      byType[event.type] = (byType[event.type] ?? 0) + 1;
+      if (random.chance(options.lateShare)) {
+        late += 1;
+        pending.push({ at: now + random.int(500, 3000), event });
+      } else deliver(event);
+      if (random.chance(options.duplicateShare)) {
+        duplicates += 1;
+        pending.push({ at: now + random.int(1000, 5000), event });
+      }
+    }
+    for (let i = pending.length - 1; i >= 0; i -= 1) {
+      if (pending[i].at <= now && deliveries < options.maxWebhooks) {
+        deliver(pending[i].event);
+        pending.splice(i, 1);
+      }
+    }
+    await sleep(5);
+  }
+  // Late and repeated deliveries still owed are part of the burst: they go at their time (a few seconds at most).
+  while (pending.length > 0 && deliveries < options.maxWebhooks) {
+    const now = Date.now();
+    for (let i = pending.length - 1; i >= 0; i -= 1) {
+      if (pending[i].at <= now) {
+        deliver(pending[i].event);
+        pending.splice(i, 1);
+      }
+    }
+    await sleep(5);
+  }
+  // Resends add to `sending` while it is awaited: wait until no delivery is left.
+  for (let settled = 0; settled < sending.length; settled = sending.length) await Promise.all(sending.slice(settled));
+  stopReaders = true;
+  await readerLoop;
+  const sendEnd = Date.now();
+  log(
+    `rate ${rate}/s: send phase over: ${deliveries} deliveries in ${((sendEnd - start) / 1000).toFixed(1)} s; draining (at most ${options.drainTimeoutSeconds} s)`,
+  );
+
+  // Drain: every queue empty three samples running, and no change notification for 3 s.
+  const drainDeadline = sendEnd + options.drainTimeoutSeconds * 1000;
+  let complete = false;
+  while (Date.now() < drainDeadline) {
+    const recent = depth.slice(-3);
+    const quiet = (watcher.arrivals.at(-1) ?? 0) < Date.now() - 3000;
+    if (recent.length === 3 && recent.every((sample) => sample.at > sendEnd && sample.value === 0) && quiet) {
+      try {
+        await stack.settle(Math.max(1000, Math.min(30_000, drainDeadline - Date.now())));
+        complete = true;
+      } catch {
+        continue;
+      }
+      break;
+    }
+    await sleep(500);
+  }
+  await sleep(1500);
+  sampling = false;
+  await sampler;
+  await watcher.stop();
+  const end = Date.now();
+  log(
+    `rate ${rate}/s: drain ${complete ? 'complete' : 'timed out'} after ${((end - sendEnd) / 1000).toFixed(1)} s; checking the cache against the model`,
+  );
+
+  // Latency: each distinct event answered 200, to its change notification.
+  const latenciesMs: number[] = [];
+  let superseded = 0;
+  let unmatched = 0;
+  let refreshedFirst = 0;
+  for (const event of scenario.events) {
+    const ok = firstOk.get(event.eventId);
+    if (ok === undefined) continue;
+    const seen = watcher.firstSeen.get(event.eventId);
+    if (seen !== undefined) latenciesMs.push(Math.max(0, seen - ok));
+    else {
+      // A newer event of the record answered before this one (events are generated in Alma time order).
+      const newerFirst = scenario.events.some(
+        (other) => other.itemId === event.itemId && other.time > event.time && (firstOk.get(other.eventId) ?? Infinity) <= ok,
+      );
+      if (newerFirst) superseded += 1;
+      else if (watcher.refreshed.has(event.itemId)) refreshedFirst += 1;
+      else unmatched += 1;
+    }
+  }
+
+  const snapshot: CacheSnapshot = {
+    users: await scanAll(ctx.dynamodb, stack.tables['UsersTable'], 'primary_id'),
+    loans: await scanAll(ctx.dynamodb, stack.tables['LoansTable'], 'loan_id'),
+    requests: await scanAll(ctx.dynamodb, stack.tables['RequestsTable'], 'request_id'),
+    fees: await scanAll(ctx.dynamodb, stack.tables['FeesTable'], 'fee_id'),
+  };
+  const withWebhook = new Set(scenario.events.filter((event) => firstOk.has(event.eventId)).map((event) => event.patron));
+  const mustBeCached = new Set([...known.map((patron) => patron.primaryId), ...[...unknown].filter((id) => withWebhook.has(id))]);
+  const answered = scenario.events.filter((event) => firstOk.has(event.eventId));
+  const check = checkCache(patrons, answered, mustBeCached, snapshot);
+  const prefix = `l${index + 1}p`;
+  const claims = [...(await scanAll(ctx.dynamodb, stack.tables['UserRefreshClaimsTable'], 'primary_id')).keys()].filter((key) =>
+    key.startsWith(prefix),
+  );
+  const almaCalls = stack.alma.calls.slice(almaCallsBefore);
+  const loanLists = new Map<string, number>();
+  for (const call of almaCalls) {
+    const match = /^\/almaws\/v1\/users\/([^/]+)\/loans\/?$/.exec(call.path);
+    // A rebuild lists the patron's loans from the first page once (later pages carry an offset above 0).
+    if (match && (call.query['offset'] ?? '0') === '0') loanLists.set(match[1].toLowerCase(), (loanLists.get(match[1].toLowerCase()) ?? 0) + 1);
+  }
+  const seconds = Math.ceil((end - start) / 1000);
+  const depthPerSecond = new Array<number>(seconds).fill(0);
+  for (const sample of depth) {
+    const at = Math.floor((sample.at - start) / 1000);
+    if (at >= 0 && at < seconds) depthPerSecond[at] = Math.max(depthPerSecond[at], sample.value);
+  }
+  const byStatus: Record<string, number> = {};
+  for (const read of reads) byStatus[read.status] = (byStatus[read.status] ?? 0) + 1;
+  // Achieved: deliveries over the time it took to start them (replies still due after that are not sending time).
+  const sendSeconds = Math.max(0.001, (lastDeliveryAt - start) / 1000);
+  return {
+    rate,
+    durationSeconds: options.durationSeconds,
+    patrons: patrons.length,
+    unknownPatrons: unknown.size,
+    sent: {
+      events: scenario.events.length,
+      deliveries,
+      duplicates,
+      late,
+      byType,
+      resends,
+      neverAnswered: scenario.events.filter((event) => !firstOk.has(event.eventId)).length,
+      perSecondAchieved: deliveries / sendSeconds,
+      notOk,
+      behindSeconds: behind.size,
+    },
+    latency: summarize(latenciesMs),
+    latenciesMs,
+    superseded,
+    refreshedFirst,
+    unmatched,
+    reads: { n: reads.length, byStatus, latency: summarize(reads.map((read) => read.ms)) },
+    check: {
+      patronsChecked: check.patronsChecked,
+      recordsChecked: check.recordsChecked,
+      lost: check.lost.length,
+      wrong: check.wrong.length,
+      examples: [...check.lost, ...check.wrong].slice(0, 10).map((difference) => `${difference.verdict}: ${difference.what}`),
+    },
+    parked: await parkedQueues(ctx),
+    refresh: {
+      unknownWithWebhook: [...unknown].filter((id) => withWebhook.has(id)).length,
+      usersQueueMessages: ctx.usersQueueProcessed() - usersBefore,
+      claims: claims.length,
+      maxRebuildsOfOnePatron: Math.max(0, ...loanLists.values()),
+    },
+    alma: {
+      calls: almaCalls.length,
+      peakPerSlidingSecond: peakInSlidingSecond(almaCalls.map((call) => call.receivedAt)).count,
+      budget: ctx.almaBudget,
+    },
+    drain: { seconds: (end - sendEnd) / 1000, complete },
+    timeline: {
+      webhooksIn: perSecond(sendTimes, start, seconds),
+      applied: perSecond(watcher.arrivals, start, seconds),
+      queueDepth: depthPerSecond,
+      almaCalls: perSecond(
+        almaCalls.map((call) => call.receivedAt),
+        start,
+        seconds,
+      ),
+    },
+  };
+};
