@@ -3,7 +3,7 @@
 // tokens before the function runs, and the function only reads the claims it was handed.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { QUERY_SCOPES, type QueryRole } from '@alma-cache/cache-domain';
+import { isJsonObject, QUERY_SCOPES, type QueryRole } from '@alma-cache/cache-domain';
 
 /** Claims as API Gateway's JWT authorizer hands them to the function. */
 export type LocalTokenClaims = Record<string, string | number | boolean | string[]>;
@@ -78,7 +78,7 @@ export const mintLocalToken = (role: QueryRole | 'none', options: LocalTokenOpti
 const decodeJson = (part: string): Record<string, unknown> | undefined => {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return isJsonObject(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -21,6 +21,7 @@ export {
 export { AlmaEventType, MAX_WEBHOOK_BYTES, parseItemEvent, userCacheKey, WEBHOOK_SHAPES } from './lib/shared/alma-event';
 export { ITEM_KINDS, ITEM_SHAPES, type ItemKind } from './lib/shared/cache-record';
 export { isCacheAttributeName, recordOwner } from './lib/shared/record-fields';
+export { isJsonObject, type JsonObject } from './lib/shared/json-object';
 export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/shared/identifier';
 export type { CachedUser } from './lib/shared/cached-user';
 export type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';

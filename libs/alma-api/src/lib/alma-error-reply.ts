@@ -1,4 +1,4 @@
-import type { ItemKind } from '@alma-cache/cache-domain';
+import { isJsonObject, type ItemKind } from '@alma-cache/cache-domain';
 
 /** One entry of Alma's `errorList.error`. */
 export interface AlmaErrorDetail {
@@ -17,10 +17,10 @@ export interface AlmaErrorDetail {
  * // [{ errorCode: '401861', errorMessage: 'User …' }]
  */
 export function parseAlmaErrors(body: unknown): AlmaErrorDetail[] {
-  if (!isObject(body) || !isObject(body['errorList'])) return [];
+  if (!isJsonObject(body) || !isJsonObject(body['errorList'])) return [];
   const raw = body['errorList']['error'];
   const entries = Array.isArray(raw) ? raw : [raw];
-  return entries.filter(isObject).map((entry) => ({
+  return entries.filter(isJsonObject).map((entry) => ({
     errorCode: String(entry['errorCode'] ?? ''),
     errorMessage: String(entry['errorMessage'] ?? ''),
     ...(entry['trackingId'] === undefined ? {} : { trackingId: String(entry['trackingId']) }),
@@ -79,8 +79,4 @@ export function describeAlmaErrors(errors: readonly AlmaErrorDetail[]): string {
   return errors
     .map(({ errorCode, errorMessage, trackingId }) => `${errorCode} ${errorMessage}`.trim() + (trackingId ? ` (tracking id ${trackingId})` : ''))
     .join('; ');
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

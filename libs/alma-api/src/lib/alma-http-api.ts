@@ -2,6 +2,7 @@ import {
   AlmaRequestError,
   AlmaUnavailableError,
   AlmaUserNotFoundError,
+  isJsonObject,
   ITEM_SHAPES,
   type AlmaApi,
   type AlmaRecord,
@@ -199,7 +200,7 @@ export class AlmaHttpApi implements AlmaApi {
     const target: Target = { userPrimaryId, kind, recordId, path: almaUserPath(userPrimaryId, kind, recordId) };
     const body = await this.request(target, {});
     if (body === RECORD_MISSING) return undefined;
-    if (!isRecord(body)) throw new AlmaRequestError(200, `Alma's ${kind} reply is not a JSON object`);
+    if (!isJsonObject(body)) throw new AlmaRequestError(200, `Alma's ${kind} reply is not a JSON object`);
     return body;
   }
 
@@ -220,12 +221,12 @@ export class AlmaHttpApi implements AlmaApi {
       throw new RangeError(`AlmaHttpApi.listUsers: offset must be a whole number, got ${page.offset}`);
     const target: Target = { userPrimaryId: '', kind: 'loan', path: ALMA_USERS_PATH, usersList: true };
     const body = await this.request(target, { limit: String(limit), offset: String(page.offset), order_by: 'primary_id' });
-    if (body === RECORD_MISSING || !isRecord(body)) throw new AlmaRequestError(200, "Alma's users list reply is not a JSON object");
+    if (body === RECORD_MISSING || !isJsonObject(body)) throw new AlmaRequestError(200, "Alma's users list reply is not a JSON object");
     const raw = body['user'];
     // As for the patron lists: the key is left out of an empty page, and a lone user may come unwrapped.
     const users: unknown[] = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
     const primaryIds = users.flatMap((user) =>
-      isRecord(user) && typeof user['primary_id'] === 'string' && user['primary_id'] !== '' ? [user['primary_id']] : [],
+      isJsonObject(user) && typeof user['primary_id'] === 'string' && user['primary_id'] !== '' ? [user['primary_id']] : [],
     );
     const count = Number(body['total_record_count']);
     return { primaryIds, total: Number.isInteger(count) && count >= 0 ? count : page.offset + users.length };
@@ -392,13 +393,13 @@ export class AlmaHttpApi implements AlmaApi {
 }
 
 function readListPage(body: unknown, kind: ItemKind): { records: AlmaRecord[]; total: number } {
-  if (body === RECORD_MISSING || !isRecord(body)) {
+  if (body === RECORD_MISSING || !isJsonObject(body)) {
     throw new AlmaRequestError(200, `Alma's ${kind} list reply is not a JSON object`);
   }
   const raw = body[ALMA_RESOURCES[kind].listKey];
   // Alma leaves the key out when the list is empty, and its XML-to-JSON layer may send a lone record unwrapped.
   const items: unknown[] = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
-  if (!items.every(isRecord)) {
+  if (!items.every(isJsonObject)) {
     throw new AlmaRequestError(200, `Alma's ${kind} list holds entries that are not objects`);
   }
   const count = Number(body['total_record_count']);
@@ -447,8 +448,4 @@ function requireId(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new TypeError(`AlmaHttpApi: ${name} must be a non-empty string`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,6 +2,7 @@ import { MalformedEventError, UnsupportedEventTypeError } from '../errors';
 import { ITEM_SHAPES, type ItemKind } from './cache-record';
 import { eventTimeProblem } from './expiry-policy';
 import { identifierProblem } from './identifier';
+import { isJsonObject } from './json-object';
 import { recordFieldsProblem } from './record-fields';
 
 /** The Alma webhook event types this stack acts on (`event.value` in the webhook body). */
@@ -40,10 +41,6 @@ export interface ItemEvent {
   /** The Alma object (`item_loan` / `user_request`), every field kept as sent. */
   readonly item: Readonly<Record<string, unknown>>;
 }
-
-type JsonObject = Record<string, unknown>;
-
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const nonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
@@ -97,14 +94,14 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
   } catch (error) {
     throw new MalformedEventError(`message is not JSON (${(error as Error).message})`);
   }
-  if (!isObject(body)) throw new MalformedEventError('message is JSON but not an object');
+  if (!isJsonObject(body)) throw new MalformedEventError('message is JSON but not an object');
 
   // Typed for what follows; checked on the next line.
   const eventId = body['id'] as string;
   const eventIdProblem = identifierProblem(eventId);
   if (eventIdProblem) throw new MalformedEventError(`"id" (the Alma event id) ${eventIdProblem}`);
 
-  const eventType = isObject(body['event']) ? body['event']['value'] : undefined;
+  const eventType = isJsonObject(body['event']) ? body['event']['value'] : undefined;
   if (!nonEmptyString(eventType)) throw new MalformedEventError('"event.value" (the event type) is missing', eventId);
   if (!accepted.includes(eventType)) {
     throw new UnsupportedEventTypeError(eventType, accepted, eventId);
@@ -118,7 +115,7 @@ export const parseItemEvent = (message: string, kind: WebhookItemKind, accepted:
 
   const shape = { ...WEBHOOK_SHAPES[kind], idField: ITEM_SHAPES[kind].idField };
   const item = body[shape.bodyKey];
-  if (!isObject(item)) throw new MalformedEventError(`"${shape.bodyKey}" is missing or not an object`, eventId);
+  if (!isJsonObject(item)) throw new MalformedEventError(`"${shape.bodyKey}" is missing or not an object`, eventId);
   const itemId = item[shape.idField];
   const userPrimaryId = item[shape.userField];
   for (const [field, id] of [
