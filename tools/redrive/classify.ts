@@ -154,7 +154,8 @@ const refusalAttributes = (message: ReceivedMessage): { errorType: string; reaso
  * Classifies one message of a DLQ or failure queue by its shape and the queue's name:
  * - on a cache-update DLQ (`…-loan-updated-dlq`, …): the raw Alma webhook body the function's queue held, with the
  *   reason the function gave when it refused it at once (`RefusedErrorType`/`RefusedReason`), else its receives;
- * - a Lambda on-failure record of an SNS-triggered function: the original SNS message, the error and the attempts;
+ * - on the failure queue of the SNS path (kept one release after the upgrade to queues): a Lambda on-failure record
+ *   of a cache-update function, then SNS-triggered: the original SNS message, the error and the attempts;
  * - a stream on-failure record (`DDBStreamBatchInfo`): the shard and sequence range, which cannot be replayed from
  *   the message alone (it holds no records);
  * - a raw SNS notification parked by a subscription's redrive policy (SNS could not invoke the function at all);
@@ -220,7 +221,6 @@ export const classifyMessage = (message: ReceivedMessage, queueName: string): Pa
       functionArn: typeof context['functionArn'] === 'string' ? context['functionArn'] : undefined,
       subject: sns ? describeWebhook(sns.message).subject : 'not an SNS event',
       sns,
-      // The function can still be given the event as it was; only a topic to publish to is missing.
     };
   }
   if (parsed && parsed['Type'] === 'Notification' && typeof parsed['TopicArn'] === 'string' && typeof parsed['Message'] === 'string') {

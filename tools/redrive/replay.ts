@@ -52,7 +52,7 @@ const unplayed = (message: ParkedMessage, plan: ReplayPlan | { refuse: string })
 
 /**
  * Replays the messages of a DLQ or failure queue to `target`, one at a time. A message is deleted only after its
- * replay was accepted (published, sent, or the function returned without error and without reporting it as a
+ * replay was accepted (SQS took the copy, or the function returned without error and without reporting it as a
  * batch item failure); a failed, refused or skipped one stays hidden until the run ends, so it is not taken twice,
  * and is then made visible again. A message the function would refuse now (the domain's parser says so, on the
  * clock `now`: malformed, or older than the replay horizon) is refused here with the function's reason and left
