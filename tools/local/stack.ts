@@ -5,9 +5,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
-  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -21,14 +19,12 @@ import { overridesFromOutputs, type Stage, SYSTEM_STACKS } from '../system/stack
 import { type FakeAlmaServer, startFakeAlmaServer } from '@alma-cache/alma-api/testing';
 import {
   type HttpApiServer,
-  invokeAsync,
   type JwtClaims,
   type LambdaHandler,
   type LocalAws,
   NX_BIN,
   provisionFromTemplate,
   runNode,
-  snsEvent,
   sqsEvent,
   sqsRecord,
   startHttpApiServer,
@@ -50,6 +46,17 @@ import { describeStreamDelivery, LocalStreamMapping, type StreamDelivery } from 
 export type { StreamDelivery } from './stream-mapping';
 
 export const WORKSPACE = resolve(__dirname, '..', '..');
+
+/**
+ * Why a webhook topic cannot be delivered: no function's queue is subscribed to it. The asynchronous SNS invocation
+ * the cache-update functions once had is not emulated any more: each must read its own queue.
+ */
+const unqueuedTopic = (eventType: string, functions: readonly TemplateFunction[]): string => {
+  const direct = functions.find((fn) => fn.topics.includes(eventType));
+  return direct
+    ? `${direct.name} is subscribed to ${eventType} without a queue of its own: every cache-update function reads its own queue (SNS raw → SQS → Lambda, see apps/sns-lambdas/serverless.yml); asynchronous SNS invocation is not emulated`
+    : `No function's queue is subscribed to ${eventType}: its webhooks would be lost (subscribed topics: ${functions.flatMap((fn) => fn.topics).join(', ') || 'none'})`;
+};
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
 const STAGE: Stage = 'stg';
@@ -152,7 +159,11 @@ export interface LocalStack {
   tables: Record<string, string>;
   /** The topics the templates create, by logical id: topic ARN (the eight Alma topics are the run's own). */
   topics: Record<string, string>;
-  /** Delivers a webhook body as SNS would, to the function subscribed to its topic, with Lambda's async retries. */
+  /**
+   * Delivers a webhook body as SNS's raw delivery would, to the queue of the function subscribed to its topic, then
+   * polls that queue once as Lambda's SQS trigger does. A topic delivered to no function's queue is a configuration
+   * error: every cache-update function reads its own queue.
+   */
   publish(eventType: string, body: string): Promise<{ functionName: string; succeeded: boolean; attempts: number; error?: Error }>;
   /**
    * Polls a queue once as Lambda's SQS event source would: one batch to the function consuming it, then deletes
@@ -166,9 +177,8 @@ export interface LocalStack {
    */
   deliverStreams(): Promise<StreamDelivery[]>;
   /**
-   * Starts the dispatcher: from now on, messages SNS put on the topics' delivery queues reach the subscribed
-   * functions (as asynchronous invocations), the SQS-triggered functions get their queues' batches, and the
-   * stream-triggered ones their tables' stream records.
+   * Starts the dispatcher: from now on the SQS-triggered functions get their queues' batches (the webhook topics
+   * deliver raw to the cache-update functions' queues) and the stream-triggered ones their tables' stream records.
    */
   startDispatching(log?: (line: string) => void): void;
   /** Resolves once every watched queue is empty, every stream read to its end, and nothing is being delivered. */
@@ -329,30 +339,17 @@ export const startLocalStack = async (opts: {
   }
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 
-  // The topics the webhook receiver publishes to, each with a queue subscribed in the emulator: SNS's own fan-out
-  // fills them, and the dispatcher hands each message to the subscribed function as Lambda's SNS trigger would.
-  // A topic the template subscribes a function's own queue to (SNS → SQS → Lambda) is subscribed the same way here,
-  // raw, and that queue is polled like the refresh's (deliverQueue).
-  const deliveryQueues: { eventType: string; topicArn: string; queueUrl: string }[] = [];
-  let queueSubscriptions = 0;
+  // The topics the webhook receiver publishes to, each subscribed raw to the queue of the cache-update function its
+  // template subscribes (SNS → SQS → Lambda); those queues are polled like the refresh's (deliverQueue). A topic no
+  // function's queue is subscribed to would lose its events: a configuration error, stated before anything runs.
   for (const eventType of Object.values(AlmaEventType)) {
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
     const ownQueue = functions.find((fn) => fn.topicQueues[eventType] !== undefined)?.topicQueues[eventType];
-    if (ownQueue !== undefined) {
-      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(ownQueue), Attributes: { RawMessageDelivery: 'true' } }));
-      queueSubscriptions += 1;
-      continue;
-    }
-    const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: `alma-cache-local-${eventType.toLowerCase().replaceAll('_', '-')}-delivery` }),
-    );
-    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(QueueUrl!) }));
-    deliveryQueues.push({ eventType, topicArn: TopicArn!, queueUrl: QueueUrl! });
+    if (ownQueue === undefined) throw new Error(unqueuedTopic(eventType, functions));
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: eventType }));
+    await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: queueArn(ownQueue), Attributes: { RawMessageDelivery: 'true' } }));
   }
   sns.destroy();
-  log(
-    `created ${deliveryQueues.length + queueSubscriptions} topics: ${queueSubscriptions} delivering raw to their function's queue, ${deliveryQueues.length} to a delivery queue`,
-  );
+  log(`created ${Object.values(AlmaEventType).length} topics, each delivering raw to its function's queue`);
 
   const handlers = new Map<string, LambdaHandler>();
   const handlerOf = (fn: LocalFunction): LambdaHandler => {
@@ -406,7 +403,7 @@ export const startLocalStack = async (opts: {
   let inFlight = 0;
   const pollers: Promise<void>[] = [];
   const sqsTriggered = functions.flatMap((fn) => fn.queues);
-  const watched = [...deliveryQueues.map((delivery) => delivery.queueUrl), ...sqsTriggered];
+  const watched = sqsTriggered;
 
   const functionArnOf = (fn: LocalFunction) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn.service}-${STAGE}-${fn.name}`;
 
@@ -479,21 +476,6 @@ export const startLocalStack = async (opts: {
     ),
   );
 
-  const deliverTopicMessages = async (delivery: (typeof deliveryQueues)[number]): Promise<boolean> => {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: delivery.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    for (const message of Messages) {
-      inFlight += 1;
-      try {
-        const notification = JSON.parse(message.Body ?? '{}') as { Message?: string };
-        await stack.publish(delivery.eventType, notification.Message ?? '');
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: delivery.queueUrl, ReceiptHandle: message.ReceiptHandle }));
-      } finally {
-        inFlight -= 1;
-      }
-    }
-    return Messages.length > 0;
-  };
-
   const stack: LocalStack = {
     aws,
     alma,
@@ -507,28 +489,17 @@ export const startLocalStack = async (opts: {
       const fn = functions.find((candidate) => candidate.topics.includes(eventType));
       if (!fn) throw new Error(`No function is subscribed to ${eventType}; subscribed topics: ${functions.flatMap((f) => f.topics).join(', ')}`);
       const ownQueue = fn.topicQueues[eventType];
-      if (ownQueue !== undefined) {
-        // As SNS's raw delivery would, then one poll as Lambda's SQS trigger does (other messages waiting there go too).
-        await sqs.send(new SendMessageCommand({ QueueUrl: ownQueue, MessageBody: body }));
-        const delivery = await stack.deliverQueue(ownQueue);
-        const failed = delivery?.failed ?? 0;
-        return {
-          functionName: fn.name,
-          succeeded: failed === 0,
-          attempts: 1,
-          ...(failed === 0 ? {} : { error: new Error(`${failed} message(s) failed: they come back after their backoff`) }),
-        };
-      }
-      const failureQueueUrl = fn.onFailureQueue ? queues[fn.onFailureQueue] : undefined;
-      const result = await invokeAsync(handlerOf(fn), snsEvent(topicArn(eventType), body), {
-        functionArn: functionArnOf(fn),
-        maximumRetryAttempts: fn.maximumRetryAttempts,
-        onFailure: async (record) => {
-          if (!failureQueueUrl) throw new Error(`${fn.name} has no on-failure destination: the event would be lost`);
-          await sqs.send(new SendMessageCommand({ QueueUrl: failureQueueUrl, MessageBody: JSON.stringify(record) }));
-        },
-      });
-      return { functionName: fn.name, ...result };
+      if (ownQueue === undefined) throw new Error(unqueuedTopic(eventType, functions));
+      // As SNS's raw delivery would, then one poll as Lambda's SQS trigger does (other messages waiting there go too).
+      await sqs.send(new SendMessageCommand({ QueueUrl: ownQueue, MessageBody: body }));
+      const delivery = await stack.deliverQueue(ownQueue);
+      const failed = delivery?.failed ?? 0;
+      return {
+        functionName: fn.name,
+        succeeded: failed === 0,
+        attempts: 1,
+        ...(failed === 0 ? {} : { error: new Error(`${failed} message(s) failed: they come back after their backoff`) }),
+      };
     },
     async deliverQueue(queueUrl) {
       const fn = functions.find((candidate) => candidate.queues.includes(queueUrl));
@@ -582,7 +553,6 @@ export const startLocalStack = async (opts: {
           }
         }
       };
-      for (const delivery of deliveryQueues) pollers.push(loop(() => deliverTopicMessages(delivery), delivery.eventType));
       for (const queueUrl of sqsTriggered) {
         pollers.push(
           loop(

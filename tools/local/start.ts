@@ -1,7 +1,7 @@
 // `npm start`: the whole stack on this machine, on 127.0.0.1, no AWS account needed.
 // Builds and packages the real functions of the four services, starts the emulators and a fake Alma API, provisions
-// what the serverless.yml files declare, creates the webhook topics with queues subscribed (SNS's fan-out, drained
-// by a local dispatcher into the subscribed functions), and serves the webhook receiver and the query API on one
+// what the serverless.yml files declare, creates the webhook topics, each delivering raw to its cache-update function's
+// queue (polled by a local dispatcher as Lambda's SQS trigger does), and serves the webhook receiver and the query API on one
 // HTTP port. Then it plays the sample webhooks through that port, signed as Alma signs them, and reads the patron
 // back through the query API after each, with the change events (apps/change-lambdas, fed the tables' streams) each
 // one produced. It stays up until Ctrl-C (or exits at once with --once).

@@ -17,9 +17,6 @@ export interface TemplateFunction {
   streams: TemplateStreamMapping[];
   /** Environment with the template's Refs resolved to the locally provisioned names. */
   environment: Record<string, string>;
-  maximumRetryAttempts: number;
-  /** Logical id of the SQS queue of its on-failure destination. */
-  onFailureQueue?: string;
 }
 
 /** One DynamoDB stream event source mapping, as the local dispatcher honours it. */
@@ -188,10 +185,6 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
         ...subscriptions.filter((sub) => logicalIdOf(sub['Properties']['Endpoint']) === logicalId).map(topicName),
         ...Object.keys(topicQueues),
       ];
-      const invokeConfig = entries.find(
-        ([, config]) =>
-          config['Type'] === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(config['Properties']['FunctionName']).includes(logicalId),
-      )?.[1]?.['Properties'];
       return {
         name,
         logicalId,
@@ -200,8 +193,6 @@ export const templateFunctions = (template: Json, provisioned: LocalResources, i
         queues,
         streams,
         environment,
-        maximumRetryAttempts: invokeConfig?.['MaximumRetryAttempts'] ?? 2,
-        onFailureQueue: logicalIdOf(invokeConfig?.['DestinationConfig']?.['OnFailure']?.['Destination']),
       };
     });
 };

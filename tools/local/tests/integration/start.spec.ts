@@ -38,7 +38,7 @@ describe('Local run: npm start -- --once', () => {
     expect(output).toMatch(/created table alma-cache-stg-fees \(FeesTable\)/);
     expect(output).toMatch(/created queue alma-cache-stg-users-dlq/);
     expect(output).toMatch(/created queue alma-cache-stg-loans-dlq \(LoansDeadLetterQueue\)/);
-    expect(output).toContain("created 8 topics: 8 delivering raw to their function's queue, 0 to a delivery queue");
+    expect(output).toContain("created 8 topics, each delivering raw to its function's queue");
     expect(output).toMatch(/created queue alma-cache-stg-loan-updated-dlq \(LoanUpdatedDeadLetterQueue\)/);
     expect(output).toMatch(/HTTP API on http:\/\/127\.0\.0\.1:\d+: GET \/, POST \/, GET \/users\/\{id\}/);
   });
