@@ -1,3 +1,5 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -21,7 +23,30 @@ import {
 } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
-import { TOKENS } from './tokens';
+import { createItemEventHandler, type ItemEventUseCase } from './sqs-handler';
+
+// The one wiring file of sns-lambdas, top to bottom: what the container provides (TOKENS), how it is built
+// (buildContainer), the container a process shares (functionContainer), and a function's queue handler resolved from
+// it (itemEventHandlerFor). Each handlers/<function>.ts, where serverless.yml points, is one line naming its use case.
+
+/** Service identifiers: the one list of what the container provides. */
+export const TOKENS = {
+  Config: Symbol.for('SnsLambdasConfig'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  DocumentClient: Symbol.for('DynamoDBDocumentClient'),
+  SqsClient: Symbol.for('SQSClient'),
+  CacheStore: Symbol.for('CacheStore'),
+  UserRefreshQueue: Symbol.for('UserRefreshQueue'),
+  DeadLetterQueue: Symbol.for('DeadLetterQueue'),
+  MessageDelay: Symbol.for('MessageDelay'),
+  Clock: Symbol.for('Clock'),
+  ItemSyncDeps: Symbol.for('ItemSyncDeps'),
+  RecordLoan: Symbol.for('RecordLoan'),
+  RemoveLoan: Symbol.for('RemoveLoan'),
+  RecordRequest: Symbol.for('RecordRequest'),
+  CloseRequest: Symbol.for('CloseRequest'),
+} as const;
 
 /**
  * Wires the four functions. The domain stays decorator-free: its classes are bound with factories
@@ -75,3 +100,28 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   return container;
 };
+
+let shared: Container | undefined;
+
+/**
+ * The container of this process, built from `process.env` on first use: a bundle's handler file asks for it at module
+ * scope, so a Lambda container's cold start pays for configuration and clients once and warm calls don't. Where
+ * several handler files load in one process (the integration specs), they share it, as they would share a bundle's.
+ *
+ * @example
+ * functionContainer().get<Logger>(TOKENS.Logger);
+ */
+export const functionContainer = (): Container => (shared ??= buildContainer(process.env));
+
+/**
+ * A cache-update function's handler: its queue's batches to the use case `useCase` names, refusals to its own DLQ,
+ * backoff through the message's visibility (sqs-handler.ts).
+ *
+ * @example
+ * export const handler = itemEventHandlerFor(TOKENS.RecordLoan);
+ */
+export const itemEventHandlerFor = (useCase: symbol, container: Container = functionContainer()): ReturnType<typeof createItemEventHandler> =>
+  createItemEventHandler(container.get<ItemEventUseCase>(useCase), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics), {
+    deadLetterQueue: container.get<FailureParking>(TOKENS.DeadLetterQueue),
+    delay: container.get<MessageDelay>(TOKENS.MessageDelay),
+  });

@@ -115,9 +115,11 @@ describe('Integration: change notifications from the cache tables', () => {
     // The fixtures are dated late 2026: on the real clock they would fall outside the replay horizon (or ahead of
     // it) as the calendar moves, so the functions' container runs on a clock just after the samples. The handlers
     // resolve their use case when loaded, so the clock is rebound before they are.
-    const main = (await import(join(SNS_LAMBDAS, '..', 'main'))) as { container: Container };
-    const { TOKENS } = (await import(join(SNS_LAMBDAS, '..', 'tokens'))) as { TOKENS: { Clock: symbol } };
-    main.container.rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
+    const { functionContainer, TOKENS } = (await import(join(SNS_LAMBDAS, '..', 'composition-root'))) as {
+      functionContainer: () => Container;
+      TOKENS: { Clock: symbol };
+    };
+    functionContainer().rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
     queueHandlers = {};
     for (const name of new Set(Object.values(HANDLER_OF))) {
       queueHandlers[name] = ((await import(join(SNS_LAMBDAS, name))) as { handler: QueueHandler }).handler;

@@ -1,5 +1,4 @@
-import { itemEventHandlerFor } from '../main';
-import { TOKENS } from '../tokens';
+import { itemEventHandlerFor, TOKENS } from '../composition-root';
 
 /** Its queue (raw from its topics) → RecordRequest. */
 export const handler = itemEventHandlerFor(TOKENS.RecordRequest);

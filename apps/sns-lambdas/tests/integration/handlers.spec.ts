@@ -8,7 +8,7 @@ import { type CacheTableNames, createDocumentClient, createSqsClient, DynamoDbCa
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import { ENV } from '../../src/config';
-import { TOKENS } from '../../src/tokens';
+import { functionContainer, TOKENS } from '../../src/composition-root';
 import { FUNCTION_OF } from './support/sns-functions';
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -64,7 +64,7 @@ describe('Handlers: sns-lambdas', () => {
     for (const name of new Set(Object.values(FUNCTION_OF).map((routed) => routed.name))) {
       handlers[name] = (await import(`../../src/handlers/${name}`)).handler as Handler;
     }
-    logger = (await import('../../src/main')).container.get<Logger>(TOKENS.Logger);
+    logger = functionContainer().get<Logger>(TOKENS.Logger);
   });
 
   afterEach(() => jest.restoreAllMocks());

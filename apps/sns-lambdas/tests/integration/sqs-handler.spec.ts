@@ -16,9 +16,8 @@ import { almaWebhookMessage, ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cach
 import { createSqsClient, type MessageDelay, SqsFailureParking, SqsMessageDelay } from '@alma-cache/aws-adapters';
 import { createCacheTables, createQueue } from '@alma-cache/aws-adapters/testing';
 import { CapturedMetrics, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
-import { buildContainer } from '../../src/composition-root';
+import { buildContainer, TOKENS } from '../../src/composition-root';
 import { createItemEventHandler, EVENT_MAX_RECEIVE_COUNT, eventBackoffSeconds, type ItemEventUseCase } from '../../src/sqs-handler';
-import { TOKENS } from '../../src/tokens';
 import { functionEnv } from './faults/support/lambda-harness';
 
 const LOAN_EVENTS: readonly AlmaEventType[] = ['LOAN_CREATED', 'LOAN_RENEWED', 'LOAN_DUE_DATE'];

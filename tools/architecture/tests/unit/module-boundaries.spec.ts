@@ -84,7 +84,7 @@ describe('Architecture: module boundaries', () => {
     ['the AWS SDK', "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';", /aws-sdk/],
     ['the DI container', "import { Container } from 'inversify';", /inversify/],
     ['Node file I/O', "import { readFileSync } from 'node:fs';", /cache-domain is pure/],
-    ['an app', "import { TOKENS } from '../../../../apps/sns-lambdas/src/tokens';", /enforce-module-boundaries/],
+    ['an app', "import { TOKENS } from '../../../../apps/sns-lambdas/src/composition-root';", /enforce-module-boundaries/],
   ])('refuses %s in cache-domain', async (_what, code, rule) => {
     // Act
     const errors = await lintAs('libs/cache-domain/src/lib/shared/identifier.ts', `${code}\nexport const probe = 1;\n`);
@@ -102,7 +102,7 @@ describe('Architecture: module boundaries', () => {
   });
 
   it.each([
-    ['an app', 'apps/sns-lambdas/src/tokens.ts', "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';"],
+    ['an app', 'apps/sns-lambdas/src/composition-root.ts', "import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';"],
     ['the adapters library', 'libs/aws-adapters/src/lib/tracing.ts', "import { createCacheTables } from '@alma-cache/aws-adapters/testing';"],
     ['the domain, by a relative path', 'libs/cache-domain/src/lib/shared/identifier.ts', "import { ManualClock } from '../../testing';"],
     [
@@ -171,7 +171,7 @@ describe('Architecture: module boundaries', () => {
     ).toEqual([]);
     expect(
       await lintAs(
-        'apps/sns-lambdas/src/tokens.ts',
+        'apps/sns-lambdas/src/composition-root.ts',
         "import { RecordLoan } from '@alma-cache/cache-domain';\nimport { DynamoDbCacheStore } from '@alma-cache/aws-adapters';\nexport const probe = [RecordLoan, DynamoDbCacheStore];\n",
       ),
     ).toEqual([]);

@@ -11,7 +11,7 @@ import { drainQueue, functionEnv, snsLambdas } from './support/lambda-harness';
 import { faultSeed, seededRandom } from './support/prng';
 import { generateScenario } from './support/scenario';
 import { cacheTruth } from './support/truth-model';
-import { TOKENS } from '../../../src/tokens';
+import { TOKENS } from '../../../src/composition-root';
 
 const SEED = faultSeed(20261103);
 const SIZE = {

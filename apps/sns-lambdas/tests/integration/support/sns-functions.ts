@@ -1,5 +1,5 @@
 import type { AlmaEventType } from '@alma-cache/cache-domain';
-import { TOKENS } from '../../../src/tokens';
+import { TOKENS } from '../../../src/composition-root';
 
 /**
  * The function (by its serverless.yml name) subscribed to each event type's topic, and the use case it runs.

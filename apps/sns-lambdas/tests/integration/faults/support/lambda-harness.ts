@@ -3,13 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type FailureParking, type MessageDelay } from '@alma-cache/aws-adapters';
+import type { MessageDelay } from '@alma-cache/aws-adapters';
 import { CapturedMetrics, sqsEvent, sqsRecord } from '@alma-cache/local-aws';
 import type { Clock, SyncOutcome } from '@alma-cache/cache-domain';
 import { ManualClock, SAMPLES_RECEIVED_AT } from '@alma-cache/cache-domain/testing';
-import { buildContainer } from '../../../../src/composition-root';
-import { createItemEventHandler, EVENT_MAX_RECEIVE_COUNT, type ItemEventUseCase } from '../../../../src/sqs-handler';
-import { TOKENS } from '../../../../src/tokens';
+import { buildContainer, itemEventHandlerFor, TOKENS } from '../../../../src/composition-root';
+import { EVENT_MAX_RECEIVE_COUNT, type ItemEventUseCase } from '../../../../src/sqs-handler';
 import { FUNCTION_OF, type RoutedEventType } from '../../support/sns-functions';
 
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -40,7 +39,8 @@ const withFunctionTimeout =
 
 /**
  * The four functions as the deployed stack has them: one container from the real composition root (the same
- * singletons a bundle builds), each handler reading its queue through the SQS batch handler. `deliver` hands a message
+ * singletons a bundle builds; the metrics captured, the backoffs recorded), each handler resolved by
+ * `itemEventHandlerFor` as the handler files resolve it. `deliver` hands a message
  * to it as Lambda's SQS poller does, receive after receive; a refused event is parked at once on the DLQ the env names
  * (DEAD_LETTER_QUEUE_ARN, see {@link functionEnv}), and after the queue's last receive SQS's redrive moves a failing
  * message there too: pass that DLQ as `deadLetterQueueUrl`.
@@ -66,33 +66,33 @@ export const snsLambdas = (
   // The suite's events are dated around the samples (late 2026): on the real clock they would fall outside the replay
   // horizon as the calendar moves on, so the functions run on a clock just after the samples.
   container.rebindSync<Clock>(TOKENS.Clock).toConstantValue(new ManualClock(SAMPLES_RECEIVED_AT));
-  options.configure?.(container);
-  const logger = container.get<Logger>(TOKENS.Logger);
   // Kept, not printed: thousands of invocations would flood the test output with EMF lines.
   const metrics = new CapturedMetrics('alma-cache-sns');
-  /** The backoffs the handler asked for (ChangeMessageVisibility), in the order asked. */
+  container.rebindSync<CapturedMetrics>(TOKENS.Metrics).toConstantValue(metrics);
+  /** The backoffs the handler asked for (ChangeMessageVisibility), recorded instead of applied: `retryDelaysMs` paces the receives. */
   const askedBackoffs: number[] = [];
+  container
+    .rebindSync<MessageDelay>(TOKENS.MessageDelay)
+    .toConstantValue({ delay: async (_message, seconds) => (askedBackoffs.push(seconds), seconds) });
   /** What the use cases reported for every event they applied, in the order applied. */
   const applied: SyncOutcome[] = [];
+  options.configure?.(container);
+  const logger = container.get<Logger>(TOKENS.Logger);
   const handlers = new Map<string, QueueHandler>();
   const handlerFor = (type: RoutedEventType): QueueHandler => {
     const { name, token } = FUNCTION_OF[type];
     let handler = handlers.get(name);
     if (!handler) {
+      // The use case as wired, wrapped to record what it reports; then the handler exactly as the bundle resolves it.
       const useCase = container.get<ItemEventUseCase>(token);
-      const recorded: ItemEventUseCase = {
+      container.rebindSync<ItemEventUseCase>(token).toConstantValue({
         execute: async (message) => {
           const outcome = await useCase.execute(message);
           applied.push(outcome);
           return outcome;
         },
-      };
-      const delay: MessageDelay = { delay: async (_message, seconds) => (askedBackoffs.push(seconds), seconds) };
-      const raw = createItemEventHandler(recorded, logger, metrics, {
-        deadLetterQueue: container.get<FailureParking>(TOKENS.DeadLetterQueue),
-        delay,
       });
-      handler = withFunctionTimeout(raw, options.functionTimeoutMs ?? 10_000);
+      handler = withFunctionTimeout(itemEventHandlerFor(token, container), options.functionTimeoutMs ?? 10_000);
       handlers.set(name, handler);
     }
     return handler;
