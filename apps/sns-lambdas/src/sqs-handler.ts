@@ -26,7 +26,9 @@ const peekMessage = (message: string): { almaEventId?: string; eventType: string
 /**
  * One queue message → the use case. The topics deliver to the queue raw (the message body is the Alma webhook body
  * the receiver published, nothing around it), so the body goes to the use case as it is; one line is logged per
- * applied event with what became of it, and the event counts once into `Events`.
+ * applied event with what became of it, and the event counts once into `Events`. The line names no patron, record or
+ * event id (the patron's key and the record id are personal data; see the README's Security): the event type, what
+ * became of the item and the patron's row, the metric outcome and the receive count.
  *
  * @example
  * const process = itemEventProcessor(container.get(TOKENS.RecordLoan), logger, metrics);
@@ -35,15 +37,15 @@ export const itemEventProcessor =
   (useCase: ItemEventUseCase, logger: Logger, metrics: Metrics): SqsRecordProcessor =>
   async (record) => {
     const outcome = await useCase.execute(record.body);
-    countEvent(metrics, outcome.event.eventType, eventOutcomeOf(outcome));
+    const counted = eventOutcomeOf(outcome);
+    countEvent(metrics, outcome.event.eventType, counted);
     logger.info('Alma event applied', {
-      almaEventId: outcome.event.eventId,
       almaEventType: outcome.event.eventType,
-      messageId: record.messageId,
       kind: outcome.event.kind,
-      itemId: outcome.event.itemId,
+      outcome: counted,
       item: outcome.item,
       user: outcome.user,
+      receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
     });
   };
 

@@ -103,6 +103,23 @@ describe('Handlers: sns-lambdas', () => {
     ]);
   });
 
+  it('logs an applied event with its type, outcome and receive count, and no patron, record or event id', async () => {
+    // Prepare
+    const infos = jest.spyOn(logger, 'info');
+    const message = almaWebhookMessageAsOf('LOAN_RENEWED', new Date(), { eventId: 'evt-logged-1', itemId: 'loan-logged-1' });
+
+    // Act
+    await run('LOAN_RENEWED', message);
+
+    // Assess
+    const applied = infos.mock.calls.filter(([line]) => line === 'Alma event applied');
+    expect(applied).toEqual([
+      ['Alma event applied', { almaEventType: 'LOAN_RENEWED', kind: 'loan', outcome: 'written', item: 'written', user: 'linked', receiveCount: 1 }],
+    ]);
+    const line = JSON.stringify(applied).toLowerCase();
+    for (const id of ['pat0042x', 'loan-logged-1', 'evt-logged-1']) expect({ id, inLine: line.includes(id) }).toEqual({ id, inLine: false });
+  });
+
   it("refuses a malformed message, logging its id, writes nothing and parks it on the function's DLQ at once, body unchanged", async () => {
     // Prepare
     const before = (await scan(tables.loans)).length;
