@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { DEFAULT_EXPIRY_POLICY, QUERY_SCOPES, RecordLoan, systemClock, userCacheKey } from '@alma-cache/cache-domain';
 import { InMemoryUserRefreshQueue } from '@alma-cache/cache-domain/testing';
 import { createDocumentClient, DynamoDbCacheStore } from '@alma-cache/aws-adapters';
+import { type MissPathUse, watchMissPath } from './miss-path';
 import { sampleMessage } from './sample-events';
 import { spread } from './stats';
 
@@ -36,7 +37,8 @@ export interface RequestsPerHit {
   readonly baseline: readonly string[];
 }
 
-export type QueryLatencyReply = { readonly samples: QueryLatencySample[]; readonly requestsPerHit: RequestsPerHit } | { readonly error: string };
+export type QueryLatencyReply =
+  { readonly samples: QueryLatencySample[]; readonly requestsPerHit: RequestsPerHit; readonly missPath: MissPathUse } | { readonly error: string };
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const PATRONS = 16;
@@ -112,7 +114,9 @@ subscribe('http.client.request.start', (message) => {
   sent.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${request.method} ${request.path}`);
 });
 
-const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLatencySample[]; requestsPerHit: RequestsPerHit }> => {
+const main = async (
+  request: QueryLatencyRequest,
+): Promise<{ samples: QueryLatencySample[]; requestsPerHit: RequestsPerHit; missPath: MissPathUse }> => {
   const ssm = await startFakeSsm();
   process.env['AWS_ENDPOINT_URL_SSM'] = ssm.url;
   try {
@@ -135,7 +139,10 @@ const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLaten
     }
     client.destroy();
 
+    // Which miss-path code the container runs at init and on hits (V8 coverage), before anything is timed.
+    const watch = await watchMissPath(request.queryBundle);
     const query = (load(request.queryBundle) as { handler: HttpHandler }).handler;
+    const atInit = await watch.takeInit();
     const baseline = (load(request.baselineBundle) as { handler: HttpHandler }).handler;
     let sequence = 0;
     const timedSlice = async (side: 'query' | 'baseline', count: number): Promise<number[]> => {
@@ -158,6 +165,9 @@ const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLaten
       return times;
     };
 
+    await timedSlice('query', request.warmupRequests);
+    const duringHits = await watch.takeHits();
+    const missPath = { atInit, duringHits, ...(await watch.finish()) };
     await timedSlice('baseline', request.warmupRequests);
     await timedSlice('query', request.warmupRequests);
     // What one warm hit sends, each side: the floor is only fair if the hit reads exactly what it reads.
@@ -177,7 +187,7 @@ const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLaten
       }
       samples.push({ queryMs: spread(times.query).median, baselineMs: spread(times.baseline).median });
     }
-    return { samples, requestsPerHit };
+    return { samples, requestsPerHit, missPath };
   } finally {
     ssm.server.close();
   }
@@ -186,6 +196,6 @@ const main = async (request: QueryLatencyRequest): Promise<{ samples: QueryLaten
 const reply = (message: QueryLatencyReply) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
 main(JSON.parse(process.env['BENCH_QUERY_LATENCY'] ?? '{}') as QueryLatencyRequest)
-  .then(({ samples, requestsPerHit }) => reply({ samples, requestsPerHit }))
+  .then((result) => reply(result))
   .catch((error: unknown) => reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
   .finally(() => process.exit(0));

@@ -4,7 +4,6 @@ export { freePort } from './free-port';
 export { startMoto, type MotoServer } from './moto';
 export { provisionFromTemplate, type ProvisionedResources } from './provision-from-template';
 export type { LocalServer, LogLine } from './server-process';
-export { invokeAsync, type AsyncInvokeOptions, type AsyncInvokeResult, type DestinationRecord, type LambdaHandler } from './lambda-async-invoke';
 export { TableStreamReader } from './table-stream-reader';
 export {
   HttpApiRouteError,
@@ -33,4 +32,4 @@ export {
 export { expectedTracing, rolePolicies, TRACING_ROLE_POLICY, tracingActive, tracingOf, tracingSettings, type RolePolicy } from './template-tracing';
 export { CapturedMetrics, type EmfDocument } from './captured-metrics';
 export { asArray, logGroupArn, ssmParameterArn, tableArn, type Json, type Resource, type Statement, type Template } from './template-contract';
-export { snsEvent, sqsEvent, sqsRecord, type SqsMessageFields } from './lambda-events';
+export { snsEvent, sqsEvent, sqsRecord, type LambdaHandler, type SqsMessageFields } from './lambda-events';

@@ -3,6 +3,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 
 // The events Lambda's triggers hand a function, built the way AWS builds them, for tests and local runs.
 
+/** A Lambda handler as a bundle exports it: what the local runs hand these events to. */
+export type LambdaHandler = (event: unknown, context: Record<string, unknown>) => Promise<unknown>;
+
 /**
  * An SNS notification event carrying `message`, shaped as SNS hands it to Lambda.
  *

@@ -22,7 +22,9 @@ describe('lambdaInvoker', () => {
     await lambdaInvoker(lambda.client, 'prod').invokeSync({ service: 'alma-cache-sns', name: 'loan-updated' }, { Records: [] });
 
     // Assess
-    expect(lambda.inputs).toEqual([{ FunctionName: 'alma-cache-sns-prod-loan-updated', InvocationType: 'RequestResponse', Payload: '{"Records":[]}' }]);
+    expect(lambda.inputs).toEqual([
+      { FunctionName: 'alma-cache-sns-prod-loan-updated', InvocationType: 'RequestResponse', Payload: '{"Records":[]}' },
+    ]);
   });
 
   it('returns a synchronous response, and turns a function error into an error with its type and message', async () => {
