@@ -65,13 +65,21 @@ export const watchMissPath = async (bundle: string) => {
   await session.post('Profiler.enable');
   await session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
   const url = pathToFileURL(bundle).href;
+  // The bundle's text and line starts, read once: every take and the byte count map offsets through them.
+  let parsed: { text: string; starts: number[] } | undefined;
+  const bundleText = () => {
+    if (!parsed) {
+      const text = readFileSync(bundle, 'utf8');
+      parsed = { text, starts: lineStarts(text) };
+    }
+    return parsed;
+  };
   const ran = async (): Promise<string[]> => {
     const { result } = await session.post('Profiler.takePreciseCoverage');
     const script = result.find((entry) => entry.url === url || entry.url === bundle);
     const map = findSourceMap(bundle);
     if (!script || !map) return [];
-    const text = readFileSync(bundle, 'utf8');
-    const starts = lineStarts(text);
+    const { text, starts } = bundleText();
     const names = new Set<string>();
     for (const fn of script.functions) {
       const range = fn.ranges[0];
@@ -97,10 +105,9 @@ export const watchMissPath = async (bundle: string) => {
       await session.post('Profiler.disable');
       session.disconnect();
       const map = findSourceMap(bundle);
-      const text = readFileSync(bundle, 'utf8');
+      const { text, starts } = bundleText();
       if (!map) return { bundleBytes: Number.NaN, totalBytes: text.length };
       // Every 16th character is enough to attribute a minified file's bytes to their sources.
-      const starts = lineStarts(text);
       let sampled = 0;
       for (let offset = 0; offset < text.length; offset += 16) {
         const { line, column } = position(starts, offset);
