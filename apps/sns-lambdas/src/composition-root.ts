@@ -17,12 +17,15 @@ import {
   DynamoDbCacheStore,
   type FailureParking,
   type MessageDelay,
+  type MessageSender,
   SqsFailureParking,
   SqsMessageDelay,
+  SqsMessageSender,
   SqsUserRefreshQueue,
 } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type SnsLambdasConfig } from './config';
+import { type ItemEventHandler, withSnsUpgradeForwarding } from './sns-upgrade-forwarder';
 import { createItemEventHandler, type ItemEventUseCase } from './sqs-handler';
 
 // The one wiring file of sns-lambdas, top to bottom: what the container provides (TOKENS), how it is built
@@ -40,6 +43,7 @@ export const TOKENS = {
   UserRefreshQueue: Symbol.for('UserRefreshQueue'),
   DeadLetterQueue: Symbol.for('DeadLetterQueue'),
   MessageDelay: Symbol.for('MessageDelay'),
+  SourceQueue: Symbol.for('SourceQueue'),
   Clock: Symbol.for('Clock'),
   ItemSyncDeps: Symbol.for('ItemSyncDeps'),
   RecordLoan: Symbol.for('RecordLoan'),
@@ -83,6 +87,14 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
       [TOKENS.SqsClient, TOKENS.Config],
     );
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((client: SQSClient) => new SqsMessageDelay(client), [TOKENS.SqsClient]);
+  // For one release (sns-upgrade-forwarder.ts): the function's own queue, SOURCE_QUEUE_URL, where an SNS event that
+  // reaches it during the upgrade from the SNS path is forwarded. Goes with the forwarder in the next release.
+  container
+    .bind<MessageSender>(TOKENS.SourceQueue)
+    .toResolvedValue(
+      (client: SQSClient, config: SnsLambdasConfig) => new SqsMessageSender(client, config.sourceQueueUrl),
+      [TOKENS.SqsClient, TOKENS.Config],
+    );
   container.bind<ItemSyncDeps>(TOKENS.ItemSyncDeps).toResolvedValue(
     (store: CacheStore, refreshQueue: UserRefreshQueue, clock: Clock, config: SnsLambdasConfig) => ({
       store,
@@ -115,13 +127,17 @@ export const functionContainer = (): Container => (shared ??= buildContainer(pro
 
 /**
  * A cache-update function's handler: its queue's batches to the use case `useCase` names, refusals to its own DLQ,
- * backoff through the message's visibility (sqs-handler.ts).
+ * backoff through the message's visibility (sqs-handler.ts); for one release, an SNS event (the upgrade from the SNS
+ * path) forwarded to its own queue instead (sns-upgrade-forwarder.ts).
  *
  * @example
  * export const handler = itemEventHandlerFor(TOKENS.RecordLoan);
  */
-export const itemEventHandlerFor = (useCase: symbol, container: Container = functionContainer()): ReturnType<typeof createItemEventHandler> =>
-  createItemEventHandler(container.get<ItemEventUseCase>(useCase), container.get<Logger>(TOKENS.Logger), container.get<Metrics>(TOKENS.Metrics), {
+export const itemEventHandlerFor = (useCase: symbol, container: Container = functionContainer()): ItemEventHandler => {
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const queueHandler = createItemEventHandler(container.get<ItemEventUseCase>(useCase), logger, container.get<Metrics>(TOKENS.Metrics), {
     deadLetterQueue: container.get<FailureParking>(TOKENS.DeadLetterQueue),
     delay: container.get<MessageDelay>(TOKENS.MessageDelay),
   });
+  return withSnsUpgradeForwarding(queueHandler, container.get<MessageSender>(TOKENS.SourceQueue), logger);
+};

@@ -10,6 +10,11 @@ export const ENV = {
   userQueueUrl: 'USER_QUEUE_URL',
   /** Set per function: the ARN of the DLQ of its own queue, where an event refused as invalid is sent at once. */
   deadLetterQueueArn: 'DEAD_LETTER_QUEUE_ARN',
+  /**
+   * Set per function: the URL of its own queue, where an SNS event reaching it during the upgrade from the SNS path is
+   * forwarded (sns-upgrade-forwarder.ts). For one release: it goes with the forwarder.
+   */
+  sourceQueueUrl: 'SOURCE_QUEUE_URL',
 } as const;
 
 export interface SnsLambdasConfig {
@@ -17,6 +22,8 @@ export interface SnsLambdasConfig {
   readonly userQueueUrl: string;
   /** The DLQ of the function's own queue. */
   readonly deadLetterQueueArn: string;
+  /** The function's own queue, for the upgrade forwarder (one release). */
+  readonly sourceQueueUrl: string;
   readonly expiry: ExpiryPolicy;
 }
 
@@ -34,6 +41,7 @@ export const loadConfig = (env: Environment): SnsLambdasConfig =>
       tables: { users: values.usersTable, loans: values.loansTable, requests: values.requestsTable, refreshClaims: values.refreshClaimsTable },
       userQueueUrl: values.userQueueUrl,
       deadLetterQueueArn: values.deadLetterQueueArn,
+      sourceQueueUrl: values.sourceQueueUrl,
       expiry: reader.expiryPolicy(),
     };
   });

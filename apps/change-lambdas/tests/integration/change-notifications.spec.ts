@@ -106,6 +106,8 @@ describe('Integration: change notifications from the cache tables', () => {
       USER_QUEUE_URL: await createQueue(),
       // Each function's own DLQ, where a refused event would go (none is refused here).
       DEAD_LETTER_QUEUE_ARN: `arn:aws:sqs:eu-west-1:000000000000:${(await createQueue()).split('/').pop()}`,
+      // Each function's own queue, where an SNS event reaching it during the upgrade from the SNS path is forwarded (none here).
+      SOURCE_QUEUE_URL: await createQueue(),
       CHANGE_TOPIC_ARN: topicArn,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own test (stream-handler.spec.ts); here their EMF lines would only flood the output.

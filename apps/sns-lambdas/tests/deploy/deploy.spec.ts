@@ -122,7 +122,7 @@ describe('Deploy: sns-lambdas', () => {
     expect(failures['MessageRetentionPeriod']).toBe('1209600');
   });
 
-  it("reads each function from its own queue: redriven to its own DLQ after 12 receives, both kept 14 days, the DLQ's ARN in the function's environment", async () => {
+  it("reads each function from its own queue: redriven to its own DLQ after 12 receives, both kept 14 days, the DLQ's ARN and the queue's URL in the function's environment", async () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const queue = await queueAttributes(output(`${pascal(fn)}QueueUrl`));
@@ -136,6 +136,7 @@ describe('Deploy: sns-lambdas', () => {
       expect([queue['MessageRetentionPeriod'], dlq['MessageRetentionPeriod'], queue['VisibilityTimeout']]).toEqual(['1209600', '1209600', '70']);
       const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function(fn) }));
       expect(configuration.Environment?.Variables?.['DEAD_LETTER_QUEUE_ARN']).toBe(dlq['QueueArn']);
+      expect(configuration.Environment?.Variables?.['SOURCE_QUEUE_URL']).toBe(output(`${pascal(fn)}QueueUrl`));
     }
   });
 

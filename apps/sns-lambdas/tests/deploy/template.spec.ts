@@ -239,7 +239,7 @@ describe('Template: sns-lambdas', () => {
     }
   });
 
-  it("gives each function the cache's table names, the Users queue URL, its own DLQ's ARN and its runtime settings (not the failure queue: nothing sends there now)", () => {
+  it("gives each function the cache's table names, the Users queue URL, its own DLQ's ARN, its own queue's URL (the upgrade forwarder's) and its runtime settings (not the failure queue: nothing sends there now)", () => {
     // Assess
     for (const fn of FUNCTIONS) {
       const properties = template.Resources[functionId(fn)].Properties ?? {};
@@ -252,6 +252,7 @@ describe('Template: sns-lambdas', () => {
           USER_REFRESH_CLAIM_TABLE_NAME: { Ref: tableId('userRefreshClaims') },
           USER_QUEUE_URL: { Ref: queueId('users') },
           DEAD_LETTER_QUEUE_ARN: getAttArn(fnQueueId(fn, 'dlq')),
+          SOURCE_QUEUE_URL: { Ref: fnQueueId(fn) },
           POWERTOOLS_SERVICE_NAME: 'alma-cache-sns',
           LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
@@ -291,6 +292,8 @@ describe('Template: sns-lambdas', () => {
           (action) => `${action} ${JSON.stringify(getAttArn(fnQueueId(fn)))}`,
         ),
         `sqs:SendMessage ${JSON.stringify(getAttArn(fnQueueId(fn, 'dlq')))}`,
+        // For one release: an SNS event reaching the function during the upgrade is forwarded to its own queue.
+        `sqs:SendMessage ${JSON.stringify(getAttArn(fnQueueId(fn)))}`,
       ].sort();
       const grants = grantsOf(roleId);
       expect({ fn, grants }).toEqual({ fn, grants: expected });

@@ -297,6 +297,17 @@ describe('Upgrade: sns-lambdas from the SNS path (release 4b8f474) to the queues
     }
   });
 
+  it("points each function's SOURCE_QUEUE_URL at its new queue, where it forwards an SNS event still in flight (one release)", async () => {
+    // Assess: moto never runs a function; the forwarding itself is in tests/integration/sns-upgrade-forwarder.spec.ts
+    for (const fn of FUNCTIONS) {
+      const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: names.function(fn) }));
+      expect({ fn, source: configuration.Environment?.Variables?.['SOURCE_QUEUE_URL'] }).toEqual({
+        fn,
+        source: outputOf(stack, `${pascal(fn)}QueueUrl`),
+      });
+    }
+  });
+
   it('keeps the failure queue, its exported outputs and its alarms as the previous release defined them (one release more)', async () => {
     // Prepare
     const before = JSON.parse(previousRelease.update) as Template;

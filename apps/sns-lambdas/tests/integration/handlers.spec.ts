@@ -48,7 +48,8 @@ describe('Handlers: sns-lambdas', () => {
     queueUrl = await createQueue();
     deadLetterQueueUrl = await createQueue();
     // A queue of its own stands for the function's source queue: a failed message's backoff changes its visibility.
-    sourceQueueArn = await queueArnOf(await createQueue());
+    const sourceQueueUrl = await createQueue();
+    sourceQueueArn = await queueArnOf(sourceQueueUrl);
     Object.assign(process.env, {
       [ENV.usersTable]: tables.users,
       [ENV.loansTable]: tables.loans,
@@ -56,6 +57,7 @@ describe('Handlers: sns-lambdas', () => {
       [ENV.refreshClaimsTable]: tables.refreshClaims,
       [ENV.userQueueUrl]: queueUrl,
       [ENV.deadLetterQueueArn]: await queueArnOf(deadLetterQueueUrl),
+      [ENV.sourceQueueUrl]: sourceQueueUrl,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       // The metrics have their own spec (event-metrics.spec.ts); here their EMF lines would only flood the output.
       POWERTOOLS_METRICS_DISABLED: 'true',

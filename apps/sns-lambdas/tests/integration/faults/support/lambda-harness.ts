@@ -145,11 +145,16 @@ export const queueArnOfUrl = (queueUrl: string): string => {
   return `arn:aws:sqs:eu-west-1:${account}:${name}`;
 };
 
-/** The env the composition root reads, for a set of tables, a Users queue and the function's DLQ (its URL). */
+/**
+ * The env the composition root reads, for a set of tables, a Users queue, the function's DLQ (its URL) and its own
+ * queue (SOURCE_QUEUE_URL, where the upgrade forwarder sends an SNS event): without one, a URL naming no queue, so
+ * a test that forwards by mistake fails instead of sending somewhere.
+ */
 export const functionEnv = (
   tables: { users: string; loans: string; requests: string; refreshClaims: string },
   userQueueUrl: string,
   deadLetterQueueUrl: string,
+  sourceQueueUrl = `${deadLetterQueueUrl}-no-source-queue`,
 ) => ({
   ...process.env,
   USER_CACHE_TABLE_NAME: tables.users,
@@ -158,4 +163,5 @@ export const functionEnv = (
   USER_REFRESH_CLAIM_TABLE_NAME: tables.refreshClaims,
   USER_QUEUE_URL: userQueueUrl,
   DEAD_LETTER_QUEUE_ARN: queueArnOfUrl(deadLetterQueueUrl),
+  SOURCE_QUEUE_URL: sourceQueueUrl,
 });
