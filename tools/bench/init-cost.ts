@@ -42,7 +42,7 @@ export const measureInitCost = async (
   });
   const snsEnv = functionEnv('sns-lambdas', tables, awsEnv);
   pairs.push({
-    subject: 'inversify: the sns floor built through a Container (13 bindings, resolved at module scope) ÷ the same floor without',
+    subject: 'inversify: the sns floor built through a Container (14 bindings, resolved at module scope) ÷ the same floor without',
     a: { bundle: floors.snsContainer.indexJs, env: snsEnv },
     b: { bundle: floors.sns.indexJs, env: snsEnv },
     floor: 'baseline/sns-baseline.ts, the same clients, logger and metrics built by hand, paired starts: the difference is the container',

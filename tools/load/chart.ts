@@ -22,7 +22,7 @@ const cdfPanel = (results: readonly RateResult[], top: number): { svg: string; h
   const x = (ms: number) => LEFT + ((Math.log10(Math.max(ms, minMs)) - Math.log10(minMs)) / (Math.log10(maxMs) - Math.log10(minMs))) * PLOT;
   const y = (share: number) => plotTop + plotHeight * (1 - share);
   const parts = [
-    `<text x="10" y="${top + 16}" class="title">Receiver's 200 → change visible (change notification), share of webhooks within (CDF, log scale)</text>`,
+    `<text x="10" y="${top + 16}" class="title">Receiver's 200 → written to the cache, share of webhooks within (CDF, log scale)</text>`,
   ];
   for (const share of [0, 0.5, 0.95, 0.99, 1]) {
     parts.push(
@@ -71,7 +71,7 @@ const timelinePanel = (result: RateResult, top: number): { svg: string; height: 
   const gap = 14;
   const series: Series[] = [
     { label: 'webhooks in /s (200s)', values: result.timeline.webhooksIn, color: '#4a7fb5' },
-    { label: 'writes applied /s (changes)', values: result.timeline.applied, color: '#3c9a5f' },
+    { label: 'writes applied /s (messages finished)', values: result.timeline.applied, color: '#3c9a5f' },
     { label: 'queue depth (max in s)', values: result.timeline.queueDepth, color: '#e08a2c' },
     {
       label: 'Alma calls /s',

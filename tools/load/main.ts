@@ -5,12 +5,12 @@ import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createDocumentClient } from '@alma-cache/aws-adapters';
 import { startLocalStack, WORKSPACE } from '../local/stack';
 import { queueArn } from '../local/template';
 import { LoadOptionsError, parseLoadOptions, USAGE } from './options';
-import { startCpuMeter, startCpuProfile } from './profile';
+import { measureEmulatorFloor, startCpuMeter, startCpuProfile } from './profile';
 import { latencyTable, type LoadReport, rateProblems, writeLoadReport } from './report';
 import { type RateResult, runRate } from './run-rate';
 
@@ -41,11 +41,10 @@ const main = async (): Promise<number> => {
   process.env['POWERTOOLS_METRICS_DISABLED'] ??= 'true';
   // Powertools Metrics warns once per invocation that it has nothing to publish, with metrics disabled locally: at
   // 100 webhooks/s that line would be the whole output. Every other warning still shows.
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('No application metrics to publish')) return;
-    warn(...args);
-  };
+  // Powertools writes it through a Console of its own on process.stderr, so the line is dropped at the stream.
+  const writeStderr = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
+    String(chunk).startsWith('No application metrics to publish') ? true : writeStderr(chunk, ...rest)) as typeof process.stderr.write;
   const stack = await startLocalStack({ log: progress, port: 0 });
   // Ctrl-C stops what the run started (emulators, fake Alma, HTTP port) instead of leaving them behind.
   const onSignal = () => {
@@ -69,6 +68,27 @@ const main = async (): Promise<number> => {
         Endpoint: queueArn(changesQueueUrl!),
         Attributes: { RawMessageDelivery: 'true' },
       }),
+    );
+    // The emulator's floor, before anything polls: SNS publishes per second through a raw topic → queue subscription.
+    const { QueueUrl: floorQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'alma-cache-local-load-floor' }));
+    const { TopicArn: floorTopicArn } = await sns.send(new CreateTopicCommand({ Name: 'alma-cache-local-load-floor' }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: floorTopicArn,
+        Protocol: 'sqs',
+        Endpoint: queueArn(floorQueueUrl!),
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
+    const emulatorFloor = await measureEmulatorFloor({
+      publish: () => sns.send(new PublishCommand({ TopicArn: floorTopicArn, Message: '{"probe":true}' })),
+      calls: 200,
+      rounds: 3,
+      concurrency: 8,
+    });
+    const floorRates = emulatorFloor.rounds.map((round) => round.perSecond).sort((a, b) => a - b);
+    progress(
+      `moto floor: ${floorRates.map((rate) => rate.toFixed(0)).join(' / ')} SNS publishes/s (min / median / max of 3 rounds of 200, 8 at a time)`,
     );
     sns.destroy();
     let usersProcessed = 0;
@@ -119,6 +139,7 @@ const main = async (): Promise<number> => {
       machine: `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
       results,
       cpu,
+      emulatorFloor,
       ...(profile ? { profile } : {}),
     };
     writeLoadReport(report, dir, options.latest ? join(WORKSPACE, 'tools', 'bench', 'reports', 'load-latest') : undefined);

@@ -94,3 +94,46 @@ export const startCpuProfile = async (): Promise<(dir: string) => Promise<string
     return topFrames(profile, 20);
   };
 };
+
+/** What the emulator can take: SNS publishes per second through a topic delivering raw to a queue, as the webhook path does. */
+export interface EmulatorFloor {
+  readonly concurrency: number;
+  /** One entry per round: publishes per second, and the median call in ms. */
+  readonly rounds: readonly { perSecond: number; medianMs: number }[];
+}
+
+/**
+ * The local stack's own floor, measured on the run's moto before the load: `rounds` rounds of `calls` SNS publishes,
+ * `concurrency` at a time, to a scratch topic subscribed raw to a scratch queue (the shape of the receiver's publish).
+ * Every webhook costs moto at least one such publish (the receiver's) and each change one more (publish-changes), so
+ * the webhooks per second the local stack can carry stay below this figure, whatever the functions do.
+ *
+ * @example
+ * const floor = await measureEmulatorFloor({ publish, calls: 200, rounds: 3, concurrency: 8 });
+ */
+export const measureEmulatorFloor = async (options: {
+  publish: () => Promise<unknown>;
+  calls: number;
+  rounds: number;
+  concurrency: number;
+}): Promise<EmulatorFloor> => {
+  const rounds: { perSecond: number; medianMs: number }[] = [];
+  for (let round = 0; round < options.rounds; round += 1) {
+    const durations: number[] = [];
+    let issued = 0;
+    const began = performance.now();
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (issued < options.calls) {
+          issued += 1;
+          const start = performance.now();
+          await options.publish();
+          durations.push(performance.now() - start);
+        }
+      }),
+    );
+    durations.sort((a, b) => a - b);
+    rounds.push({ perSecond: options.calls / ((performance.now() - began) / 1000), medianMs: durations[durations.length >> 1] ?? 0 });
+  }
+  return { concurrency: options.concurrency, rounds };
+};

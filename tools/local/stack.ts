@@ -137,8 +137,14 @@ export interface LocalFunction extends TemplateFunction {
 
 export interface QueueDelivery {
   functionName: string;
+  /** The queue polled. */
+  queueUrl: string;
   received: number;
   failed: number;
+  /** The bodies of the messages the function finished (not reported failed), deleted from the queue. */
+  doneBodies: readonly string[];
+  /** When the function returned: its writes are in the tables from then on. */
+  finishedAt: number;
 }
 
 export interface LocalStack {
@@ -164,6 +170,11 @@ export interface LocalStack {
    * the messages the function did not report as failed. Undefined when the queue was empty.
    */
   deliverQueue(queueUrl: string): Promise<QueueDelivery | undefined>;
+  /**
+   * Calls `listener` after every queue delivery, whoever polled (the dispatcher, a test, the load's extra pollers):
+   * how the load tool learns when a webhook's write reached the cache. Returns the function that stops it.
+   */
+  observeDeliveries(listener: (delivery: QueueDelivery) => void): () => void;
   /**
    * Reads every table stream a function consumes once, as Lambda's stream event source mapping does: the new records
    * (and those still owed a retry) in one batch per stream to the function, which is handed them again from the first
@@ -395,6 +406,7 @@ export const startLocalStack = async (opts: {
 
   let dispatching = false;
   let inFlight = 0;
+  const deliveryListeners = new Set<(delivery: QueueDelivery) => void>();
   const pollers: Promise<void>[] = [];
   const sqsTriggered = functions.flatMap((fn) => fn.queues);
   const watched = sqsTriggered;
@@ -515,6 +527,7 @@ export const startLocalStack = async (opts: {
           ),
         );
         const response = (await handlerOf(fn)(event, {})) as SQSBatchResponse | undefined;
+        const finishedAt = Date.now();
         const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
         const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
         if (done.length > 0) {
@@ -525,10 +538,23 @@ export const startLocalStack = async (opts: {
             }),
           );
         }
-        return { functionName: fn.name, received: Messages.length, failed: failed.size };
+        const delivery = {
+          functionName: fn.name,
+          queueUrl,
+          received: Messages.length,
+          failed: failed.size,
+          doneBodies: done.map((message) => message.Body ?? ''),
+          finishedAt,
+        };
+        for (const listener of deliveryListeners) listener(delivery);
+        return delivery;
       } finally {
         inFlight -= 1;
       }
+    },
+    observeDeliveries(listener) {
+      deliveryListeners.add(listener);
+      return () => deliveryListeners.delete(listener);
     },
     async deliverStreams() {
       const deliveries = await Promise.all(streamMappings.map((mapping) => mapping.poll()));

@@ -112,6 +112,21 @@ describe('measuredFromBench', () => {
     expect(fromBench.queryHitMsOneCore).toBe(3.37);
   });
 
+  it("reads the throughput row as the floors' bench states it (the design's CPU first, the floor's after vs)", () => {
+    // Prepare
+    const figures = bench.figures.map((figure) =>
+      figure.key === 'throughput'
+        ? { key: 'throughput', rows: [{ subject: 'absolute rates', measured: '412 vs 455 events/s; Node CPU 2.41 vs 2.05 ms/event' }] }
+        : figure,
+    );
+
+    // Act
+    const { measured: fromBench } = measuredFromBench({ figures });
+
+    // Assess
+    expect(fromBench.cpuMsPerEventOneCore).toBe(2.41);
+  });
+
   it('names the missing figure instead of guessing it', () => {
     // Act / Assess
     expect(() => measuredFromBench({ figures: bench.figures.filter((figure) => figure.key !== 'refresh') })).toThrow(/"refresh" row/);

@@ -104,6 +104,32 @@ describe('the load model', () => {
     expect(check.wrong.map((difference) => difference.what)).toContain('loan 7300000000000004561 in loan_ids, not listed by Alma');
   });
 
+  it('accepts a record holding a newer event that was delivered but never answered 200, and no other event', () => {
+    // Prepare: the latest event of a record reached the cache, but its 200 never reached the sender
+    const { patrons, scenario, cache } = run(400);
+    const latest = [...scenario.events]
+      .reverse()
+      .find((event) => !event.removal && scenario.events.some((e) => e.itemId === event.itemId && e !== event))!;
+    const answered = scenario.events.filter((event) => event !== latest);
+    const stranger = scenario.events.find((event) => event.itemId !== latest.itemId)!;
+
+    // Act
+    const accepted = checkCache(patrons, answered, new Set(), cache, scenario.events);
+    const unanswered = checkCache(patrons, answered, new Set(), cache, answered);
+    const table = latest.kind === 'loan' ? cache.loans : cache.requests;
+    table.set(latest.itemId, { ...table.get(latest.itemId), alma_event_id: stranger.eventId });
+    const foreign = checkCache(patrons, answered, new Set(), cache, scenario.events);
+
+    // Assess
+    expect(accepted.wrong).toEqual([]);
+    expect(unanswered.wrong.map((difference) => difference.what)).toEqual([
+      expect.stringContaining(`${latest.kind} ${latest.itemId}: event ${latest.eventId}`),
+    ]);
+    expect(foreign.wrong.map((difference) => difference.what)).toEqual([
+      expect.stringContaining(`${latest.kind} ${latest.itemId}: event ${stranger.eventId}`),
+    ]);
+  });
+
   it('requires every patron that must be cached to be refreshed, and lets a newer refresh version stand', () => {
     const { patrons, scenario, cache } = run(200);
     const missing = patrons[3];
