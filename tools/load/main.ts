@@ -1,5 +1,5 @@
 // `npm run load -- [--rate N | --rates a,b,c] [--duration S] [--readers N] …`: a bounded semester-start burst on the
-// local stack (see tools/load/README.md and `--help`). Exit code 0 when every rate passed its checks (nothing lost,
+// local stack (see the README, Benchmarks, and `--help`). Exit code 0 when every rate passed its checks (nothing lost,
 // wrong or parked, refreshes ≤ unknown patrons, Alma within its budget), 1 otherwise, 2 for bad flags.
 import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
