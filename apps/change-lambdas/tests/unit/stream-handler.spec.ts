@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CacheChange, type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
-import { createStreamHandler, HeldBackRecordError } from '../../src/stream-handler';
+import { createStreamHandler, HeldBackRecordError, MAX_ITEMS_IN_FLIGHT } from '../../src/stream-handler';
 import { CapturedMetrics } from '@alma-cache/local-aws';
 
 const request = (status: string, eventId: string, extra: Record<string, unknown> = {}) => ({
@@ -24,7 +24,7 @@ const record = (eventName: 'INSERT' | 'MODIFY', images: { old?: Record<string, u
   eventSource: 'aws:dynamodb',
   eventSourceARN: 'arn:aws:dynamodb:eu-west-1:000000000000:table/requests/stream/2026-11-21T00:00:00.000',
   dynamodb: {
-    Keys: marshall({ request_id: 'r-1' }) as never,
+    Keys: marshall({ request_id: (images.new ?? images.old)?.['request_id'] }) as never,
     ...(images.old ? { OldImage: marshall(images.old) as never } : {}),
     ...(images.new ? { NewImage: marshall(images.new) as never } : {}),
     SequenceNumber: String((sequence += 1)),
@@ -48,6 +48,13 @@ const setUp = (publish: ChangePublisher['publish'] = async () => undefined) => {
   return { published, logger, metrics, handler: createStreamHandler(new PublishCacheChanges(publisher), logger, metrics) };
 };
 const sequenceOf = (r: DynamoDBRecord) => r.dynamodb!.SequenceNumber!;
+// Request `id` created (e1), then on the hold shelf (e3).
+const created = (id: string) => record('INSERT', { new: request('NOT_STARTED', 'e1', { request_id: id }) });
+const onShelf = (id: string) =>
+  record('MODIFY', { old: request('NOT_STARTED', 'e1', { request_id: id }), new: request('ON_HOLD_SHELF', 'e3', { request_id: id }) });
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
+const changesOf = (published: CacheChange[]) => published.map((change) => `${change.recordId} ${change.change}`);
 
 describe('Function: createStreamHandler', () => {
   it('publishes each change of a batch in stream order and reports no failures', async () => {
@@ -130,6 +137,147 @@ describe('Function: createStreamHandler', () => {
     // Assess
     expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([sequenceOf(records[1]), sequenceOf(records[2])]);
     expect(published.map((change) => change.new?.['request_status'])).toEqual(['NOT_STARTED']);
+  });
+
+  it('publishes records of different items concurrently', async () => {
+    // Prepare: each publish waits until both items are in flight
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const { handler, published } = setUp(async (change) => {
+      started.push(change.recordId);
+      if (started.length === 2) release();
+      await gate;
+    });
+
+    // Act
+    const response = await handler({ Records: [created('r-1'), created('r-2')] });
+
+    // Assess: one at a time, the first publish would have waited for the second forever
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(started).toEqual(['r-1', 'r-2']);
+    expect(changesOf(published).sort()).toEqual(['r-1 request.created', 'r-2 request.created']);
+  });
+
+  it(`has at most ${MAX_ITEMS_IN_FLIGHT} items in flight`, async () => {
+    // Prepare: 30 items of two records each
+    let inFlight = 0;
+    let most = 0;
+    const { handler, published } = setUp(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await delay(2);
+      inFlight -= 1;
+    });
+    const ids = Array.from({ length: 30 }, (_, n) => `r-${n}`);
+
+    // Act
+    const response = await handler({ Records: [...ids.map(created), ...ids.map(onShelf)] });
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(most).toBe(MAX_ITEMS_IN_FLIGHT);
+    expect(published).toHaveLength(60);
+  });
+
+  it("publishes one item's records in stream order while other items go ahead", async () => {
+    // Prepare: r-1's first publish is slow
+    const { handler, published } = setUp(async (change) => {
+      if (change.recordId === 'r-1' && change.change === 'request.created') await delay(30);
+    });
+    const records = [
+      created('r-1'),
+      created('r-2'),
+      record('MODIFY', { old: request('NOT_STARTED', 'e1'), new: request('IN_PROCESS', 'e2') }),
+      onShelf('r-2'),
+      record('MODIFY', { old: request('IN_PROCESS', 'e2'), new: request('ON_HOLD_SHELF', 'e3') }),
+    ];
+
+    // Act
+    const response = await handler({ Records: records });
+
+    // Assess: r-2 did not wait for r-1; r-1's changes came in the order they happened
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(published.map((change) => `${change.recordId} ${change.new?.['request_status']}`)).toEqual([
+      'r-2 NOT_STARTED',
+      'r-2 ON_HOLD_SHELF',
+      'r-1 NOT_STARTED',
+      'r-1 IN_PROCESS',
+      'r-1 ON_HOLD_SHELF',
+    ]);
+  });
+
+  it('reports a failure in the middle and every record after it; records after it of the same item are not tried', async () => {
+    // Prepare: r-1's second record fails after a while; r-2 meanwhile publishes records that come after it
+    const tried: string[] = [];
+    const { handler, published } = setUp(async (change) => {
+      tried.push(`${change.recordId} ${change.new?.['request_status']}`);
+      if (change.recordId === 'r-1' && change.new?.['request_status'] === 'IN_PROCESS') {
+        await delay(20);
+        throw throttled();
+      }
+    });
+    const records = [
+      created('r-1'),
+      record('MODIFY', { old: request('NOT_STARTED', 'e1'), new: request('IN_PROCESS', 'e2') }),
+      created('r-2'),
+      record('MODIFY', { old: request('IN_PROCESS', 'e2'), new: request('ON_HOLD_SHELF', 'e3') }),
+      onShelf('r-2'),
+    ];
+
+    // Act
+    const response = await handler({ Records: records });
+
+    // Assess: the resend starts at r-1's failed record and publishes r-2's two changes again (same event ids)
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(records.slice(1).map(sequenceOf));
+    expect(tried.sort()).toEqual(['r-1 IN_PROCESS', 'r-1 NOT_STARTED', 'r-2 NOT_STARTED', 'r-2 ON_HOLD_SHELF']);
+    expect(changesOf(published)).toEqual(['r-1 request.created', 'r-2 request.created', 'r-2 request.status-changed']);
+  });
+
+  it('starts no record after a failed one, whatever its item', async () => {
+    // Prepare: 12 items; the second fails at once while the first ten are in flight
+    const tried: string[] = [];
+    const { handler, metrics } = setUp(async (change) => {
+      tried.push(change.recordId);
+      if (change.recordId === 'r-1') throw throttled();
+      await delay(5);
+    });
+    const records = Array.from({ length: 12 }, (_, n) => created(`r-${n}`));
+
+    // Act
+    const response = await handler({ Records: records });
+
+    // Assess: the two items waiting for a free slot were held back, not tried
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(records.slice(1).map(sequenceOf));
+    expect(tried).toEqual(Array.from({ length: MAX_ITEMS_IN_FLIGHT }, (_, n) => `r-${n}`));
+    expect(metrics.documents).toHaveLength(1);
+    expect(Object.fromEntries(metrics.points().map((point) => [point.metric, point.value]))).toEqual({
+      ChangesPublished: Array.from({ length: MAX_ITEMS_IN_FLIGHT - 1 }, () => 1),
+      RecordsFailed: 1,
+    });
+  });
+
+  it('fails the whole batch when its first record fails, even though other items were published meanwhile', async () => {
+    // Prepare: r-1's first record fails after r-2 has published
+    const { handler, published } = setUp(async (change) => {
+      if (change.recordId === 'r-1') {
+        await delay(20);
+        throw throttled();
+      }
+    });
+    const records = [created('r-1'), created('r-2'), onShelf('r-1')];
+
+    // Act
+    const act = handler({ Records: records });
+
+    // Assess: the record errors are r-1's failure and its held-back second record
+    const error = await act.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FullBatchFailureError);
+    expect((error as FullBatchFailureError).recordErrors.map((recordError) => recordError.name)).toEqual([
+      'ThrottledException',
+      'HeldBackRecordError',
+    ]);
+    expect(changesOf(published)).toEqual(['r-2 request.created']);
   });
 
   it('starts each batch afresh after a failed one', async () => {
