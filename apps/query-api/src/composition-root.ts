@@ -14,6 +14,7 @@ import {
   type PatronQueryDeps,
   QueuePatronRefresh,
   RefreshUser,
+  type UnknownPatrons,
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
 import {
@@ -27,7 +28,7 @@ import {
   SqsUserRefreshQueue,
   tracedHttpExchange,
 } from '@alma-cache/aws-adapters';
-import { AlmaHttpApi } from '@alma-cache/alma-api';
+import type { AlmaHttpApi } from '@alma-cache/alma-api';
 import { Container } from 'inversify';
 import { budgetCallers } from './budget-caller';
 import { loadConfig, type QueryApiConfig } from './config';
@@ -58,6 +59,47 @@ export const TOKENS = {
   QueuePatronRefresh: Symbol.for('QueuePatronRefresh'),
 } as const;
 
+/** What the query API's Alma client is built with, on the first miss (see buildContainer). */
+const almaOptions = (
+  apiKey: CachedSecret,
+  config: QueryApiConfig,
+  logger: Logger,
+  client: DynamoDBDocumentClient,
+): ConstructorParameters<typeof AlmaHttpApi>[0] => ({
+  baseUrl: config.alma.baseUrl,
+  apiKey,
+  // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
+  refreshApiKey: apiKey.refresh,
+  maxConcurrentRequests: config.alma.maxConcurrentRequests,
+  maxAttempts: config.alma.maxAttempts,
+  timeoutMs: config.alma.timeoutMs,
+  // A Retry-After longer than this is answered to the caller at once instead of waited out here.
+  backoffMaxMs: 1000,
+  // The misses' share of the stage's budget (the bulk refresh keeps its own): a burst of misses waits its turn
+  // instead of draining Alma, each caller within its own part of the share (429 past it), and a wait ends before
+  // the request's deadline (503, the patron queued) rather than at it.
+  budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, {
+    callsPerSecond: config.alma.callsPerSecond,
+    share: 'query',
+    caller: () => budgetCallers.getStore(),
+    maxWaitMs: 10_000,
+  }),
+  // The path names the patron: it is logged without its ids, like every line of this function.
+  onRetry: (info) => logger.warn('Alma request retried', { ...info }),
+  // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
+  traceExchange: tracedHttpExchange,
+});
+
+/**
+ * The miss path (the Alma client, the rebuild, the unknown-patron guard) built on first use: a cache hit needs none of
+ * it, so a container that only serves hits never builds it. The Alma client's module is `require`d there too: esbuild
+ * defers a module reached only through `require()`, so a cold start does not evaluate it (tools/bench measures both).
+ */
+const onFirstUse = <T>(build: () => T): (() => T) => {
+  let built: T | undefined;
+  return () => (built ??= build());
+};
+
 /**
  * Wires the query API. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`),
  * and everything is a singleton, so a warm container reuses its SDK clients, reads the Alma key from SSM once and
@@ -87,31 +129,16 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
     .bind<CachedSecret>(TOKENS.LogPepper)
     .toResolvedValue((ssm: SSMClient, config: QueryApiConfig) => cachedSsmSecret(ssm, config.logPepperName), [TOKENS.SsmClient, TOKENS.Config]);
   container.bind<AlmaApi>(TOKENS.AlmaApi).toResolvedValue(
-    (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger, client: DynamoDBDocumentClient) =>
-      new AlmaHttpApi({
-        baseUrl: config.alma.baseUrl,
-        apiKey,
-        // A 401 re-reads the key once (shared, rate-limited): a key rotated in SSM is picked up before its TTL runs out.
-        refreshApiKey: apiKey.refresh,
-        maxConcurrentRequests: config.alma.maxConcurrentRequests,
-        maxAttempts: config.alma.maxAttempts,
-        timeoutMs: config.alma.timeoutMs,
-        // A Retry-After longer than this is answered to the caller at once instead of waited out here.
-        backoffMaxMs: 1000,
-        // The misses' share of the stage's budget (the bulk refresh keeps its own): a burst of misses waits its turn
-        // instead of draining Alma, each caller within its own part of the share (429 past it), and a wait ends before
-        // the request's deadline (503, the patron queued) rather than at it.
-        budget: new DynamoDbAlmaCallBudget(client, config.almaGuardTable, {
-          callsPerSecond: config.alma.callsPerSecond,
-          share: 'query',
-          caller: () => budgetCallers.getStore(),
-          maxWaitMs: 10_000,
-        }),
-        // The path names the patron: it is logged without its ids, like every line of this function.
-        onRetry: (info) => logger.warn('Alma request retried', { ...info }),
-        // With tracing on, each Alma call is a subsegment recording the route's shape, never the patron's id.
-        traceExchange: tracedHttpExchange,
-      }),
+    (apiKey: CachedSecret, config: QueryApiConfig, logger: Logger, client: DynamoDBDocumentClient): AlmaApi => {
+      const alma = onFirstUse(() => {
+        const { AlmaHttpApi } = require('@alma-cache/alma-api') as typeof import('@alma-cache/alma-api');
+        return new AlmaHttpApi(almaOptions(apiKey, config, logger, client));
+      });
+      return {
+        listRecords: (userPrimaryId, kind) => alma().listRecords(userPrimaryId, kind),
+        getRecord: (userPrimaryId, kind, recordId) => alma().getRecord(userPrimaryId, kind, recordId),
+      };
+    },
     [TOKENS.AlmaApiKey, TOKENS.Config, TOKENS.Logger, TOKENS.DocumentClient],
   );
   container
@@ -131,11 +158,16 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   container.bind<PatronMissDeps>(TOKENS.PatronMissDeps).toResolvedValue(
     (client: DynamoDBDocumentClient, config: QueryApiConfig, alma: AlmaApi, clock: Clock) => {
       const store = new DynamoDbCacheStore(client, { ...config.tables, refreshClaims: config.refreshClaimsTable });
-      const unknownPatrons = new DynamoDbUnknownPatrons(client, config.almaGuardTable);
+      const guard = onFirstUse(() => new DynamoDbUnknownPatrons(client, config.almaGuardTable));
+      const unknownPatrons: UnknownPatrons = {
+        isUnknown: (userKey, nowSeconds) => guard().isUnknown(userKey, nowSeconds),
+        remember: (userKey, untilSeconds) => guard().remember(userKey, untilSeconds),
+      };
+      const rebuild = onFirstUse(() => new RefreshUser({ store, alma, clock, expiry: config.expiry, unknownPatrons }));
       return {
         store,
         unknownPatrons,
-        refreshUser: new RefreshUser({ store, alma, clock, expiry: config.expiry, unknownPatrons }),
+        refreshUser: { execute: (userPrimaryId) => rebuild().execute(userPrimaryId) },
         expiry: config.expiry,
         newClaimant: () => `query:${randomUUID()}`,
         sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
