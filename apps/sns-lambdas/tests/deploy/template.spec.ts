@@ -181,7 +181,7 @@ describe('Template: sns-lambdas', () => {
         fn,
         redrive: { deadLetterTargetArn: getAttArn(fnQueueId(fn, 'dlq')), maxReceiveCount: EVENT_MAX_RECEIVE_COUNT },
       });
-      // 6 x the function's 10 s + its 2 s batching window.
+      // At least 6 x the function's 10 s + its batching window (none).
       expect({ fn, visibility: queue?.['VisibilityTimeout'] }).toEqual({ fn, visibility: 70 });
     }
     // Every queue as long as the replay horizon counts on (expiry-policy.ts): a source queue shorter than its DLQ
@@ -206,7 +206,8 @@ describe('Template: sns-lambdas', () => {
         fn,
         properties: {
           BatchSize: 10,
-          MaximumBatchingWindowInSeconds: 2,
+          // None: a window would add up to its length to each event's time to the cache on a quiet queue.
+          MaximumBatchingWindowInSeconds: 0,
           EventSourceArn: getAttArn(fnQueueId(fn)),
           FunctionName: getAttArn(functionId(fn)),
           Enabled: true,
