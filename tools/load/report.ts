@@ -107,13 +107,17 @@ const markdown = (report: LoadReport): string => {
         .sort((a, b) => b[1] - a[1])
         .map(([type, count]) => `${type} ${count}`)
         .join(', ')}`,
-      `- receiver answers other than 200: ${JSON.stringify(result.sent.notOk)} (each sent again after 1, 2, 4, then every 8 s, as Alma resends, up to ${RESEND_ATTEMPTS} deliveries: ${result.sent.resends} resends; never answered 200: ${result.sent.neverAnswered})`,
+      `- receiver answers other than 200: ${JSON.stringify(result.sent.notOk)} (each sent again 1, 5, 15, 30 and 60 s after the failure before, as Alma resends, up to ${RESEND_ATTEMPTS} deliveries: ${result.sent.resends} resends; never answered 200: ${result.sent.neverAnswered})`,
       `- to cache (ms): n ${result.latency.n}, p50 ${ms(result.latency.p50)}, p95 ${ms(result.latency.p95)}, p99 ${ms(result.latency.p99)}, ` +
         `max ${ms(result.latency.max)}, mean ${ms(result.latency.mean)}; answered 200 but never written ${result.notWritten}`,
       `- to notification (ms): n ${result.notification.n}, p50 ${ms(result.notification.p50)}, p95 ${ms(result.notification.p95)}, p99 ${ms(result.notification.p99)}, ` +
         `max ${ms(result.notification.max)}, mean ${ms(result.notification.mean)}; superseded by a newer event (no change expected) ${result.superseded}; ` +
         `already written by a refresh (no change of its own) ${result.refreshedFirst}; ` +
         `change not seen ${result.unmatched}`,
+      `- where a notified event's time went (p50 / p99 ms, n ${result.stages.toCache.n}): 200 → written ${ms(result.stages.toCache.p50)} / ${ms(result.stages.toCache.p99)}; ` +
+        `written → its stream record handed to publish-changes ${ms(result.stages.writeToStreamInvoke.p50)} / ${ms(result.stages.writeToStreamInvoke.p99)}; ` +
+        `that invocation (its batch's publishes) ${ms(result.stages.publishInvocation.p50)} / ${ms(result.stages.publishInvocation.p99)}; ` +
+        `invocation end → the subscriber's queue ${ms(result.stages.invocationToSubscriber.p50)} / ${ms(result.stages.invocationToSubscriber.p99)}`,
       `- readers: ${result.reads.n} reads, ${JSON.stringify(result.reads.byStatus)}; p50 ${ms(result.reads.latency.p50)} ms, ` +
         `p99 ${ms(result.reads.latency.p99)} ms`,
       `- model: ${result.check.patronsChecked} patrons and ${result.check.recordsChecked} records checked; lost ${result.check.lost}, wrong ${result.check.wrong}` +

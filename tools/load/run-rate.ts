@@ -60,6 +60,17 @@ export interface RateResult {
   readonly latenciesMs: readonly number[];
   /** Receiver's 200 → the change notification of that event (stream → publish-changes → topic → a subscriber's queue). */
   readonly notification: LatencySummary;
+  /**
+   * Where a notified event's time went, stage by stage (ms): its write after the 200; the write until the stream
+   * mapping handed its record to publish-changes; that invocation's whole run (the batch's publishes); its end until
+   * the subscriber's queue gave the notification to the load (negative when published before the batch ended: 0).
+   */
+  readonly stages: {
+    readonly toCache: LatencySummary;
+    readonly writeToStreamInvoke: LatencySummary;
+    readonly publishInvocation: LatencySummary;
+    readonly invocationToSubscriber: LatencySummary;
+  };
   /** Events with no change to wait for: a newer event of the record had been answered before them (late ones). */
   readonly superseded: number;
   /**
@@ -100,12 +111,15 @@ export interface RateResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
- * Deliveries of one webhook at most, counting the first: Alma keeps resending one it got no 200 for. The gap doubles
- * from 1 s to at most 8 s, so the last of 12 deliveries comes about a minute after the first: a receiver that sheds
- * load with 503 (its SNS publish timed out) gets the event later, as from Alma, instead of the run giving up on it.
+ * Deliveries of one webhook at most, counting the first: Alma keeps resending one it got no 200 for. The resends come
+ * 1, 5, 15, 30 and 60 s after the failure before them (about 2 minutes in all), slowing down as webhook senders do: a
+ * receiver shedding load with 503 gets the event later instead of the run giving up on it, and the resends do not
+ * pile onto an emulator already past its capacity (at 1 s apart, 12 deliveries turned a 25/s burst into a retry storm
+ * on moto: every 503 was a publish that timed out client-side and still landed).
  */
-export const RESEND_ATTEMPTS = 12;
-const resendDelayMs = (attempt: number) => Math.min(8000, 1000 * 2 ** (attempt - 1));
+export const RESEND_ATTEMPTS = 6;
+const RESEND_DELAYS_MS = [1000, 5000, 15_000, 30_000, 60_000] as const;
+const resendDelayMs = (attempt: number) => RESEND_DELAYS_MS[Math.min(attempt, RESEND_DELAYS_MS.length) - 1];
 
 /** The Alma event id of a webhook body (its top-level `id`), or undefined for a body that is not one. */
 const almaEventIdOf = (body: string): string | undefined => {
@@ -299,6 +313,14 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   // When each event's message was first finished by its cache-update function (whoever polled its queue).
   const written = new Map<string, number>();
   const writes: number[] = [];
+  // When publish-changes was handed each event's stream record, and when that invocation ended.
+  const streamed = new Map<string, { startedAt: number; finishedAt: number }>();
+  const stopObservingStreams = stack.observeStreamInvocations((invocation) => {
+    for (const record of invocation.records) {
+      const id = record.dynamodb?.NewImage?.['alma_event_id']?.S;
+      if (id !== undefined && !streamed.has(id)) streamed.set(id, { startedAt: invocation.startedAt, finishedAt: invocation.finishedAt });
+    }
+  });
   const stopObserving = stack.observeDeliveries((delivery) => {
     if (!functionQueues.includes(delivery.queueUrl)) return;
     for (const body of delivery.doneBodies) {
@@ -477,6 +499,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   await sampler;
   await watcher.stop();
   stopObserving();
+  stopObservingStreams();
   const end = Date.now();
   log(
     `rate ${rate}/s: drain ${complete ? 'complete' : 'timed out'} after ${((end - sendEnd) / 1000).toFixed(1)} s; checking the cache against the model`,
@@ -495,6 +518,12 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   }
   // And to its change notification, for each event that changed something a patron sees.
   const notificationMs: number[] = [];
+  const stageMs = {
+    toCache: [] as number[],
+    writeToStreamInvoke: [] as number[],
+    publishInvocation: [] as number[],
+    invocationToSubscriber: [] as number[],
+  };
   let superseded = 0;
   let unmatched = 0;
   let refreshedFirst = 0;
@@ -502,8 +531,17 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     const ok = firstOk.get(event.eventId);
     if (ok === undefined) continue;
     const seen = watcher.firstSeen.get(event.eventId);
-    if (seen !== undefined) notificationMs.push(Math.max(0, seen - ok));
-    else {
+    if (seen !== undefined) {
+      notificationMs.push(Math.max(0, seen - ok));
+      const at = written.get(event.eventId);
+      const invocation = streamed.get(event.eventId);
+      if (at !== undefined && invocation !== undefined) {
+        stageMs.toCache.push(Math.max(0, at - ok));
+        stageMs.writeToStreamInvoke.push(Math.max(0, invocation.startedAt - at));
+        stageMs.publishInvocation.push(invocation.finishedAt - invocation.startedAt);
+        stageMs.invocationToSubscriber.push(Math.max(0, seen - invocation.finishedAt));
+      }
+    } else {
       // A newer event of the record answered before this one (events are generated in Alma time order).
       const newerFirst = scenario.events.some(
         (other) => other.itemId === event.itemId && other.time > event.time && (firstOk.get(other.eventId) ?? Infinity) <= ok,
@@ -566,6 +604,12 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     latenciesMs,
     notWritten,
     notification: summarize(notificationMs),
+    stages: {
+      toCache: summarize(stageMs.toCache),
+      writeToStreamInvoke: summarize(stageMs.writeToStreamInvoke),
+      publishInvocation: summarize(stageMs.publishInvocation),
+      invocationToSubscriber: summarize(stageMs.invocationToSubscriber),
+    },
     superseded,
     refreshedFirst,
     unmatched,

@@ -147,6 +147,14 @@ export interface QueueDelivery {
   finishedAt: number;
 }
 
+/** One invocation of a stream-triggered function by its local mapping. */
+export interface StreamInvocation {
+  functionName: string;
+  records: readonly DynamoDBRecord[];
+  startedAt: number;
+  finishedAt: number;
+}
+
 export interface LocalStack {
   aws: LocalAws;
   /** Alma, played by the fake server on loopback; seed patrons on it for the refresh to find. */
@@ -175,6 +183,8 @@ export interface LocalStack {
    * how the load tool learns when a webhook's write reached the cache. Returns the function that stops it.
    */
   observeDeliveries(listener: (delivery: QueueDelivery) => void): () => void;
+  /** Calls `listener` after every invocation of a stream-triggered function (publish-changes): when, with which records. */
+  observeStreamInvocations(listener: (invocation: StreamInvocation) => void): () => void;
   /**
    * Reads every table stream a function consumes once, as Lambda's stream event source mapping does: the new records
    * (and those still owed a retry) in one batch per stream to the function, which is handed them again from the first
@@ -407,6 +417,7 @@ export const startLocalStack = async (opts: {
   let dispatching = false;
   let inFlight = 0;
   const deliveryListeners = new Set<(delivery: QueueDelivery) => void>();
+  const streamListeners = new Set<(invocation: StreamInvocation) => void>();
   const pollers: Promise<void>[] = [];
   const sqsTriggered = functions.flatMap((fn) => fn.queues);
   const watched = sqsTriggered;
@@ -464,10 +475,13 @@ export const startLocalStack = async (opts: {
             maximumRetryAttempts: mapping.maximumRetryAttempts,
             invoke: async (event) => {
               inFlight += 1;
+              const startedAt = Date.now();
               try {
                 return (await handlerOf(fn)(event, {})) as DynamoDBBatchResponse | undefined;
               } finally {
                 inFlight -= 1;
+                const invocation = { functionName: fn.name, records: event.Records, startedAt, finishedAt: Date.now() };
+                for (const listener of streamListeners) listener(invocation);
               }
             },
             giveUp: async (records, invocations) => {
@@ -555,6 +569,10 @@ export const startLocalStack = async (opts: {
     observeDeliveries(listener) {
       deliveryListeners.add(listener);
       return () => deliveryListeners.delete(listener);
+    },
+    observeStreamInvocations(listener) {
+      streamListeners.add(listener);
+      return () => streamListeners.delete(listener);
     },
     async deliverStreams() {
       const deliveries = await Promise.all(streamMappings.map((mapping) => mapping.poll()));
