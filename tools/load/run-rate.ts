@@ -58,8 +58,16 @@ export interface RateResult {
    */
   readonly latency: LatencySummary;
   readonly latenciesMs: readonly number[];
-  /** Receiver's 200 → the change notification of that event (stream → publish-changes → topic → a subscriber's queue). */
+  /**
+   * Receiver's 200 → the change notification of that event published: the publish-changes invocation handed its stream
+   * record returned (SNS had taken every change of the batch), for every event whose notification the load received.
+   */
   readonly notification: LatencySummary;
+  /**
+   * Receiver's 200 → the load's own subscriber read the notification off its queue. On moto this is bound by the
+   * instrument: each receive of 10 takes seconds once moto is busy, so the reader falls behind the changes.
+   */
+  readonly subscriber: LatencySummary;
   /**
    * Where a notified event's time went, stage by stage (ms): its write after the 200; the write until the stream
    * mapping handed its record to publish-changes; that invocation's whole run (the batch's publishes); its end until
@@ -518,6 +526,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   }
   // And to its change notification, for each event that changed something a patron sees.
   const notificationMs: number[] = [];
+  const subscriberMs: number[] = [];
   const stageMs = {
     toCache: [] as number[],
     writeToStreamInvoke: [] as number[],
@@ -532,9 +541,10 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     if (ok === undefined) continue;
     const seen = watcher.firstSeen.get(event.eventId);
     if (seen !== undefined) {
-      notificationMs.push(Math.max(0, seen - ok));
+      subscriberMs.push(Math.max(0, seen - ok));
       const at = written.get(event.eventId);
       const invocation = streamed.get(event.eventId);
+      if (invocation !== undefined) notificationMs.push(Math.max(0, invocation.finishedAt - ok));
       if (at !== undefined && invocation !== undefined) {
         stageMs.toCache.push(Math.max(0, at - ok));
         stageMs.writeToStreamInvoke.push(Math.max(0, invocation.startedAt - at));
@@ -604,6 +614,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     latenciesMs,
     notWritten,
     notification: summarize(notificationMs),
+    subscriber: summarize(subscriberMs),
     stages: {
       toCache: summarize(stageMs.toCache),
       writeToStreamInvoke: summarize(stageMs.writeToStreamInvoke),
