@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type ChangePublisher, PublishCacheChanges } from '@alma-cache/cache-domain';
-import { bindFunctionBasics, SnsChangePublisher } from '@alma-cache/aws-adapters';
+import { bindClient, bindFunctionBasics, createSnsClient, SnsChangePublisher } from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { type ChangeLambdasConfig, loadConfig } from './config';
 import { createStreamHandler } from './stream-handler';
@@ -34,6 +34,7 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<ChangeLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   bindFunctionBasics(container, env, 'alma-cache-changes', TOKENS);
+  bindClient(container, TOKENS.SnsClient, createSnsClient);
   container
     .bind<ChangePublisher>(TOKENS.ChangePublisher)
     .toResolvedValue(

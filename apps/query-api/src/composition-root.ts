@@ -18,9 +18,13 @@ import {
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
 import {
+  bindClient,
   bindFunctionBasics,
   type CachedSecret,
   cachedSsmSecret,
+  createDocumentClient,
+  createSqsClient,
+  createSsmClient,
   DynamoDbAlmaCallBudget,
   DynamoDbCacheReader,
   DynamoDbCacheStore,
@@ -117,6 +121,9 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<QueryApiConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   bindFunctionBasics(container, env, 'alma-cache-query', TOKENS);
+  bindClient(container, TOKENS.DocumentClient, createDocumentClient);
+  bindClient(container, TOKENS.SqsClient, createSqsClient);
+  bindClient(container, TOKENS.SsmClient, createSsmClient);
 
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)

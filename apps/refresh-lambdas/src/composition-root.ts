@@ -14,9 +14,13 @@ import {
   RefreshUser,
 } from '@alma-cache/cache-domain';
 import {
+  bindClient,
   bindFunctionBasics,
   type CachedSecret,
   cachedSsmSecret,
+  createDocumentClient,
+  createSqsClient,
+  createSsmClient,
   DynamoDbAlmaCallBudget,
   DynamoDbCacheAuditReader,
   DynamoDbCacheStore,
@@ -76,15 +80,17 @@ export const AUDIT_BUDGET_WAIT_MS = 2_000;
 type SharedConfig = Omit<RefreshLambdasConfig, 'deadLetterQueueArn'>;
 
 /**
- * Binds what every function of the app shares, in its container: the configuration, the SDK clients, the one Alma
- * client (the API key read from SSM once per container, the stage's budget from its `refresh` share, the calls
- * counted per message by the meter) and the refresh's store and write rule, which the audit's repair uses too.
+ * Binds what every function of the app shares, in its container: the configuration, the DynamoDB and SSM clients,
+ * the one Alma client (the API key read from SSM once per container, the stage's budget from its `refresh` share, the
+ * calls counted per message by the meter) and the refresh's store and write rule, which the audit's repair uses too.
  * Singletons, so a warm container reuses its SDK clients and keeps one Alma client, whose concurrency ceiling then
  * holds for the whole container.
  */
 const bindRefreshBasics = (container: Container, env: Environment, config: SharedConfig, budgetMaxWaitMs?: number): void => {
   container.bind<SharedConfig>(TOKENS.Config).toConstantValue(config);
   bindFunctionBasics(container, env, 'alma-cache-refresh', TOKENS);
+  bindClient(container, TOKENS.DocumentClient, createDocumentClient);
+  bindClient(container, TOKENS.SsmClient, createSsmClient);
   container.bind<AlmaCallMeter>(TOKENS.AlmaCallMeter).toConstantValue(new AlmaCallMeter());
   container
     .bind<CachedSecret>(TOKENS.AlmaApiKey)
@@ -133,9 +139,9 @@ const bindRefreshBasics = (container: Container, env: Environment, config: Share
 };
 
 /**
- * Wires the four queue functions (update-user, -loan, -request, -fee): the shared basics, the DLQ a poison message is
- * sent to at once, the delay that honours Alma's Retry-After, and the two use cases. The domain stays
- * decorator-free: its classes are bound with factories (`toResolvedValue`).
+ * Wires the four queue functions (update-user, -loan, -request, -fee): the shared basics, the SQS client (the audit
+ * has none), the DLQ a poison message is sent to at once, the delay that honours Alma's Retry-After, and the two use
+ * cases. The domain stays decorator-free: its classes are bound with factories (`toResolvedValue`).
  *
  * @example
  * const refreshUser = buildContainer(process.env).get<RefreshUser>(TOKENS.RefreshUser);
@@ -145,6 +151,7 @@ export const buildContainer = (env: Environment): Container => {
   const container = new Container({ defaultScope: 'Singleton' });
   const config = loadConfig(env);
   bindRefreshBasics(container, env, config);
+  bindClient(container, TOKENS.SqsClient, createSqsClient);
   // Delays a message as Alma's Retry-After asks (aws-adapters sqs-batch-handler.ts).
   container.bind<MessageDelay>(TOKENS.MessageDelay).toResolvedValue((sqs: SQSClient) => new SqsMessageDelay(sqs), [TOKENS.SqsClient]);
   // Sends a poison message straight to this function's DLQ (aws-adapters sqs-batch-handler.ts); a DEAD_LETTER_QUEUE_ARN that is not

@@ -13,7 +13,10 @@ import {
   type UserRefreshQueue,
 } from '@alma-cache/cache-domain';
 import {
+  bindClient,
   bindFunctionBasics,
+  createDocumentClient,
+  createSqsClient,
   DynamoDbCacheStore,
   type FailureParking,
   type MessageDelay,
@@ -65,6 +68,8 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
 
   container.bind<SnsLambdasConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
   bindFunctionBasics(container, env, 'alma-cache-sns', TOKENS);
+  bindClient(container, TOKENS.DocumentClient, createDocumentClient);
+  bindClient(container, TOKENS.SqsClient, createSqsClient);
 
   container
     .bind<CacheStore>(TOKENS.CacheStore)

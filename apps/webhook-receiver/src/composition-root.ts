@@ -3,7 +3,14 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ReceiveWebhook, type WebhookPublisher } from '@alma-cache/cache-domain';
-import { bindFunctionBasics, cachedRotatingSsmSecret, SnsWebhookPublisher } from '@alma-cache/aws-adapters';
+import {
+  bindClient,
+  bindFunctionBasics,
+  cachedRotatingSsmSecret,
+  createSnsClient,
+  createSsmClient,
+  SnsWebhookPublisher,
+} from '@alma-cache/aws-adapters';
 import { Container } from 'inversify';
 import { loadConfig, type WebhookReceiverConfig } from './config';
 import { metricsSkipCounter, type WebhookCounter } from './skip-counter';
@@ -49,8 +56,10 @@ export const buildContainer = (env: Readonly<Record<string, string | undefined>>
   const container = new Container({ defaultScope: 'Singleton' });
 
   container.bind<WebhookReceiverConfig>(TOKENS.Config).toConstantValue(loadConfig(env));
+  bindFunctionBasics(container, env, 'alma-cache-webhooks', TOKENS);
   // Both clients (SSM, SNS) sit on the request path, so both fail fast.
-  bindFunctionBasics(container, env, 'alma-cache-webhooks', TOKENS, FAST_FAIL_CLIENT_CONFIG);
+  bindClient(container, TOKENS.SsmClient, createSsmClient, FAST_FAIL_CLIENT_CONFIG);
+  bindClient(container, TOKENS.SnsClient, createSnsClient, FAST_FAIL_CLIENT_CONFIG);
   container.bind<WebhookCounter>(TOKENS.SkipCounter).toResolvedValue((metrics: Metrics) => metricsSkipCounter(metrics), [TOKENS.Metrics]);
 
   container

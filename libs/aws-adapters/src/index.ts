@@ -1,6 +1,6 @@
 // The public surface: exactly what other projects import. Test fakes and fixtures come from './testing' only;
 // anything else is the library's own and its tests import it from the file that declares it.
-export { createDocumentClient, createSqsClient } from './lib/aws-clients';
+export { createDocumentClient, createSnsClient, createSqsClient } from './lib/aws-clients';
 export { DynamoDbCacheStore } from './lib/dynamodb-cache-store';
 export type { CacheTableNames } from './lib/table-schema';
 export { DynamoDbAlmaCallBudget, DynamoDbUnknownPatrons } from './lib/dynamodb-alma-guard';
@@ -38,7 +38,7 @@ export { SnsWebhookPublisher, WebhookTooLargeError } from './lib/sns-webhook-pub
 export { ConfigurationError } from './lib/configuration-error';
 export { type Environment, readConfig } from './lib/config-reader';
 export { raceDeadline } from './lib/deadline';
-export { bindFunctionBasics } from './lib/function-bootstrap';
+export { bindClient, bindFunctionBasics } from './lib/function-bootstrap';
 export { METRICS_NAMESPACE } from './lib/metrics-namespace';
 export { isSnsTopicArn } from './lib/sns-topic-arn';
 export { type TracedHttpRequest, tracedHttpExchange } from './lib/tracing';

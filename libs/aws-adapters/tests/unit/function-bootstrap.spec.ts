@@ -6,8 +6,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { systemClock } from '@alma-cache/cache-domain';
 import { Container } from 'inversify';
-import { bindFunctionBasics } from '../../src/lib/function-bootstrap';
+import { createDocumentClient, createSnsClient, createSqsClient } from '../../src/lib/aws-clients';
+import { bindClient, bindFunctionBasics } from '../../src/lib/function-bootstrap';
 import { METRICS_NAMESPACE } from '../../src/lib/metrics-namespace';
+import { createSsmClient } from '../../src/lib/ssm-secret';
 
 const TOKENS = {
   Config: Symbol.for('Config'),
@@ -70,33 +72,16 @@ describe('Function: bindFunctionBasics', () => {
     expect(published(container.get<Metrics>(TOKENS.Metrics)).service).toBe('alma-cache-sns');
   });
 
-  it('binds each client and the clock the tokens name, one instance per singleton container', () => {
+  it('binds the clock when the app has a Clock token, and no SDK client', () => {
     // Prepare
     const container = new Container({ defaultScope: 'Singleton' });
+
+    // Act
     bindFunctionBasics(container, ENV, 'alma-cache-refresh', TOKENS);
 
-    // Act
-    const documents = container.get(TOKENS.DocumentClient);
-
     // Assess
-    expect(documents).toBeInstanceOf(DynamoDBDocumentClient);
-    expect(container.get(TOKENS.DocumentClient)).toBe(documents);
-    expect(container.get(TOKENS.SqsClient)).toBeInstanceOf(SQSClient);
-    expect(container.get(TOKENS.SsmClient)).toBeInstanceOf(SSMClient);
-    expect(container.get(TOKENS.SnsClient)).toBeInstanceOf(SNSClient);
     expect(container.get(TOKENS.Clock)).toBe(systemClock);
-  });
-
-  it('binds no client the app has no token for', () => {
-    // Prepare
-    const container = new Container({ defaultScope: 'Singleton' });
-
-    // Act
-    bindFunctionBasics(container, ENV, 'alma-cache-changes', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics, SnsClient: TOKENS.SnsClient });
-
-    // Assess
-    expect(container.isBound(TOKENS.SnsClient)).toBe(true);
-    expect([TOKENS.DocumentClient, TOKENS.SqsClient, TOKENS.SsmClient, TOKENS.Clock].map((token) => container.isBound(token))).toEqual([
+    expect([TOKENS.DocumentClient, TOKENS.SqsClient, TOKENS.SsmClient, TOKENS.SnsClient].map((token) => container.isBound(token))).toEqual([
       false,
       false,
       false,
@@ -104,10 +89,56 @@ describe('Function: bindFunctionBasics', () => {
     ]);
   });
 
-  it('gives every client the SDK settings passed', async () => {
+  it('binds no clock when the app has no Clock token', () => {
     // Prepare
     const container = new Container({ defaultScope: 'Singleton' });
-    bindFunctionBasics(container, ENV, 'alma-cache-webhooks', TOKENS, { maxAttempts: 2 });
+
+    // Act
+    bindFunctionBasics(container, ENV, 'alma-cache-changes', { Logger: TOKENS.Logger, Metrics: TOKENS.Metrics });
+
+    // Assess
+    expect(container.isBound(TOKENS.Clock)).toBe(false);
+  });
+});
+
+describe('Function: bindClient', () => {
+  it('binds the client its factory makes, created on first use, one instance per singleton container', () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+    const factory = jest.fn(createDocumentClient);
+
+    // Act
+    bindClient(container, TOKENS.DocumentClient, factory);
+
+    // Assess
+    expect(factory).not.toHaveBeenCalled();
+    const documents = container.get(TOKENS.DocumentClient);
+    expect(documents).toBeInstanceOf(DynamoDBDocumentClient);
+    expect(container.get(TOKENS.DocumentClient)).toBe(documents);
+    expect(factory).toHaveBeenCalledTimes(1);
+  });
+
+  it('binds each of the stack clients from its factory', () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+
+    // Act
+    bindClient(container, TOKENS.SqsClient, createSqsClient);
+    bindClient(container, TOKENS.SsmClient, createSsmClient);
+    bindClient(container, TOKENS.SnsClient, createSnsClient);
+
+    // Assess
+    expect(container.get(TOKENS.SqsClient)).toBeInstanceOf(SQSClient);
+    expect(container.get(TOKENS.SsmClient)).toBeInstanceOf(SSMClient);
+    expect(container.get(TOKENS.SnsClient)).toBeInstanceOf(SNSClient);
+  });
+
+  it('gives the client the SDK settings passed', async () => {
+    // Prepare
+    const container = new Container({ defaultScope: 'Singleton' });
+    bindClient(container, TOKENS.SsmClient, createSsmClient, { maxAttempts: 2 });
+    bindClient(container, TOKENS.SnsClient, createSnsClient, { maxAttempts: 2 });
+    bindClient(container, TOKENS.SqsClient, createSqsClient);
 
     // Act
     const attempts = await Promise.all([
@@ -117,6 +148,6 @@ describe('Function: bindFunctionBasics', () => {
     ]);
 
     // Assess
-    expect(attempts).toEqual([2, 2, 2]);
+    expect(attempts).toEqual([2, 2, 3]);
   });
 });
