@@ -177,8 +177,9 @@ export class DynamoDbCacheStore implements CacheStore {
       new DeleteCommand({
         TableName: this.tables.users,
         Key: { [USER_KEY]: userKey },
-        ConditionExpression: `attribute_exists(${USER_KEY}) AND attribute_not_exists(#refreshed)`,
-        ExpressionAttributeNames: { '#refreshed': A.refreshedAt },
+        ConditionExpression: `attribute_exists(${USER_KEY}) AND attribute_not_exists(#refreshed) AND #version = :zero`,
+        ExpressionAttributeNames: { '#refreshed': A.refreshedAt, '#version': A.userVersion },
+        ExpressionAttributeValues: { ':zero': 0 },
       }),
     );
   }

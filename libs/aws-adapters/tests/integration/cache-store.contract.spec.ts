@@ -191,20 +191,28 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       expect({ othersRelease, afterRelease, afterSentRelease }).toEqual({ othersRelease: false, afterRelease: true, afterSentRelease: false });
     });
 
-    it('removes an abandoned placeholder, never a refreshed patron', async () => {
+    it('removes an abandoned placeholder, never a refreshed patron nor one a webhook linked an item to', async () => {
       // Prepare
+      const LINKED = 'pat-linked-meanwhile';
       await store.beginUserRefresh(PATRON, 1_900_000_000);
       await store.beginUserRefresh(OTHER, 1_900_000_000);
+      await store.beginUserRefresh(LINKED, 1_900_000_000);
       await store.replaceUser({ userKey: OTHER, ids: sets(['L1']), removedIds: sets(), refreshedAt: T1, expiresAt: 1_900_000_000 }, 0);
+      await store.linkItem(LINKED, 'loan', 'L2');
 
       // Act
       await store.abandonUserRefresh(PATRON);
       await store.abandonUserRefresh(OTHER);
+      await store.abandonUserRefresh(LINKED);
       await store.abandonUserRefresh('pat-not-cached');
 
       // Assess
       expect(await store.readUser(PATRON)).toBeUndefined();
       expect(await store.readUser(OTHER)).toMatchObject({ refreshedAt: T1, ids: sets(['L1']) });
+      const linked = await store.readUser(LINKED);
+      expect(linked).toMatchObject({ ids: sets(['L2']) });
+      expect(linked?.refreshedAt).toBeUndefined();
+      expect(linked?.version).toBeGreaterThan(0);
     });
   });
 });

@@ -149,7 +149,8 @@ export class InMemoryCacheStore implements CacheStore {
 
   public async abandonUserRefresh(userKey: string): Promise<void> {
     await this.enter('abandonUserRefresh');
-    if (this.users.get(userKey)?.refreshedAt === undefined) this.users.delete(userKey);
+    const user = this.users.get(userKey);
+    if (user !== undefined && user.refreshedAt === undefined && user.version === 0) this.users.delete(userKey);
   }
 
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {

@@ -156,4 +156,36 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     });
     expect(store.users.has('pat0042x')).toBe(false);
   });
+  it('queues the patron instead of giving the claim up when a webhook linked an item to the placeholder meanwhile', async () => {
+    // Prepare: while the rebuild asks Alma, a webhook for the patron links its loan to the placeholder (which it takes
+    // for a cached patron, so it asks for no refresh of its own); then Alma refuses the rebuild
+    const { store, refreshQueue, deps } = makeMissQuery();
+    const linkingAlma = {
+      listRecords: async () => {
+        await store.linkItem('pat0042x', 'loan', 'l9');
+        throw new AlmaRequestError(400, 'INVALID_PARAMETER');
+      },
+      getRecord: async () => undefined,
+    };
+    const { miss } = deps;
+    if (miss === undefined) throw new Error('makeMissQuery wires the miss path');
+    const refreshUser = new RefreshUser({
+      store,
+      alma: linkingAlma,
+      clock: deps.clock,
+      expiry: DEFAULT_EXPIRY_POLICY,
+      unknownPatrons: miss.unknownPatrons,
+    });
+    const query = new GetPatron({ ...deps, alma: linkingAlma, miss: { ...miss, refreshUser } });
+
+    // Act
+    const answer = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess: the caller still gets the rebuild's failure; the webhook's refresh is on the queue, its link kept
+    expect(answer).toBeInstanceOf(AlmaRequestError);
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+    expect(store.users.get('pat0042x')?.ids.loan).toEqual(new Set(['l9']));
+    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', sent: true });
+    expect(await claimableByWebhook(store)).toBe(false);
+  });
 });

@@ -14,7 +14,7 @@ import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
  * inline by the one query that holds the claim.
  */
 export interface PatronMissDeps {
-  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh'>;
+  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh' | 'readUser'>;
   readonly unknownPatrons: UnknownPatrons;
   /**
    * `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. Typed by the one field a
@@ -91,7 +91,7 @@ export const answerMiss = async <T>(
       error instanceof PatronDataUnavailableError &&
       QUEUED_ON.has(error.unavailability) &&
       (await handOverToQueue(deps.refreshQueue, miss, userPrimaryId, userKey, claimant));
-    if (!queued) await giveUpClaim(miss, userKey, claimant, epochSeconds(deps.clock.now()));
+    if (!queued) await giveUpClaim(deps.refreshQueue, miss, userPrimaryId, userKey, claimant, epochSeconds(deps.clock.now()));
     throw error;
   }
   if (outcome.result === 'user-not-found') throw new PatronNotFoundError(userPrimaryId);
@@ -168,7 +168,22 @@ const handOverToQueue = async (
  * The rebuild failed and nobody will run it: the claim is released and the placeholder it wrote removed, so the next
  * miss or webhook may rebuild the patron at once. Best effort: if DynamoDB refuses these too, the claim runs out at
  * the end of the window as before, and the caller is answered with the rebuild's own failure.
+ *
+ * Unless a webhook changed the placeholder's ids meanwhile (its `version` moved): that webhook took the placeholder for
+ * a cached patron and asked for no refresh of its own, so dropping the rebuild would leave its patron uncached until
+ * the next miss (the load run found such patrons). Then the patron goes on the Users queue instead, as a webhook's
+ * refresh would have, and the claim stays, marked sent.
  */
-const giveUpClaim = async (miss: PatronMissDeps, userKey: string, claimant: string, nowSeconds: number): Promise<void> => {
+const giveUpClaim = async (
+  queue: UserRefreshQueue,
+  miss: PatronMissDeps,
+  userPrimaryId: string,
+  userKey: string,
+  claimant: string,
+  nowSeconds: number,
+): Promise<void> => {
+  const placeholder = await miss.store.readUser(userKey).catch(() => undefined);
+  const linkedMeanwhile = placeholder !== undefined && placeholder.refreshedAt === undefined && placeholder.version > 0;
+  if (linkedMeanwhile && (await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant))) return;
   await Promise.allSettled([miss.store.releaseUserRefresh(userKey, claimant, nowSeconds), miss.store.abandonUserRefresh(userKey)]);
 };

@@ -97,8 +97,8 @@ export interface CacheStore {
   /**
    * Removes the placeholder a failed refresh left (see {@link beginUserRefresh}), so that it no longer reads as a
    * refresh still running: the patron is simply not cached, as before the refresh. Does nothing when the patron is
-   * not cached or was refreshed meanwhile (it has `refreshedAt`). The records a webhook linked to the placeholder
-   * stay in their tables; the next rebuild lists them again from Alma.
+   * not cached, was refreshed meanwhile (it has `refreshedAt`), or a webhook changed the placeholder's ids (its
+   * `version` is no longer 0): those ids are a webhook's, whose refresh the caller must queue instead.
    */
   abandonUserRefresh(userKey: string): Promise<void>;
   /**
