@@ -172,8 +172,8 @@ export class DynamoDbCacheStore implements CacheStore {
     );
   }
 
-  public async abandonUserRefresh(userKey: string): Promise<void> {
-    await this.conditionally(
+  public async abandonUserRefresh(userKey: string): Promise<boolean> {
+    const refused = await this.conditionally(
       new DeleteCommand({
         TableName: this.tables.users,
         Key: { [USER_KEY]: userKey },
@@ -182,6 +182,10 @@ export class DynamoDbCacheStore implements CacheStore {
         ExpressionAttributeValues: { ':zero': 0 },
       }),
     );
+    if (refused === undefined) return false;
+    // Refused: not cached, refreshed, or a webhook's link moved the version. Ids only grow a version, never undo it.
+    const user = await this.readUser(userKey);
+    return user !== undefined && user.refreshedAt === undefined && user.version > 0;
   }
 
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {

@@ -201,12 +201,15 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       await store.linkItem(LINKED, 'loan', 'L2');
 
       // Act
-      await store.abandonUserRefresh(PATRON);
-      await store.abandonUserRefresh(OTHER);
-      await store.abandonUserRefresh(LINKED);
-      await store.abandonUserRefresh('pat-not-cached');
+      const kept = [
+        await store.abandonUserRefresh(PATRON),
+        await store.abandonUserRefresh(OTHER),
+        await store.abandonUserRefresh(LINKED),
+        await store.abandonUserRefresh('pat-not-cached'),
+      ];
 
       // Assess
+      expect(kept).toEqual([false, false, true, false]);
       expect(await store.readUser(PATRON)).toBeUndefined();
       expect(await store.readUser(OTHER)).toMatchObject({ refreshedAt: T1, ids: sets(['L1']) });
       const linked = await store.readUser(LINKED);

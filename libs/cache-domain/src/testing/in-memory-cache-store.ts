@@ -147,10 +147,13 @@ export class InMemoryCacheStore implements CacheStore {
     if (current?.claimant === claimant && !current.sent) current.untilSeconds = nowSeconds;
   }
 
-  public async abandonUserRefresh(userKey: string): Promise<void> {
+  public async abandonUserRefresh(userKey: string): Promise<boolean> {
     await this.enter('abandonUserRefresh');
     const user = this.users.get(userKey);
-    if (user !== undefined && user.refreshedAt === undefined && user.version === 0) this.users.delete(userKey);
+    if (user === undefined || user.refreshedAt !== undefined) return false;
+    if (user.version > 0) return true;
+    this.users.delete(userKey);
+    return false;
   }
 
   public async beginUserRefresh(userKey: string, expiresAt: number): Promise<void> {

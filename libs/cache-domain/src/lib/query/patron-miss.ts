@@ -14,7 +14,7 @@ import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
  * inline by the one query that holds the claim.
  */
 export interface PatronMissDeps {
-  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh' | 'readUser'>;
+  readonly store: Pick<CacheStore, 'claimUserRefresh' | 'markRefreshSent' | 'releaseUserRefresh' | 'abandonUserRefresh'>;
   readonly unknownPatrons: UnknownPatrons;
   /**
    * `RefreshUser`: the same rebuild, with the same consistency rules, as the Users queue's. Typed by the one field a
@@ -169,10 +169,11 @@ const handOverToQueue = async (
  * miss or webhook may rebuild the patron at once. Best effort: if DynamoDB refuses these too, the claim runs out at
  * the end of the window as before, and the caller is answered with the rebuild's own failure.
  *
- * Unless a webhook changed the placeholder's ids meanwhile (its `version` moved): that webhook took the placeholder for
- * a cached patron and asked for no refresh of its own, so dropping the rebuild would leave its patron uncached until
- * the next miss (the load run found such patrons). Then the patron goes on the Users queue instead, as a webhook's
- * refresh would have, and the claim stays, marked sent.
+ * Unless a webhook changed the placeholder's ids meanwhile (`abandonUserRefresh` keeps such a placeholder, in the same
+ * conditional delete, so no link can slip in between): that webhook took the placeholder for a cached patron and asked
+ * for no refresh of its own, so dropping the rebuild would leave its patron uncached until the next miss (the load run
+ * found such patrons). Then the patron goes on the Users queue instead, as a webhook's refresh would have, and the
+ * claim, still ours since the placeholder is handled first, stays, marked sent.
  */
 const giveUpClaim = async (
   queue: UserRefreshQueue,
@@ -182,8 +183,7 @@ const giveUpClaim = async (
   claimant: string,
   nowSeconds: number,
 ): Promise<void> => {
-  const placeholder = await miss.store.readUser(userKey).catch(() => undefined);
-  const linkedMeanwhile = placeholder !== undefined && placeholder.refreshedAt === undefined && placeholder.version > 0;
+  const linkedMeanwhile = await miss.store.abandonUserRefresh(userKey).catch(() => false);
   if (linkedMeanwhile && (await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant))) return;
-  await Promise.allSettled([miss.store.releaseUserRefresh(userKey, claimant, nowSeconds), miss.store.abandonUserRefresh(userKey)]);
+  await miss.store.releaseUserRefresh(userKey, claimant, nowSeconds).catch(() => undefined);
 };

@@ -98,9 +98,10 @@ export interface CacheStore {
    * Removes the placeholder a failed refresh left (see {@link beginUserRefresh}), so that it no longer reads as a
    * refresh still running: the patron is simply not cached, as before the refresh. Does nothing when the patron is
    * not cached, was refreshed meanwhile (it has `refreshedAt`), or a webhook changed the placeholder's ids (its
-   * `version` is no longer 0): those ids are a webhook's, whose refresh the caller must queue instead.
+   * `version` is no longer 0): those ids are a webhook's, whose refresh the caller must queue instead. Resolves
+   * true in that last case only (the placeholder kept for a webhook), false otherwise.
    */
-  abandonUserRefresh(userKey: string): Promise<void>;
+  abandonUserRefresh(userKey: string): Promise<boolean>;
   /**
    * Creates an empty patron record, without `refreshedAt`, unless the patron is cached. A refresh does this before
    * it asks Alma, so that webhooks arriving during the refresh link their items instead of being lost.
