@@ -7,9 +7,17 @@ import {
   GetPatron,
   PatronDataUnavailableError,
   type PatronQueryDeps,
+  RecordLoan,
   RefreshUser,
 } from '../../src';
-import { InMemoryAlmaApi, InMemoryCacheStore, InMemoryUnknownPatrons, InMemoryUserRefreshQueue, ManualClock } from '../../src/testing';
+import {
+  almaWebhookMessage,
+  InMemoryAlmaApi,
+  InMemoryCacheStore,
+  InMemoryUnknownPatrons,
+  InMemoryUserRefreshQueue,
+  ManualClock,
+} from '../../src/testing';
 
 const NOW = '2026-11-21T10:00:00.000Z';
 const NOW_SECONDS = Date.parse(NOW) / 1000;
@@ -185,7 +193,30 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     expect(answer).toBeInstanceOf(AlmaRequestError);
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
     expect(store.users.get('pat0042x')?.ids.loan).toEqual(new Set(['l9']));
-    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', sent: true });
-    expect(await claimableByWebhook(store)).toBe(false);
+    // The claim was given up before the placeholder: the next webhook links into the kept row and needs no claim
+    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+  });
+
+  it('does not coalesce away the refresh of a webhook that lands while the claim is given up', async () => {
+    // Prepare: Alma refuses the rebuild; a webhook for the patron arrives just as the query gives its claim up
+    const { store, alma, refreshQueue, deps, query } = makeMissQuery();
+    alma.failNext(new AlmaRequestError(400, 'INVALID_PARAMETER'));
+    const webhook = new RecordLoan({ store, refreshQueue, clock: deps.clock, expiry: DEFAULT_EXPIRY_POLICY });
+    const message = almaWebhookMessage('LOAN_CREATED', {
+      userPrimaryId: 'PAT0042X',
+      itemId: 'l7',
+      time: new Date(Date.parse(NOW) - 60_000).toISOString(),
+    });
+    store.beforeNext('releaseUserRefresh', async () => {
+      await webhook.execute(message);
+    });
+
+    // Act
+    const answer = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess: one refresh is queued for the patron, and its link is kept
+    expect(answer).toBeInstanceOf(AlmaRequestError);
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+    expect(store.users.get('pat0042x')?.ids.loan).toEqual(new Set(['l7']));
   });
 });

@@ -172,8 +172,11 @@ const handOverToQueue = async (
  * Unless a webhook changed the placeholder's ids meanwhile (`abandonUserRefresh` keeps such a placeholder, in the same
  * conditional delete, so no link can slip in between): that webhook took the placeholder for a cached patron and asked
  * for no refresh of its own, so dropping the rebuild would leave its patron uncached until the next miss (the load run
- * found such patrons). Then the patron goes on the Users queue instead, as a webhook's refresh would have, and the
- * claim, still ours since the placeholder is handled first, stays, marked sent.
+ * found such patrons). Then the patron goes on the Users queue instead, as a webhook's refresh would have.
+ *
+ * The claim goes first: a webhook landing after it finds either the placeholder (it links, and the delete keeps the
+ * row and queues) or no row and a free claim (it queues its own refresh). Released last, a webhook landing between
+ * the delete and the release found no row and a taken claim, and its refresh was coalesced into one nobody ran.
  */
 const giveUpClaim = async (
   queue: UserRefreshQueue,
@@ -183,7 +186,7 @@ const giveUpClaim = async (
   claimant: string,
   nowSeconds: number,
 ): Promise<void> => {
-  const linkedMeanwhile = await miss.store.abandonUserRefresh(userKey).catch(() => false);
-  if (linkedMeanwhile && (await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant))) return;
   await miss.store.releaseUserRefresh(userKey, claimant, nowSeconds).catch(() => undefined);
+  const linkedMeanwhile = await miss.store.abandonUserRefresh(userKey).catch(() => false);
+  if (linkedMeanwhile) await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant);
 };
