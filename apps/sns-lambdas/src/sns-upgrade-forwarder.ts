@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { MessageSender } from '@alma-cache/aws-adapters';
+import { isSqsText, type MessageSender } from '@alma-cache/aws-adapters';
+import { isJsonObject } from '@alma-cache/cache-domain';
 import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
 // For one release only: the upgrade from the SNS path (issue 19). The next release deletes this file, its binding in
@@ -17,11 +18,6 @@ const MAX_SQS_ATTRIBUTES = 10;
  * doubled `.`, not `AWS.`/`Amazon.` (reserved).
  */
 const SQS_ATTRIBUTE_NAME = /^(?![.])(?!.*[.][.])(?!.*[.]$)(?!(?:aws|amazon)[.])[A-Za-z0-9_.-]{1,256}$/i;
-
-// The characters SQS accepts in a message or an attribute value
-// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
-// eslint-disable-next-line no-control-regex
-const SQS_TEXT = /^[\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
 
 /** A number SQS accepts: at most 38 significant digits, plain notation. */
 const SQS_NUMBER = /^-?\d+(?:\.\d+)?$/;
@@ -46,10 +42,8 @@ export interface ForwardedMessage {
   readonly attributes: Record<string, MessageAttributeValue>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A record that claims to be SNS's: its `EventSource` says so, or it carries an `Sns` envelope. */
-const claimsSns = (record: unknown): boolean => isObject(record) && (record['EventSource'] === 'aws:sns' || 'Sns' in record);
+const claimsSns = (record: unknown): boolean => isJsonObject(record) && (record['EventSource'] === 'aws:sns' || 'Sns' in record);
 
 /**
  * The SNS message attributes (`{ name: { Type, Value } }`) SQS would take as they are, as SQS message attributes: what
@@ -59,14 +53,14 @@ const claimsSns = (record: unknown): boolean => isObject(record) && (record['Eve
  * out rather than let one attribute make SQS refuse the whole message: the body is what the function reads.
  */
 const sqsAttributesOf = (attributes: unknown): Record<string, MessageAttributeValue> => {
-  if (!isObject(attributes)) return {};
+  if (!isJsonObject(attributes)) return {};
   const kept: [string, MessageAttributeValue][] = [];
   for (const [name, attribute] of Object.entries(attributes)) {
     if (kept.length === MAX_SQS_ATTRIBUTES) break;
-    if (!SQS_ATTRIBUTE_NAME.test(name) || !isObject(attribute)) continue;
+    if (!SQS_ATTRIBUTE_NAME.test(name) || !isJsonObject(attribute)) continue;
     const { Type: type, Value: value } = attribute;
     if (typeof value !== 'string') continue;
-    if (type === 'String' && SQS_TEXT.test(value)) kept.push([name, { DataType: 'String', StringValue: value }]);
+    if (type === 'String' && isSqsText(value)) kept.push([name, { DataType: 'String', StringValue: value }]);
     if (type === 'Number' && SQS_NUMBER.test(value) && value.replace(/[-.]/g, '').length <= 38)
       kept.push([name, { DataType: 'Number', StringValue: value }]);
   }
@@ -78,7 +72,7 @@ const forwardedMessageOf = (record: Record<string, unknown>, index: number): For
   if (record['EventSource'] !== 'aws:sns')
     throw new SnsUpgradeEventError(`Records[${index}] has an "Sns" envelope but its EventSource is not "aws:sns"`);
   const sns = record['Sns'];
-  if (!isObject(sns)) throw new SnsUpgradeEventError(`Records[${index}].Sns is missing or not an object`);
+  if (!isJsonObject(sns)) throw new SnsUpgradeEventError(`Records[${index}].Sns is missing or not an object`);
   const message = sns['Message'];
   if (typeof message !== 'string' || message === '')
     throw new SnsUpgradeEventError(`Records[${index}].Sns.Message is missing, empty or not a string`);
@@ -95,7 +89,7 @@ const forwardedMessageOf = (record: Record<string, unknown>, index: number): For
  * @throws SnsUpgradeEventError when the event mixes SNS records with others, or an SNS record is malformed
  */
 export const snsMessagesOf = (event: unknown): ForwardedMessage[] | undefined => {
-  if (!isObject(event) || !Array.isArray(event['Records'])) return undefined;
+  if (!isJsonObject(event) || !Array.isArray(event['Records'])) return undefined;
   const records = event['Records'] as unknown[];
   const snsRecords = records.filter(claimsSns).length;
   if (snsRecords === 0) return undefined;

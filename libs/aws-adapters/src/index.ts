@@ -14,7 +14,7 @@ export {
 export { type AlmaBudgetLoad, DynamoDbAlmaBudgetGauge, type DynamoDbAlmaBudgetGaugeOptions } from './lib/dynamodb-alma-budget-gauge';
 export { SqsUserRefreshQueue } from './lib/sqs-user-refresh-queue';
 export { type MessageDelay, type ReceivedMessage, SqsMessageDelay } from './lib/sqs-message-delay';
-export { type FailureParking, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';
+export { type FailureParking, isSqsText, PARKED_REASON_ATTRIBUTES, SqsFailureParking } from './lib/sqs-failure-parking';
 export { type MessageSender, SqsMessageSender } from './lib/sqs-message-sender';
 export { createSqsBatchHandler, type SqsBatchHandlerOptions, type SqsFailureOutcome, type SqsRecordProcessor } from './lib/sqs-batch-handler';
 export {

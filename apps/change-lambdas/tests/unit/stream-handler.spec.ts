@@ -81,6 +81,28 @@ describe('Function: createStreamHandler', () => {
     ]);
   });
 
+  it('logs each published change by its name and place in the stream, with no patron, loan or request id', async () => {
+    // Prepare
+    const { handler, logger } = setUp();
+    const infos = jest.spyOn(logger, 'info');
+    const first = record('INSERT', { new: request('NOT_STARTED', 'e1', { request_id: 'r-8812300040004561' }) });
+
+    // Act
+    await handler({ Records: [first] });
+
+    // Assess
+    expect(infos).toHaveBeenCalledWith('Change published', {
+      sequenceNumber: sequenceOf(first),
+      eventName: 'INSERT',
+      eventSourceARN: first.eventSourceARN,
+      change: 'request.created',
+      source: 'webhook',
+    });
+    const logged = JSON.stringify(infos.mock.calls);
+    expect(logged).not.toContain('8812300040004561');
+    expect(logged.toLowerCase()).not.toContain('pat0042x');
+  });
+
   it('reports an unreadable record and holds back the rest of the batch, logging why', async () => {
     // Prepare
     const { handler, published, logger } = setUp();

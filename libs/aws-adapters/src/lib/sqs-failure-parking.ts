@@ -32,6 +32,16 @@ export const MAX_REASON_ATTRIBUTE_LENGTH = 1024;
 const NOT_SQS_TEXT = /[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
+ * Whether SQS takes `text` as it is, as a message body or a string attribute value: not empty, and only characters
+ * SQS accepts.
+ *
+ * @example
+ * isSqsText('LOAN_CREATED'); // true
+ * isSqsText('bad \u0000 byte'); // false
+ */
+export const isSqsText = (text: string): boolean => text !== '' && text.search(NOT_SQS_TEXT) === -1;
+
+/**
  * `text` as an SQS string attribute: cut to `max` characters, characters SQS refuses replaced with U+FFFD, never
  * empty (SQS refuses an empty attribute value).
  *
