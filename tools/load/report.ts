@@ -37,7 +37,7 @@ const ms = (value: number) => `${Math.round(value)}`;
  * latencyTable(report.results).join('\n');
  */
 export const latencyTable = (results: readonly RateResult[]): string[] => [
-  '| rate (webhooks/s) | sent/s achieved | measured | to cache p50 ms | p95 ms | p99 ms | max ms | p99 ≤ 2 s | to change published p50 ms | p99 ms | lost | wrong | parked | refresh msgs / unknown patrons | Alma peak / budget (per sliding s) | drain s |',
+  '| rate (webhooks/s) | sent/s achieved | measured | to cache p50 ms | p95 ms | p99 ms | max ms | p99 ≤ 2 s | to change published p50 ms | p99 ms | lost | wrong | parked | patrons queued for refresh / unknown (webhook + read only) / queued twice | Alma peak / budget (per sliding s) | drain s |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...results.map((result) =>
     [
@@ -54,7 +54,7 @@ export const latencyTable = (results: readonly RateResult[]): string[] => [
       result.check.lost,
       result.check.wrong,
       result.parked.reduce((sum, queue) => sum + queue.count, 0),
-      `${result.refresh.usersQueueMessages} / ${result.refresh.unknownWithWebhook}`,
+      `${result.refresh.patronsRefreshed} / ${result.refresh.unknownWithWebhook} + ${result.refresh.unknownOnlyRead} / ${result.refresh.patronsRefreshedTwice}`,
       `${result.alma.peakPerSlidingSecond} / ${result.alma.budget}`,
       `${result.drain.seconds.toFixed(0)}${result.drain.complete ? '' : ' (timed out)'}`,
     ]
@@ -69,9 +69,8 @@ export const rateProblems = (result: RateResult): string[] => [
   ...(result.check.lost > 0 ? [`${result.check.lost} lost`] : []),
   ...(result.check.wrong > 0 ? [`${result.check.wrong} wrong`] : []),
   ...result.parked.filter((queue) => queue.count > 0).map((queue) => `${queue.count} parked on ${queue.queue}`),
-  ...(result.refresh.usersQueueMessages > result.refresh.unknownWithWebhook
-    ? [`${result.refresh.usersQueueMessages} refresh messages for ${result.refresh.unknownWithWebhook} unknown patrons`]
-    : []),
+  ...(result.refresh.patronsRefreshedTwice > 0 ? [`${result.refresh.patronsRefreshedTwice} patrons queued for a refresh twice`] : []),
+  ...(result.refresh.refreshedNotUnknown > 0 ? [`${result.refresh.refreshedNotUnknown} cached patrons queued for a refresh`] : []),
   ...(result.alma.peakPerSlidingSecond > result.alma.budget
     ? [`Alma peak ${result.alma.peakPerSlidingSecond}/s over the budget ${result.alma.budget}/s`]
     : []),
@@ -126,7 +125,9 @@ const markdown = (report: LoadReport): string => {
       `- model: ${result.check.patronsChecked} patrons and ${result.check.recordsChecked} records checked; lost ${result.check.lost}, wrong ${result.check.wrong}` +
         (result.check.examples.length > 0 ? `; first: ${result.check.examples.join(' | ')}` : ''),
       `- parked: ${result.parked.map((queue) => `${queue.queue} ${queue.count}${queue.samples.length > 0 ? ` (${queue.samples.join('; ')})` : ''}`).join(', ')}`,
-      `- refresh: ${result.refresh.usersQueueMessages} Users-queue messages for ${result.refresh.unknownWithWebhook} unknown patrons sent a webhook; ` +
+      `- refresh: ${result.refresh.usersQueueMessages} Users-queue messages finished (${result.refresh.redeliveries} of them a redelivery of a message already finished) ` +
+        `for ${result.refresh.patronsRefreshed} patrons, ${result.refresh.patronsRefreshedTwice} of them queued twice, ${result.refresh.refreshedNotUnknown} of them cached before the burst; ` +
+        `unknown patrons sent a webhook ${result.refresh.unknownWithWebhook}, only read ${result.refresh.unknownOnlyRead}; ` +
         `${result.refresh.claims} refresh claims; at most ${result.refresh.maxRebuildsOfOnePatron} rebuild(s) of one patron seen at Alma`,
       `- Alma: ${result.alma.calls} calls, peak ${result.alma.peakPerSlidingSecond} in a sliding second, budget ${result.alma.budget}/s`,
       `- drain: ${result.drain.seconds.toFixed(1)} s${result.drain.complete ? '' : ' (timed out)'}`,

@@ -99,7 +99,18 @@ export interface RateResult {
      * still reaches the cache and may queue the refresh, so the bound counts it too).
      */
     readonly unknownWithWebhook: number;
+    /** Unknown patrons only a reader asked for: a miss whose inline rebuild Alma could not serve queues them too. */
+    readonly unknownOnlyRead: number;
+    /** Users-queue messages update-user finished (the dispatcher's count: redeliveries included). */
     readonly usersQueueMessages: number;
+    /** Patrons with at least one finished Users-queue message. */
+    readonly patronsRefreshed: number;
+    /** Patrons with two or more distinct Users-queue messages: the coalescing bound (one per patron) broken. */
+    readonly patronsRefreshedTwice: number;
+    /** Patrons queued for a refresh although the cache held them before the burst. */
+    readonly refreshedNotUnknown: number;
+    /** Finishes of a message id already finished once: SQS's at-least-once delivery, not a second refresh. */
+    readonly redeliveries: number;
     readonly claims: number;
     /** The most rebuilds of one patron seen at Alma (calls listing their loans). */
     readonly maxRebuildsOfOnePatron: number;
@@ -329,7 +340,20 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
       if (id !== undefined && !streamed.has(id)) streamed.set(id, { startedAt: invocation.startedAt, finishedAt: invocation.finishedAt });
     }
   });
+  // Per patron, the Users-queue messages update-user finished: two message ids for one patron are two refreshes queued,
+  // one id finished twice is SQS delivering the same message again (at least once), which the bound does not count.
+  const refreshMessages = new Map<string, Set<string>>();
+  let refreshRedeliveries = 0;
   const stopObserving = stack.observeDeliveries((delivery) => {
+    if (delivery.queueUrl === stack.queues['UsersQueue']) {
+      delivery.doneBodies.forEach((body, i) => {
+        const ids = refreshMessages.get(body) ?? new Set<string>();
+        if (ids.has(delivery.doneMessageIds[i])) refreshRedeliveries += 1;
+        ids.add(delivery.doneMessageIds[i]);
+        refreshMessages.set(body, ids);
+      });
+      return;
+    }
     if (!functionQueues.includes(delivery.queueUrl)) return;
     for (const body of delivery.doneBodies) {
       writes.push(delivery.finishedAt);
@@ -350,6 +374,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   const pending: { at: number; event: LoadEvent }[] = [];
   const sending: Promise<void>[] = [];
   const reads: { ms: number; status: string }[] = [];
+  const readPatrons = new Set<string>();
   const depth: { at: number; value: number }[] = [];
 
   // As Alma does with a webhook not answered 200: sent again, here after 1 s, at most RESEND_ATTEMPTS times in all.
@@ -398,6 +423,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
       const due = Math.floor(((Date.now() - start) / 1000) * options.readersPerSecond);
       for (; issued < due; issued += 1) {
         const patron = random.pick(patrons).primaryId;
+        readPatrons.add(patron);
         const began = Date.now();
         inFlightReads.push(
           fetch(`${stack.session.url}/users/${patron}`, { headers: { authorization: `Bearer ${stack.session.readerToken}` } })
@@ -568,6 +594,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     requests: await scanAll(ctx.dynamodb, stack.tables['RequestsTable'], 'request_id'),
     fees: await scanAll(ctx.dynamodb, stack.tables['FeesTable'], 'fee_id'),
   };
+  const unknownWithWebhook = new Set([...unknown].filter((id) => scenario.events.some((event) => event.patron === id)));
   const withWebhook = new Set(scenario.events.filter((event) => firstOk.has(event.eventId)).map((event) => event.patron));
   const mustBeCached = new Set([...known.map((patron) => patron.primaryId), ...[...unknown].filter((id) => withWebhook.has(id))]);
   const answered = scenario.events.filter((event) => firstOk.has(event.eventId));
@@ -634,8 +661,13 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     },
     parked: await parkedQueues(ctx),
     refresh: {
-      unknownWithWebhook: [...unknown].filter((id) => scenario.events.some((event) => event.patron === id)).length,
+      unknownWithWebhook: unknownWithWebhook.size,
+      unknownOnlyRead: [...unknown].filter((id) => !unknownWithWebhook.has(id) && readPatrons.has(id)).length,
       usersQueueMessages: ctx.usersQueueProcessed() - usersBefore,
+      patronsRefreshed: refreshMessages.size,
+      patronsRefreshedTwice: [...refreshMessages.values()].filter((ids) => ids.size > 1).length,
+      refreshedNotUnknown: [...refreshMessages.keys()].filter((id) => !unknown.has(id)).length,
+      redeliveries: refreshRedeliveries,
       claims: claims.length,
       maxRebuildsOfOnePatron: Math.max(0, ...loanLists.values()),
     },

@@ -143,6 +143,8 @@ export interface QueueDelivery {
   failed: number;
   /** The bodies of the messages the function finished (not reported failed), deleted from the queue. */
   doneBodies: readonly string[];
+  /** Their SQS message ids, in the same order: one id handed over twice is a redelivery, not a second message. */
+  doneMessageIds: readonly string[];
   /** When the function returned: its writes are in the tables from then on. */
   finishedAt: number;
 }
@@ -558,6 +560,7 @@ export const startLocalStack = async (opts: {
           received: Messages.length,
           failed: failed.size,
           doneBodies: done.map((message) => message.Body ?? ''),
+          doneMessageIds: done.map((message) => message.MessageId ?? ''),
           finishedAt,
         };
         for (const listener of deliveryListeners) listener(delivery);

@@ -24,7 +24,15 @@ export { isCacheAttributeName, recordOwner } from './lib/shared/record-fields';
 export { isJsonObject, type JsonObject } from './lib/shared/json-object';
 export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/shared/identifier';
 export type { CachedUser } from './lib/shared/cached-user';
-export type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from './lib/shared/cache-store.port';
+export {
+  CLAIM_RETRY_AFTER_SECONDS,
+  type CacheStore,
+  type ItemRecord,
+  type LinkResult,
+  type RefreshClaim,
+  type UserSnapshot,
+  type WriteResult,
+} from './lib/shared/cache-store.port';
 export { type Clock, systemClock } from './lib/shared/clock.port';
 export { DEFAULT_EXPIRY_POLICY, type ExpiryPolicy, QUEUE_RETENTION_SECONDS, readExpiryPolicy, resolveExpiryPolicy } from './lib/shared/expiry-policy';
 

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  CLAIM_RETRY_AFTER_SECONDS,
   type CacheStore,
   type CachedUser,
   ITEM_KINDS,
@@ -133,12 +134,19 @@ export class DynamoDbCacheStore implements CacheStore {
     const failure = await this.conditionally(
       new PutCommand({
         TableName: this.table('refreshClaims'),
-        Item: { [USER_KEY]: claim.userKey, [C.claimant]: claim.claimant, [A.expiresAt]: claim.untilSeconds },
+        Item: { [USER_KEY]: claim.userKey, [C.claimant]: claim.claimant, [A.expiresAt]: claim.untilSeconds, [C.claimedAt]: claim.nowSeconds },
         // TTL deletes lazily (hours late), so an expired claim is recognised by its time, not its absence. The same
-        // claimant may claim again only while its request is unsent: a retry after a failed send, not a redelivery.
-        ConditionExpression: `attribute_not_exists(${USER_KEY}) OR #expires <= :now OR (${C.claimant} = :claimant AND attribute_not_exists(#sent))`,
-        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent },
-        ExpressionAttributeValues: { ':now': claim.nowSeconds, ':claimant': claim.claimant },
+        // claimant may claim again only while its request is unsent and not at once: a retry after a failed send, not a
+        // redelivery nor a copy handled beside the first. A claim written before claimed_at existed counts as old.
+        ConditionExpression:
+          `attribute_not_exists(${USER_KEY}) OR #expires <= :now OR ` +
+          `(${C.claimant} = :claimant AND attribute_not_exists(#sent) AND (attribute_not_exists(#claimedAt) OR #claimedAt <= :retryFrom))`,
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent, '#claimedAt': C.claimedAt },
+        ExpressionAttributeValues: {
+          ':now': claim.nowSeconds,
+          ':claimant': claim.claimant,
+          ':retryFrom': claim.nowSeconds - CLAIM_RETRY_AFTER_SECONDS,
+        },
       }),
     );
     return !failure;
@@ -158,18 +166,36 @@ export class DynamoDbCacheStore implements CacheStore {
     );
   }
 
-  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void> {
-    await this.conditionally(
+  public async noteRefreshWanted(userKey: string, nowSeconds: number): Promise<boolean> {
+    const refused = await this.conditionally(
+      new UpdateCommand({
+        TableName: this.table('refreshClaims'),
+        Key: { [USER_KEY]: userKey },
+        UpdateExpression: 'SET #wanted = :true',
+        ConditionExpression: `attribute_exists(${USER_KEY}) AND #expires > :now`,
+        ExpressionAttributeNames: { '#wanted': C.wanted, '#expires': A.expiresAt },
+        ExpressionAttributeValues: { ':true': true, ':now': nowSeconds },
+      }),
+    );
+    return refused === undefined;
+  }
+
+  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean> {
+    const refused = await this.conditionally(
       new UpdateCommand({
         TableName: this.table('refreshClaims'),
         Key: { [USER_KEY]: userKey },
         UpdateExpression: 'SET #expires = :now',
-        // A claim whose request went out is the queue's to run; someone else's claim is theirs.
-        ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent)`,
-        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent },
+        // A claim whose request went out is the queue's to run; someone else's claim is theirs; a claim a refresh was
+        // coalesced into is kept for the caller to queue it.
+        ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent) AND attribute_not_exists(#wanted)`,
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent, '#wanted': C.wanted },
         ExpressionAttributeValues: { ':claimant': claimant, ':now': nowSeconds },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
+    const held = refused?.Item;
+    return held !== undefined && held[C.claimant]?.S === claimant && held[C.sent] === undefined && held[C.wanted] !== undefined;
   }
 
   public async abandonUserRefresh(userKey: string): Promise<boolean> {

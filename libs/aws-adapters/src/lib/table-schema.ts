@@ -87,6 +87,10 @@ export const CLAIM_ATTRIBUTES = {
   claimant: 'claimant',
   /** Set once the claimant's refresh request was sent, so a redelivery does not send it again. */
   sent: 'sent',
+  /** When the claimant claimed (epoch s): its own unsent claim is granted again only CLAIM_RETRY_AFTER_SECONDS later. */
+  claimedAt: 'claimed_at',
+  /** Set by a refresh coalesced into the claim: a claimant giving the claim up queues the refresh instead. */
+  wanted: 'wanted',
 } as const;
 
 /**

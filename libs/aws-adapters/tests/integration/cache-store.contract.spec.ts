@@ -1,4 +1,4 @@
-import type { CacheStore, ItemKind, ItemRecord, UserSnapshot } from '@alma-cache/cache-domain';
+import { CLAIM_RETRY_AFTER_SECONDS, type CacheStore, type ItemKind, type ItemRecord, type UserSnapshot } from '@alma-cache/cache-domain';
 import { InMemoryCacheStore } from '@alma-cache/cache-domain/testing';
 import { createDocumentClient, DynamoDbCacheStore } from '../../src';
 import { createCacheTables } from '../../src/testing';
@@ -154,9 +154,10 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
   describe('refresh claims', () => {
     const claim = (claimant: string, nowSeconds: number) => store.claimUserRefresh({ userKey: PATRON, claimant, nowSeconds, untilSeconds: 1_000 });
 
-    it('grants a claim to one claimant until it expires, and again to that claimant only until its request is marked sent', async () => {
+    it('grants a claim to one claimant until it expires, and again to that claimant only later and until its request is marked sent', async () => {
       // Act
       const first = await claim('event-1', 100);
+      const copyBeside = await claim('event-1', 100 + CLAIM_RETRY_AFTER_SECONDS - 1);
       const other = await claim('event-2', 200);
       const retry = await claim('event-1', 300);
       await store.markRefreshSent(PATRON, 'event-2');
@@ -166,8 +167,9 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       const expired = await claim('event-3', 1_000);
 
       // Assess
-      expect({ first, other, retry, afterOthersMark, redelivery, expired }).toEqual({
+      expect({ first, copyBeside, other, retry, afterOthersMark, redelivery, expired }).toEqual({
         first: true,
+        copyBeside: false,
         other: false,
         retry: true,
         afterOthersMark: true,
@@ -189,6 +191,30 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
 
       // Assess
       expect({ othersRelease, afterRelease, afterSentRelease }).toEqual({ othersRelease: false, afterRelease: true, afterSentRelease: false });
+    });
+
+    it('keeps a claim a refresh was coalesced into when its claimant gives it up, and says so; notes only a live claim', async () => {
+      // Act
+      const noClaim = await store.noteRefreshWanted(PATRON, 100);
+      await claim('query-1', 100);
+      const noted = await store.noteRefreshWanted(PATRON, 150);
+      const othersRelease = await store.releaseUserRefresh(PATRON, 'query-2', 200);
+      const wanted = await store.releaseUserRefresh(PATRON, 'query-1', 200);
+      const stillHeld = await claim('event-1', 200);
+      await store.claimUserRefresh({ userKey: OTHER, claimant: 'query-3', nowSeconds: 100, untilSeconds: 400 });
+      const plainRelease = await store.releaseUserRefresh(OTHER, 'query-3', 200);
+      const afterExpiry = await store.noteRefreshWanted(OTHER, 200);
+
+      // Assess
+      expect({ noClaim, noted, othersRelease, wanted, stillHeld, plainRelease, afterExpiry }).toEqual({
+        noClaim: false,
+        noted: true,
+        othersRelease: false,
+        wanted: true,
+        stillHeld: false,
+        plainRelease: false,
+        afterExpiry: false,
+      });
     });
 
     it('removes an abandoned placeholder, never a refreshed patron nor one a webhook linked an item to', async () => {

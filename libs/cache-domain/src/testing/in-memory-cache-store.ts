@@ -3,7 +3,15 @@ import type { CacheReader, CachedItem } from '../lib/query/cache-reader.port';
 import { userCacheKey } from '../lib/shared/alma-event';
 import { recordOwner } from '../lib/shared/record-fields';
 import type { CachedUser } from '../lib/shared/cached-user';
-import type { CacheStore, ItemRecord, LinkResult, RefreshClaim, UserSnapshot, WriteResult } from '../lib/shared/cache-store.port';
+import {
+  CLAIM_RETRY_AFTER_SECONDS,
+  type CacheStore,
+  type ItemRecord,
+  type LinkResult,
+  type RefreshClaim,
+  type UserSnapshot,
+  type WriteResult,
+} from '../lib/shared/cache-store.port';
 
 interface StoredUser {
   ids: Record<ItemKind, Set<string>>;
@@ -32,7 +40,7 @@ const ownedByAnother = (current: ItemRecord, userKey: string): boolean => {
 export class InMemoryCacheStore implements CacheStore {
   public readonly users = new Map<string, StoredUser>();
   public readonly items: Record<ItemKind, Map<string, ItemRecord>> = { loan: new Map(), request: new Map(), fee: new Map() };
-  public readonly claims = new Map<string, { claimant: string; untilSeconds: number; sent?: boolean }>();
+  public readonly claims = new Map<string, { claimant: string; untilSeconds: number; claimedAt?: number; sent?: boolean; wanted?: boolean }>();
   /** Every call, in order, so tests can count writes per event. */
   public readonly calls: Operation[] = [];
   private readonly failures: { operation: Operation; error: Error }[] = [];
@@ -130,8 +138,20 @@ export class InMemoryCacheStore implements CacheStore {
   public async claimUserRefresh(claim: RefreshClaim): Promise<boolean> {
     await this.enter('claimUserRefresh');
     const current = this.claims.get(claim.userKey);
-    if (current && current.untilSeconds > claim.nowSeconds && (current.claimant !== claim.claimant || current.sent)) return false;
-    this.claims.set(claim.userKey, { claimant: claim.claimant, untilSeconds: claim.untilSeconds });
+    const retryOfOwn =
+      current?.claimant === claim.claimant &&
+      !current.sent &&
+      (current.claimedAt === undefined || current.claimedAt <= claim.nowSeconds - CLAIM_RETRY_AFTER_SECONDS);
+    if (current && current.untilSeconds > claim.nowSeconds && !retryOfOwn) return false;
+    this.claims.set(claim.userKey, { claimant: claim.claimant, untilSeconds: claim.untilSeconds, claimedAt: claim.nowSeconds });
+    return true;
+  }
+
+  public async noteRefreshWanted(userKey: string, nowSeconds: number): Promise<boolean> {
+    await this.enter('noteRefreshWanted');
+    const current = this.claims.get(userKey);
+    if (current === undefined || current.untilSeconds <= nowSeconds) return false;
+    current.wanted = true;
     return true;
   }
 
@@ -141,10 +161,13 @@ export class InMemoryCacheStore implements CacheStore {
     if (current?.claimant === claimant) current.sent = true;
   }
 
-  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void> {
+  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean> {
     await this.enter('releaseUserRefresh');
     const current = this.claims.get(userKey);
-    if (current?.claimant === claimant && !current.sent) current.untilSeconds = nowSeconds;
+    if (current?.claimant !== claimant || current.sent) return false;
+    if (current.wanted) return true;
+    current.untilSeconds = nowSeconds;
+    return false;
   }
 
   public async abandonUserRefresh(userKey: string): Promise<boolean> {

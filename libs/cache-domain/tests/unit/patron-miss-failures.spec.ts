@@ -142,7 +142,7 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
 
     // Assess
     expect(first).toMatchObject({ unavailability: 'unavailable', retryAfterSeconds: 30 });
-    expect(claimAfter).toEqual({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+    expect(claimAfter).toEqual({ claimant: 'query-1', untilSeconds: NOW_SECONDS, claimedAt: NOW_SECONDS });
     expect(second.source).toBe('alma');
     expect(refreshQueue.messages).toEqual([]);
   });
@@ -195,6 +195,27 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     expect(store.users.get('pat0042x')?.ids.loan).toEqual(new Set(['l9']));
     // The claim was given up before the placeholder: the next webhook links into the kept row and needs no claim
     expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+  });
+
+  it('queues the refresh of a webhook that came after the claim but before the placeholder, when the rebuild then fails', async () => {
+    // Prepare: the webhook finds no row to link to and the query's claim taken, so it is coalesced into that claim
+    const { store, alma, refreshQueue, deps, query } = makeMissQuery();
+    alma.failNext(new AlmaRequestError(400, 'INVALID_PARAMETER'));
+    const webhook = new RecordLoan({ store, refreshQueue, clock: deps.clock, expiry: DEFAULT_EXPIRY_POLICY });
+    let coalesced: unknown;
+    store.beforeNext('beginUserRefresh', async () => {
+      const time = new Date(Date.parse(NOW) - 60_000).toISOString();
+      coalesced = await webhook.execute(almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'PAT0042X', itemId: 'l7', time }));
+    });
+
+    // Act
+    const answer = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess: the query still answers with its failure; the webhook's refresh is queued once, the claim kept, sent
+    expect(coalesced).toMatchObject({ user: 'refresh-already-requested' });
+    expect(answer).toBeInstanceOf(AlmaRequestError);
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', sent: true });
   });
 
   it('does not coalesce away the refresh of a webhook that lands while the claim is given up', async () => {

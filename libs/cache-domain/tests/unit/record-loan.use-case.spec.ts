@@ -1,4 +1,4 @@
-import { DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy } from '../../src';
+import { CLAIM_RETRY_AFTER_SECONDS, DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy } from '../../src';
 import { UnsupportedEventTypeError } from '../../src/lib/errors';
 import { almaWebhookMessage, almaWebhooks } from '../../src/testing';
 import { makeDeps, nowSeconds } from './helpers';
@@ -78,18 +78,39 @@ describe('Class: RecordLoan', () => {
 
   it('re-sends the refresh when the same event is retried after the send failed', async () => {
     // Prepare
-    const { refreshQueue, deps } = makeDeps();
+    const { refreshQueue, deps, clock } = makeDeps();
     const useCase = new RecordLoan(deps);
     refreshQueue.failNext(new Error('SQS unavailable'));
 
-    // Act
+    // Act: the failed message comes back after its backoff (60 s)
     await expect(useCase.execute(almaWebhookMessage('LOAN_CREATED'))).rejects.toThrow('SQS unavailable');
+    clock.advanceSeconds(60);
     const retried = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
     const other = await useCase.execute(almaWebhookMessage('LOAN_RENEWED'));
 
     // Assess
     expect(retried.user).toBe('refresh-requested');
     expect(other.user).toBe('refresh-already-requested');
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+  });
+
+  it('queues one refresh for copies of one event handled at the same time (Alma resent it, SNS or SQS delivered it twice)', async () => {
+    // Prepare: the second copy claims while the first is still sending
+    const { refreshQueue, store, deps, clock } = makeDeps();
+    const useCase = new RecordLoan(deps);
+    let copy: Promise<unknown> = Promise.resolve();
+    store.beforeNext('markRefreshSent', async () => {
+      clock.advanceSeconds(CLAIM_RETRY_AFTER_SECONDS - 1);
+      copy = useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+      await copy;
+    });
+
+    // Act
+    const first = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
+
+    // Assess
+    expect(first.user).toBe('refresh-requested');
+    expect(await copy).toMatchObject({ item: 'duplicate', user: 'refresh-already-requested' });
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
   });
 
@@ -110,12 +131,13 @@ describe('Class: RecordLoan', () => {
 
   it('re-sends on redelivery when the send succeeded but recording it failed (a duplicate refresh, never a lost one)', async () => {
     // Prepare
-    const { refreshQueue, store, deps } = makeDeps();
+    const { refreshQueue, store, deps, clock } = makeDeps();
     const useCase = new RecordLoan(deps);
     store.failNext('markRefreshSent', new Error('DynamoDB throttled'));
 
     // Act
     await expect(useCase.execute(almaWebhookMessage('LOAN_CREATED'))).rejects.toThrow('DynamoDB throttled');
+    clock.advanceSeconds(60);
     const retried = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
     const again = await useCase.execute(almaWebhookMessage('LOAN_CREATED'));
 

@@ -48,7 +48,10 @@ describe('npm run load -- --rate 20 --duration 3', () => {
     expect(result.parked.map((queue: { queue: string }) => queue.queue)).toEqual(
       expect.arrayContaining(['alma-cache-stg-users-dlq', 'alma-cache-stg-loan-updated-dlq']),
     );
-    expect(result.refresh.usersQueueMessages).toBeLessThanOrEqual(result.refresh.unknownWithWebhook);
+    expect(result.refresh.patronsRefreshedTwice).toBe(0);
+    expect(result.refresh.refreshedNotUnknown).toBe(0);
+    expect(result.refresh.patronsRefreshed).toBeLessThanOrEqual(result.refresh.unknownWithWebhook + result.refresh.unknownOnlyRead);
+    expect(result.refresh.usersQueueMessages).toBe(result.refresh.patronsRefreshed + result.refresh.redeliveries);
     expect(result.refresh.maxRebuildsOfOnePatron).toBeLessThanOrEqual(1);
   });
 

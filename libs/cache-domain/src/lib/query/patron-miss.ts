@@ -176,7 +176,9 @@ const handOverToQueue = async (
  *
  * The claim goes first: a webhook landing after it finds either the placeholder (it links, and the delete keeps the
  * row and queues) or no row and a free claim (it queues its own refresh). Released last, a webhook landing between
- * the delete and the release found no row and a taken claim, and its refresh was coalesced into one nobody ran.
+ * the delete and the release found no row and a taken claim, and its refresh was coalesced into one nobody ran. A
+ * webhook that landed before the placeholder was written found no row and this claim: it noted its refresh on the
+ * claim, which is then kept and the patron queued.
  */
 const giveUpClaim = async (
   queue: UserRefreshQueue,
@@ -186,7 +188,12 @@ const giveUpClaim = async (
   claimant: string,
   nowSeconds: number,
 ): Promise<void> => {
-  await miss.store.releaseUserRefresh(userKey, claimant, nowSeconds).catch(() => undefined);
+  const wanted = await miss.store.releaseUserRefresh(userKey, claimant, nowSeconds).catch(() => false);
+  // A webhook coalesced into the claim (it came before the placeholder, so had nothing to link to): its refresh is due.
+  if (wanted) {
+    await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant);
+    return;
+  }
   const linkedMeanwhile = await miss.store.abandonUserRefresh(userKey).catch(() => false);
   if (linkedMeanwhile) await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant);
 };

@@ -37,6 +37,14 @@ export type WriteResult = 'written' | 'stale' | 'duplicate';
  */
 export type LinkResult = 'updated' | 'user-not-cached' | 'item-removed';
 
+/**
+ * How long the same claimant waits before it may claim its own unsent claim again. A cache-update function gives up
+ * after 10 s and a failed message comes back after 60 s, so a true retry always waits longer; a copy of the same
+ * event (Alma resends a webhook answered late, SNS and SQS deliver at least once) handled beside the first does not,
+ * and is coalesced instead of sending a second refresh.
+ */
+export const CLAIM_RETRY_AFTER_SECONDS = 30;
+
 export interface RefreshClaim {
   readonly userKey: string;
   /** Who claims: the Alma event id, so that a retry of the same event may claim again. */
@@ -79,10 +87,17 @@ export interface CacheStore {
   unlinkItem(userKey: string, kind: ItemKind, itemId: string): Promise<Exclude<LinkResult, 'item-removed'>>;
   /**
    * Takes the right to request a refresh of an unknown patron until `untilSeconds`. True when no one else holds
-   * it, or the same claimant holds it and its request was not sent yet (see {@link markRefreshSent}): a retried
-   * event whose send failed re-sends, a redelivery of an event whose send succeeded does not.
+   * it, or the same claimant holds it, its request was not sent yet (see {@link markRefreshSent}) and it claimed at
+   * least {@link CLAIM_RETRY_AFTER_SECONDS} ago: a retried event whose send failed re-sends, a redelivery of an event
+   * whose send succeeded does not, and neither does a copy of the event handled at the same time as the first.
    */
   claimUserRefresh(claim: RefreshClaim): Promise<boolean>;
+  /**
+   * Records on the live claim of someone else that a refresh was coalesced into it, so that a claimant who gives the
+   * claim up ({@link releaseUserRefresh}) queues the refresh instead. False when no claim is live (it was released or
+   * ran out meanwhile): then the caller may claim itself.
+   */
+  noteRefreshWanted(userKey: string, nowSeconds: number): Promise<boolean>;
   /**
    * Records on the claimant's claim that its refresh request went out, so that the claim is not granted to the
    * same claimant again. Does nothing when the claim is no longer this claimant's (it expired and was taken).
@@ -91,9 +106,10 @@ export interface CacheStore {
   /**
    * Gives the claimant's claim up before its time, because its refresh failed and nobody will run it: the next
    * caller may claim at once (its expiry becomes `nowSeconds`). Does nothing when the claim is no longer this
-   * claimant's, or its refresh request was sent (then the queue runs it).
+   * claimant's, or its refresh request was sent (then the queue runs it). Keeps the claim, and resolves true, when a
+   * refresh was coalesced into it ({@link noteRefreshWanted}): the caller must queue the refresh then. False otherwise.
    */
-  releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<void>;
+  releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean>;
   /**
    * Removes the placeholder a failed refresh left (see {@link beginUserRefresh}), so that it no longer reads as a
    * refresh still running: the patron is simply not cached, as before the refresh. Does nothing when the patron is

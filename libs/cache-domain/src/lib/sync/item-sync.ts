@@ -4,6 +4,9 @@ import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
 import type { UserRefreshQueue } from '../shared/user-refresh-queue.port';
 
+/** Claims tried when each one finds the claim given up just after refusing: more means claimants racing, and one of them queues. */
+const CLAIM_ATTEMPTS = 3;
+
 /** What every item use case needs; the composition root provides it. */
 export interface ItemSyncDeps {
   readonly store: CacheStore;
@@ -27,7 +30,8 @@ export interface SyncOutcome {
  * or a coalesced refresh request when the patron is unknown. A stale event touches nothing else, so an old retry
  * can neither re-link a removed item nor unlink a newer one.
  *
- * Common path: two conditional writes, no reads.
+ * Common path: two conditional writes, no reads. An unknown patron adds the claim and its mark (the refresh queued),
+ * or the claim and a note on the live claim it was coalesced into.
  */
 export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'upsert' | 'remove'): Promise<SyncOutcome> => {
   const { store, refreshQueue, clock, expiry } = deps;
@@ -52,13 +56,15 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
   if (link === 'updated') return { event, item, user: removal ? 'unlinked' : 'linked' };
   if (link === 'item-removed') return { event, item, user: 'already-removed' };
 
-  const claimed = await store.claimUserRefresh({
-    userKey,
-    claimant: event.eventId,
-    nowSeconds,
-    untilSeconds: nowSeconds + expiry.refreshWindowSeconds,
-  });
-  if (!claimed) return { event, item, user: 'refresh-already-requested' };
+  const claim = { userKey, claimant: event.eventId, nowSeconds, untilSeconds: nowSeconds + expiry.refreshWindowSeconds };
+  for (let attempt = 1; !(await store.claimUserRefresh(claim)); attempt += 1) {
+    // Coalesced into a live claim, the note makes its holder queue this refresh should its own rebuild fail (a query's
+    // inline rebuild, whose placeholder this event came too early to link to). No claim live any more: it was given
+    // up between the two calls, so claim again.
+    if (attempt === CLAIM_ATTEMPTS || (await store.noteRefreshWanted(userKey, nowSeconds))) {
+      return { event, item, user: 'refresh-already-requested' };
+    }
+  }
   await refreshQueue.requestRefresh(event.userPrimaryId);
   // Only after the send: a failed send leaves the claim unmarked, so a retry of this event sends again; once marked,
   // a redelivery of this event is coalesced like any other. A failed mark only risks one duplicate refresh.
