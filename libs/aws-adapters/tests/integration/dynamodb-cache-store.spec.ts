@@ -164,17 +164,19 @@ describe('Class: DynamoDbCacheStore', () => {
 
     // Act
     await store.markRefreshSent('pat0042x', 'e2');
-    const retryBeforeSent = await claim('e1', 1010);
+    const copyBeside = await claim('e1', 1010);
+    const retryBeforeSent = await claim('e1', 1060);
     await store.markRefreshSent('pat0042x', 'e1');
-    const redelivery = await claim('e1', 1020);
+    const redelivery = await claim('e1', 1120);
     const afterWindow = await claim('e1', 1400);
 
     // Assess
-    expect([retryBeforeSent, redelivery, afterWindow]).toEqual([true, false, true]);
+    expect([copyBeside, retryBeforeSent, redelivery, afterWindow]).toEqual([false, true, false, true]);
     expect((await client.send(new GetCommand({ TableName: tables.refreshClaims!, Key: { primary_id: 'pat0042x' } }))).Item).toEqual({
       primary_id: 'pat0042x',
       claimant: 'e1',
       expires_at: 1700,
+      claimed_at: 1400,
     });
   });
 
