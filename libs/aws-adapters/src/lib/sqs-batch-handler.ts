@@ -94,7 +94,9 @@ export interface SqsBatchHandlerOptions {
  * Each failure is logged once per receive with its reason, the SQS message id and the receive count, so a message
  * that reaches the DLQ can be traced to why (the DLQ keeps the message id). A batch that fails entirely is reported
  * like any other rather than thrown: the outcome is the same (every message is received again) and the log stays one
- * line per message. The metrics are published once per invocation, with the dimension `kind`, also when it throws.
+ * line per message. The metrics the invocation stored are published once, with the dimension `kind`, also when it
+ * throws; when it stored none (a processor that publishes per message), nothing is published and Powertools' empty-publish
+ * warning is not printed.
  *
  * A poison message (the domain's InvalidEventError family: malformed, outside the replay horizon, a record that must
  * not be stored) is sent at once to `deadLetterQueue` with its body unchanged and its reason as message attributes
@@ -113,8 +115,6 @@ export interface SqsBatchHandlerOptions {
 export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsBatchHandlerOptions) => {
   const { logger, metrics, kind, delay, deadLetterQueue } = options;
   const retriedMessage = options.retriedMessage ?? 'Processing failed: the message will be received again after its visibility timeout';
-  // One per container: Lambda runs one invocation at a time in a container, and the processor resets per batch.
-  const processor = new BatchProcessor(EventType.SQS);
 
   /** The seconds to hide a failed message: Alma's Retry-After when it gave one, else the backoff for this receive. */
   const wantedDelay = (
@@ -195,9 +195,18 @@ export const createSqsBatchHandler = (process: SqsRecordProcessor, options: SqsB
     if (context) logger.addContext(context);
     if (kind !== undefined) metrics.addDimension('kind', kind);
     try {
-      return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+      // One processor per invocation: Lambda runs one at a time in a container, but the local stack's pollers and the
+      // bench run several through one handler, and a shared processor would report one batch's failures for another.
+      return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
     } finally {
-      metrics.publishStoredMetrics();
+      // A processor that publishes per message (the cache-update functions' `Events`) leaves nothing stored; publishing
+      // nothing would print no EMF, only Powertools' "No application metrics to publish" warning, a stderr line per
+      // invocation. Then only the invocation's dimensions and metadata are dropped, as the publish would have.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      else {
+        metrics.clearDimensions();
+        metrics.clearMetadata();
+      }
     }
   };
 };
