@@ -25,7 +25,8 @@ export interface ThroughputOptions {
 }
 
 const THROUGHPUT_FLOOR =
-  'bare handler (baseline/sns-baseline.ts), same process, same DynamoDB Local: per message the same two conditional writes ' +
+  'bare handler (baseline/sns-baseline.ts), same process, same DynamoDB Local, one copy per function as the four functions ' +
+  'are four bundles (own SDK client and connections): per message the same two conditional writes ' +
   '(PutItem of the record with the event-time condition and ALL_OLD, UpdateItem ADD/DELETE of the id on the Users row) for ' +
   'cached patrons, same batches, same concurrency. Why: no correct handler can write less per event (issue 6), so this is ' +
   'its rate with zero overhead';
