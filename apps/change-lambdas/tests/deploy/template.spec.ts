@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -89,6 +90,24 @@ describe('Template: change-lambdas', () => {
     expect(project.targets['build'].outputs).toEqual([`{workspaceRoot}/${DIST}`]);
     expect(project.targets['build'].options.command).toContain(`--out ${DIST} ${FUNCTION}`);
     expect(readFileSync(join(APP_DIR, 'serverless.yml'), 'utf8')).toContain(`artifactDir: \${env:CHANGE_LAMBDAS_ARTIFACT_DIR, '../../${DIST}'}`);
+  });
+
+  it("ships a source map of its own code only, which Node's source-map reader maps back to the TypeScript line", () => {
+    // Prepare: where the bundle logs a change published, and where that line is in the TypeScript
+    const code = readFileSync(join(bundleDir, FUNCTION, 'index.js'), 'utf8');
+    const map = JSON.parse(readFileSync(join(bundleDir, FUNCTION, 'index.js.map'), 'utf8')) as { sources: string[] };
+    const at = code.indexOf("'Change published'") >= 0 ? code.indexOf("'Change published'") : code.indexOf('"Change published"');
+    const before = code.slice(0, at).split('\n');
+    const tsLines = readFileSync(join(APP_DIR, 'src', 'stream-handler.ts'), 'utf8').split('\n');
+
+    // Act
+    const entry = new SourceMap(map as unknown as ConstructorParameters<typeof SourceMap>[0]).findEntry(before.length - 1, before.at(-1)!.length);
+
+    // Assess: no package in the map (Node parses the whole map at every cold start), and our line maps home
+    expect(map.sources.filter((source) => source.includes('node_modules'))).toEqual([]);
+    expect(at).toBeGreaterThan(0);
+    expect('originalSource' in entry ? entry.originalSource : undefined).toMatch(/apps\/change-lambdas\/src\/stream-handler\.ts$/);
+    expect('originalLine' in entry ? tsLines[entry.originalLine] : undefined).toContain("'Change published'");
   });
 
   it('creates the cache-changes topic and the failure queue, and exports them', () => {
