@@ -57,6 +57,11 @@ export interface RateResult {
    * returned without failing it (its conditional writes done), for every distinct event answered 200. The issue's goal.
    */
   readonly latency: LatencySummary;
+  /**
+   * The latency to the cache in two parts, per event: from the 200 until a poller's receive returned its message (the
+   * queue: moto's receive, the pollers busy with other batches), and from there until the function returned.
+   */
+  readonly cacheStages: { readonly inQueue: LatencySummary; readonly inFunction: LatencySummary };
   readonly latenciesMs: readonly number[];
   /**
    * Receiver's 200 → the change notification of that event published: the publish-changes invocation handed its stream
@@ -331,6 +336,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   const firstOk = new Map<string, number>();
   // When each event's message was first finished by its cache-update function (whoever polled its queue).
   const written = new Map<string, number>();
+  const takenOff = new Map<string, number>();
   const writes: number[] = [];
   // When publish-changes was handed each event's stream record, and when that invocation ended.
   const streamed = new Map<string, { startedAt: number; finishedAt: number }>();
@@ -358,7 +364,10 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     for (const body of delivery.doneBodies) {
       writes.push(delivery.finishedAt);
       const id = almaEventIdOf(body);
-      if (id !== undefined && !written.has(id)) written.set(id, delivery.finishedAt);
+      if (id !== undefined && !written.has(id)) {
+        written.set(id, delivery.finishedAt);
+        takenOff.set(id, delivery.receivedAt);
+      }
     }
   });
   const sendTimes: number[] = [];
@@ -542,13 +551,21 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   // Latency to the cache: each distinct event answered 200, to its write. A write can land before the 200 reaches
   // the sender (the receiver answers after its publish; the queue may be faster): that counts as 0.
   const latenciesMs: number[] = [];
+  // Split in two: waiting in the function's queue (until a poller's receive returned it) and the function's invocation
+  // that wrote it (its whole batch). The publish to SNS and SQS is before the 200 (the receiver answers after it).
+  const cacheStageMs = { inQueue: [] as number[], inFunction: [] as number[] };
   let notWritten = 0;
   for (const event of scenario.events) {
     const ok = firstOk.get(event.eventId);
     if (ok === undefined) continue;
     const at = written.get(event.eventId);
     if (at === undefined) notWritten += 1;
-    else latenciesMs.push(Math.max(0, at - ok));
+    else {
+      latenciesMs.push(Math.max(0, at - ok));
+      const taken = takenOff.get(event.eventId) ?? at;
+      cacheStageMs.inQueue.push(Math.max(0, taken - ok));
+      cacheStageMs.inFunction.push(at - Math.max(taken, ok));
+    }
   }
   // And to its change notification, for each event that changed something a patron sees.
   const notificationMs: number[] = [];
@@ -638,6 +655,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
       behindSeconds: behind.size,
     },
     latency: summarize(latenciesMs),
+    cacheStages: { inQueue: summarize(cacheStageMs.inQueue), inFunction: summarize(cacheStageMs.inFunction) },
     latenciesMs,
     notWritten,
     notification: summarize(notificationMs),

@@ -147,6 +147,8 @@ export interface QueueDelivery {
   doneMessageIds: readonly string[];
   /** When the function returned: its writes are in the tables from then on. */
   finishedAt: number;
+  /** When the poller's receive returned the batch, just before the function was invoked with it. */
+  receivedAt: number;
 }
 
 /** One invocation of a stream-triggered function by its local mapping. */
@@ -530,6 +532,7 @@ export const startLocalStack = async (opts: {
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
       );
       if (Messages.length === 0) return undefined;
+      const receivedAt = Date.now();
       inFlight += 1;
       try {
         const event = sqsEvent(
@@ -562,6 +565,7 @@ export const startLocalStack = async (opts: {
           doneBodies: done.map((message) => message.Body ?? ''),
           doneMessageIds: done.map((message) => message.MessageId ?? ''),
           finishedAt,
+          receivedAt,
         };
         for (const listener of deliveryListeners) listener(delivery);
         return delivery;

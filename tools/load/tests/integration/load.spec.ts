@@ -61,6 +61,7 @@ describe('npm run load -- --rate 20 --duration 3', () => {
     expect(result.alma.peakPerSlidingSecond).toBeLessThanOrEqual(result.alma.budget);
     // Every event was answered 200 and written: one latency to the cache per event sent (about 60 at 20/s for 3 s).
     expect(result.notWritten).toBe(0);
+    expect([result.cacheStages.inQueue.n, result.cacheStages.inFunction.n]).toEqual([result.latency.n, result.latency.n]);
     expect(result.latency.n).toBe(result.sent.events);
     expect(result.sent.events).toBeGreaterThanOrEqual(50);
     expect(result.latency.p50).toBeLessThanOrEqual(result.latency.p99);
