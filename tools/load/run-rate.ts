@@ -564,7 +564,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
       latenciesMs.push(Math.max(0, at - ok));
       const taken = takenOff.get(event.eventId) ?? at;
       cacheStageMs.inQueue.push(Math.max(0, taken - ok));
-      cacheStageMs.inFunction.push(at - Math.max(taken, ok));
+      cacheStageMs.inFunction.push(Math.max(0, at - Math.max(taken, ok)));
     }
   }
   // And to its change notification, for each event that changed something a patron sees.

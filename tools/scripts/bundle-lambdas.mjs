@@ -228,17 +228,21 @@ async function keepWorkspaceMappings(mapFile) {
     }
     return table.get(index);
   };
+  // A mapped segment covers the generated code up to the next segment, on its line and, for Node's lookup, the lines
+  // after it: the first unmapped segment after one of ours (on any line) must stay, as an unmapped marker.
+  let afterOurs = false;
   const lines = decode(map.mappings).map((segments) => {
     const kept = [];
     for (const segment of segments) {
-      if (segment.length === 1 || ours[segment[1]]) {
-        if (segment.length === 1 && kept.at(-1)?.length === 1) continue;
+      if (segment.length > 1 && ours[segment[1]]) {
         const mapped = [...segment];
-        if (mapped.length > 1) mapped[1] = renumber(segment[1], sourceIndex, sources, map.sources[segment[1]]);
+        mapped[1] = renumber(segment[1], sourceIndex, sources, map.sources[segment[1]]);
         if (mapped.length === 5) mapped[4] = renumber(segment[4], nameIndex, names, map.names[segment[4]]);
         kept.push(mapped);
-      } else if (kept.length > 0 && kept.at(-1).length > 1) {
+        afterOurs = true;
+      } else if (afterOurs) {
         kept.push([segment[0]]);
+        afterOurs = false;
       }
     }
     return kept;

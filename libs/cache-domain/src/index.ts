@@ -26,6 +26,7 @@ export { identifierProblem, isIdentifier, MAX_IDENTIFIER_LENGTH } from './lib/sh
 export type { CachedUser } from './lib/shared/cached-user';
 export {
   CLAIM_RETRY_AFTER_SECONDS,
+  RELEASED_CLAIM_BACKDATE_SECONDS,
   type CacheStore,
   type ItemRecord,
   type LinkResult,

@@ -180,7 +180,7 @@ export class DynamoDbCacheStore implements CacheStore {
     return refused === undefined;
   }
 
-  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean> {
+  public async releaseUserRefresh(userKey: string, claimant: string, expiredAt: number, evenIfWanted = false): Promise<boolean> {
     const refused = await this.conditionally(
       new UpdateCommand({
         TableName: this.table('refreshClaims'),
@@ -188,9 +188,9 @@ export class DynamoDbCacheStore implements CacheStore {
         UpdateExpression: 'SET #expires = :now',
         // A claim whose request went out is the queue's to run; someone else's claim is theirs; a claim a refresh was
         // coalesced into is kept for the caller to queue it.
-        ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent) AND attribute_not_exists(#wanted)`,
-        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent, '#wanted': C.wanted },
-        ExpressionAttributeValues: { ':claimant': claimant, ':now': nowSeconds },
+        ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent)${evenIfWanted ? '' : ' AND attribute_not_exists(#wanted)'}`,
+        ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent, ...(evenIfWanted ? {} : { '#wanted': C.wanted }) },
+        ExpressionAttributeValues: { ':claimant': claimant, ':now': expiredAt },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );

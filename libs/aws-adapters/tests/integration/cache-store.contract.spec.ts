@@ -193,7 +193,7 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       expect({ othersRelease, afterRelease, afterSentRelease }).toEqual({ othersRelease: false, afterRelease: true, afterSentRelease: false });
     });
 
-    it('keeps a claim a refresh was coalesced into when its claimant gives it up, and says so; notes only a live claim', async () => {
+    it('keeps a claim a refresh was coalesced into when its claimant gives it up, and says so, unless told to; notes only a live claim', async () => {
       // Act
       const noClaim = await store.noteRefreshWanted(PATRON, 100);
       await claim('query-1', 100);
@@ -201,17 +201,21 @@ describe.each(STORES)('Contract: CacheStore (%s)', (_name, makeStore) => {
       const othersRelease = await store.releaseUserRefresh(PATRON, 'query-2', 200);
       const wanted = await store.releaseUserRefresh(PATRON, 'query-1', 200);
       const stillHeld = await claim('event-1', 200);
+      const forced = await store.releaseUserRefresh(PATRON, 'query-1', 200, true);
+      const afterForced = await claim('event-1', 200);
       await store.claimUserRefresh({ userKey: OTHER, claimant: 'query-3', nowSeconds: 100, untilSeconds: 400 });
       const plainRelease = await store.releaseUserRefresh(OTHER, 'query-3', 200);
       const afterExpiry = await store.noteRefreshWanted(OTHER, 200);
 
       // Assess
-      expect({ noClaim, noted, othersRelease, wanted, stillHeld, plainRelease, afterExpiry }).toEqual({
+      expect({ noClaim, noted, othersRelease, wanted, stillHeld, forced, afterForced, plainRelease, afterExpiry }).toEqual({
         noClaim: false,
         noted: true,
         othersRelease: false,
         wanted: true,
         stillHeld: false,
+        forced: false,
+        afterForced: true,
         plainRelease: false,
         afterExpiry: false,
       });

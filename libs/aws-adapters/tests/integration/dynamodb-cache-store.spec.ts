@@ -180,6 +180,18 @@ describe('Class: DynamoDbCacheStore', () => {
     });
   });
 
+  it('lets the same claimant claim a claim written before claimed_at existed at once, as before the upgrade', async () => {
+    // Prepare: an unsent claim as the previous release wrote it
+    await client.send(new PutCommand({ TableName: tables.refreshClaims!, Item: { primary_id: 'pat0042x', claimant: 'e1', expires_at: 1300 } }));
+
+    // Act
+    const retry = await store.claimUserRefresh({ userKey: 'pat0042x', claimant: 'e1', nowSeconds: 1001, untilSeconds: 1301 });
+    const other = await store.claimUserRefresh({ userKey: 'pat0042x', claimant: 'e2', nowSeconds: 1002, untilSeconds: 1302 });
+
+    // Assess
+    expect([retry, other]).toEqual([true, false]);
+  });
+
   it('grants exactly one of 25 concurrent claims', async () => {
     // Act
     const results = await Promise.all(

@@ -161,12 +161,12 @@ export class InMemoryCacheStore implements CacheStore {
     if (current?.claimant === claimant) current.sent = true;
   }
 
-  public async releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean> {
+  public async releaseUserRefresh(userKey: string, claimant: string, expiredAt: number, evenIfWanted = false): Promise<boolean> {
     await this.enter('releaseUserRefresh');
     const current = this.claims.get(userKey);
     if (current?.claimant !== claimant || current.sent) return false;
-    if (current.wanted) return true;
-    current.untilSeconds = nowSeconds;
+    if (current.wanted && !evenIfWanted) return true;
+    current.untilSeconds = expiredAt;
     return false;
   }
 

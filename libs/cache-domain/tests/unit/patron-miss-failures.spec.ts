@@ -9,6 +9,7 @@ import {
   type PatronQueryDeps,
   RecordLoan,
   RefreshUser,
+  RELEASED_CLAIM_BACKDATE_SECONDS,
 } from '../../src';
 import {
   almaWebhookMessage,
@@ -79,7 +80,7 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     expect(first).toBeInstanceOf(type);
     expect(first).not.toBeInstanceOf(PatronDataUnavailableError);
     expect(placeholderLeft).toBe(false);
-    expect(claimReleased).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+    expect(claimReleased).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS - RELEASED_CLAIM_BACKDATE_SECONDS });
     expect(second.source).toBe('alma');
     expect(refreshQueue.messages).toEqual([]);
   });
@@ -142,7 +143,7 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
 
     // Assess
     expect(first).toMatchObject({ unavailability: 'unavailable', retryAfterSeconds: 30 });
-    expect(claimAfter).toEqual({ claimant: 'query-1', untilSeconds: NOW_SECONDS, claimedAt: NOW_SECONDS });
+    expect(claimAfter).toEqual({ claimant: 'query-1', untilSeconds: NOW_SECONDS - RELEASED_CLAIM_BACKDATE_SECONDS, claimedAt: NOW_SECONDS });
     expect(second.source).toBe('alma');
     expect(refreshQueue.messages).toEqual([]);
   });
@@ -194,7 +195,7 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
     expect(store.users.get('pat0042x')?.ids.loan).toEqual(new Set(['l9']));
     // The claim was given up before the placeholder: the next webhook links into the kept row and needs no claim
-    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS });
+    expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', untilSeconds: NOW_SECONDS - RELEASED_CLAIM_BACKDATE_SECONDS });
   });
 
   it('queues the refresh of a webhook that came after the claim but before the placeholder, when the rebuild then fails', async () => {
@@ -216,6 +217,27 @@ describe('Function: answerMiss, when the inline rebuild fails', () => {
     expect(answer).toBeInstanceOf(AlmaRequestError);
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
     expect(store.claims.get('pat0042x')).toMatchObject({ claimant: 'query-1', sent: true });
+  });
+
+  it("still gives the claim up, and removes its placeholder, when the queue refuses the coalesced webhook's refresh", async () => {
+    // Prepare: as above, but the Users queue is down when the query hands the refresh over
+    const { store, alma, refreshQueue, deps, query } = makeMissQuery();
+    alma.failNext(new AlmaRequestError(400, 'INVALID_PARAMETER'));
+    const webhook = new RecordLoan({ store, refreshQueue, clock: deps.clock, expiry: DEFAULT_EXPIRY_POLICY });
+    store.beforeNext('beginUserRefresh', async () => {
+      const time = new Date(Date.parse(NOW) - 60_000).toISOString();
+      await webhook.execute(almaWebhookMessage('LOAN_CREATED', { userPrimaryId: 'PAT0042X', itemId: 'l7', time }));
+      refreshQueue.failNext(new Error('SQS unavailable'));
+    });
+
+    // Act
+    const answer = await query.execute('PAT0042X').catch((error: unknown) => error);
+
+    // Assess: nothing queued, but the patron is free: the next miss or webhook rebuilds at once
+    expect(answer).toBeInstanceOf(AlmaRequestError);
+    expect(refreshQueue.messages).toEqual([]);
+    expect(store.users.has('pat0042x')).toBe(false);
+    expect(await claimableByWebhook(store)).toBe(true);
   });
 
   it('does not coalesce away the refresh of a webhook that lands while the claim is given up', async () => {

@@ -1,4 +1,4 @@
-import { CLAIM_RETRY_AFTER_SECONDS, DEFAULT_EXPIRY_POLICY, RecordLoan, resolveExpiryPolicy } from '../../src';
+import { CLAIM_RETRY_AFTER_SECONDS, DEFAULT_EXPIRY_POLICY, RecordLoan, RELEASED_CLAIM_BACKDATE_SECONDS, resolveExpiryPolicy } from '../../src';
 import { UnsupportedEventTypeError } from '../../src/lib/errors';
 import { almaWebhookMessage, almaWebhooks } from '../../src/testing';
 import { makeDeps, nowSeconds } from './helpers';
@@ -112,6 +112,26 @@ describe('Class: RecordLoan', () => {
     expect(first.user).toBe('refresh-requested');
     expect(await copy).toMatchObject({ item: 'duplicate', user: 'refresh-already-requested' });
     expect(refreshQueue.messages).toEqual(['PAT0042X']);
+  });
+
+  it('claims again, and queues, when the claim it was refused is given up before its note lands, even a second later', async () => {
+    // Prepare: a query holds the patron's claim and gives it up, on its own clock a second later, between this
+    // event's refused claim and its note
+    const { refreshQueue, store, deps, clock } = makeDeps();
+    const start = nowSeconds(clock);
+    await store.claimUserRefresh({ userKey: 'pat0042x', claimant: 'query-1', nowSeconds: start, untilSeconds: start + 300 });
+    store.beforeNext('noteRefreshWanted', async () => {
+      clock.advanceSeconds(1);
+      await store.releaseUserRefresh('pat0042x', 'query-1', nowSeconds(clock) - RELEASED_CLAIM_BACKDATE_SECONDS);
+    });
+
+    // Act
+    const outcome = await new RecordLoan(deps).execute(almaWebhookMessage('LOAN_CREATED'));
+
+    // Assess
+    expect(outcome.user).toBe('refresh-requested');
+    expect(refreshQueue.messages).toEqual(['PAT0042X']);
+    expect(store.calls.filter((call) => call === 'claimUserRefresh')).toHaveLength(3);
   });
 
   it('does not send the refresh again when the event that took the claim is redelivered after its send', async () => {

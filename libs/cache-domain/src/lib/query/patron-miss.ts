@@ -1,6 +1,6 @@
 import { userCacheKey } from '../shared/alma-event';
 import type { CachedUser } from '../shared/cached-user';
-import type { CacheStore } from '../shared/cache-store.port';
+import { type CacheStore, RELEASED_CLAIM_BACKDATE_SECONDS } from '../shared/cache-store.port';
 import type { Clock } from '../shared/clock.port';
 import type { ExpiryPolicy } from '../shared/expiry-policy';
 import { type AlmaUnavailability, PatronDataUnavailableError, PatronNotFoundError } from '../errors';
@@ -188,12 +188,12 @@ const giveUpClaim = async (
   claimant: string,
   nowSeconds: number,
 ): Promise<void> => {
-  const wanted = await miss.store.releaseUserRefresh(userKey, claimant, nowSeconds).catch(() => false);
+  const expiredAt = nowSeconds - RELEASED_CLAIM_BACKDATE_SECONDS;
+  const wanted = await miss.store.releaseUserRefresh(userKey, claimant, expiredAt).catch(() => false);
   // A webhook coalesced into the claim (it came before the placeholder, so had nothing to link to): its refresh is due.
-  if (wanted) {
-    await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant);
-    return;
-  }
+  // Should the queue refuse it too, the claim is given up all the same, so the next miss or webhook rebuilds at once.
+  if (wanted && (await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant))) return;
+  if (wanted) await miss.store.releaseUserRefresh(userKey, claimant, expiredAt, true).catch(() => false);
   const linkedMeanwhile = await miss.store.abandonUserRefresh(userKey).catch(() => false);
   if (linkedMeanwhile) await handOverToQueue(queue, miss, userPrimaryId, userKey, claimant);
 };

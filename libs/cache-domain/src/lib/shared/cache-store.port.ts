@@ -45,6 +45,14 @@ export type LinkResult = 'updated' | 'user-not-cached' | 'item-removed';
  */
 export const CLAIM_RETRY_AFTER_SECONDS = 30;
 
+/**
+ * How far back a released claim's expiry is dated. A caller reads its clock once, when it starts (a cache-update
+ * function gives up after 10 s), and hosts' clocks differ by far less: a claim released at its holder's `now` could
+ * still look live to a webhook that read its clock a second earlier, which would then note its refresh on a claim
+ * nobody holds.
+ */
+export const RELEASED_CLAIM_BACKDATE_SECONDS = 60;
+
 export interface RefreshClaim {
   readonly userKey: string;
   /** Who claims: the Alma event id, so that a retry of the same event may claim again. */
@@ -93,9 +101,9 @@ export interface CacheStore {
    */
   claimUserRefresh(claim: RefreshClaim): Promise<boolean>;
   /**
-   * Records on the live claim of someone else that a refresh was coalesced into it, so that a claimant who gives the
-   * claim up ({@link releaseUserRefresh}) queues the refresh instead. False when no claim is live (it was released or
-   * ran out meanwhile): then the caller may claim itself.
+   * Records on the live claim the caller was refused (another claimant's, or its own copy's, sent or not) that a
+   * refresh was coalesced into it, so that a claimant who gives the claim up ({@link releaseUserRefresh}) queues the
+   * refresh instead. False when no claim is live (it was released or ran out meanwhile): then the caller may claim.
    */
   noteRefreshWanted(userKey: string, nowSeconds: number): Promise<boolean>;
   /**
@@ -105,11 +113,13 @@ export interface CacheStore {
   markRefreshSent(userKey: string, claimant: string): Promise<void>;
   /**
    * Gives the claimant's claim up before its time, because its refresh failed and nobody will run it: the next
-   * caller may claim at once (its expiry becomes `nowSeconds`). Does nothing when the claim is no longer this
-   * claimant's, or its refresh request was sent (then the queue runs it). Keeps the claim, and resolves true, when a
-   * refresh was coalesced into it ({@link noteRefreshWanted}): the caller must queue the refresh then. False otherwise.
+   * caller may claim at once (its expiry becomes `expiredAt`, which the caller dates back far enough to be past for
+   * every caller that may still be deciding: see {@link RELEASED_CLAIM_BACKDATE_SECONDS}). Does nothing when the
+   * claim is no longer this claimant's, or its refresh request was sent (then the queue runs it). Keeps the claim,
+   * and resolves true, when a refresh was coalesced into it ({@link noteRefreshWanted}) unless `evenIfWanted`: the
+   * caller must queue the refresh then. False otherwise.
    */
-  releaseUserRefresh(userKey: string, claimant: string, nowSeconds: number): Promise<boolean>;
+  releaseUserRefresh(userKey: string, claimant: string, expiredAt: number, evenIfWanted?: boolean): Promise<boolean>;
   /**
    * Removes the placeholder a failed refresh left (see {@link beginUserRefresh}), so that it no longer reads as a
    * refresh still running: the patron is simply not cached, as before the refresh. Does nothing when the patron is

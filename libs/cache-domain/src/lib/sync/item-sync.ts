@@ -56,12 +56,15 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
   if (link === 'updated') return { event, item, user: removal ? 'unlinked' : 'linked' };
   if (link === 'item-removed') return { event, item, user: 'already-removed' };
 
-  const claim = { userKey, claimant: event.eventId, nowSeconds, untilSeconds: nowSeconds + expiry.refreshWindowSeconds };
-  for (let attempt = 1; !(await store.claimUserRefresh(claim)); attempt += 1) {
+  for (let attempt = 1; ; attempt += 1) {
+    // The clock read again each round: the claim may have run out meanwhile.
+    const now = attempt === 1 ? nowSeconds : Math.floor(clock.now().getTime() / 1000);
+    const claim = { userKey, claimant: event.eventId, nowSeconds: now, untilSeconds: now + expiry.refreshWindowSeconds };
+    if (await store.claimUserRefresh(claim)) break;
     // Coalesced into a live claim, the note makes its holder queue this refresh should its own rebuild fail (a query's
     // inline rebuild, whose placeholder this event came too early to link to). No claim live any more: it was given
     // up between the two calls, so claim again.
-    if (attempt === CLAIM_ATTEMPTS || (await store.noteRefreshWanted(userKey, nowSeconds))) {
+    if (attempt === CLAIM_ATTEMPTS || (await store.noteRefreshWanted(userKey, now))) {
       return { event, item, user: 'refresh-already-requested' };
     }
   }
