@@ -118,7 +118,9 @@ const markdown = (report: LoadReport): string => {
         `change not seen ${result.unmatched}`,
       `- where the time to the cache went (p50 / p95 / p99 ms, n ${result.cacheStages.inQueue.n}): 200 → taken off the queue by a poller ` +
         `${ms(result.cacheStages.inQueue.p50)} / ${ms(result.cacheStages.inQueue.p95)} / ${ms(result.cacheStages.inQueue.p99)}; ` +
-        `taken off → written (the function's invocation, its whole batch) ${ms(result.cacheStages.inFunction.p50)} / ${ms(result.cacheStages.inFunction.p95)} / ${ms(result.cacheStages.inFunction.p99)}`,
+        `taken off → written (the function's invocation, its whole batch) ${ms(result.cacheStages.inFunction.p50)} / ${ms(result.cacheStages.inFunction.p95)} / ${ms(result.cacheStages.inFunction.p99)}; ` +
+        `of which batches of cached patrons only (two DynamoDB writes per event, no Users-queue send) n ${result.cacheStages.inFunctionCachedOnly.n}: ` +
+        `${ms(result.cacheStages.inFunctionCachedOnly.p50)} / ${ms(result.cacheStages.inFunctionCachedOnly.p95)} / ${ms(result.cacheStages.inFunctionCachedOnly.p99)}`,
       `- where a notified event's time went (p50 / p99 ms, n ${result.stages.toCache.n}): 200 → written ${ms(result.stages.toCache.p50)} / ${ms(result.stages.toCache.p99)}; ` +
         `written → its stream record handed to publish-changes ${ms(result.stages.writeToStreamInvoke.p50)} / ${ms(result.stages.writeToStreamInvoke.p99)}; ` +
         `that invocation (its batch's publishes) ${ms(result.stages.publishInvocation.p50)} / ${ms(result.stages.publishInvocation.p99)}; ` +
