@@ -339,12 +339,9 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   const usersBefore = ctx.usersQueueProcessed();
 
   const firstOk = new Map<string, number>();
-  // When each event's message was first finished by its cache-update function (whoever polled its queue).
-  const written = new Map<string, number>();
-  const takenOff = new Map<string, number>();
-  // The event ids of each batch a cache-update function finished, and the batch that first wrote each event.
-  const batches: string[][] = [];
-  const batchOf = new Map<string, number>();
+  // Each event's message first finished by its cache-update function (whoever polled its queue): when the poller's
+  // receive returned it, when the function returned, and the event ids of that batch.
+  const written = new Map<string, { receivedAt: number; finishedAt: number; batch: readonly string[] }>();
   const writes: number[] = [];
   // When publish-changes was handed each event's stream record, and when that invocation ended.
   const streamed = new Map<string, { startedAt: number; finishedAt: number }>();
@@ -369,18 +366,9 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
       return;
     }
     if (!functionQueues.includes(delivery.queueUrl)) return;
-    const batch: string[] = [];
-    batches.push(batch);
-    for (const body of delivery.doneBodies) {
-      writes.push(delivery.finishedAt);
-      const id = almaEventIdOf(body);
-      if (id !== undefined) batch.push(id);
-      if (id !== undefined && !written.has(id)) {
-        written.set(id, delivery.finishedAt);
-        takenOff.set(id, delivery.receivedAt);
-        batchOf.set(id, batches.length - 1);
-      }
-    }
+    const batch = delivery.doneBodies.map(almaEventIdOf).filter((id): id is string => id !== undefined);
+    for (const id of batch) if (!written.has(id)) written.set(id, { receivedAt: delivery.receivedAt, finishedAt: delivery.finishedAt, batch });
+    writes.push(...delivery.doneBodies.map(() => delivery.finishedAt));
   });
   const sendTimes: number[] = [];
   const notOk: Record<string, number> = {};
@@ -574,15 +562,14 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
   for (const event of scenario.events) {
     const ok = firstOk.get(event.eventId);
     if (ok === undefined) continue;
-    const at = written.get(event.eventId);
-    if (at === undefined) notWritten += 1;
+    const write = written.get(event.eventId);
+    if (write === undefined) notWritten += 1;
     else {
-      latenciesMs.push(Math.max(0, at - ok));
-      const taken = takenOff.get(event.eventId) ?? at;
-      cacheStageMs.inQueue.push(Math.max(0, taken - ok));
-      cacheStageMs.inFunction.push(Math.max(0, at - Math.max(taken, ok)));
-      const batch = batchOf.get(event.eventId);
-      if (batch !== undefined && cachedOnly(batches[batch])) cacheStageMs.inFunctionCachedOnly.push(Math.max(0, at - Math.max(taken, ok)));
+      latenciesMs.push(Math.max(0, write.finishedAt - ok));
+      cacheStageMs.inQueue.push(Math.max(0, write.receivedAt - ok));
+      const inFunction = Math.max(0, write.finishedAt - Math.max(write.receivedAt, ok));
+      cacheStageMs.inFunction.push(inFunction);
+      if (cachedOnly(write.batch)) cacheStageMs.inFunctionCachedOnly.push(inFunction);
     }
   }
   // And to its change notification, for each event that changed something a patron sees.
@@ -603,7 +590,7 @@ export const runRate = async (ctx: LoadContext, options: LoadOptions, rate: numb
     const seen = watcher.firstSeen.get(event.eventId);
     if (seen !== undefined) {
       subscriberMs.push(Math.max(0, seen - ok));
-      const at = written.get(event.eventId);
+      const at = written.get(event.eventId)?.finishedAt;
       const invocation = streamed.get(event.eventId);
       if (invocation !== undefined) notificationMs.push(Math.max(0, invocation.finishedAt - ok));
       if (at !== undefined && invocation !== undefined) {

@@ -185,12 +185,12 @@ export class DynamoDbCacheStore implements CacheStore {
       new UpdateCommand({
         TableName: this.table('refreshClaims'),
         Key: { [USER_KEY]: userKey },
-        UpdateExpression: 'SET #expires = :now',
+        UpdateExpression: 'SET #expires = :expiredAt',
         // A claim whose request went out is the queue's to run; someone else's claim is theirs; a claim a refresh was
         // coalesced into is kept for the caller to queue it.
         ConditionExpression: `${C.claimant} = :claimant AND attribute_not_exists(#sent)${evenIfWanted ? '' : ' AND attribute_not_exists(#wanted)'}`,
         ExpressionAttributeNames: { '#expires': A.expiresAt, '#sent': C.sent, ...(evenIfWanted ? {} : { '#wanted': C.wanted }) },
-        ExpressionAttributeValues: { ':claimant': claimant, ':now': expiredAt },
+        ExpressionAttributeValues: { ':claimant': claimant, ':expiredAt': expiredAt },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );

@@ -57,8 +57,8 @@ export const syncItem = async (deps: ItemSyncDeps, event: ItemEvent, change: 'up
   if (link === 'item-removed') return { event, item, user: 'already-removed' };
 
   for (let attempt = 1; ; attempt += 1) {
-    // The clock read again each round: the claim may have run out meanwhile.
-    const now = attempt === 1 ? nowSeconds : Math.floor(clock.now().getTime() / 1000);
+    // The clock read each round: the claim may have run out meanwhile.
+    const now = Math.floor(clock.now().getTime() / 1000);
     const claim = { userKey, claimant: event.eventId, nowSeconds: now, untilSeconds: now + expiry.refreshWindowSeconds };
     if (await store.claimUserRefresh(claim)) break;
     // Coalesced into a live claim, the note makes its holder queue this refresh should its own rebuild fail (a query's
